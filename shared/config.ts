@@ -7,11 +7,7 @@ import { ConfigurationError, type SettingProblem } from "./errors.js";
 
 /** How the app gets a Graph token. */
 export type GraphAuth =
-  | "managedIdentity"
-  | "clientSecret"
-  | "clientCertificate"
-  | "azureCli"
-  | "deviceCode";
+  "managedIdentity" | "clientSecret" | "clientCertificate" | "azureCli" | "deviceCode";
 
 /** Which users count as needing a phone method. */
 export type Target = "mfaUnregistered" | "noMobileMethod";
@@ -95,7 +91,10 @@ export function loadSettings(raw: RawSettings = process.env): Settings {
     problems.push({ setting: name, problem: "must be true or false" });
     return false;
   };
-  const oneOf = <T extends string>(name: keyof typeof SETTING_DEFAULTS, allowed: readonly T[]): T => {
+  const oneOf = <T extends string>(
+    name: keyof typeof SETTING_DEFAULTS,
+    allowed: readonly T[],
+  ): T => {
     const value = withDefault(name);
     const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
     if (!match) {
@@ -105,7 +104,9 @@ export function loadSettings(raw: RawSettings = process.env): Settings {
     return match;
   };
 
-  const graphBaseUrl = withDefault("GRAPH_BASE_URL").replace(/\/+$/, "").replace(/\/v1\.0$/, "");
+  const graphBaseUrl = withDefault("GRAPH_BASE_URL")
+    .replace(/\/+$/, "")
+    .replace(/\/v1\.0$/, "");
   try {
     const url = new URL(graphBaseUrl);
     if (url.protocol !== "https:") {
@@ -125,14 +126,23 @@ export function loadSettings(raw: RawSettings = process.env): Settings {
   const clientCertificatePath = get("AZURE_CLIENT_CERTIFICATE_PATH");
   if (graphAuth === "clientSecret" || graphAuth === "clientCertificate") {
     if (!tenantId) {
-      problems.push({ setting: "AZURE_TENANT_ID", problem: `is required when GRAPH_AUTH is ${graphAuth}` });
+      problems.push({
+        setting: "AZURE_TENANT_ID",
+        problem: `is required when GRAPH_AUTH is ${graphAuth}`,
+      });
     }
     if (!clientId) {
-      problems.push({ setting: "AZURE_CLIENT_ID", problem: `is required when GRAPH_AUTH is ${graphAuth}` });
+      problems.push({
+        setting: "AZURE_CLIENT_ID",
+        problem: `is required when GRAPH_AUTH is ${graphAuth}`,
+      });
     }
   }
   if (graphAuth === "clientSecret" && !clientSecret) {
-    problems.push({ setting: "AZURE_CLIENT_SECRET", problem: "is required when GRAPH_AUTH is clientSecret" });
+    problems.push({
+      setting: "AZURE_CLIENT_SECRET",
+      problem: "is required when GRAPH_AUTH is clientSecret",
+    });
   }
   if (graphAuth === "clientCertificate" && !clientCertificatePath) {
     problems.push({
@@ -143,20 +153,27 @@ export function loadSettings(raw: RawSettings = process.env): Settings {
 
   const defaultRegion = get("DEFAULT_REGION")?.toUpperCase();
   if (defaultRegion !== undefined && !/^[A-Z]{2}$/.test(defaultRegion)) {
-    problems.push({ setting: "DEFAULT_REGION", problem: "must be an ISO 3166-1 alpha-2 region such as DK" });
+    problems.push({
+      setting: "DEFAULT_REGION",
+      problem: "must be an ISO 3166-1 alpha-2 region such as DK",
+    });
   }
 
   const maxWritesRaw = withDefault("MAX_WRITES_PER_RUN");
   const maxWritesPerRun = Number(maxWritesRaw);
   if (!/^\d+$/.test(maxWritesRaw) || !Number.isSafeInteger(maxWritesPerRun)) {
-    problems.push({ setting: "MAX_WRITES_PER_RUN", problem: "must be a whole number (0 = no cap)" });
+    problems.push({
+      setting: "MAX_WRITES_PER_RUN",
+      problem: "must be a whole number (0 = no cap)",
+    });
   }
 
   const nightlySchedule = withDefault("NIGHTLY_SCHEDULE");
   if (nightlySchedule.split(/\s+/).length !== 6) {
     problems.push({
       setting: "NIGHTLY_SCHEDULE",
-      problem: "must be an NCRONTAB expression with six fields (second minute hour day month weekday)",
+      problem:
+        "must be an NCRONTAB expression with six fields (second minute hour day month weekday)",
     });
   }
 

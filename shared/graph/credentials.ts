@@ -1,0 +1,186 @@
+/**
+ * Credentials for Graph, chosen by the `GRAPH_AUTH` setting. Every credential here can be told to
+ * drop its token ({@link GraphCredential.invalidate}), so a 401 from Graph is answered with one
+ * fresh token instead of the cached one that Graph just refused.
+ */
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
+import {
+  AzureCliCredential,
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  DeviceCodeCredential,
+} from "@azure/identity";
+import { ManagedIdentityApplication } from "@azure/msal-node";
+import type { Settings } from "../config.js";
+
+/** Hosts of Microsoft Graph in the public and national clouds. */
+export const GRAPH_HOSTS: readonly string[] = [
+  "graph.microsoft.com",
+  "graph.microsoft.us",
+  "dod-graph.microsoft.us",
+  "microsoftgraph.chinacloudapi.cn",
+  "graph.microsoft.de",
+];
+
+/** A token credential that can be told its token was refused. */
+export interface GraphCredential extends TokenCredential {
+  /** Forget the current token: the next `getToken` fetches a new one. */
+  invalidate(): void;
+}
+
+/**
+ * The token resource (audience) for a Graph base URL: the base URL's own origin for a known Graph
+ * host, else the public cloud's (an emulator or proxy stands in for the public cloud).
+ *
+ * @param graphBaseUrl - the `GRAPH_BASE_URL` setting.
+ */
+export function graphResource(graphBaseUrl: string): string {
+  const url = new URL(graphBaseUrl);
+  return GRAPH_HOSTS.includes(url.hostname) ? url.origin : "https://graph.microsoft.com";
+}
+
+/** Refresh a token this long before it expires, so a request never carries one that dies in flight. */
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+/**
+ * Keeps one token, refreshes it before expiry, and fetches a new one (bypassing any cache below)
+ * after {@link GraphCredential.invalidate}.
+ */
+class RefreshingCredential implements GraphCredential {
+  private current?: AccessToken;
+  private pending?: Promise<AccessToken>;
+  private forceNext = false;
+
+  constructor(
+    private readonly fetchToken: (
+      forceRefresh: boolean,
+      options?: GetTokenOptions,
+    ) => Promise<AccessToken>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async getToken(_scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    const current = this.current;
+    if (current && !this.forceNext && current.expiresOnTimestamp - REFRESH_MARGIN_MS > this.now()) {
+      return current;
+    }
+    // One fetch at a time: many requests in flight that all see an expired token share one refresh.
+    if (!this.pending) {
+      const force = this.forceNext;
+      this.forceNext = false;
+      this.pending = this.fetchToken(force, options)
+        .then((token) => {
+          this.current = token;
+          return token;
+        })
+        .finally(() => {
+          this.pending = undefined;
+        });
+    }
+    return this.pending;
+  }
+
+  invalidate(): void {
+    this.current = undefined;
+    this.forceNext = true;
+  }
+}
+
+/**
+ * Managed identity through MSAL directly: `@azure/identity`'s ManagedIdentityCredential cannot
+ * bypass MSAL's process-wide token cache, so after a 401 it would hand back the refused token.
+ */
+function managedIdentity(resource: string, clientId: string | undefined): GraphCredential {
+  const app = new ManagedIdentityApplication(
+    clientId ? { managedIdentityIdParams: { userAssignedClientId: clientId } } : {},
+  );
+  return new RefreshingCredential(async (forceRefresh) => {
+    const result = await app.acquireToken({ resource, forceRefresh });
+    return {
+      token: result.accessToken,
+      expiresOnTimestamp: (result.expiresOn ?? new Date(Date.now() + 3_600_000)).getTime(),
+    };
+  });
+}
+
+/**
+ * Wraps an `@azure/identity` credential. Each such credential owns its MSAL cache, so a fresh
+ * token after a 401 comes from a fresh instance.
+ */
+function fromIdentity(make: () => TokenCredential, scope: string): GraphCredential {
+  let credential = make();
+  return new RefreshingCredential(async (forceRefresh, options) => {
+    if (forceRefresh) {
+      credential = make();
+    }
+    const token = await credential.getToken(scope, options);
+    if (!token) {
+      throw new Error("GraphCredential: the credential returned no token.");
+    }
+    return token;
+  });
+}
+
+/** Options for {@link createGraphCredential}. */
+export interface CredentialOptions {
+  /** Where device-code instructions go (default stderr). */
+  onDeviceCode?: (message: string) => void;
+}
+
+/**
+ * Creates the credential that `GRAPH_AUTH` asks for.
+ *
+ * @param settings - validated settings (auth mode, tenant, client id, secret or certificate path).
+ * @param options - device-code prompt sink.
+ */
+export function createGraphCredential(
+  settings: Pick<
+    Settings,
+    | "graphAuth"
+    | "graphBaseUrl"
+    | "tenantId"
+    | "clientId"
+    | "clientSecret"
+    | "clientCertificatePath"
+  >,
+  options: CredentialOptions = {},
+): GraphCredential {
+  const resource = graphResource(settings.graphBaseUrl);
+  const scope = `${resource}/.default`;
+  const { tenantId, clientId } = settings;
+  switch (settings.graphAuth) {
+    case "managedIdentity":
+      return managedIdentity(resource, clientId);
+    case "clientSecret":
+      return fromIdentity(
+        () =>
+          new ClientSecretCredential(tenantId ?? "", clientId ?? "", settings.clientSecret ?? ""),
+        scope,
+      );
+    case "clientCertificate":
+      return fromIdentity(
+        () =>
+          new ClientCertificateCredential(tenantId ?? "", clientId ?? "", {
+            certificatePath: settings.clientCertificatePath ?? "",
+          }),
+        scope,
+      );
+    case "azureCli":
+      return fromIdentity(() => new AzureCliCredential(tenantId ? { tenantId } : {}), scope);
+    case "deviceCode": {
+      const onDeviceCode = options.onDeviceCode ?? ((m: string) => process.stderr.write(`${m}\n`));
+      return fromIdentity(
+        () =>
+          new DeviceCodeCredential({
+            ...(tenantId ? { tenantId } : {}),
+            ...(clientId ? { clientId } : {}),
+            userPromptCallback: (info) => onDeviceCode(info.message),
+          }),
+        scope,
+      );
+    }
+  }
+}
+
+/** Internal, exported for tests of the refresh rules. */
+export const __test = { RefreshingCredential };

@@ -1,0 +1,328 @@
+/**
+ * Phone-number normalisation: free text from HR or the directory in, Graph's phone-method format
+ * (`+{country code} {national number}[x{extension}]`) or a reason a person understands out.
+ *
+ * Writing an MFA method is a security act: a wrong number hands someone else a factor of the
+ * account. Every rule here therefore rejects when in doubt (several numbers in one field, letters,
+ * placeholders, numbers outside the assigned ranges of the full metadata) instead of guessing.
+ */
+import {
+  isSupportedCountry,
+  parsePhoneNumberFromString,
+  validatePhoneNumberLength,
+  type CountryCode,
+  type NumberType,
+  type PhoneNumber,
+} from "libphonenumber-js/max";
+
+import {
+  canonicalText,
+  digitCount,
+  isPlaceholderText,
+  singleNumberText,
+  splitExtension,
+  stripDecorations,
+} from "./text.js";
+
+/** Why a raw value was not turned into a number. A closed set: callers may branch on it. */
+export type NormalizeFailureCode =
+  | "empty"
+  | "placeholder"
+  | "letters"
+  | "invalidCharacters"
+  | "multipleNumbers"
+  | "noRegion"
+  | "unknownRegion"
+  | "unknownCountry"
+  | "tooShort"
+  | "tooLong"
+  | "invalid"
+  | "fixedLine"
+  | "notMobile";
+
+/** Every {@link NormalizeFailureCode}, for exhaustive checks and reports. */
+export const NORMALIZE_FAILURE_CODES: readonly NormalizeFailureCode[] = [
+  "empty",
+  "placeholder",
+  "letters",
+  "invalidCharacters",
+  "multipleNumbers",
+  "noRegion",
+  "unknownRegion",
+  "unknownCountry",
+  "tooShort",
+  "tooLong",
+  "invalid",
+  "fixedLine",
+  "notMobile",
+];
+
+/**
+ * The outcome of {@link normalizePhoneNumber}: the number in Graph's format with its region
+ * (ISO 3166-1 alpha-2, absent for non-geographic codes such as +800) and libphonenumber type, or
+ * a sentence saying why not with a stable code. The reason never repeats the input.
+ */
+export type NormalizeResult =
+  | { ok: true; phoneNumber: string; region?: string; type?: string }
+  | { ok: false; reason: string; code: NormalizeFailureCode };
+
+/** Options of {@link normalizePhoneNumber}. */
+export interface NormalizeOptions {
+  /** ISO 3166-1 alpha-2 region for numbers written without a country code (`DEFAULT_REGION`). */
+  defaultRegion?: string;
+  /** Accept numbers that are fixed-line only (`ALLOW_LANDLINE`). */
+  allowLandline?: boolean;
+}
+
+type Failure = Extract<NormalizeResult, { ok: false }>;
+
+function fail(code: NormalizeFailureCode, reason: string): Failure {
+  return { ok: false, code, reason };
+}
+
+const TYPE_NAMES: Partial<Record<NumberType & string, string>> = {
+  VOIP: "an internet telephony (VoIP) number",
+  PAGER: "a pager number",
+  UAN: "a company switchboard number (UAN)",
+  TOLL_FREE: "a toll-free number",
+  PREMIUM_RATE: "a premium-rate number",
+  SHARED_COST: "a shared-cost number",
+  PERSONAL_NUMBER: "a personal forwarding number",
+  VOICEMAIL: "a voicemail access number",
+};
+
+// Runs of one digit and straight counting sequences are what people type into a mandatory field
+// when they do not know the number; some of them are valid numbers that belong to someone else.
+// Runs do not wrap from 9 to 0: "90 12345678" is a Japanese mobile, not a sequence.
+const ASCENDING = "01234567890";
+const DESCENDING = "9876543210";
+
+function looksFake(nationalNumber: string): boolean {
+  if (nationalNumber.length < 6) {
+    return false;
+  }
+  return (
+    /^(\d)\1+$/.test(nationalNumber) ||
+    ASCENDING.includes(nationalNumber) ||
+    DESCENDING.includes(nationalNumber)
+  );
+}
+
+function where(
+  number: { country?: string; countryCallingCode?: string } | undefined,
+  region?: string,
+): string {
+  const country = number?.country ?? region;
+  const code = number?.countryCallingCode;
+  if (country && code) {
+    return ` for its country ('${country}', +${code})`;
+  }
+  if (country) {
+    return ` for its country ('${country}')`;
+  }
+  return code ? ` for its country code (+${code})` : "";
+}
+
+function explainInvalid(
+  text: string,
+  parsed: PhoneNumber | undefined,
+  defaultCountry: CountryCode | undefined,
+): Failure {
+  const lengthProblem = validatePhoneNumberLength(
+    text,
+    defaultCountry ? { defaultCountry } : undefined,
+  );
+  switch (lengthProblem) {
+    case "INVALID_COUNTRY":
+      return fail("unknownCountry", "The country calling code is not assigned to any country.");
+    case "TOO_SHORT":
+      return fail("tooShort", `The number is too short${where(parsed, defaultCountry)}.`);
+    case "TOO_LONG":
+      return fail("tooLong", `The number is too long${where(parsed, defaultCountry)}.`);
+    case "INVALID_LENGTH":
+      return fail(
+        "invalid",
+        `The number has a length that is not used${where(parsed, defaultCountry)}.`,
+      );
+    case "NOT_A_NUMBER":
+      return fail("invalid", "The value cannot be read as a phone number.");
+    default:
+      return fail(
+        "invalid",
+        `The number is not valid${where(parsed, defaultCountry)}: it is not in a range that is assigned to subscribers.`,
+      );
+  }
+}
+
+function parse(text: string, defaultCountry?: CountryCode): PhoneNumber | undefined {
+  return parsePhoneNumberFromString(text, defaultCountry ? { defaultCountry } : undefined);
+}
+
+/**
+ * Turns a free-text phone field into Graph's phone-method format, or says why it cannot.
+ *
+ * Accepted spellings: spaces, dashes, dots, parentheses, non-breaking and other Unicode spaces,
+ * bidi and zero-width marks, full-width and other Unicode decimal digits, a `tel:` URI, a label
+ * (`Mobile:`, `Cell -`, `M:`), a note in brackets (`(private)`), the international prefix of the
+ * default region (`00`, `011`, `0011`; without a default region `00`, the ITU prefix, is read as
+ * `+`), a national trunk prefix (`020 ...`), `+44 (0)7400 ...`, a country code written without `+`
+ * when the digits are too long for the default region (`12065550100` in DK), and extensions
+ * (`ext.`, `ext`, `x`, `#`, up to six digits).
+ *
+ * Rejected: empty and placeholder values (`N/A`, `-`, `0`, all zeros, one digit repeated, a
+ * counting sequence), letters (`1-800-FLOWERS`), more than one number in the field, no country
+ * code and no default region, unknown country codes, and numbers the full metadata does not hold
+ * valid (too short, too long, unassigned ranges such as the UK's 07700 900xxx drama numbers).
+ *
+ * Number types: `MOBILE` and `FIXED_LINE_OR_MOBILE` (the US, Canada and others cannot tell the two
+ * apart) are accepted; `FIXED_LINE` only with `allowLandline`, because an SMS code cannot reach a
+ * landline (voice calls can, which is what the setting is for). Every other type is rejected even
+ * with `allowLandline`: VoIP, pager, UAN, toll-free, premium-rate, shared-cost, personal and
+ * voicemail numbers are either not reachable by SMS, shared by many people, or cost the caller
+ * money, so none of them is a personal second factor. A valid number of unknown type is treated
+ * like a landline, since nothing shows that it can receive SMS.
+ *
+ * @param raw - the field as stored; `null` and `undefined` count as empty.
+ * @param options - default region and landline policy.
+ * @returns the number in Graph's format, or a reason with a code. Never throws.
+ */
+export function normalizePhoneNumber(
+  raw: string | null | undefined,
+  options: NormalizeOptions = {},
+): NormalizeResult {
+  if (raw === null || raw === undefined || typeof raw !== "string") {
+    return fail("empty", "The field is empty.");
+  }
+  const text = canonicalText(raw);
+  if (text === "") {
+    return fail("empty", "The field is empty.");
+  }
+  if (isPlaceholderText(text)) {
+    return fail(
+      "placeholder",
+      "The field holds a placeholder such as 'N/A' or '-', not a phone number.",
+    );
+  }
+  const undecorated = stripDecorations(text);
+  if (undecorated === "" || isPlaceholderText(undecorated)) {
+    return fail("placeholder", "The field holds a label or note but no phone number.");
+  }
+  const split = splitExtension(undecorated);
+  if (split.extensionTooLong) {
+    return fail(
+      "multipleNumbers",
+      "The field holds more than one phone number (a second number follows an extension marker); keep one number per field.",
+    );
+  }
+  const single = singleNumberText(split.main);
+  if (single.multiple) {
+    return fail(
+      "multipleNumbers",
+      "The field holds more than one phone number; keep one number per field.",
+    );
+  }
+  let core = single.text;
+  const digits = digitCount(core);
+  if (digits === 0) {
+    return /\p{L}/u.test(core)
+      ? fail("placeholder", "The field holds words but no phone number.")
+      : fail("placeholder", "The field holds no digits.");
+  }
+  if (/\p{L}/u.test(core)) {
+    return fail(
+      "letters",
+      "The number contains letters; write letters that stand for digits (as in 1-800-FLOWERS) and notes outside the number field.",
+    );
+  }
+  if (!/^\+?[\d\s\-.()]+$/.test(core)) {
+    return fail(
+      "invalidCharacters",
+      "The number contains characters that do not belong in a phone number.",
+    );
+  }
+  if (/^[^1-9]*$/.test(core)) {
+    return fail(
+      "placeholder",
+      "The field holds only zeros, a placeholder rather than a phone number.",
+    );
+  }
+
+  const region = options.defaultRegion?.trim().toUpperCase() || undefined;
+  let international = core.startsWith("+");
+  if (!international && region === undefined && core.startsWith("00")) {
+    // "00" is the ITU-recommended international prefix and used by most of the world; without a
+    // default region it is the only prefix that can be read without guessing.
+    core = `+${core.slice(2)}`;
+    international = true;
+  }
+  if (!international && region === undefined) {
+    return fail(
+      "noRegion",
+      "The number has no country code and no default region is set; write it as +{country code} {number} or set DEFAULT_REGION.",
+    );
+  }
+  let defaultCountry: CountryCode | undefined;
+  if (!international) {
+    if (region === undefined || !isSupportedCountry(region)) {
+      return fail("unknownRegion", `The default region '${region ?? ""}' is not a known region.`);
+    }
+    defaultCountry = region;
+  }
+
+  let parsed = parse(core, defaultCountry);
+  if (!parsed?.isValid()) {
+    // A country code typed without its "+": only when the digits are too long for the default
+    // region, so a mistyped national number is never reinterpreted as another country's number.
+    if (
+      defaultCountry !== undefined &&
+      !core.startsWith("0") &&
+      digits >= 8 &&
+      validatePhoneNumberLength(core, { defaultCountry }) === "TOO_LONG"
+    ) {
+      const withPlus = parse(`+${core.replace(/\D/g, "")}`);
+      if (withPlus?.isValid()) {
+        parsed = withPlus;
+      }
+    }
+  }
+  if (!parsed?.isValid()) {
+    return explainInvalid(core, parsed, defaultCountry);
+  }
+
+  const nationalNumber = parsed.nationalNumber as string;
+  if (looksFake(nationalNumber)) {
+    return fail(
+      "placeholder",
+      "The number is one digit repeated or a counting sequence, a placeholder rather than a real number.",
+    );
+  }
+
+  const type = parsed.getType();
+  if (type === "FIXED_LINE" || type === undefined) {
+    if (!options.allowLandline) {
+      return fail(
+        "fixedLine",
+        type === "FIXED_LINE"
+          ? "The number is a landline, which cannot receive text messages; set ALLOW_LANDLINE to accept landlines."
+          : "The number cannot be confirmed as a mobile number; set ALLOW_LANDLINE to accept numbers that may be landlines.",
+      );
+    }
+  } else if (type !== "MOBILE" && type !== "FIXED_LINE_OR_MOBILE") {
+    const name = TYPE_NAMES[type] ?? "not a mobile number";
+    return fail(
+      "notMobile",
+      `The number is ${name}, which cannot serve as a personal sign-in phone.`,
+    );
+  }
+
+  const extension = split.extension ?? parsed.ext;
+  const phoneNumber = `+${parsed.countryCallingCode} ${nationalNumber}${extension ? `x${extension}` : ""}`;
+  const result: NormalizeResult = { ok: true, phoneNumber };
+  if (parsed.country) {
+    result.region = parsed.country;
+  }
+  if (type) {
+    result.type = type;
+  }
+  return result;
+}

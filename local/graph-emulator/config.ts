@@ -1,0 +1,279 @@
+/**
+ * Configuration of the Graph emulator: quotas, latencies, faults and the undocumented behaviours
+ * that Microsoft leaves open. Every duration here is in "Graph seconds" and is multiplied by
+ * `timeScale` before use, so quotas, latencies, token lifetimes and Retry-After stay in proportion.
+ */
+
+/** A latency distribution for one route kind, in unscaled milliseconds. */
+export interface LatencyDistribution {
+  /** Mean latency in milliseconds; 0 disables the delay. */
+  meanMs: number;
+  /**
+   * 99th percentile in milliseconds. The delay is drawn from a log-normal fitted to mean and p99;
+   * when `p99Ms <= meanMs` the delay is constant at `meanMs`.
+   */
+  p99Ms: number;
+}
+
+/** Route kinds used for latency, metrics and quotas. */
+export type RouteKind =
+  | "users.list"
+  | "users.get"
+  | "groups.list"
+  | "groups.transitiveMembers"
+  | "report.list"
+  | "report.get"
+  | "phoneMethods.list"
+  | "phoneMethods.get"
+  | "phoneMethods.create"
+  | "phoneMethods.update"
+  | "phoneMethods.delete"
+  | "authMethods.list"
+  | "batch"
+  | "unknown";
+
+/** A configurable error answer for a behaviour Microsoft does not document. */
+export interface ConfiguredError {
+  /** HTTP status (4xx). */
+  status: number;
+  /** Graph `error.code`. */
+  code: string;
+  /** Graph `error.message`. */
+  message: string;
+}
+
+/** Periodic throttling storms: during a storm every Graph request is answered 429. */
+export interface StormConfig {
+  /** Seconds between storm starts (scaled); 0 disables storms. */
+  periodSeconds: number;
+  /** Seconds each storm lasts (scaled). */
+  durationSeconds: number;
+}
+
+/** All knobs of the emulator. */
+export interface EmulatorConfig {
+  /**
+   * Multiplies every latency, token lifetime, Retry-After and quota window (0.01 = 100 times faster).
+   * Quotas keep their request counts, so the enforced rate scales by `1 / timeScale`.
+   */
+  timeScale: number;
+  /** Seed of the PRNG used for faults and latency draws, so runs are reproducible. */
+  seed: number;
+  /** Token lifetime the server actually honours, in seconds (scaled). */
+  tokenLifetimeSeconds: number;
+  /**
+   * Token lifetime announced in `expires_on` / `exp`, in seconds (scaled). Set it longer than
+   * `tokenLifetimeSeconds` to make tokens expire mid-run while the client believes they are valid.
+   */
+  advertisedTokenLifetimeSeconds: number;
+  /** Application roles carried by tokens from the managed-identity endpoint. */
+  grantedRoles: string[];
+  /** Write quota per app+tenant: requests per window (documented 3,000). */
+  writeQuota: number;
+  /** Write quota window in seconds (documented 150). */
+  writeQuotaWindowSeconds: number;
+  /** Resource-unit quota per app+tenant (documented 8,000 for tenants above 500 users). */
+  resourceUnitQuota: number;
+  /** Resource-unit window in seconds (documented 10). */
+  resourceUnitWindowSeconds: number;
+  /** Reports quota per app+tenant on `/reports/...` (documented 5). */
+  reportsQuota: number;
+  /** Reports quota window in seconds (documented 10). */
+  reportsQuotaWindowSeconds: number;
+  /**
+   * Which quota phone-method requests count against (undocumented). `directory`: 1 RU plus
+   * 1 write per POST/PATCH/DELETE, 1 RU per GET. `reports`: every phone-method request (read or
+   * write, as the reports reading of the limits implies) takes one slot of the reports quota,
+   * i.e. 0.5 requests/s with the defaults.
+   */
+  phoneWriteQuotaModel: "directory" | "reports";
+  /** Periodic throttling storms. */
+  storm: StormConfig;
+  /**
+   * When to send `x-ms-throttle-limit-percentage`: `above80` (documented: only when usage is above
+   * 0.8 of a limit), `always`, or `never`.
+   */
+  throttleLimitPercentageHeader: "above80" | "always" | "never";
+  /** Latency per route kind (unscaled); kinds not listed use `defaultLatency`. */
+  latency: Partial<Record<RouteKind, LatencyDistribution>>;
+  /** Latency of route kinds not listed in `latency`. */
+  defaultLatency: LatencyDistribution;
+  /** Probability (0-1) that a Graph request is answered 503 with Retry-After. */
+  fault503Rate: number;
+  /** Probability (0-1) that a Graph request is answered 504. */
+  fault504Rate: number;
+  /**
+   * Probability (0-1) that a top-level Graph request has its connection reset without an answer.
+   * Inside `$batch` a reset becomes a 504 item, since items have no connection of their own.
+   */
+  faultResetRate: number;
+  /** Retry-After seconds (unscaled) sent with an injected 503. */
+  fault503RetryAfterSeconds: number;
+  /**
+   * When a fault is injected on a write, whether the write is applied first (so the client must
+   * reconcile, as Graph advises after a 5xx on a non-idempotent POST).
+   */
+  faultAfterWrite: boolean;
+  /** Seconds (scaled) before a phone-method change is visible in the registration report. */
+  reportLagSeconds: number;
+  /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
+  reportMaxTop: number;
+  /** Page size of the registration report when `$top` is absent (undocumented; default 100). */
+  reportDefaultTop: number;
+  /** Status of a successful phone-method POST: 201 (reference page) or 200 (tutorial sample). */
+  createStatus: 200 | 201;
+  /** `smsSignInState` of a new mobile method when the tenant has SMS sign-in enabled. */
+  smsSignInStateForNewMobile: "ready" | "notAllowedByPolicy" | "notConfigured" | "notEnabled";
+  /** Regular expression (source) that phone numbers must match on create and update. */
+  phoneNumberPattern: string;
+  /** Whether deleting the default method (mobile while alternateMobile exists) is refused. */
+  forbidDeleteDefault: boolean;
+  /** Answer to a POST of a phone type the user already has (undocumented). */
+  duplicatePhoneTypeError: ConfiguredError;
+  /** Answer to a POST of alternateMobile by a user without mobile (undocumented). */
+  alternateWithoutMobileError: ConfiguredError;
+  /** Answer to a number that fails `phoneNumberPattern` (undocumented). */
+  invalidPhoneNumberError: ConfiguredError;
+  /** Answer to a DELETE of the default method (undocumented). */
+  deleteDefaultError: ConfiguredError;
+}
+
+const FOUR_ROLES = [
+  "UserAuthenticationMethod.ReadWrite.All",
+  "User.Read.All",
+  "GroupMember.Read.All",
+  "AuditLog.Read.All",
+];
+
+const BASE: EmulatorConfig = {
+  timeScale: 1,
+  seed: 1,
+  tokenLifetimeSeconds: 4500,
+  advertisedTokenLifetimeSeconds: 4500,
+  grantedRoles: FOUR_ROLES,
+  writeQuota: 3000,
+  writeQuotaWindowSeconds: 150,
+  resourceUnitQuota: 8000,
+  resourceUnitWindowSeconds: 10,
+  reportsQuota: 5,
+  reportsQuotaWindowSeconds: 10,
+  phoneWriteQuotaModel: "directory",
+  storm: { periodSeconds: 0, durationSeconds: 0 },
+  throttleLimitPercentageHeader: "above80",
+  latency: {},
+  defaultLatency: { meanMs: 0, p99Ms: 0 },
+  fault503Rate: 0,
+  fault504Rate: 0,
+  faultResetRate: 0,
+  fault503RetryAfterSeconds: 5,
+  faultAfterWrite: false,
+  reportLagSeconds: 0,
+  reportMaxTop: 999,
+  reportDefaultTop: 100,
+  createStatus: 201,
+  smsSignInStateForNewMobile: "ready",
+  phoneNumberPattern: "^\\+\\d{1,3} \\d+(x\\d+)?$",
+  forbidDeleteDefault: true,
+  duplicatePhoneTypeError: {
+    status: 400,
+    code: "badRequest",
+    message: "A phone method of this type already exists for the user.",
+  },
+  alternateWithoutMobileError: {
+    status: 400,
+    code: "badRequest",
+    message: "An alternate mobile phone can only be added when the user has a mobile phone.",
+  },
+  invalidPhoneNumberError: {
+    status: 400,
+    code: "badRequest",
+    message: "Invalid phone number. The expected format is '+{country code} {number}x{extension}'.",
+  },
+  deleteDefaultError: {
+    status: 400,
+    code: "badRequest",
+    message: "The default authentication method cannot be deleted.",
+  },
+};
+
+/** Latencies measured or assumed for Graph in `realistic` (create phone: mean 1.86 s, p99 2.9 s). */
+const REALISTIC_LATENCY: Partial<Record<RouteKind, LatencyDistribution>> = {
+  "phoneMethods.create": { meanMs: 1860, p99Ms: 2900 },
+  "phoneMethods.update": { meanMs: 1200, p99Ms: 2200 },
+  "phoneMethods.delete": { meanMs: 900, p99Ms: 1800 },
+  "phoneMethods.list": { meanMs: 250, p99Ms: 700 },
+  "phoneMethods.get": { meanMs: 200, p99Ms: 600 },
+  "authMethods.list": { meanMs: 300, p99Ms: 800 },
+  "users.list": { meanMs: 450, p99Ms: 1500 },
+  "users.get": { meanMs: 120, p99Ms: 400 },
+  "groups.list": { meanMs: 150, p99Ms: 500 },
+  "groups.transitiveMembers": { meanMs: 500, p99Ms: 1600 },
+  "report.list": { meanMs: 900, p99Ms: 3000 },
+  "report.get": { meanMs: 300, p99Ms: 900 },
+};
+
+/** The named profiles; `config` overrides apply on top of the chosen one. */
+export const PROFILES: Record<"fast" | "realistic" | "hostile", EmulatorConfig> = {
+  fast: { ...BASE },
+  realistic: {
+    ...BASE,
+    latency: REALISTIC_LATENCY,
+    defaultLatency: { meanMs: 150, p99Ms: 500 },
+    reportLagSeconds: 300,
+  },
+  hostile: {
+    ...BASE,
+    latency: REALISTIC_LATENCY,
+    defaultLatency: { meanMs: 150, p99Ms: 500 },
+    // Short real lifetime with a long advertised one: tokens die mid-run behind the client's back.
+    tokenLifetimeSeconds: 600,
+    advertisedTokenLifetimeSeconds: 4500,
+    storm: { periodSeconds: 300, durationSeconds: 30 },
+    fault503Rate: 0.02,
+    fault504Rate: 0.01,
+    faultResetRate: 0.005,
+    faultAfterWrite: true,
+    reportLagSeconds: 1800,
+  },
+};
+
+/**
+ * Merges a partial config over a base, validating the numbers that would break the server.
+ *
+ * @param base - the starting config (a profile or the current config)
+ * @param patch - overrides
+ * @returns the merged config
+ */
+export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>): EmulatorConfig {
+  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+    throw new TypeError("GraphEmulator: the config patch must be a JSON object.");
+  }
+  const known = new Set(Object.keys(BASE));
+  for (const key of Object.keys(patch)) {
+    if (!known.has(key)) {
+      throw new TypeError(`GraphEmulator: unknown config key '${key}'.`);
+    }
+  }
+  const merged: EmulatorConfig = {
+    ...base,
+    ...patch,
+    latency: { ...base.latency, ...(patch.latency ?? {}) },
+    storm: { ...base.storm, ...(patch.storm ?? {}) },
+  };
+  if (!(merged.timeScale > 0) || !Number.isFinite(merged.timeScale)) {
+    throw new RangeError("GraphEmulator: timeScale must be a positive finite number.");
+  }
+  for (const key of ["writeQuota", "resourceUnitQuota", "reportsQuota"] as const) {
+    if (!(merged[key] > 0)) {
+      throw new RangeError(`GraphEmulator: '${key}' must be positive.`);
+    }
+  }
+  for (const key of ["fault503Rate", "fault504Rate", "faultResetRate"] as const) {
+    if (!(merged[key] >= 0 && merged[key] <= 1)) {
+      throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
+    }
+  }
+  // Fails early on a bad pattern instead of on the first write.
+  new RegExp(merged.phoneNumberPattern);
+  return merged;
+}

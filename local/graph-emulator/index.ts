@@ -1,0 +1,502 @@
+/**
+ * Offline Microsoft Graph emulator: Graph over https, the App Service managed-identity endpoint
+ * and a small admin API over plain http on loopback.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTlsMaterial } from "./certs.js";
+import { PROFILES, mergeConfig, type EmulatorConfig } from "./config.js";
+import { GraphEngine, type GraphRequest } from "./graph.js";
+import { MetricsCollector, type EmulatorMetrics } from "./metrics.js";
+import { PHONE_TYPES, TenantStore } from "./store.js";
+import { TokenAuthority } from "./tokens.js";
+import type { GraphResponse } from "./response.js";
+import type { TenantFixture } from "./tenant/types.js";
+
+export { PROFILES, mergeConfig } from "./config.js";
+export type {
+  ConfiguredError,
+  EmulatorConfig,
+  LatencyDistribution,
+  RouteKind,
+  StormConfig,
+} from "./config.js";
+export type { EmulatorMetrics, MetricsSecond, RouteMetrics } from "./metrics.js";
+export { PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
+
+/** Options of `startEmulator`. */
+export interface EmulatorOptions {
+  /** The tenant to serve. */
+  tenant: TenantFixture;
+  /** Named profile; default `fast`. */
+  profile?: "fast" | "realistic" | "hostile";
+  /** Overrides on top of the profile. */
+  config?: Partial<EmulatorConfig>;
+  /** Host to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** Port of the https Graph server; default 0 (random). */
+  port?: number;
+  /** Port of the plain-http identity and admin server; default 0 (random). */
+  identityPort?: number;
+}
+
+/** What `GET {adminUrl}/state` returns. */
+export interface EmulatorState {
+  users: {
+    id: string;
+    userPrincipalName: string;
+    phoneMethods: { phoneType: string; phoneNumber: string }[];
+  }[];
+}
+
+/** A running emulator. */
+export interface EmulatorHandle {
+  /** `https://127.0.0.1:N`; clients append `/v1.0`. */
+  graphBaseUrl: string;
+  /** `http://127.0.0.1:M/msi/token` (App Service managed-identity protocol). */
+  identityEndpoint: string;
+  /** Secret expected in `X-IDENTITY-HEADER`. */
+  identityHeader: string;
+  /** `http://127.0.0.1:M/admin`. */
+  adminUrl: string;
+  /** PEM file of the CA that signed the https certificate. */
+  caCertPath: string;
+  /** The same CA as PEM text. */
+  caCertPem: string;
+  /** Tenant id of the fixture. */
+  tenantId: string;
+  /** Client id the managed-identity tokens are issued for. */
+  appId: string;
+  /** Current effective config (a copy; change it with `setConfig`). */
+  readonly config: EmulatorConfig;
+  /**
+   * Changes the config at runtime; quotas keep their used share.
+   *
+   * @param patch - keys to override
+   */
+  setConfig(patch: Partial<EmulatorConfig>): void;
+  /**
+   * Issues a token directly (for tests).
+   *
+   * @param opts - roles (default: `grantedRoles`) and real lifetime in seconds (default: the
+   *   configured, scaled lifetime)
+   */
+  issueToken(opts?: { roles?: string[]; lifetimeSeconds?: number }): string;
+  /** Every token issued so far now gets 401 InvalidAuthenticationToken. */
+  revokeAllTokens(): void;
+  /** Users and their phone methods. */
+  state(): EmulatorState;
+  /** Metrics since start or the last reset. */
+  metrics(): EmulatorMetrics;
+  /** Starts metrics over. */
+  resetMetrics(): void;
+  /** Stops both servers and removes the CA file. */
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+function headerMap(req: http.IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  return out;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        tooBig = true;
+      } else {
+        chunks.push(c);
+      }
+    });
+    req.on("end", () => resolve(tooBig ? undefined : Buffer.concat(chunks).toString("utf8")));
+    req.on("error", () => resolve(undefined));
+  });
+}
+
+function send(res: http.ServerResponse, r: GraphResponse): void {
+  if (r.reset) {
+    res.socket?.destroy();
+    return;
+  }
+  const payload = r.body === undefined ? undefined : JSON.stringify(r.body);
+  const headers: Record<string, string | number> = { ...r.headers, Date: new Date().toUTCString() };
+  if (payload !== undefined) {
+    headers["Content-Length"] = Buffer.byteLength(payload);
+  } else {
+    headers["Content-Length"] = 0;
+    delete headers["Content-Type"];
+  }
+  res.writeHead(r.status, headers);
+  res.end(payload);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(payload),
+  });
+  res.end(payload);
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+const GRAPH_RESOURCES = new Set([
+  "https://graph.microsoft.com",
+  "https://graph.microsoft.com/",
+  "https://graph.microsoft.com/.default",
+]);
+
+/**
+ * Starts the emulator.
+ *
+ * @param options - tenant, profile, config overrides, host and port
+ * @returns a handle with the URLs, secrets and controls
+ */
+export async function startEmulator(options: EmulatorOptions): Promise<EmulatorHandle> {
+  const host = options.host ?? "127.0.0.1";
+  const profileName = options.profile ?? "fast";
+  const profile = PROFILES[profileName];
+  if (!profile) {
+    throw new TypeError(`GraphEmulator: unknown profile '${String(profileName)}'.`);
+  }
+  let config = mergeConfig(profile, options.config ?? {});
+  const store = new TenantStore(options.tenant);
+  const tokens = new TokenAuthority(store.tenantId);
+  const metrics = new MetricsCollector();
+  const appId = randomUUID();
+  const identityHeader = randomBytes(24).toString("base64url");
+  const tls = await createTlsMaterial(host);
+  const dir = mkdtempSync(join(tmpdir(), "graph-emulator-"));
+  const caCertPath = join(dir, "ca.pem");
+  writeFileSync(caCertPath, tls.caCertPem);
+
+  let graphBaseUrl = "";
+  const engine = new GraphEngine({
+    store,
+    tokens,
+    metrics,
+    config: () => config,
+    baseUrl: () => graphBaseUrl,
+  });
+
+  const issue = (roles: string[], realMs: number, advertisedMs: number): string => {
+    metrics.recordToken();
+    return tokens.issue(appId, roles, realMs, advertisedMs).token;
+  };
+  const issueConfigured = (): { token: string; expiresOn: number } => {
+    const scale = config.timeScale * 1000;
+    const real = config.tokenLifetimeSeconds * scale;
+    const advertised = config.advertisedTokenLifetimeSeconds * scale;
+    const token = issue(config.grantedRoles, real, advertised);
+    return { token, expiresOn: Math.floor((Date.now() + advertised) / 1000) };
+  };
+
+  const graphServer = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+    void (async () => {
+      try {
+        const raw = await readBody(req);
+        const url = req.url ?? "/";
+        const qi = url.indexOf("?");
+        const gr: GraphRequest = {
+          method: req.method ?? "GET",
+          path: qi >= 0 ? url.slice(0, qi) : url,
+          query: new URLSearchParams(qi >= 0 ? url.slice(qi + 1) : ""),
+          headers: headerMap(req),
+        };
+        if (raw === undefined) {
+          gr.bodyMalformed = true;
+        } else if (raw.trim() !== "") {
+          try {
+            gr.body = JSON.parse(raw) as unknown;
+          } catch {
+            gr.bodyMalformed = true;
+          }
+        }
+        send(res, await engine.handle(gr));
+      } catch (e) {
+        // Last resort: the engine answers errors itself, so this only guards socket failures.
+        if (!res.headersSent) {
+          sendJson(res, 500, {
+            error: {
+              code: "UnknownError",
+              message: `GraphEmulator: internal error: ${e instanceof Error ? e.message : String(e)}`,
+              innerError: {
+                date: new Date().toISOString(),
+                "request-id": randomUUID(),
+                "client-request-id": randomUUID(),
+              },
+            },
+          });
+        }
+      }
+    })();
+  });
+  graphServer.keepAliveTimeout = 30_000;
+
+  const state = (): EmulatorState => ({
+    users: store.users.map((u) => ({
+      id: u.id,
+      userPrincipalName: u.userPrincipalName,
+      phoneMethods: PHONE_TYPES.filter((t) => u.phones[t]).map((t) => ({
+        phoneType: t,
+        phoneNumber: u.phones[t]?.phoneNumber ?? "",
+      })),
+    })),
+  });
+
+  const setConfig = (patch: Partial<EmulatorConfig>): void => {
+    const next = mergeConfig(config, patch);
+    const reseed = next.seed !== config.seed;
+    config = next;
+    if (reseed) {
+      engine.reseed(next.seed);
+    }
+    engine.reconfigureBuckets();
+  };
+
+  const sideServer = http.createServer((req, res) => {
+    void (async () => {
+      const raw = (await readBody(req)) ?? "";
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const method = req.method ?? "GET";
+      const path = url.pathname.replace(/\/+$/, "");
+      try {
+        if (path === "/msi/token") {
+          handleIdentity(req, res, url);
+          return;
+        }
+        if (path.startsWith("/admin")) {
+          handleAdmin(res, method, path.slice("/admin".length), raw);
+          return;
+        }
+        sendJson(res, 404, {
+          error: { code: "NotFound", message: `GraphEmulator: no route '${path}'.` },
+        });
+      } catch (e) {
+        sendJson(res, 400, {
+          error: { code: "BadRequest", message: e instanceof Error ? e.message : String(e) },
+        });
+      }
+    })();
+  });
+
+  const handleIdentity = (req: http.IncomingMessage, res: http.ServerResponse, url: URL): void => {
+    if ((req.method ?? "GET") !== "GET") {
+      sendJson(res, 405, { statusCode: 405, message: "The identity endpoint only answers GET." });
+      return;
+    }
+    const secret = req.headers["x-identity-header"];
+    if (secret === undefined || secret === "") {
+      sendJson(res, 400, {
+        statusCode: 400,
+        message: "The 'X-IDENTITY-HEADER' request header is missing.",
+      });
+      return;
+    }
+    if (secret !== identityHeader) {
+      sendJson(res, 401, {
+        statusCode: 401,
+        message: "The 'X-IDENTITY-HEADER' value is not valid.",
+      });
+      return;
+    }
+    const apiVersion = url.searchParams.get("api-version");
+    if (apiVersion !== "2019-08-01") {
+      sendJson(res, 400, {
+        statusCode: 400,
+        message: `The api-version '${apiVersion ?? ""}' is not supported; use '2019-08-01'.`,
+      });
+      return;
+    }
+    const resource = url.searchParams.get("resource");
+    if (!resource || !GRAPH_RESOURCES.has(resource)) {
+      sendJson(res, 400, {
+        statusCode: 400,
+        message: `AADSTS500011: The resource principal named '${resource ?? ""}' was not found in the tenant.`,
+      });
+      return;
+    }
+    const clientId = url.searchParams.get("client_id");
+    if (clientId !== null && clientId.toLowerCase() !== appId) {
+      sendJson(res, 400, {
+        statusCode: 400,
+        message: `No managed identity with client id '${clientId}' is assigned to this resource.`,
+      });
+      return;
+    }
+    const { token, expiresOn } = issueConfigured();
+    sendJson(res, 200, {
+      access_token: token,
+      expires_on: String(expiresOn),
+      resource,
+      token_type: "Bearer",
+      client_id: appId,
+    });
+  };
+
+  const handleAdmin = (
+    res: http.ServerResponse,
+    method: string,
+    sub: string,
+    raw: string,
+  ): void => {
+    const parseBody = (): Record<string, unknown> => {
+      if (raw.trim() === "") {
+        return {};
+      }
+      try {
+        return JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        throw new Error("GraphEmulator: the admin request body is not valid JSON.");
+      }
+    };
+    if (method === "GET" && sub === "/state") {
+      writeStateStream(res);
+      return;
+    }
+    if (method === "GET" && sub === "/metrics") {
+      sendJson(res, 200, metrics.snapshot());
+      return;
+    }
+    if (method === "GET" && sub === "/config") {
+      sendJson(res, 200, config);
+      return;
+    }
+    if (method === "POST" && sub === "/config") {
+      setConfig(parseBody() as Partial<EmulatorConfig>);
+      sendJson(res, 200, config);
+      return;
+    }
+    if (method === "POST" && sub === "/revoke-tokens") {
+      tokens.revokeAll();
+      res.writeHead(204).end();
+      return;
+    }
+    if (method === "POST" && sub === "/reset-metrics") {
+      metrics.reset();
+      res.writeHead(204).end();
+      return;
+    }
+    if (method === "POST" && sub === "/token") {
+      const b = parseBody();
+      const roles = Array.isArray(b.roles) ? b.roles.map(String) : config.grantedRoles;
+      const ms =
+        typeof b.lifetimeSeconds === "number"
+          ? b.lifetimeSeconds * 1000
+          : config.tokenLifetimeSeconds * config.timeScale * 1000;
+      sendJson(res, 200, { access_token: issue(roles, ms, ms), token_type: "Bearer" });
+      return;
+    }
+    sendJson(res, 404, {
+      error: { code: "NotFound", message: `GraphEmulator: no admin route '${method} ${sub}'.` },
+    });
+  };
+
+  // Streams the state so a million users do not need one giant string.
+  const writeStateStream = (res: http.ServerResponse): void => {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    const users = store.users;
+    let i = 0;
+    const writeChunk = (): void => {
+      while (i < users.length) {
+        const end = Math.min(users.length, i + 5000);
+        const parts: string[] = [];
+        for (; i < end; i++) {
+          const u = users[i];
+          if (!u) {
+            continue;
+          }
+          parts.push(
+            JSON.stringify({
+              id: u.id,
+              userPrincipalName: u.userPrincipalName,
+              phoneMethods: PHONE_TYPES.filter((t) => u.phones[t]).map((t) => ({
+                phoneType: t,
+                phoneNumber: u.phones[t]?.phoneNumber ?? "",
+              })),
+            }),
+          );
+        }
+        const prefix = end <= 5000 ? '{"users":[' : ",";
+        if (!res.write(prefix + parts.join(","))) {
+          res.once("drain", writeChunk);
+          return;
+        }
+      }
+      res.end(users.length === 0 ? '{"users":[]}' : "]}");
+    };
+    writeChunk();
+  };
+
+  const graphPort = await listen(graphServer, options.port ?? 0, host);
+  const sidePort = await listen(sideServer, options.identityPort ?? 0, host);
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  graphBaseUrl = `https://${urlHost}:${graphPort}`;
+  const sideBase = `http://${urlHost}:${sidePort}`;
+
+  return {
+    graphBaseUrl,
+    identityEndpoint: `${sideBase}/msi/token`,
+    identityHeader,
+    adminUrl: `${sideBase}/admin`,
+    caCertPath,
+    caCertPem: tls.caCertPem,
+    tenantId: store.tenantId,
+    appId,
+    get config(): EmulatorConfig {
+      return structuredClone(config);
+    },
+    setConfig,
+    issueToken(opts = {}): string {
+      const roles = opts.roles ?? config.grantedRoles;
+      if (opts.lifetimeSeconds !== undefined) {
+        const ms = opts.lifetimeSeconds * 1000;
+        return issue(roles, ms, ms);
+      }
+      const scale = config.timeScale * 1000;
+      return issue(
+        roles,
+        config.tokenLifetimeSeconds * scale,
+        config.advertisedTokenLifetimeSeconds * scale,
+      );
+    },
+    revokeAllTokens: () => tokens.revokeAll(),
+    state,
+    metrics: () => metrics.snapshot(),
+    resetMetrics: () => metrics.reset(),
+    async close(): Promise<void> {
+      await Promise.all([closeServer(graphServer), closeServer(sideServer)]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

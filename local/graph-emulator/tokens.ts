@@ -1,0 +1,134 @@
+/**
+ * Access tokens: JWT-looking strings whose payload is signed with the emulator's own HMAC key.
+ * Clients treat them as opaque; the server reads roles and the honoured expiry from them.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** What the server knows about a valid token. */
+export interface TokenClaims {
+  appId: string;
+  tenantId: string;
+  roles: string[];
+  /** Advertised expiry, epoch seconds. */
+  exp: number;
+  /** Expiry the server honours, epoch milliseconds. */
+  realExpMs: number;
+  /** Issue sequence number, used for revocation. */
+  seq: number;
+}
+
+/** Why a token was refused. */
+export type TokenFailure = "missing" | "malformed" | "expired" | "revoked";
+
+function b64url(data: Buffer | string): string {
+  return Buffer.from(data).toString("base64url");
+}
+
+/** Issues and verifies the emulator's tokens. */
+export class TokenAuthority {
+  private readonly key = randomBytes(32);
+  private seq = 0;
+  private minValidSeq = 0;
+
+  /**
+   * @param tenantId - tenant the tokens are for
+   */
+  constructor(private readonly tenantId: string) {}
+
+  /**
+   * Issues a token.
+   *
+   * @param appId - client id of the application
+   * @param roles - application roles
+   * @param realLifetimeMs - lifetime the server honours, real milliseconds
+   * @param advertisedLifetimeMs - lifetime claimed in `exp`, real milliseconds
+   * @returns the token and its claims
+   */
+  issue(
+    appId: string,
+    roles: string[],
+    realLifetimeMs: number,
+    advertisedLifetimeMs: number,
+  ): { token: string; claims: TokenClaims } {
+    const now = Date.now();
+    const claims: TokenClaims = {
+      appId,
+      tenantId: this.tenantId,
+      roles: [...roles],
+      exp: Math.floor((now + advertisedLifetimeMs) / 1000),
+      realExpMs: now + realLifetimeMs,
+      seq: ++this.seq,
+    };
+    const header = b64url(JSON.stringify({ typ: "JWT", alg: "HS256", kid: "graph-emulator" }));
+    const payload = b64url(
+      JSON.stringify({
+        aud: "https://graph.microsoft.com",
+        iss: `https://sts.windows.net/${this.tenantId}/`,
+        iat: Math.floor(now / 1000),
+        nbf: Math.floor(now / 1000),
+        exp: claims.exp,
+        appid: appId,
+        tid: this.tenantId,
+        roles: claims.roles,
+        xrx: claims.realExpMs,
+        seq: claims.seq,
+      }),
+    );
+    const sig = this.sign(`${header}.${payload}`);
+    return { token: `${header}.${payload}.${sig}`, claims };
+  }
+
+  /** Makes every token issued so far invalid. */
+  revokeAll(): void {
+    this.minValidSeq = this.seq + 1;
+  }
+
+  /**
+   * Verifies a bearer token.
+   *
+   * @param token - the token, without the `Bearer ` prefix
+   * @returns the claims, or the reason for refusal
+   */
+  verify(token: string | undefined): TokenClaims | TokenFailure {
+    if (!token) {
+      return "missing";
+    }
+    const parts = token.split(".");
+    if (parts.length !== 3) {
+      return "malformed";
+    }
+    const expected = Buffer.from(this.sign(`${parts[0]}.${parts[1]}`));
+    const given = Buffer.from(parts[2] ?? "");
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+      return "malformed";
+    }
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(Buffer.from(parts[1] ?? "", "base64url").toString("utf8")) as Record<
+        string,
+        unknown
+      >;
+    } catch {
+      return "malformed";
+    }
+    const claims: TokenClaims = {
+      appId: String(payload.appid),
+      tenantId: String(payload.tid),
+      roles: Array.isArray(payload.roles) ? payload.roles.map(String) : [],
+      exp: Number(payload.exp),
+      realExpMs: Number(payload.xrx),
+      seq: Number(payload.seq),
+    };
+    if (claims.seq < this.minValidSeq) {
+      return "revoked";
+    }
+    if (Date.now() >= Math.min(claims.realExpMs, claims.exp * 1000)) {
+      return "expired";
+    }
+    return claims;
+  }
+
+  private sign(data: string): string {
+    return createHmac("sha256", this.key).update(data).digest("base64url");
+  }
+}

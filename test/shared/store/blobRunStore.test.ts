@@ -6,6 +6,7 @@ import {
 } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobRunStore, DEFAULT_RUN_STORE_CONTAINER } from "../../../shared/store/blobRunStore.js";
+import { createRunStore } from "../../../shared/store/index.js";
 import { type Azurite, startAzurite } from "../../support/azurite.js";
 import { collect, describeRunStoreContract } from "./contract.js";
 
@@ -40,6 +41,17 @@ describe("BlobRunStore", () => {
     await store.putJson("runs/1/report.json", { ok: true });
     expect(await service.getContainerClient(DEFAULT_RUN_STORE_CONTAINER).exists()).toBe(true);
     expect(await store.getJson("runs/1/report.json")).toEqual({ ok: true });
+  });
+
+  it("is what createRunStore builds from the Functions storage settings", async () => {
+    const store = createRunStore({
+      RUN_STORE: "blob",
+      RUN_STORE_CONTAINER: "from-settings",
+      AzureWebJobsStorage: azurite.connectionString,
+    });
+    await store.putJson("runs/1/report.json", { via: "settings" });
+    const direct = BlobRunStore.fromConnectionString(azurite.connectionString, "from-settings");
+    expect(await direct.getJson("runs/1/report.json")).toEqual({ via: "settings" });
   });
 
   it("works on a container that already exists, through a second store instance", async () => {

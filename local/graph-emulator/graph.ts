@@ -754,9 +754,6 @@ export class GraphEngine {
     const top = parseTop(q.get("$top"), 100, 999);
     const select = parseSelect(q.get("$select"), USER_PROPERTIES, "microsoft.graph.user");
     const { eventual, count } = this.advancedParams(req);
-    if (count && !eventual) {
-      throw new GraphHttpError(400, "Request_BadRequest", "$count is not currently supported.");
-    }
     const rawFilter = q.get("$filter");
     let predicate: (u: UserRec) => boolean = () => true;
     if (rawFilter !== null) {
@@ -769,6 +766,9 @@ export class GraphEngine {
         );
       }
       predicate = f.predicate;
+    }
+    if (count && !eventual) {
+      throw new GraphHttpError(400, "Request_BadRequest", "$count is not currently supported.");
     }
     const token = q.get("$skiptoken");
     const start = decodeSkipToken(token, "users");

@@ -68,7 +68,12 @@ export function errorResponse(
   }
   return {
     status,
-    headers: { "Content-Type": "application/json", ...headers },
+    headers: {
+      "Content-Type": "application/json",
+      "request-id": requestId,
+      "client-request-id": clientRequestId ?? requestId,
+      ...headers,
+    },
     body: { error: { code, message, innerError } },
   };
 }

@@ -71,6 +71,10 @@ export interface LocalHost {
   stop(): Promise<void>;
 }
 
+// Installed as soon as the host is imported, so app modules imported after it (even statically,
+// in a test file) register through the fake core instead of falling into test mode.
+installCoreHook();
+
 const defaultLogger: HostLogger = {
   info: () => undefined,
   warn: (m) => process.stderr.write(`${m}\n`),
@@ -109,6 +113,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
   for (const m of options.modules) {
     await import(toImportable(m));
+  }
+  if (options.modules.length > 0 && registeredFunctions().length === 0) {
+    logger.warn(
+      "LocalHost: the app modules registered no functions; '@azure/functions' was probably used before the host was imported, which puts it in test mode for the whole process.",
+    );
   }
   const taskHubName = options.taskHubName ?? "LocalTaskHub";
   const engine = new Engine({

@@ -15,6 +15,7 @@ import {
   type PhoneNumber,
 } from "libphonenumber-js/max";
 
+import { classifyNationalNumber, type Classification } from "./classify.js";
 import {
   canonicalText,
   digitCount,
@@ -154,6 +155,16 @@ function explainInvalid(
   }
 }
 
+function classify(parsed: PhoneNumber | undefined): Classification {
+  return parsed
+    ? classifyNationalNumber(
+        parsed.nationalNumber as string,
+        parsed.country,
+        parsed.countryCallingCode as string,
+      )
+    : { valid: false };
+}
+
 function parse(text: string, defaultCountry?: CountryCode): PhoneNumber | undefined {
   return parsePhoneNumberFromString(text, defaultCountry ? { defaultCountry } : undefined);
 }
@@ -270,7 +281,8 @@ export function normalizePhoneNumber(
   }
 
   let parsed = parse(core, defaultCountry);
-  if (!parsed?.isValid()) {
+  let verdict = classify(parsed);
+  if (!verdict.valid) {
     // A country code typed without its "+": only when the digits are too long for the default
     // region, so a mistyped national number is never reinterpreted as another country's number.
     if (
@@ -280,12 +292,14 @@ export function normalizePhoneNumber(
       validatePhoneNumberLength(core, { defaultCountry }) === "TOO_LONG"
     ) {
       const withPlus = parse(`+${core.replace(/\D/g, "")}`);
-      if (withPlus?.isValid()) {
+      const withPlusVerdict = classify(withPlus);
+      if (withPlusVerdict.valid) {
         parsed = withPlus;
+        verdict = withPlusVerdict;
       }
     }
   }
-  if (!parsed?.isValid()) {
+  if (!parsed || !verdict.valid) {
     return explainInvalid(core, parsed, defaultCountry);
   }
 
@@ -297,7 +311,7 @@ export function normalizePhoneNumber(
     );
   }
 
-  const type = parsed.getType();
+  const type = verdict.type;
   if (type === "FIXED_LINE" || type === undefined) {
     if (!options.allowLandline) {
       return fail(

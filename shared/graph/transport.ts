@@ -132,6 +132,8 @@ export class ResilienceHandler implements Middleware {
       let retryAfterMs: number | undefined;
       try {
         context.response = undefined;
+        // The auth handler appends to an existing header: clear it so a retry carries one token.
+        delete headers.Authorization;
         await next.execute(context);
         const response = context.response as Response | undefined;
         if (!response) {

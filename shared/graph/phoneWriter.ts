@@ -1,0 +1,364 @@
+/**
+ * Writes mobile phone methods in `$batch`es under the adaptive limiter, POST first, and
+ * reconciles every answer that leaves the outcome open by reading the user's phone methods:
+ * a retry never writes twice and never counts a success as a failure.
+ *
+ * Graph documents neither the status nor the code for "a phone of this type already exists", so
+ * every 4xx other than 401/403/429 is treated alike: read, then decide.
+ */
+import { phoneNumberKey } from "../phone/index.js";
+import type { BatchRequest, BatchResult, GraphAccess } from "./client.js";
+import { GraphRequestError } from "./errors.js";
+import { PHONE_METHOD_IDS, phoneMethodsPath } from "./paths.js";
+import type { AdaptiveLimiter } from "./throttle.js";
+
+/** One write to make. */
+export interface PhoneWrite {
+  userId: string;
+  /** In Graph's format, `+45 20123456`. */
+  phoneNumber: string;
+  /** `create` POSTs a new mobile method; `replace` PATCHes the existing one. */
+  action: "create" | "replace";
+}
+
+/** What happened to one write. */
+export type WriteOutcome =
+  | { userId: string; result: "created"; note?: "smsSignInNumberNotUnique" }
+  | { userId: string; result: "replaced" }
+  | { userId: string; result: "alreadyPresent" }
+  | { userId: string; result: "existingDiffers" }
+  | {
+      userId: string;
+      result: "failed";
+      status: number;
+      code: string;
+      /** Graph's message, when it gave one. */
+      message?: string;
+      requestId?: string;
+      /** True when trying again later may succeed (throttling, outages); false for per-user refusals. */
+      transient: boolean;
+    };
+
+/** Options of {@link writePhoneMethods}. */
+export interface PhoneWriterOptions {
+  limiter: AdaptiveLimiter;
+  /** Attempts per user for writes whose outcome stays unknown or throttled (default 8). */
+  maxAttempts?: number;
+  /** Batches in flight at most, whatever the limiter allows (default 32). */
+  maxBatchesInFlight?: number;
+  /** Called once per user as soon as its outcome is final. */
+  onOutcome?: (outcome: WriteOutcome) => void;
+  /** Called per Graph answer, for live throttling counts. */
+  onThrottled?: (count: number) => void;
+}
+
+interface Pending extends PhoneWrite {
+  attempts: number;
+  /** Why the outcome must be read back: the write's own 4xx, or unknown (5xx, lost). */
+  reconcile?: {
+    kind: "refused" | "unknown" | "notUnique";
+    status: number;
+    code: string;
+    message?: string;
+    requestId?: string;
+  };
+}
+
+const MAX_BATCH = 20;
+
+/**
+ * Writes the given phone methods and returns one outcome per write, in input order.
+ *
+ * @param graph - the Graph access layer.
+ * @param writes - the writes; one per user.
+ * @param options - limiter, attempts and progress callbacks.
+ * @throws GraphRequestError of kind `fatal` when Graph refuses the app itself (401/403): a
+ *   missing permission fails every user alike, so the caller stops instead of recording each.
+ */
+export async function writePhoneMethods(
+  graph: GraphAccess,
+  writes: PhoneWrite[],
+  options: PhoneWriterOptions,
+): Promise<WriteOutcome[]> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const outcomes = new Map<string, WriteOutcome>();
+  const toWrite: Pending[] = writes.map((w) => ({ ...w, attempts: 0 }));
+  const toRead: Pending[] = [];
+  let inFlight = 0;
+  let fatal: unknown;
+  let wake: (() => void) | undefined;
+
+  const finish = (outcome: WriteOutcome): void => {
+    outcomes.set(outcome.userId, outcome);
+    options.onOutcome?.(outcome);
+  };
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const retryOrFail = (p: Pending, status: number, code: string, requestId?: string): void => {
+    if (p.attempts >= maxAttempts) {
+      finish({ userId: p.userId, result: "failed", status, code, requestId, transient: true });
+    } else {
+      toWrite.push({ ...p, reconcile: undefined });
+    }
+  };
+
+  const sendWrites = async (batch: Pending[]): Promise<void> => {
+    const requests: BatchRequest[] = batch.map((p, i) => {
+      p.attempts++;
+      return p.action === "create"
+        ? {
+            id: String(i + 1),
+            method: "POST",
+            url: phoneMethodsPath(p.userId),
+            body: { phoneNumber: p.phoneNumber, phoneType: "mobile" },
+          }
+        : {
+            id: String(i + 1),
+            method: "PATCH",
+            url: `${phoneMethodsPath(p.userId)}/${PHONE_METHOD_IDS.mobile}`,
+            body: { phoneNumber: p.phoneNumber, phoneType: "mobile" },
+          };
+    });
+    const results = await sendBatch(graph, options, requests);
+    if (results instanceof GraphRequestError) {
+      // The envelope failed transiently: any item may or may not have been applied.
+      for (const p of batch) {
+        p.reconcile = {
+          kind: "unknown",
+          status: results.status,
+          code: results.code,
+          requestId: results.requestId,
+        };
+        toRead.push(p);
+      }
+      return;
+    }
+    batch.forEach((p, i) => {
+      const r = results[i] as BatchResult;
+      if (r.status >= 200 && r.status < 300) {
+        finish(
+          p.action === "create"
+            ? { userId: p.userId, result: "created" }
+            : { userId: p.userId, result: "replaced" },
+        );
+        return;
+      }
+      const code = r.error?.code ?? `http${r.status}`;
+      const requestId = r.error?.requestId;
+      if (r.status === 401 || r.status === 403) {
+        fatal ??= r.error;
+        return;
+      }
+      if (r.status === 429) {
+        retryOrFail(p, r.status, code, requestId);
+        return;
+      }
+      if (r.status === 409 && code === "phoneNumberNotUnique") {
+        p.reconcile = { kind: "notUnique", status: r.status, code, requestId };
+      } else if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 424) {
+        p.reconcile = {
+          kind: "refused",
+          status: r.status,
+          code,
+          message: r.error?.graphMessage,
+          requestId,
+        };
+      } else {
+        p.reconcile = { kind: "unknown", status: r.status, code, requestId };
+      }
+      toRead.push(p);
+    });
+  };
+
+  const sendReads = async (batch: Pending[]): Promise<void> => {
+    const requests: BatchRequest[] = batch.map((p, i) => ({
+      id: String(i + 1),
+      method: "GET",
+      url: phoneMethodsPath(p.userId),
+    }));
+    const results = await sendBatch(graph, options, requests);
+    if (results instanceof GraphRequestError) {
+      toRead.push(...batch);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const r = results[i] as BatchResult;
+      const why = p.reconcile ?? { kind: "unknown" as const, status: 0, code: "unknown" };
+      if (r.status === 401 || r.status === 403) {
+        fatal ??= r.error;
+        return;
+      }
+      if (r.status === 404) {
+        finish({
+          userId: p.userId,
+          result: "failed",
+          status: 404,
+          code: r.error?.code ?? "userNotFound",
+          requestId: r.error?.requestId,
+          transient: false,
+        });
+        return;
+      }
+      if (r.status < 200 || r.status >= 300) {
+        // The read itself failed: try reading again later, within the same attempt budget.
+        if (p.attempts >= maxAttempts) {
+          finish({
+            userId: p.userId,
+            result: "failed",
+            status: why.status,
+            code: why.code,
+            requestId: why.requestId,
+            transient: true,
+          });
+        } else {
+          p.attempts++;
+          toRead.push(p);
+        }
+        return;
+      }
+      const methods = (
+        (r.body as { value?: { id?: string; phoneType?: string; phoneNumber?: string }[] })
+          ?.value ?? []
+      ).filter((m) => m.phoneType === "mobile" || m.id === PHONE_METHOD_IDS.mobile);
+      const mobile = methods[0];
+      const same =
+        mobile?.phoneNumber !== undefined &&
+        phoneNumberKey(mobile.phoneNumber) === phoneNumberKey(p.phoneNumber);
+      if (same) {
+        if (why.kind === "notUnique") {
+          finish({ userId: p.userId, result: "created", note: "smsSignInNumberNotUnique" });
+        } else if (why.kind === "unknown") {
+          finish(
+            p.action === "create"
+              ? { userId: p.userId, result: "created" }
+              : { userId: p.userId, result: "replaced" },
+          );
+        } else {
+          finish({ userId: p.userId, result: "alreadyPresent" });
+        }
+        return;
+      }
+      if (mobile && p.action === "create") {
+        finish({ userId: p.userId, result: "existingDiffers" });
+        return;
+      }
+      if (why.kind === "unknown") {
+        retryOrFail(p, why.status, why.code, why.requestId);
+        return;
+      }
+      finish({
+        userId: p.userId,
+        result: "failed",
+        status: why.status,
+        code: why.code,
+        message: why.message,
+        requestId: why.requestId,
+        transient: false,
+      });
+    });
+  };
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (fatal) {
+        return;
+      }
+      const reading = toRead.length > 0;
+      const source = reading ? toRead : toWrite;
+      if (source.length === 0) {
+        if (inFlight === 0) {
+          notify();
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          const previous = wake;
+          wake = () => {
+            previous?.();
+            resolve();
+          };
+        });
+        continue;
+      }
+      const size = Math.max(1, Math.min(MAX_BATCH, options.limiter.limit, source.length));
+      const batch = source.splice(0, size);
+      inFlight++;
+      try {
+        await (reading ? sendReads(batch) : sendWrites(batch));
+      } catch (error) {
+        fatal ??= error;
+      } finally {
+        inFlight--;
+        notify();
+      }
+    }
+  };
+
+  const workers = Math.max(1, options.maxBatchesInFlight ?? 32);
+  await Promise.all(Array.from({ length: workers }, () => worker()));
+  if (fatal) {
+    throw fatal;
+  }
+  return writes.map(
+    (w) =>
+      outcomes.get(w.userId) ?? {
+        userId: w.userId,
+        result: "failed",
+        status: 0,
+        code: "notAttempted",
+        transient: true,
+      },
+  );
+}
+
+/**
+ * One `$batch` under the limiter. Returns the per-item results, or the envelope's transient
+ * error; throws the envelope's fatal error.
+ */
+async function sendBatch(
+  graph: GraphAccess,
+  options: PhoneWriterOptions,
+  requests: BatchRequest[],
+): Promise<BatchResult[] | GraphRequestError> {
+  const startedAt = await options.limiter.acquire(requests.length);
+  let throttled = 0;
+  let retryAfterMs: number | undefined;
+  let limitPercentage: number | undefined;
+  try {
+    const results = await graph.batch(requests);
+    for (const r of results) {
+      if (r.status === 429 || r.status === 503) {
+        throttled++;
+        const after = r.error?.retryAfterMs;
+        if (after !== undefined) {
+          retryAfterMs = Math.max(retryAfterMs ?? 0, after);
+        }
+      }
+      const percentage = Number(r.headers["x-ms-throttle-limit-percentage"]);
+      if (Number.isFinite(percentage) && percentage > 0) {
+        limitPercentage = Math.max(limitPercentage ?? 0, percentage);
+      }
+    }
+    return results;
+  } catch (error) {
+    if (error instanceof GraphRequestError && error.kind === "transient") {
+      if (error.status === 429 || error.status === 503) {
+        throttled = requests.length;
+        retryAfterMs = error.retryAfterMs;
+      }
+      return error;
+    }
+    throw error;
+  } finally {
+    if (throttled > 0) {
+      options.onThrottled?.(throttled);
+    }
+    options.limiter.release(requests.length, startedAt, {
+      throttled,
+      retryAfterMs,
+      limitPercentage,
+    });
+  }
+}

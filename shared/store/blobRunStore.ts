@@ -25,6 +25,12 @@ const DELETE_CONCURRENCY = 16;
 const STREAM_BLOCK_BYTES = 4 * 1024 * 1024;
 const STREAM_CONCURRENCY = 4;
 
+/** Options of {@link BlobRunStore}. */
+export interface BlobRunStoreOptions {
+  /** Blob names asked for per listing page (default and service maximum 5,000). */
+  listPageSize?: number;
+}
+
 /** Default container of the run store. */
 export const DEFAULT_RUN_STORE_CONTAINER = "mfa-prepopulate-runs";
 
@@ -41,12 +47,15 @@ export class BlobRunStore implements RunStore {
   /** The container holding the keys. */
   readonly container: ContainerClient;
   private containerReady: Promise<void> | undefined;
+  private readonly listPageSize: number;
 
   /**
    * @param container - the container client, with whatever credential it was built with.
+   * @param options - see {@link BlobRunStoreOptions}.
    */
-  constructor(container: ContainerClient) {
+  constructor(container: ContainerClient, options: BlobRunStoreOptions = {}) {
     this.container = container;
+    this.listPageSize = options.listPageSize ?? 5000;
   }
 
   /**
@@ -54,13 +63,15 @@ export class BlobRunStore implements RunStore {
    *
    * @param connectionString - an account key, SAS or `UseDevelopmentStorage=true` connection string.
    * @param containerName - the container; created on first use.
+   * @param options - see {@link BlobRunStoreOptions}.
    */
   static fromConnectionString(
     connectionString: string,
     containerName: string = DEFAULT_RUN_STORE_CONTAINER,
+    options: BlobRunStoreOptions = {},
   ): BlobRunStore {
     const service = BlobServiceClient.fromConnectionString(connectionString);
-    return new BlobRunStore(service.getContainerClient(containerName));
+    return new BlobRunStore(service.getContainerClient(containerName), options);
   }
 
   /**
@@ -70,14 +81,16 @@ export class BlobRunStore implements RunStore {
    * @param blobServiceUri - the account's blob endpoint, e.g. `https://{account}.blob.core.windows.net`.
    * @param credential - the token credential.
    * @param containerName - the container; created on first use.
+   * @param options - see {@link BlobRunStoreOptions}.
    */
   static fromServiceUri(
     blobServiceUri: string,
     credential: TokenCredential,
     containerName: string = DEFAULT_RUN_STORE_CONTAINER,
+    options: BlobRunStoreOptions = {},
   ): BlobRunStore {
     const service = new BlobServiceClient(blobServiceUri, credential);
-    return new BlobRunStore(service.getContainerClient(containerName));
+    return new BlobRunStore(service.getContainerClient(containerName), options);
   }
 
   /** {@inheritDoc RunStore.putJson} */
@@ -222,7 +235,7 @@ export class BlobRunStore implements RunStore {
     try {
       for await (const page of this.container
         .listBlobsFlat(prefix === "" ? {} : { prefix })
-        .byPage({ maxPageSize: 5000 })) {
+        .byPage({ maxPageSize: this.listPageSize })) {
         for (const item of page.segment.blobItems) {
           yield item.name;
         }

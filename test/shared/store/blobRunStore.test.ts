@@ -77,24 +77,40 @@ describe("BlobRunStore", () => {
   });
 
   it("lists and deletes across several listing pages", async () => {
-    const store = freshStore();
-    // More than one page would need 5,000 blobs; Azurite pages the same way at any size, so
-    // exercise the paging loop with a small page through the container client.
+    counter += 1;
+    const store = BlobRunStore.fromConnectionString(
+      azurite.connectionString,
+      `runs-test-${counter}`,
+      {
+        listPageSize: 7,
+      },
+    );
     const keys = Array.from(
-      { length: 60 },
+      { length: 30 },
       (_, i) => `runs/p/outcomes/${String(i).padStart(3, "0")}.json`,
     );
     await Promise.all(keys.map((k) => store.putJson(k, {})));
-    const pages: number[] = [];
-    for await (const page of store.container
-      .listBlobsFlat({ prefix: "runs/p/" })
-      .byPage({ maxPageSize: 25 })) {
-      pages.push(page.segment.blobItems.length);
-    }
-    expect(pages).toEqual([25, 25, 10]);
+    await store.putJson("runs/q/report.json", {});
     expect(await collect(store.list("runs/p/"))).toEqual(keys);
-    expect(await store.delete("runs/p/")).toBe(60);
-    expect(await collect(store.list(""))).toEqual([]);
+    // Deleting while the listing pages on must still reach every blob.
+    expect(await store.delete("runs/p/")).toBe(30);
+    expect(await collect(store.list(""))).toEqual(["runs/q/report.json"]);
+  });
+
+  it("fromServiceUri builds a store on the endpoint with the credential it is given", () => {
+    const credential = {
+      getToken: async () => ({
+        token: "not-a-real-token",
+        expiresOnTimestamp: Date.now() + 3_600_000,
+      }),
+    };
+    const store = BlobRunStore.fromServiceUri(
+      "https://acct.blob.core.windows.net",
+      credential,
+      "by-token",
+    );
+    expect(store.describe()).toBe("https://acct.blob.core.windows.net/by-token");
+    expect(store.container.credential).toBe(credential);
   });
 
   it("describes itself as the container URL, without any SAS signature", async () => {

@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GraphAccess } from "../../../shared/graph/client.js";
+import type { GraphCredential } from "../../../shared/graph/credentials.js";
+import { GraphRequestError } from "../../../shared/graph/errors.js";
+import {
+  writePhoneMethods,
+  type PhoneWrite,
+  type WriteOutcome,
+} from "../../../shared/graph/phoneWriter.js";
+import { AdaptiveLimiter } from "../../../shared/graph/throttle.js";
+import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
+import type { TenantFixture } from "../../../local/graph-emulator/tenant/types.js";
+
+/** Tokens straight from the emulator, so several emulators can share this process. */
+function tokens(emulator: EmulatorHandle): GraphCredential {
+  let token = emulator.issueToken();
+  return {
+    getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+    invalidate: () => {
+      token = emulator.issueToken();
+    },
+  };
+}
+
+function access(emulator: EmulatorHandle): GraphAccess {
+  return new GraphAccess({
+    baseUrl: emulator.graphBaseUrl,
+    credential: tokens(emulator),
+    caPem: emulator.caCertPem,
+    retry: { baseDelayMs: 5, maxDelayMs: 1_000 },
+  });
+}
+
+function tenantOf(users: TenantFixture["users"]): TenantFixture {
+  return {
+    tenant: { id: "6f1c2f5e-0000-4000-8000-000000000001", domain: "contoso.example" },
+    users,
+  };
+}
+
+function mobileOf(emulator: EmulatorHandle, id: string): string | undefined {
+  return emulator
+    .state()
+    .users.find((u) => u.id === id)
+    ?.phoneMethods.find((m) => m.phoneType === "mobile")?.phoneNumber;
+}
+
+describe("writePhoneMethods", () => {
+  describe("every kind of answer (fast profile)", () => {
+    let emulator: EmulatorHandle;
+    let outcomes: Map<string, WriteOutcome>;
+    beforeAll(async () => {
+      emulator = await startEmulator({
+        profile: "fast",
+        tenant: tenantOf([
+          { id: "new1", userPrincipalName: "new1@contoso.example" },
+          { id: "new2", userPrincipalName: "new2@contoso.example" },
+          {
+            id: "same",
+            userPrincipalName: "same@contoso.example",
+            phoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 40123456" }],
+          },
+          {
+            id: "other",
+            userPrincipalName: "other@contoso.example",
+            phoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 41111111" }],
+          },
+          {
+            id: "swap",
+            userPrincipalName: "swap@contoso.example",
+            phoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 42222222" }],
+          },
+          {
+            id: "holder",
+            userPrincipalName: "holder@contoso.example",
+            phoneMethods: [
+              { phoneType: "mobile", phoneNumber: "+45 50123456", smsSignInNumber: true },
+            ],
+          },
+          { id: "claimant", userPrincipalName: "claimant@contoso.example" },
+          { id: "bad", userPrincipalName: "bad@contoso.example" },
+        ]),
+      });
+      const graph = access(emulator);
+      const writes: PhoneWrite[] = [
+        { userId: "new1", phoneNumber: "+45 20123456", action: "create" },
+        { userId: "new2", phoneNumber: "+1 2065550100x123", action: "create" },
+        { userId: "same", phoneNumber: "+45 40123456", action: "create" },
+        { userId: "other", phoneNumber: "+45 43333333", action: "create" },
+        { userId: "swap", phoneNumber: "+45 44444444", action: "replace" },
+        { userId: "claimant", phoneNumber: "+45 50123456", action: "create" },
+        { userId: "bad", phoneNumber: "4520123456", action: "create" },
+        { userId: "ghost", phoneNumber: "+45 20999999", action: "create" },
+      ];
+      const list = await writePhoneMethods(graph, writes, {
+        limiter: new AdaptiveLimiter({ initial: 4 }),
+      });
+      outcomes = new Map(list.map((o) => [o.userId, o]));
+      await graph.close();
+    });
+    afterAll(async () => {
+      await emulator?.close();
+    });
+
+    it("creates the mobile method of users who have none", () => {
+      expect(outcomes.get("new1")).toEqual({ userId: "new1", result: "created" });
+      expect(outcomes.get("new2")?.result).toBe("created");
+      expect(mobileOf(emulator, "new1")).toBe("+45 20123456");
+      expect(mobileOf(emulator, "new2")).toBe("+1 2065550100x123");
+    });
+
+    it("reads back after Graph refuses a duplicate and reports the number as already present", () => {
+      expect(outcomes.get("same")?.result).toBe("alreadyPresent");
+    });
+
+    it("never touches a different existing mobile number unless told to replace it", () => {
+      expect(outcomes.get("other")?.result).toBe("existingDiffers");
+      expect(mobileOf(emulator, "other")).toBe("+45 41111111");
+      expect(outcomes.get("swap")?.result).toBe("replaced");
+      expect(mobileOf(emulator, "swap")).toBe("+45 44444444");
+    });
+
+    it("records the SMS sign-in clash as created after verifying the method exists", () => {
+      expect(outcomes.get("claimant")).toEqual({
+        userId: "claimant",
+        result: "created",
+        note: "smsSignInNumberNotUnique",
+      });
+      expect(mobileOf(emulator, "claimant")).toBe("+45 50123456");
+    });
+
+    it("records refusals per user with Graph's status and code, and carries on", () => {
+      const bad = outcomes.get("bad");
+      expect(bad).toMatchObject({ result: "failed", transient: false });
+      expect(bad?.result === "failed" && bad.status).toBeGreaterThanOrEqual(400);
+      expect(outcomes.get("ghost")).toMatchObject({
+        result: "failed",
+        status: 404,
+        transient: false,
+      });
+    });
+  });
+
+  it("writes nothing twice when Graph applies writes and then answers 503 or drops the connection", async () => {
+    const users = Array.from({ length: 300 }, (_, i) => ({
+      id: `u${i}`,
+      userPrincipalName: `u${i}@contoso.example`,
+    }));
+    const emulator = await startEmulator({
+      profile: "fast",
+      tenant: tenantOf(users),
+      config: {
+        fault503Rate: 0.05,
+        fault504Rate: 0.05,
+        faultAfterWrite: true,
+        seed: 11,
+        timeScale: 0.01,
+      },
+    });
+    try {
+      const graph = access(emulator);
+      const writes = users.map((u, i) => ({
+        userId: u.id,
+        phoneNumber: `+45 2${String(i).padStart(7, "0")}`,
+        action: "create" as const,
+      }));
+      const list = await writePhoneMethods(graph, writes, {
+        limiter: new AdaptiveLimiter({ initial: 40 }),
+        maxAttempts: 20,
+      });
+      await graph.close();
+      expect(list.filter((o) => o.result === "created")).toHaveLength(300);
+      for (const w of writes) {
+        expect(mobileOf(emulator, w.userId)).toBe(w.phoneNumber);
+      }
+      // Each user's method was created by exactly one write.
+      expect(emulator.metrics().writes).toBe(300);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it("honours Retry-After on throttled items and still provisions everyone once", async () => {
+    const users = Array.from({ length: 200 }, (_, i) => ({
+      id: `t${i}`,
+      userPrincipalName: `t${i}@contoso.example`,
+    }));
+    // 60 writes per 1.5 s window (scaled): the burst of 200 must be throttled and spread out.
+    const emulator = await startEmulator({
+      profile: "fast",
+      tenant: tenantOf(users),
+      config: { writeQuota: 60, writeQuotaWindowSeconds: 150, timeScale: 0.01 },
+    });
+    try {
+      const graph = access(emulator);
+      const limiter = new AdaptiveLimiter({ initial: 100 });
+      let throttled = 0;
+      const writes = users.map((u, i) => ({
+        userId: u.id,
+        phoneNumber: `+45 3${String(i).padStart(7, "0")}`,
+        action: "create" as const,
+      }));
+      const list = await writePhoneMethods(graph, writes, {
+        limiter,
+        onThrottled: (n) => (throttled += n),
+      });
+      await graph.close();
+      expect(list.every((o) => o.result === "created")).toBe(true);
+      expect(throttled).toBeGreaterThan(0);
+      expect(limiter.stats().throttled).toBe(throttled);
+      expect(limiter.limit).toBeLessThan(100);
+      expect(emulator.metrics().writes).toBe(200);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it("stops at once with the missing permission named when Graph refuses the app", async () => {
+    const emulator = await startEmulator({
+      profile: "fast",
+      tenant: tenantOf([{ id: "x", userPrincipalName: "x@contoso.example" }]),
+      config: { grantedRoles: ["User.Read.All"] },
+    });
+    try {
+      const graph = access(emulator);
+      const error = await writePhoneMethods(
+        graph,
+        [{ userId: "x", phoneNumber: "+45 20123456", action: "create" }],
+        {
+          limiter: new AdaptiveLimiter(),
+        },
+      ).catch((e: unknown) => e);
+      await graph.close();
+      expect(error).toBeInstanceOf(GraphRequestError);
+      expect((error as GraphRequestError).kind).toBe("fatal");
+      expect((error as GraphRequestError).message).toContain(
+        "UserAuthenticationMethod.ReadWrite.All",
+      );
+    } finally {
+      await emulator.close();
+    }
+  });
+});

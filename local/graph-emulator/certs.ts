@@ -11,13 +11,26 @@ export interface TlsMaterial {
   keyPem: string;
 }
 
+const cache = new Map<string, Promise<TlsMaterial>>();
+
 /**
- * Creates a CA and a server certificate (EC P-256, fast to generate).
+ * Creates a CA and a server certificate (EC P-256), once per host and process: emulators started
+ * by one process share them, which keeps test suites fast and changes nothing for clients.
  *
  * @param host - host the server listens on, added to the SAN when it is not loopback
  * @returns the PEMs
  */
-export async function createTlsMaterial(host: string): Promise<TlsMaterial> {
+export function createTlsMaterial(host: string): Promise<TlsMaterial> {
+  let material = cache.get(host);
+  if (!material) {
+    material = generateTlsMaterial(host);
+    cache.set(host, material);
+    material.catch(() => cache.delete(host));
+  }
+  return material;
+}
+
+async function generateTlsMaterial(host: string): Promise<TlsMaterial> {
   const notAfterDate = new Date(Date.now() + 30 * 24 * 3600 * 1000);
   const ca = await generate([{ name: "commonName", value: "mfa-prepopulate Graph emulator CA" }], {
     keyType: "ec",

@@ -273,13 +273,9 @@ export class GraphEngine {
     this.prng = new Prng(seed);
   }
 
-  /** Applies quota changes to existing buckets. */
-  reconfigureBuckets(): void {
-    for (const [key, bucket] of this.buckets) {
-      const [kind] = key.split("|");
-      const { capacity, windowMs } = this.bucketShape(kind as "ru" | "write" | "reports");
-      bucket.reconfigure(capacity, windowMs);
-    }
+  /** Starts every quota bucket over, full (after a quota or timeScale change). */
+  resetBuckets(): void {
+    this.buckets.clear();
   }
 
   private bucketShape(kind: "ru" | "write" | "reports"): { capacity: number; windowMs: number } {

@@ -75,7 +75,8 @@ export interface EmulatorHandle {
   /** Current effective config (a copy; change it with `setConfig`). */
   readonly config: EmulatorConfig;
   /**
-   * Changes the config at runtime; quotas keep their used share.
+   * Changes the config at runtime. A change of a quota, its window or `timeScale` starts the
+   * quota buckets over, full.
    *
    * @param patch - keys to override
    */
@@ -277,11 +278,24 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const setConfig = (patch: Partial<EmulatorConfig>): void => {
     const next = mergeConfig(config, patch);
     const reseed = next.seed !== config.seed;
+    const quotaKeys = [
+      "timeScale",
+      "writeQuota",
+      "writeQuotaWindowSeconds",
+      "resourceUnitQuota",
+      "resourceUnitWindowSeconds",
+      "reportsQuota",
+      "reportsQuotaWindowSeconds",
+      "phoneWriteQuotaModel",
+    ] as const;
+    const quotasChanged = quotaKeys.some((k) => next[k] !== config[k]);
     config = next;
     if (reseed) {
       engine.reseed(next.seed);
     }
-    engine.reconfigureBuckets();
+    if (quotasChanged) {
+      engine.resetBuckets();
+    }
   };
 
   const sideServer = http.createServer((req, res) => {

@@ -12,25 +12,11 @@ export class TokenBucket {
    * @param windowMs - window in real milliseconds
    */
   constructor(
-    private capacity: number,
-    private windowMs: number,
+    private readonly capacity: number,
+    private readonly windowMs: number,
   ) {
     this.tokens = capacity;
     this.last = Date.now();
-  }
-
-  /**
-   * Changes capacity and window, keeping the used share.
-   *
-   * @param capacity - new capacity
-   * @param windowMs - new window in real milliseconds
-   */
-  reconfigure(capacity: number, windowMs: number): void {
-    this.refill();
-    const usedShare = 1 - this.tokens / this.capacity;
-    this.capacity = capacity;
-    this.windowMs = windowMs;
-    this.tokens = capacity * (1 - usedShare);
   }
 
   private refill(): void {

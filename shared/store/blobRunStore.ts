@@ -40,7 +40,8 @@ export const DEFAULT_RUN_STORE_CONTAINER = "mfa-prepopulate-runs";
  * - Writes are single `Put Blob` calls (or a block list commit for {@link BlobRunStore.putStream}),
  *   which replace a blob atomically; reads are one `Get Blob` pinned to the blob's ETag by the SDK.
  * - `createIfAbsent` sends `If-None-Match: *`; a 409 or 412 answer means the blob exists.
- * - The container is created on first use when missing.
+ * - The container is created on the first write when missing; reads of a missing container find
+ *   nothing and create nothing.
  * - Retries are the SDK's (exponential, on 5xx, 408 and network errors).
  */
 export class BlobRunStore implements RunStore {
@@ -231,7 +232,6 @@ export class BlobRunStore implements RunStore {
   }
 
   private async *listBlobs(prefix: string): AsyncGenerator<string> {
-    await this.ensureContainer();
     try {
       for await (const page of this.container
         .listBlobsFlat(prefix === "" ? {} : { prefix })
@@ -241,6 +241,10 @@ export class BlobRunStore implements RunStore {
         }
       }
     } catch (error) {
+      // A container not created yet holds no keys; reading should not create it.
+      if (isNotFound(error)) {
+        return;
+      }
       if (error instanceof RestError) {
         throw this.failure("list", prefix, error);
       }

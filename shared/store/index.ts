@@ -33,7 +33,12 @@ import { BlobRunStore, DEFAULT_RUN_STORE_CONTAINER } from "./blobRunStore.js";
 import { FsRunStore } from "./fsRunStore.js";
 import type { RunStore } from "./runStore.js";
 
-export { BlobRunStore, DEFAULT_RUN_STORE_CONTAINER } from "./blobRunStore.js";
+export {
+  BlobRunStore,
+  type BlobRunStoreOptions,
+  DEFAULT_RUN_STORE_CONTAINER,
+} from "./blobRunStore.js";
+export * from "./csv.js";
 export { FsRunStore, type FsRunStoreOptions } from "./fsRunStore.js";
 export * from "./runStore.js";
 

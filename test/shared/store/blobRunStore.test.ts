@@ -38,6 +38,9 @@ describe("BlobRunStore", () => {
     // Reads of a missing container are plain absences, and create nothing.
     expect(await store.getJson("runs/1/report.json")).toBeUndefined();
     expect(await store.exists("runs/1/report.json")).toBe(false);
+    expect(await collect(store.list("runs/"))).toEqual([]);
+    expect(await store.delete("runs/")).toBe(0);
+    expect(await service.getContainerClient(DEFAULT_RUN_STORE_CONTAINER).exists()).toBe(false);
     await store.putJson("runs/1/report.json", { ok: true });
     expect(await service.getContainerClient(DEFAULT_RUN_STORE_CONTAINER).exists()).toBe(true);
     expect(await store.getJson("runs/1/report.json")).toEqual({ ok: true });
@@ -111,6 +114,24 @@ describe("BlobRunStore", () => {
     );
     expect(store.describe()).toBe("https://acct.blob.core.windows.net/by-token");
     expect(store.container.credential).toBe(credential);
+  });
+
+  it("stops the Azurite server it started, by its own pid", async () => {
+    const second = await startAzurite();
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(second.pid)).toBe(true);
+    expect(second.blobEndpoint).not.toBe(azurite.blobEndpoint);
+    await second.stop();
+    expect(alive(second.pid)).toBe(false);
+    // Stopping twice is harmless (afterAll hooks may run after a test already stopped it).
+    await second.stop();
   });
 
   it("describes itself as the container URL, without any SAS signature", async () => {

@@ -14,12 +14,7 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import {
-  findFunction,
-  fromTypedData,
-  invokeFunction,
-  type RpcTypedData,
-} from "./registry.js";
+import { findFunction, fromTypedData, invokeFunction, type RpcTypedData } from "./registry.js";
 import {
   applyRecord,
   completionKey,
@@ -184,7 +179,8 @@ function resultText(data: RpcTypedData | null | undefined): string {
 
 function retryDelay(retry: RetryInfo): number {
   const o = retry.options;
-  let delay = o.firstRetryIntervalInMilliseconds * Math.pow(o.backoffCoefficient ?? 1, retry.attempt - 1);
+  let delay =
+    o.firstRetryIntervalInMilliseconds * Math.pow(o.backoffCoefficient ?? 1, retry.attempt - 1);
   if (o.maxRetryIntervalInMilliseconds && o.maxRetryIntervalInMilliseconds > 0) {
     delay = Math.min(delay, o.maxRetryIntervalInMilliseconds);
   }
@@ -204,7 +200,10 @@ export class Engine {
   private readonly queue: ActivityJob[] = [];
   private queueHead = 0;
   private active = 0;
-  private readonly timers = new Map<string, { instanceId: string; executionId: string; id: number; at: number }>();
+  private readonly timers = new Map<
+    string,
+    { instanceId: string; executionId: string; id: number; at: number }
+  >();
   private realTimer: NodeJS.Timeout | undefined;
   private realTimerAt = Infinity;
   private pumpScheduled = false;
@@ -277,7 +276,15 @@ export class Engine {
         s.inbox = [];
         store.compact(s);
       }
-      const inst: Instance = { s, store, busy: false, queued: 0, inboxKeys: new Set(), histJson: "", waiters: [] };
+      const inst: Instance = {
+        s,
+        store,
+        busy: false,
+        queued: 0,
+        inboxKeys: new Set(),
+        histJson: "",
+        waiters: [],
+      };
       this.rebuildCaches(inst);
       this.instances.set(instanceId, inst);
     }
@@ -360,7 +367,9 @@ export class Engine {
     const id = instanceId ?? randomUUID().replace(/-/g, "");
     const existing = this.instances.get(id);
     if (existing && !isTerminal(existing.s.runtimeStatus)) {
-      throw new Error(`LocalHost: an instance with id '${id}' is already ${existing.s.runtimeStatus}.`);
+      throw new Error(
+        `LocalHost: an instance with id '${id}' is already ${existing.s.runtimeStatus}.`,
+      );
     }
     if (existing) {
       this.removeInstance(existing);
@@ -428,9 +437,16 @@ export class Engine {
     };
     if (showHistory) {
       status.history = s.history
-        .filter((e) => e.EventType !== EventType.OrchestratorStarted && e.EventType !== EventType.OrchestratorCompleted)
+        .filter(
+          (e) =>
+            e.EventType !== EventType.OrchestratorStarted &&
+            e.EventType !== EventType.OrchestratorCompleted,
+        )
         .map((e) => {
-          const entry: HistoryEntry = { EventType: EVENT_NAMES[e.EventType] ?? String(e.EventType), Timestamp: e.Timestamp };
+          const entry: HistoryEntry = {
+            EventType: EVENT_NAMES[e.EventType] ?? String(e.EventType),
+            Timestamp: e.Timestamp,
+          };
           if (e.Name !== undefined) {
             entry.Name = e.Name;
           }
@@ -462,13 +478,19 @@ export class Engine {
         const s = inst.s;
         const created = Date.parse(s.createdTime);
         return (
-          (!filter.runtimeStatus || filter.runtimeStatus.length === 0 || filter.runtimeStatus.includes(s.runtimeStatus)) &&
+          (!filter.runtimeStatus ||
+            filter.runtimeStatus.length === 0 ||
+            filter.runtimeStatus.includes(s.runtimeStatus)) &&
           created >= from &&
           created <= to &&
           (!filter.instanceIdPrefix || s.instanceId.startsWith(filter.instanceIdPrefix))
         );
       })
-      .sort((a, b) => a.s.createdTime.localeCompare(b.s.createdTime) || a.s.instanceId.localeCompare(b.s.instanceId))
+      .sort(
+        (a, b) =>
+          a.s.createdTime.localeCompare(b.s.createdTime) ||
+          a.s.instanceId.localeCompare(b.s.instanceId),
+      )
       .map((inst) => this.toStatus(inst, false, true));
   }
 
@@ -515,7 +537,15 @@ export class Engine {
     if (isTerminal(inst.s.runtimeStatus)) {
       return "gone";
     }
-    this.finish(inst, { runtimeStatus: "Terminated", output: JSON.stringify(reason), lastUpdatedTime: this.nowIso() }, true);
+    this.finish(
+      inst,
+      {
+        runtimeStatus: "Terminated",
+        output: JSON.stringify(reason),
+        lastUpdatedTime: this.nowIso(),
+      },
+      true,
+    );
     return true;
   }
 
@@ -626,12 +656,23 @@ export class Engine {
   private dispatch(inst: Instance, id: number, p: Pending): void {
     const s = inst.s;
     if (p.k === "act") {
-      this.queue.push({ instanceId: s.instanceId, executionId: s.executionId, id, name: p.name, ...(p.input !== undefined ? { input: p.input } : {}) });
+      this.queue.push({
+        instanceId: s.instanceId,
+        executionId: s.executionId,
+        id,
+        name: p.name,
+        ...(p.input !== undefined ? { input: p.input } : {}),
+      });
       inst.queued++;
       this.pumpActivities();
     } else if (p.k === "timer") {
       const at = Date.parse(p.fireAt);
-      this.timers.set(`${s.instanceId}\u0000${s.executionId}\u0000${id}`, { instanceId: s.instanceId, executionId: s.executionId, id, at });
+      this.timers.set(`${s.instanceId}\u0000${s.executionId}\u0000${id}`, {
+        instanceId: s.instanceId,
+        executionId: s.executionId,
+        id,
+        at,
+      });
       this.armRealTimer();
     } else {
       this.ensureChild(inst, id, p);
@@ -663,12 +704,18 @@ export class Engine {
       });
       return;
     }
-    this.startNew(p.name, p.childId, p.input, {
-      instanceId: ps.instanceId,
-      name: ps.name,
-      taskId,
-      executionId: ps.executionId,
-    }, true);
+    this.startNew(
+      p.name,
+      p.childId,
+      p.input,
+      {
+        instanceId: ps.instanceId,
+        name: ps.name,
+        taskId,
+        executionId: ps.executionId,
+      },
+      true,
+    );
   }
 
   private notifyParent(child: Instance): void {
@@ -677,25 +724,45 @@ export class Engine {
       return;
     }
     const parent = this.instances.get(cs.parent.instanceId);
-    if (!parent || parent.s.executionId !== cs.parent.executionId || isTerminal(parent.s.runtimeStatus)) {
+    if (
+      !parent ||
+      parent.s.executionId !== cs.parent.executionId ||
+      isTerminal(parent.s.runtimeStatus)
+    ) {
       return;
     }
-    const base = { EventId: -1, IsPlayed: false, Timestamp: this.nowIso(), TaskScheduledId: cs.parent.taskId };
+    const base = {
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: this.nowIso(),
+      TaskScheduledId: cs.parent.taskId,
+    };
     if (cs.runtimeStatus === "Completed") {
-      this.deliver(parent, { ...base, EventType: EventType.SubOrchestrationInstanceCompleted, Result: cs.output ?? "null" });
+      this.deliver(parent, {
+        ...base,
+        EventType: EventType.SubOrchestrationInstanceCompleted,
+        Result: cs.output ?? "null",
+      });
     } else {
       const message = describe(parseJson(cs.output));
       this.deliver(parent, {
         ...base,
         EventType: EventType.SubOrchestrationInstanceFailed,
-        Reason: cs.runtimeStatus === "Terminated" ? `Sub-orchestration '${cs.instanceId}' was terminated: ${message}` : message,
+        Reason:
+          cs.runtimeStatus === "Terminated"
+            ? `Sub-orchestration '${cs.instanceId}' was terminated: ${message}`
+            : message,
         Details: "",
       });
     }
   }
 
   private pumpActivities(): void {
-    while (!this.stopped && this.active < this.opts.activityConcurrency && this.queueHead < this.queue.length) {
+    while (
+      !this.stopped &&
+      this.active < this.opts.activityConcurrency &&
+      this.queueHead < this.queue.length
+    ) {
       const job = this.queue[this.queueHead++]!;
       if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
         this.queue.splice(0, this.queueHead);
@@ -712,12 +779,16 @@ export class Engine {
         continue;
       }
       this.active++;
-      const run = this.runActivity(job).finally(() => {
-        this.active--;
-        this.running.delete(run);
-        this.pumpActivities();
-        this.schedulePump();
-      });
+      // Each activity starts in its own macrotask, as a worker receiving it over gRPC would, so
+      // episodes interleave with completions instead of waiting for a whole microtask chain.
+      const run = new Promise<void>((r) => setImmediate(r))
+        .then(() => this.runActivity(job))
+        .finally(() => {
+          this.active--;
+          this.running.delete(run);
+          this.pumpActivities();
+          this.schedulePump();
+        });
       this.running.add(run);
     }
   }
@@ -748,7 +819,12 @@ export class Engine {
         const response = await invokeFunction(fn, {
           [fn.triggerBindingName]: job.input === undefined ? undefined : { string: job.input },
         });
-        event = { ...base, EventType: EventType.TaskCompleted, Timestamp: this.nowIso(), Result: resultText(response.returnValue) };
+        event = {
+          ...base,
+          EventType: EventType.TaskCompleted,
+          Timestamp: this.nowIso(),
+          Result: resultText(response.returnValue),
+        };
       } catch (err) {
         const reason =
           err instanceof Error
@@ -786,12 +862,15 @@ export class Engine {
       clearTimeout(this.realTimer);
     }
     this.realTimerAt = earliest;
-    this.realTimer = setTimeout(() => {
-      this.realTimer = undefined;
-      this.realTimerAt = Infinity;
-      this.fireDue(this.now());
-      this.armRealTimer();
-    }, Math.min(Math.max(0, earliest - this.now()), 2_147_000_000));
+    this.realTimer = setTimeout(
+      () => {
+        this.realTimer = undefined;
+        this.realTimerAt = Infinity;
+        this.fireDue(this.now());
+        this.armRealTimer();
+      },
+      Math.min(Math.max(0, earliest - this.now()), 2_147_000_000),
+    );
   }
 
   private fireDue(now: number): void {
@@ -818,7 +897,12 @@ export class Engine {
 
   /** With a virtual clock, jumps to the earliest timer once nothing else can run. */
   private advanceVirtualClock(): void {
-    if (this.opts.clock !== "virtual" || this.stopped || this.active > 0 || this.queueHead < this.queue.length) {
+    if (
+      this.opts.clock !== "virtual" ||
+      this.stopped ||
+      this.active > 0 ||
+      this.queueHead < this.queue.length
+    ) {
       return;
     }
     let earliest = Infinity;
@@ -918,7 +1002,10 @@ export class Engine {
     if (!p) {
       return false;
     }
-    if (e.EventType === EventType.TaskFailed || e.EventType === EventType.SubOrchestrationInstanceFailed) {
+    if (
+      e.EventType === EventType.TaskFailed ||
+      e.EventType === EventType.SubOrchestrationInstanceFailed
+    ) {
       return p.k !== "timer" && p.retry !== undefined;
     }
     return e.EventType === EventType.TimerFired && p.k === "timer" && p.retryOf !== undefined;
@@ -964,7 +1051,12 @@ export class Engine {
     const batch = this.pickBatch(s);
     const now = this.now();
     const nowIso = new Date(now).toISOString();
-    const started: HistoryEvent = { EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso };
+    const started: HistoryEvent = {
+      EventType: EventType.OrchestratorStarted,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: nowIso,
+    };
     const fresh = [started, ...batch.map((e) => ({ ...e, IsPlayed: false }))];
     const payload = this.buildPayload(inst, fresh);
     const executionId = s.executionId;
@@ -1010,7 +1102,12 @@ export class Engine {
         c.ms += ms;
       }
     }
-    if (this.stopped || this.instances.get(s.instanceId) !== inst || inst.s.executionId !== executionId || isTerminal(inst.s.runtimeStatus)) {
+    if (
+      this.stopped ||
+      this.instances.get(s.instanceId) !== inst ||
+      inst.s.executionId !== executionId ||
+      isTerminal(inst.s.runtimeStatus)
+    ) {
       return;
     }
     this.applyEpisode(inst, batch, started, now, state, failure);
@@ -1026,7 +1123,10 @@ export class Engine {
   ): void {
     const s = inst.s;
     const nowIso = started.Timestamp;
-    const add: HistoryEvent[] = [{ ...started, IsPlayed: true }, ...batch.map((e) => ({ ...e, IsPlayed: true }))];
+    const add: HistoryEvent[] = [
+      { ...started, IsPlayed: true },
+      ...batch.map((e) => ({ ...e, IsPlayed: true })),
+    ];
     const pend: Record<string, Pending | null> = {};
     const toDispatch: [number, Pending][] = [];
     let seq = s.nextSeq;
@@ -1034,11 +1134,32 @@ export class Engine {
       pend[String(id)] = p;
       toDispatch.push([id, p]);
       if (p.k === "act") {
-        add.push({ EventType: EventType.TaskScheduled, EventId: id, IsPlayed: true, Timestamp: nowIso, Name: p.name, ...(p.input !== undefined ? { Input: p.input } : {}) });
+        add.push({
+          EventType: EventType.TaskScheduled,
+          EventId: id,
+          IsPlayed: true,
+          Timestamp: nowIso,
+          Name: p.name,
+          ...(p.input !== undefined ? { Input: p.input } : {}),
+        });
       } else if (p.k === "timer") {
-        add.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: true, Timestamp: nowIso, FireAt: p.fireAt });
+        add.push({
+          EventType: EventType.TimerCreated,
+          EventId: id,
+          IsPlayed: true,
+          Timestamp: nowIso,
+          FireAt: p.fireAt,
+        });
       } else {
-        add.push({ EventType: EventType.SubOrchestrationInstanceCreated, EventId: id, IsPlayed: true, Timestamp: nowIso, Name: p.name, InstanceId: p.childId, ...(p.input !== undefined ? { Input: p.input } : {}) });
+        add.push({
+          EventType: EventType.SubOrchestrationInstanceCreated,
+          EventId: id,
+          IsPlayed: true,
+          Timestamp: nowIso,
+          Name: p.name,
+          InstanceId: p.childId,
+          ...(p.input !== undefined ? { Input: p.input } : {}),
+        });
       }
     };
 
@@ -1053,21 +1174,46 @@ export class Engine {
       if (!p) {
         continue;
       }
-      const failed = e.EventType === EventType.TaskFailed || e.EventType === EventType.SubOrchestrationInstanceFailed;
+      const failed =
+        e.EventType === EventType.TaskFailed ||
+        e.EventType === EventType.SubOrchestrationInstanceFailed;
       if (failed && p.k !== "timer" && p.retry) {
         schedule(seq++, {
           k: "timer",
           fireAt: new Date(now + retryDelay(p.retry)).toISOString(),
-          retryOf: { kind: p.k, name: p.name, ...(p.input !== undefined ? { input: p.input } : {}), ...(p.k === "sub" && p.explicitId ? { explicitId: p.explicitId } : {}), retry: p.retry },
+          retryOf: {
+            kind: p.k,
+            name: p.name,
+            ...(p.input !== undefined ? { input: p.input } : {}),
+            ...(p.k === "sub" && p.explicitId ? { explicitId: p.explicitId } : {}),
+            retry: p.retry,
+          },
         });
-      } else if (e.EventType === EventType.TimerFired && p.k === "timer" && p.retryOf && p.retryOf.retry.attempt < p.retryOf.retry.options.maxNumberOfAttempts) {
+      } else if (
+        e.EventType === EventType.TimerFired &&
+        p.k === "timer" &&
+        p.retryOf &&
+        p.retryOf.retry.attempt < p.retryOf.retry.options.maxNumberOfAttempts
+      ) {
         const o = p.retryOf;
         const id = seq++;
         const retry = { options: o.retry.options, attempt: o.retry.attempt + 1 };
         if (o.kind === "act") {
-          schedule(id, { k: "act", name: o.name, ...(o.input !== undefined ? { input: o.input } : {}), retry });
+          schedule(id, {
+            k: "act",
+            name: o.name,
+            ...(o.input !== undefined ? { input: o.input } : {}),
+            retry,
+          });
         } else {
-          schedule(id, { k: "sub", name: o.name, ...(o.input !== undefined ? { input: o.input } : {}), childId: o.explicitId ?? `${s.instanceId}:${id}`, ...(o.explicitId ? { explicitId: o.explicitId } : {}), retry });
+          schedule(id, {
+            k: "sub",
+            name: o.name,
+            ...(o.input !== undefined ? { input: o.input } : {}),
+            childId: o.explicitId ?? `${s.instanceId}:${id}`,
+            ...(o.explicitId ? { explicitId: o.explicitId } : {}),
+            retry,
+          });
         }
       }
     }
@@ -1104,7 +1250,9 @@ export class Engine {
                 k: "act",
                 name: a.functionName ?? "",
                 ...(a.input !== undefined ? { input: preStringified(a.input) } : {}),
-                ...(a.actionType === 1 && a.retryOptions ? { retry: { options: a.retryOptions, attempt: 1 } } : {}),
+                ...(a.actionType === 1 && a.retryOptions
+                  ? { retry: { options: a.retryOptions, attempt: 1 } }
+                  : {}),
               });
               break;
             case 2:
@@ -1117,7 +1265,9 @@ export class Engine {
                 ...(input !== undefined ? { input } : {}),
                 childId: a.instanceId || `${s.instanceId}:${id}`,
                 ...(a.instanceId ? { explicitId: a.instanceId } : {}),
-                ...(a.actionType === 3 && a.retryOptions ? { retry: { options: a.retryOptions, attempt: 1 } } : {}),
+                ...(a.actionType === 3 && a.retryOptions
+                  ? { retry: { options: a.retryOptions, attempt: 1 } }
+                  : {}),
               });
               break;
             }
@@ -1126,7 +1276,13 @@ export class Engine {
               if (!a.isCanceled) {
                 schedule(id, { k: "timer", fireAt: new Date(a.fireAt ?? nowIso).toISOString() });
               } else {
-                add.push({ EventType: EventType.TimerCreated, EventId: id, IsPlayed: true, Timestamp: nowIso, FireAt: a.fireAt ?? nowIso });
+                add.push({
+                  EventType: EventType.TimerCreated,
+                  EventId: id,
+                  IsPlayed: true,
+                  Timestamp: nowIso,
+                  FireAt: a.fireAt ?? nowIso,
+                });
               }
               break;
             case 4:
@@ -1147,7 +1303,13 @@ export class Engine {
       for (let i = 0; i < recorded.length; i++) {
         const a = leaves[i]!;
         const id = s.actionIds[i];
-        if (a.actionType === 5 && a.isCanceled && id !== null && id !== undefined && s.pending[String(id)]?.k === "timer") {
+        if (
+          a.actionType === 5 &&
+          a.isCanceled &&
+          id !== null &&
+          id !== undefined &&
+          s.pending[String(id)]?.k === "timer"
+        ) {
           pend[String(id)] = null;
         }
       }
@@ -1178,7 +1340,9 @@ export class Engine {
         } catch (err) {
           outcome = "failed";
           st.runtimeStatus = "Failed";
-          st.output = JSON.stringify(`LocalHost: the output of instance '${s.instanceId}' is not JSON-serialisable: ${(err as Error).message}.`);
+          st.output = JSON.stringify(
+            `LocalHost: the output of instance '${s.instanceId}' is not JSON-serialisable: ${(err as Error).message}.`,
+          );
         }
       }
     } else {
@@ -1194,7 +1358,12 @@ export class Engine {
         ...(st.output !== undefined ? { Result: st.output } : {}),
       });
     }
-    add.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: true, Timestamp: nowIso });
+    add.push({
+      EventType: EventType.OrchestratorCompleted,
+      EventId: -1,
+      IsPlayed: true,
+      Timestamp: nowIso,
+    });
 
     const histBefore = s.history.length;
     this.commit(inst, { k: "ep", add, n: batch.length, seq, sigs: newSigs, ids: newIds, pend, st });
@@ -1246,7 +1415,11 @@ export class Engine {
 
   private fail(inst: Instance, message: string): void {
     this.opts.logger.warn(message);
-    this.finish(inst, { runtimeStatus: "Failed", output: JSON.stringify(message), lastUpdatedTime: this.nowIso() }, true);
+    this.finish(
+      inst,
+      { runtimeStatus: "Failed", output: JSON.stringify(message), lastUpdatedTime: this.nowIso() },
+      true,
+    );
   }
 
   private finish(inst: Instance, st: StatusFields, clear: boolean): void {

@@ -226,8 +226,12 @@ export class FsRunStore implements RunStore {
       if (errorCode(error) !== "ENOENT") {
         throw this.failure("write", this.keyOf(target), error);
       }
-      await mkdir(directory, { recursive: true });
-      handle = await open(temp, "wx");
+      try {
+        await mkdir(directory, { recursive: true });
+        handle = await open(temp, "wx");
+      } catch (retryError) {
+        throw this.failure("write", this.keyOf(target), retryError);
+      }
     }
     try {
       let pending: Buffer[] = [];
@@ -252,7 +256,8 @@ export class FsRunStore implements RunStore {
     } catch (error) {
       await handle.close().catch(() => undefined);
       await rm(temp, { force: true });
-      throw error;
+      // A disk error (ENOSPC, EIO) gets the store's context; the source's own errors pass as-is.
+      throw isSystemError(error) ? this.failure("write", this.keyOf(target), error) : error;
     }
     return temp;
   }
@@ -324,6 +329,10 @@ function errorCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error
     ? String((error as { code: unknown }).code)
     : undefined;
+}
+
+function isSystemError(error: unknown): boolean {
+  return error instanceof Error && "syscall" in error && errorCode(error) !== undefined;
 }
 
 /** Errors meaning "no value under this key": missing file, a folder, or a file where a folder is. */

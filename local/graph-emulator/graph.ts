@@ -260,6 +260,7 @@ interface Outcome {
 /** The Graph engine. */
 export class GraphEngine {
   private prng: Prng;
+  private phoneRegex: RegExp | undefined;
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly startMs = Date.now();
 
@@ -1101,7 +1102,10 @@ export class GraphEngine {
       throw new GraphHttpError(400, "badRequest", "The property 'phoneType' is required.");
     }
     const config = this.ctx.config();
-    if (!new RegExp(config.phoneNumberPattern).test(b.phoneNumber)) {
+    if (this.phoneRegex?.source !== config.phoneNumberPattern) {
+      this.phoneRegex = new RegExp(config.phoneNumberPattern);
+    }
+    if (!this.phoneRegex.test(b.phoneNumber)) {
       const e = config.invalidPhoneNumberError;
       throw new GraphHttpError(e.status, e.code, e.message);
     }

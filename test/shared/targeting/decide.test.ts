@@ -1,0 +1,416 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  decideUser,
+  SKIP_PRECEDENCE,
+  type TargetingSettings,
+  type UserContext,
+} from "../../../shared/targeting/decide.js";
+
+const settings: TargetingSettings = {
+  target: "mfaUnregistered",
+  skipAdmins: true,
+  allowLandline: false,
+  replaceExisting: false,
+  defaultRegion: "DK",
+  stagingGroupSet: false,
+};
+
+function context(overrides: Partial<UserContext> = {}): UserContext {
+  return {
+    user: {
+      id: "u1",
+      userPrincipalName: "ada@contoso.example",
+      mobilePhone: "+45 20 12 34 56",
+      accountEnabled: true,
+      userType: "Member",
+    },
+    report: {
+      id: "u1",
+      isAdmin: false,
+      isMfaRegistered: false,
+      methodsRegistered: [],
+      userType: "member",
+    },
+    inStagingGroup: false,
+    inExcludedGroup: false,
+    ...overrides,
+  };
+}
+
+function withUser(
+  user: Partial<UserContext["user"]>,
+  rest: Partial<UserContext> = {},
+): UserContext {
+  const base = context(rest);
+  return { ...base, user: { ...base.user, ...user } };
+}
+
+function withReport(
+  report: Partial<NonNullable<UserContext["report"]>>,
+  rest: Partial<UserContext> = {},
+): UserContext {
+  const base = context(rest);
+  return { ...base, report: { ...(base.report as NonNullable<UserContext["report"]>), ...report } };
+}
+
+const noMobileMethod: TargetingSettings = { ...settings, target: "noMobileMethod" };
+const replacing: TargetingSettings = { ...noMobileMethod, replaceExisting: true };
+
+describe("decideUser", () => {
+  describe("who is eligible", () => {
+    it("creates the normalised number for an enabled member the report says is not registered", () => {
+      expect(decideUser(context(), settings)).toEqual({
+        action: "create",
+        phoneNumber: "+45 20123456",
+      });
+    });
+
+    it("uses the default region for a number written without a country code", () => {
+      expect(decideUser(withUser({ mobilePhone: "20 12 34 56" }), settings)).toEqual({
+        action: "create",
+        phoneNumber: "+45 20123456",
+      });
+    });
+
+    it("skips a guest by the directory's userType", () => {
+      expect(decideUser(withUser({ userType: "Guest" }), settings)).toEqual({
+        action: "skip",
+        reason: "guest",
+      });
+    });
+
+    it("skips a guest by the report's userType when the directory did not say", () => {
+      const ctx = withReport({ userType: "guest" });
+      ctx.user.userType = null;
+      expect(decideUser(ctx, settings)).toEqual({ action: "skip", reason: "guest" });
+    });
+
+    it("skips a disabled account", () => {
+      expect(decideUser(withUser({ accountEnabled: false }), settings)).toEqual({
+        action: "skip",
+        reason: "disabled",
+      });
+    });
+
+    it("does not take an unselected accountEnabled for a disabled account", () => {
+      const ctx = context();
+      delete ctx.user.accountEnabled;
+      expect(decideUser(ctx, settings)).toMatchObject({ action: "create" });
+    });
+
+    it("skips a member of an exclusion group", () => {
+      expect(decideUser(context({ inExcludedGroup: true }), settings)).toEqual({
+        action: "skip",
+        reason: "excludedGroup",
+      });
+    });
+
+    it("skips a user outside the staging group when one is set", () => {
+      expect(
+        decideUser(context({ inStagingGroup: false }), { ...settings, stagingGroupSet: true }),
+      ).toEqual({
+        action: "skip",
+        reason: "outsideStagingGroup",
+      });
+    });
+
+    it("creates for a member of the staging group when one is set", () => {
+      expect(
+        decideUser(context({ inStagingGroup: true }), { ...settings, stagingGroupSet: true }),
+      ).toMatchObject({
+        action: "create",
+      });
+    });
+
+    it("ignores staging membership when no staging group is set", () => {
+      expect(decideUser(context({ inStagingGroup: false }), settings)).toMatchObject({
+        action: "create",
+      });
+    });
+
+    it("skips an admin by default", () => {
+      expect(decideUser(withReport({ isAdmin: true }), settings)).toEqual({
+        action: "skip",
+        reason: "admin",
+      });
+    });
+
+    it("creates for an admin when skipAdmins is off", () => {
+      expect(
+        decideUser(withReport({ isAdmin: true }), { ...settings, skipAdmins: false }),
+      ).toMatchObject({
+        action: "create",
+      });
+    });
+
+    it("does not treat an unknown isAdmin as an admin", () => {
+      expect(decideUser(withReport({ isAdmin: null }), settings)).toMatchObject({
+        action: "create",
+      });
+    });
+  });
+
+  describe("target mfaUnregistered", () => {
+    it("skips a user the report says is MFA-registered", () => {
+      expect(
+        decideUser(
+          withReport({ isMfaRegistered: true, methodsRegistered: ["microsoftAuthenticatorPush"] }),
+          settings,
+        ),
+      ).toEqual({
+        action: "skip",
+        reason: "alreadyMfaRegistered",
+      });
+    });
+
+    it("decides a user without a report row from the directory, as not registered", () => {
+      expect(decideUser(context({ report: undefined }), settings)).toEqual({
+        action: "create",
+        phoneNumber: "+45 20123456",
+      });
+    });
+
+    it("does not count email or a Temporary Access Pass as MFA registration", () => {
+      const ctx = withReport({
+        isMfaRegistered: false,
+        methodsRegistered: ["email", "temporaryAccessPass"],
+      });
+      expect(decideUser(ctx, settings)).toMatchObject({ action: "create" });
+    });
+
+    it("skips a user whose known phone methods already hold a mobile, though the report lags", () => {
+      const ctx = context({
+        existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 30123456" }],
+      });
+      expect(decideUser(ctx, settings)).toEqual({ action: "skip", reason: "hasMobileMethod" });
+    });
+
+    it("replaces a known different mobile number when replaceExisting is on", () => {
+      const ctx = context({
+        existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 30123456" }],
+      });
+      expect(decideUser(ctx, { ...settings, replaceExisting: true })).toEqual({
+        action: "replace",
+        phoneNumber: "+45 20123456",
+      });
+    });
+  });
+
+  describe("target noMobileMethod", () => {
+    it("creates for a registered user who has no mobile phone method", () => {
+      const ctx = withReport({
+        isMfaRegistered: true,
+        methodsRegistered: ["microsoftAuthenticatorPush"],
+      });
+      expect(decideUser(ctx, noMobileMethod)).toEqual({
+        action: "create",
+        phoneNumber: "+45 20123456",
+      });
+    });
+
+    it("skips a user whose report lists a mobile phone method", () => {
+      const ctx = withReport({ isMfaRegistered: true, methodsRegistered: ["mobilePhone"] });
+      expect(decideUser(ctx, noMobileMethod)).toEqual({
+        action: "skip",
+        reason: "hasMobileMethod",
+      });
+    });
+
+    it("trusts the known phone methods over the report", () => {
+      const ctx = withReport(
+        { isMfaRegistered: true, methodsRegistered: ["mobilePhone"] },
+        { existingPhoneMethods: [] },
+      );
+      expect(decideUser(ctx, noMobileMethod)).toMatchObject({ action: "create" });
+    });
+
+    it("creates when the user has only office and alternate mobile phones", () => {
+      const ctx = context({
+        existingPhoneMethods: [
+          { phoneType: "office", phoneNumber: "+45 33123456" },
+          { phoneType: "alternateMobile", phoneNumber: "+45 30123456" },
+        ],
+      });
+      expect(decideUser(ctx, noMobileMethod)).toMatchObject({ action: "create" });
+    });
+
+    it("skips a user with a known mobile method when replaceExisting is off, even with the same number", () => {
+      const ctx = context({
+        existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 20123456" }],
+      });
+      expect(decideUser(ctx, noMobileMethod)).toEqual({
+        action: "skip",
+        reason: "hasMobileMethod",
+      });
+    });
+
+    it("replaces a different mobile number when replaceExisting is on", () => {
+      const ctx = context({
+        existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 30123456" }],
+      });
+      expect(decideUser(ctx, replacing)).toEqual({
+        action: "replace",
+        phoneNumber: "+45 20123456",
+      });
+    });
+
+    it("reports alreadyPresent when the existing number equals the directory number in normalised form", () => {
+      const ctx = context({
+        existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "+4520123456" }],
+      });
+      expect(decideUser(ctx, replacing)).toEqual({
+        action: "alreadyPresent",
+        phoneNumber: "+45 20123456",
+      });
+    });
+
+    it("does not replace a mobile whose number only the report knows exists", () => {
+      const ctx = withReport({ methodsRegistered: ["mobilePhone"] });
+      expect(decideUser(ctx, replacing)).toMatchObject({
+        action: "skip",
+        reason: "hasMobileMethod",
+        detail: expect.stringContaining("not known"),
+      });
+    });
+
+    it("does not replace a mobile whose number Graph returned masked", () => {
+      const ctx = context({
+        existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 XXXXXX56" }],
+      });
+      expect(decideUser(ctx, replacing)).toMatchObject({
+        action: "skip",
+        reason: "hasMobileMethod",
+      });
+    });
+
+    it("does not replace an existing mobile with an invalid directory number", () => {
+      const ctx = withUser(
+        { mobilePhone: "+45 2012345" },
+        { existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 30123456" }] },
+      );
+      expect(decideUser(ctx, replacing)).toMatchObject({ action: "skip", reason: "invalidNumber" });
+    });
+  });
+
+  describe("the number", () => {
+    it.each([null, undefined, "", "   "])("skips %j as noNumber", (mobilePhone) => {
+      expect(decideUser(withUser({ mobilePhone }), settings)).toEqual({
+        action: "skip",
+        reason: "noNumber",
+      });
+    });
+
+    it("skips a placeholder as noNumber and says why", () => {
+      expect(decideUser(withUser({ mobilePhone: "N/A" }), settings)).toEqual({
+        action: "skip",
+        reason: "noNumber",
+        detail: "The field holds a placeholder such as 'N/A' or '-', not a phone number.",
+      });
+    });
+
+    it("skips an invalid number with the normaliser's reason as detail", () => {
+      expect(decideUser(withUser({ mobilePhone: "+45 2012345" }), settings)).toEqual({
+        action: "skip",
+        reason: "invalidNumber",
+        detail: "The number is too short for its country ('DK', +45).",
+      });
+    });
+
+    it("skips a field with two numbers rather than writing either", () => {
+      expect(decideUser(withUser({ mobilePhone: "20123456 / 30123456" }), settings)).toMatchObject({
+        action: "skip",
+        reason: "invalidNumber",
+      });
+    });
+
+    it("skips a landline unless allowLandline is on", () => {
+      const ctx = withUser({ mobilePhone: "+44 20 7946 0958" });
+      expect(decideUser(ctx, settings)).toMatchObject({ action: "skip", reason: "invalidNumber" });
+      expect(decideUser(ctx, { ...settings, allowLandline: true })).toEqual({
+        action: "create",
+        phoneNumber: "+44 2079460958",
+      });
+    });
+
+    it("skips a national number when no default region is set", () => {
+      const ctx = withUser({ mobilePhone: "20123456" });
+      expect(decideUser(ctx, { ...settings, defaultRegion: undefined })).toMatchObject({
+        action: "skip",
+        reason: "invalidNumber",
+        detail: expect.stringContaining("DEFAULT_REGION"),
+      });
+    });
+  });
+
+  describe("precedence", () => {
+    it("lists every skip reason once, deferred last", () => {
+      expect(new Set(SKIP_PRECEDENCE).size).toBe(SKIP_PRECEDENCE.length);
+      expect(SKIP_PRECEDENCE.at(-1)).toBe("deferred");
+    });
+
+    it("reports the first applying reason, in the documented order, as conditions are lifted one by one", () => {
+      // Arrange: a user for whom every skip reason applies at once.
+      const ctx: UserContext = {
+        user: {
+          id: "u9",
+          userPrincipalName: "eve@contoso.example",
+          mobilePhone: "N/A",
+          accountEnabled: false,
+          userType: "Guest",
+        },
+        report: {
+          id: "u9",
+          isAdmin: true,
+          isMfaRegistered: true,
+          methodsRegistered: ["mobilePhone"],
+          userType: "guest",
+        },
+        inStagingGroup: false,
+        inExcludedGroup: true,
+      };
+      const staged = { ...settings, stagingGroupSet: true };
+      const lifts: [string, () => void][] = [
+        [
+          "guest",
+          () => {
+            ctx.user.userType = "Member";
+            (ctx.report as { userType?: string }).userType = "member";
+          },
+        ],
+        ["disabled", () => (ctx.user.accountEnabled = true)],
+        ["excludedGroup", () => (ctx.inExcludedGroup = false)],
+        ["outsideStagingGroup", () => (ctx.inStagingGroup = true)],
+        ["admin", () => ((ctx.report as { isAdmin: boolean }).isAdmin = false)],
+        [
+          "alreadyMfaRegistered",
+          () => {
+            (ctx.report as { isMfaRegistered: boolean }).isMfaRegistered = false;
+            ctx.existingPhoneMethods = [{ phoneType: "mobile", phoneNumber: "+45 30123456" }];
+          },
+        ],
+        ["hasMobileMethod", () => (ctx.existingPhoneMethods = [])],
+        ["noNumber", () => (ctx.user.mobilePhone = "+45 2012345")],
+        ["invalidNumber", () => (ctx.user.mobilePhone = "+45 20123456")],
+      ];
+
+      // Act and assert
+      const seen: string[] = [];
+      for (const [expected, lift] of lifts) {
+        const decision = decideUser(ctx, staged);
+        expect(decision).toMatchObject({ action: "skip", reason: expected });
+        seen.push(expected);
+        lift();
+      }
+      expect(decideUser(ctx, staged)).toEqual({ action: "create", phoneNumber: "+45 20123456" });
+      expect(seen).toEqual(SKIP_PRECEDENCE.slice(0, -1));
+    });
+
+    it("checks groups before admin status and admin status before registration", () => {
+      const ctx = withReport({ isAdmin: true, isMfaRegistered: true }, { inExcludedGroup: true });
+      expect(decideUser(ctx, settings)).toMatchObject({ reason: "excludedGroup" });
+      ctx.inExcludedGroup = false;
+      expect(decideUser(ctx, settings)).toMatchObject({ reason: "admin" });
+    });
+  });
+});

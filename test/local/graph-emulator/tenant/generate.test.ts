@@ -195,7 +195,9 @@ describe("generateTenant", () => {
       const claimant = usersById.get(claimantId)!;
       const held = holder.phoneMethods?.find((m) => m.smsSignInNumber === true);
       expect(held?.phoneType).toBe("mobile");
-      expect(claimant.mobilePhone?.replace(/\D/g, "")).toBe(held?.phoneNumber.replace(/\D/g, ""));
+      expect(parsePhoneNumberFromString(claimant.mobilePhone!, "DK")?.number).toBe(
+        `+${held?.phoneNumber.replace(/\D/g, "")}`,
+      );
       expect(claimant.accountEnabled ?? true).toBe(true);
       expect(claimant.userType ?? "Member").toBe("Member");
       expect(claimant.isAdmin ?? false).toBe(false);

@@ -39,7 +39,9 @@ df.app.orchestration("BenchViaSubs", function* (context: OrchestrationContext) {
   const n = context.df.getInput() as number;
   const subs = [];
   for (let from = 0; from < n; from += CHUNK) {
-    subs.push(context.df.callSubOrchestrator("BenchChunk", { from, count: Math.min(CHUNK, n - from) }));
+    subs.push(
+      context.df.callSubOrchestrator("BenchChunk", { from, count: Math.min(CHUNK, n - from) }),
+    );
   }
   const counts = (yield context.df.Task.all(subs)) as number[];
   return counts.reduce((a, b) => a + b, 0);
@@ -53,14 +55,23 @@ interface Row extends ReplayCounters {
 
 async function measure(mode: Row["mode"], n: number): Promise<Row> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "replay-bench-"));
-  const host = await startLocalHost({ stateDir, modules: [], clock: "virtual", activityConcurrency: 8 });
+  const host = await startLocalHost({
+    stateDir,
+    modules: [],
+    clock: "virtual",
+    activityConcurrency: 8,
+  });
   try {
     const t0 = performance.now();
-    const id = await host.startNew(mode === "direct" ? "BenchDirect" : "BenchViaSubs", { input: n });
+    const id = await host.startNew(mode === "direct" ? "BenchDirect" : "BenchViaSubs", {
+      input: n,
+    });
     const status = await host.waitForCompletion(id, { timeoutMs: 600_000 });
     const wallMs = performance.now() - t0;
     if (status.output !== n) {
-      throw new Error(`ReplayBench: '${mode}' with n=${n} ended ${status.runtimeStatus} with output ${JSON.stringify(status.output)}.`);
+      throw new Error(
+        `ReplayBench: '${mode}' with n=${n} ended ${status.runtimeStatus} with output ${JSON.stringify(status.output)}.`,
+      );
     }
     const total = host.stats().total;
     return { mode, n, ...total, ms: Math.round(total.ms), wallMs: Math.round(wallMs) };
@@ -77,7 +88,16 @@ for (const mode of ["direct", "subOrchestrations"] as const) {
   }
 }
 
-const header = ["mode", "n", "episodes", "eventsReplayed", "bytesShipped", "replayMs", "wallMs", "bytes/activity"];
+const header = [
+  "mode",
+  "n",
+  "episodes",
+  "eventsReplayed",
+  "bytesShipped",
+  "replayMs",
+  "wallMs",
+  "bytes/activity",
+];
 const lines = rows.map((r) => [
   r.mode,
   String(r.n),

@@ -208,7 +208,10 @@ export class Engine {
   private realTimerAt = Infinity;
   private pumpScheduled = false;
   private pumping = false;
+  /** Set by stop(): no new work is dispatched. */
   private stopped = false;
+  /** Set once stop() has waited for work in flight: nothing is persisted any more. */
+  private closed = false;
   private clockOffset = 0;
   private readonly counters = new Map<string, ReplayCounters>();
   private readonly total = emptyCounters();
@@ -626,6 +629,7 @@ export class Engine {
     }
     const deadline = new Promise<void>((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.running]).then(() => undefined), deadline]);
+    this.closed = true;
     for (const inst of this.instances.values()) {
       if (inst.store.journalBytes > 0) {
         inst.store.compact(inst.s);
@@ -637,7 +641,7 @@ export class Engine {
   // ---------------------------------------------------------------- delivery and dispatch
 
   private deliver(inst: Instance, e: HistoryEvent): void {
-    if (this.stopped) {
+    if (this.closed) {
       return;
     }
     const key = completionKey(e);
@@ -680,6 +684,10 @@ export class Engine {
   }
 
   private ensureChild(parent: Instance, taskId: number, p: Extract<Pending, { k: "sub" }>): void {
+    if (this.stopped) {
+      // The pending entry stays persisted; the next start creates the child on resume.
+      return;
+    }
     const ps = parent.s;
     const child = this.instances.get(p.childId);
     const ours =
@@ -840,7 +848,7 @@ export class Engine {
       }
     }
     const inst = this.instances.get(job.instanceId);
-    if (inst && !this.stopped && this.stillWanted(inst, job.executionId, job.id)) {
+    if (inst && !this.closed && this.stillWanted(inst, job.executionId, job.id)) {
       this.deliver(inst, event);
     }
   }
@@ -1103,7 +1111,7 @@ export class Engine {
       }
     }
     if (
-      this.stopped ||
+      this.closed ||
       this.instances.get(s.instanceId) !== inst ||
       inst.s.executionId !== executionId ||
       isTerminal(inst.s.runtimeStatus)

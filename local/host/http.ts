@@ -14,7 +14,14 @@ import {
 } from "./registry.js";
 import type { InstanceStatus, RuntimeStatus } from "./types.js";
 
-const RUNTIME_STATUSES: RuntimeStatus[] = ["Pending", "Running", "Completed", "Failed", "Terminated", "ContinuedAsNew"];
+const RUNTIME_STATUSES: RuntimeStatus[] = [
+  "Pending",
+  "Running",
+  "Completed",
+  "Failed",
+  "Terminated",
+  "ContinuedAsNew",
+];
 
 /** A registered HTTP route of the app. */
 export interface HttpRoute {
@@ -67,7 +74,11 @@ export function clientBindingData(baseUrl: string, taskHubName: string): Record<
   };
 }
 
-function managementPayload(baseUrl: string, taskHubName: string, id: string): Record<string, string> {
+function managementPayload(
+  baseUrl: string,
+  taskHubName: string,
+  id: string,
+): Record<string, string> {
   const urls = clientBindingData(baseUrl, taskHubName).managementUrls as Record<string, string>;
   const out: Record<string, string> = { id };
   for (const [k, v] of Object.entries(urls)) {
@@ -87,7 +98,9 @@ export function httpRoutes(): HttpRoute[] {
       return {
         functionName: f.name,
         route: (b.route ?? f.name).replace(/^\/+|\/+$/g, ""),
-        methods: (b.methods ?? ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]).map((m) => m.toUpperCase()),
+        methods: (b.methods ?? ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]).map(
+          (m) => m.toUpperCase(),
+        ),
         authLevel: b.authLevel ?? "function",
       };
     });
@@ -132,7 +145,8 @@ export function matchRoute(template: string, pathname: string): Record<string, s
 
 function clientBindingName(fn: RegisteredFunction): string | undefined {
   return Object.entries(fn.metadata.bindings).find(
-    ([, b]) => b.direction === "in" && (b.type === "durableClient" || b.type === "orchestrationClient"),
+    ([, b]) =>
+      b.direction === "in" && (b.type === "durableClient" || b.type === "orchestrationClient"),
   )?.[0];
 }
 
@@ -152,7 +166,9 @@ export async function invokeClientFunction(
   const inputs: Record<string, RpcTypedData | undefined> = { [fn.triggerBindingName]: trigger };
   const clientName = clientBindingName(fn);
   if (clientName) {
-    inputs[clientName] = { string: JSON.stringify(clientBindingData(ctx.baseUrl(), ctx.taskHubName)) };
+    inputs[clientName] = {
+      string: JSON.stringify(clientBindingData(ctx.baseUrl(), ctx.taskHubName)),
+    };
   }
   const response = await invokeFunction(fn, inputs);
   return response.returnValue;
@@ -167,7 +183,12 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? "" : JSON.stringify(body);
   res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", ...headers });
   res.end(text);
@@ -189,10 +210,19 @@ function truthy(v: string | null): boolean {
   return v !== null && v.toLowerCase() === "true";
 }
 
-async function handleDurable(ctx: HttpContext, req: http.IncomingMessage, res: http.ServerResponse, url: URL, rest: string): Promise<void> {
+async function handleDurable(
+  ctx: HttpContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  rest: string,
+): Promise<void> {
   const engine = ctx.engine;
   const method = (req.method ?? "GET").toUpperCase();
-  const parts = rest.split("/").filter((x) => x.length > 0).map(decodeURIComponent);
+  const parts = rest
+    .split("/")
+    .filter((x) => x.length > 0)
+    .map(decodeURIComponent);
   const body = await readBody(req);
   if (parts[0] === "orchestrators" && method === "POST" && parts.length >= 2) {
     const text = body.toString("utf8");
@@ -224,13 +254,24 @@ async function handleDurable(ctx: HttpContext, req: http.IncomingMessage, res: h
     const from = url.searchParams.get("createdTimeFrom");
     const to = url.searchParams.get("createdTimeTo");
     const all = engine.list({
-      ...(runtimeStatus ? { runtimeStatus: runtimeStatus.split(",").filter((s): s is RuntimeStatus => RUNTIME_STATUSES.includes(s as RuntimeStatus)) } : {}),
+      ...(runtimeStatus
+        ? {
+            runtimeStatus: runtimeStatus
+              .split(",")
+              .filter((s): s is RuntimeStatus => RUNTIME_STATUSES.includes(s as RuntimeStatus)),
+          }
+        : {}),
       ...(from ? { createdTimeFrom: new Date(from) } : {}),
       ...(to ? { createdTimeTo: new Date(to) } : {}),
-      ...(url.searchParams.get("instanceIdPrefix") ? { instanceIdPrefix: url.searchParams.get("instanceIdPrefix")! } : {}),
+      ...(url.searchParams.get("instanceIdPrefix")
+        ? { instanceIdPrefix: url.searchParams.get("instanceIdPrefix")! }
+        : {}),
     });
     const token = req.headers["x-ms-continuation-token"];
-    const start = typeof token === "string" && token.length > 0 ? Number(Buffer.from(token, "base64").toString("utf8")) || 0 : 0;
+    const start =
+      typeof token === "string" && token.length > 0
+        ? Number(Buffer.from(token, "base64").toString("utf8")) || 0
+        : 0;
     const top = Number(url.searchParams.get("top") ?? "0");
     const size = top > 0 ? top : 100;
     const page = all.slice(start, start + size);
@@ -258,12 +299,18 @@ async function handleDurable(ctx: HttpContext, req: http.IncomingMessage, res: h
     return;
   }
   if (id === undefined) {
-    sendJson(res, 405, { message: `LocalHost: method '${method}' is not allowed on the instance collection.` });
+    sendJson(res, 405, {
+      message: `LocalHost: method '${method}' is not allowed on the instance collection.`,
+    });
     return;
   }
   const action = parts[2];
   if (action === undefined && method === "GET") {
-    const status = engine.getStatus(id, truthy(url.searchParams.get("showHistory")), url.searchParams.get("showInput") !== "false");
+    const status = engine.getStatus(
+      id,
+      truthy(url.searchParams.get("showHistory")),
+      url.searchParams.get("showInput") !== "false",
+    );
     if (!status) {
       sendJson(res, 404, { message: `LocalHost: no instance with id '${id}' exists.` });
       return;
@@ -286,18 +333,34 @@ async function handleDurable(ctx: HttpContext, req: http.IncomingMessage, res: h
       return;
     }
     const r = engine.raiseEvent(id, parts[3], data);
-    sendJson(res, r === true ? 202 : r === "gone" ? 410 : 404, r === true ? undefined : { message: `LocalHost: instance '${id}' cannot receive events.` });
+    sendJson(
+      res,
+      r === true ? 202 : r === "gone" ? 410 : 404,
+      r === true ? undefined : { message: `LocalHost: instance '${id}' cannot receive events.` },
+    );
     return;
   }
   if (action === "terminate" && method === "POST") {
     const r = engine.terminate(id, url.searchParams.get("reason") ?? "");
-    sendJson(res, r === true ? 202 : r === "gone" ? 410 : 404, r === true ? undefined : { message: `LocalHost: instance '${id}' cannot be terminated.` });
+    sendJson(
+      res,
+      r === true ? 202 : r === "gone" ? 410 : 404,
+      r === true ? undefined : { message: `LocalHost: instance '${id}' cannot be terminated.` },
+    );
     return;
   }
-  sendJson(res, 501, { message: `LocalHost: '${action ?? method}' is not supported by the local host.` });
+  sendJson(res, 501, {
+    message: `LocalHost: '${action ?? method}' is not supported by the local host.`,
+  });
 }
 
-async function handleApi(ctx: HttpContext, req: http.IncomingMessage, res: http.ServerResponse, url: URL, rest: string): Promise<void> {
+async function handleApi(
+  ctx: HttpContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  rest: string,
+): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   let matched: { fn: RegisteredFunction; params: Record<string, string> } | undefined;
   for (const r of httpRoutes()) {
@@ -309,7 +372,9 @@ async function handleApi(ctx: HttpContext, req: http.IncomingMessage, res: http.
     }
   }
   if (!matched) {
-    sendJson(res, 404, { message: `LocalHost: no HTTP function matches '${method} ${url.pathname}'.` });
+    sendJson(res, 404, {
+      message: `LocalHost: no HTTP function matches '${method} ${url.pathname}'.`,
+    });
     return;
   }
   const body = await readBody(req);
@@ -326,10 +391,19 @@ async function handleApi(ctx: HttpContext, req: http.IncomingMessage, res: http.
   let out: RpcTypedData | null | undefined;
   try {
     out = await invokeClientFunction(ctx, matched.fn, {
-      http: { method, url: url.href, headers, query, params: matched.params, body: { bytes: body } },
+      http: {
+        method,
+        url: url.href,
+        headers,
+        query,
+        params: matched.params,
+        body: { bytes: body },
+      },
     });
   } catch (err) {
-    ctx.logger.error(`LocalHost: HTTP function '${matched.fn.name}' failed: ${(err as Error).message}`);
+    ctx.logger.error(
+      `LocalHost: HTTP function '${matched.fn.name}' failed: ${(err as Error).message}`,
+    );
     sendJson(res, 500, { message: `LocalHost: function '${matched.fn.name}' failed.` });
     return;
   }
@@ -339,7 +413,9 @@ async function handleApi(ctx: HttpContext, req: http.IncomingMessage, res: http.
     res.end();
     return;
   }
-  const payload = h.body?.bytes ? Buffer.from(h.body.bytes) : Buffer.from(h.body?.string ?? "", "utf8");
+  const payload = h.body?.bytes
+    ? Buffer.from(h.body.bytes)
+    : Buffer.from(h.body?.string ?? "", "utf8");
   res.writeHead(Number(h.statusCode ?? 200), h.headers ?? {});
   res.end(payload);
 }

@@ -17,7 +17,13 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { CronExpressionParser } from "cron-parser";
 import { Engine } from "./engine.js";
-import { createHostServer, httpRoutes, invokeClientFunction, type HttpContext, type HttpRoute } from "./http.js";
+import {
+  createHostServer,
+  httpRoutes,
+  invokeClientFunction,
+  type HttpContext,
+  type HttpRoute,
+} from "./http.js";
 import { findFunction, installCoreHook, registeredFunctions, setLogSink } from "./registry.js";
 import type {
   HostLogger,
@@ -52,7 +58,10 @@ export interface LocalHost {
   /** Starts an orchestration; resolves with its instance id. */
   startNew(name: string, opts?: { instanceId?: string; input?: unknown }): Promise<string>;
   /** Status of an instance, or undefined when unknown. */
-  getStatus(id: string, opts?: { showHistory?: boolean; showInput?: boolean }): Promise<InstanceStatus | undefined>;
+  getStatus(
+    id: string,
+    opts?: { showHistory?: boolean; showInput?: boolean },
+  ): Promise<InstanceStatus | undefined>;
   /** Resolves once the instance is Completed, Failed or Terminated (default timeout 60 s). */
   waitForCompletion(id: string, opts?: { timeoutMs?: number }): Promise<InstanceStatus>;
   /** Instances matching the filter, oldest first. */
@@ -144,7 +153,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       throw new Error(`LocalHost: no timer function named '${name}' is registered.`);
     }
     await invokeClientFunction(ctx, fn, {
-      string: JSON.stringify({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false }),
+      string: JSON.stringify({
+        Schedule: { AdjustForDST: true },
+        ScheduleStatus: null,
+        IsPastDue: false,
+      }),
     });
   };
 
@@ -162,19 +175,32 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         try {
           next = CronExpressionParser.parse(schedule, { currentDate: new Date() }).next().getTime();
         } catch (err) {
-          logger.error(`LocalHost: timer function '${fn.name}' has an invalid schedule: ${(err as Error).message}`);
+          logger.error(
+            `LocalHost: timer function '${fn.name}' has an invalid schedule: ${(err as Error).message}`,
+          );
           return;
         }
-        const t = setTimeout(() => {
-          fireTimer(fn.name)
-            .catch((err: unknown) => logger.error(`LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}`))
-            .finally(arm);
-        }, Math.min(Math.max(0, next - Date.now()), 2_147_000_000));
+        const t = setTimeout(
+          () => {
+            fireTimer(fn.name)
+              .catch((err: unknown) =>
+                logger.error(
+                  `LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}`,
+                ),
+              )
+              .finally(arm);
+          },
+          Math.min(Math.max(0, next - Date.now()), 2_147_000_000),
+        );
         scheduleTimers.push(t);
       };
       if (binding.runOnStartup) {
         fireTimer(fn.name)
-          .catch((err: unknown) => logger.error(`LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}`))
+          .catch((err: unknown) =>
+            logger.error(
+              `LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}`,
+            ),
+          )
           .finally(arm);
       } else {
         arm();
@@ -186,8 +212,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     baseUrl,
     functions: () => registeredFunctions().map((f) => ({ name: f.name, trigger: f.trigger })),
     routes: () => httpRoutes(),
-    startNew: (name, opts) => Promise.resolve().then(() => engine.startNew(name, opts?.instanceId, opts?.input)),
-    getStatus: (id, opts) => Promise.resolve(engine.getStatus(id, opts?.showHistory ?? false, opts?.showInput ?? true)),
+    startNew: (name, opts) =>
+      Promise.resolve().then(() => engine.startNew(name, opts?.instanceId, opts?.input)),
+    getStatus: (id, opts) =>
+      Promise.resolve(engine.getStatus(id, opts?.showHistory ?? false, opts?.showInput ?? true)),
     waitForCompletion: (id, opts) => engine.waitFor(id, opts?.timeoutMs ?? 60_000),
     listInstances: (filter) => Promise.resolve(engine.list(filter)),
     raiseEvent: async (id, name, data) => {

@@ -37,7 +37,14 @@ export interface RetryInfo {
 export type Pending =
   | { k: "act"; name: string; input?: string; retry?: RetryInfo }
   | { k: "timer"; fireAt: string; retryOf?: RetryOrigin }
-  | { k: "sub"; name: string; input?: string; childId: string; explicitId?: string; retry?: RetryInfo };
+  | {
+      k: "sub";
+      name: string;
+      input?: string;
+      childId: string;
+      explicitId?: string;
+      retry?: RetryInfo;
+    };
 
 /** What a retry timer reschedules when it fires. */
 export interface RetryOrigin {

@@ -48,12 +48,7 @@ export interface HistoryEvent {
 
 /** Runtime status names, as `DurableOrchestrationStatus.runtimeStatus` spells them. */
 export type RuntimeStatus =
-  | "Pending"
-  | "Running"
-  | "Completed"
-  | "Failed"
-  | "Terminated"
-  | "ContinuedAsNew";
+  "Pending" | "Running" | "Completed" | "Failed" | "Terminated" | "ContinuedAsNew";
 
 /** A summarised history entry, as the status API returns it with `showHistory`. */
 export interface HistoryEntry {

@@ -65,16 +65,23 @@ describe("local host client API over loopback HTTP", () => {
     await host.startNew("WaitsForGo", { instanceId: "managed-2" });
 
     // Act
-    const raise = await fetch(`${host.baseUrl}/api/manage/raise/managed-1`, { method: "POST", body: '{"x":1}' });
+    const raise = await fetch(`${host.baseUrl}/api/manage/raise/managed-1`, {
+      method: "POST",
+      body: '{"x":1}',
+    });
     const done = await host.waitForCompletion("managed-1");
     const status = (await (await fetch(`${host.baseUrl}/api/manage/status/managed-1`)).json()) as {
       runtimeStatus: string;
       historyLength: number;
     };
     const list = (await (await fetch(`${host.baseUrl}/api/manage/list`)).json()) as string[];
-    const terminate = await fetch(`${host.baseUrl}/api/manage/terminate/managed-2`, { method: "POST" });
+    const terminate = await fetch(`${host.baseUrl}/api/manage/terminate/managed-2`, {
+      method: "POST",
+    });
     const terminated = await host.waitForCompletion("managed-2");
-    const purge = (await (await fetch(`${host.baseUrl}/api/manage/purge/managed-1`, { method: "DELETE" })).json()) as {
+    const purge = (await (
+      await fetch(`${host.baseUrl}/api/manage/purge/managed-1`, { method: "DELETE" })
+    ).json()) as {
       deleted: number;
     };
 
@@ -99,11 +106,16 @@ describe("local host client API over loopback HTTP", () => {
     }
 
     // Act
-    const first = await fetch(`${host.baseUrl}/durabletask/instances/?top=3&runtimeStatus=Pending,Running`);
+    const first = await fetch(
+      `${host.baseUrl}/durabletask/instances/?top=3&runtimeStatus=Pending,Running`,
+    );
     const token = first.headers.get("x-ms-continuation-token");
-    const second = await fetch(`${host.baseUrl}/durabletask/instances/?top=3&runtimeStatus=Pending,Running`, {
-      headers: { "x-ms-continuation-token": token ?? "" },
-    });
+    const second = await fetch(
+      `${host.baseUrl}/durabletask/instances/?top=3&runtimeStatus=Pending,Running`,
+      {
+        headers: { "x-ms-continuation-token": token ?? "" },
+      },
+    );
     const ids = [
       ...((await first.json()) as { instanceId: string }[]),
       ...((await second.json()) as { instanceId: string }[]),
@@ -112,16 +124,27 @@ describe("local host client API over loopback HTTP", () => {
     // Assert
     expect(token).toBeTruthy();
     expect(second.headers.get("x-ms-continuation-token")).toBeNull();
-    expect(ids.filter((id) => id.startsWith("page-")).sort()).toEqual(["page-0", "page-1", "page-2", "page-3", "page-4"]);
+    expect(ids.filter((id) => id.startsWith("page-")).sort()).toEqual([
+      "page-0",
+      "page-1",
+      "page-2",
+      "page-3",
+      "page-4",
+    ]);
   });
 
   it("answers 404 for unknown instances, routes and functions, and 409 for a running duplicate", async () => {
     // Act
     const unknownStatus = await fetch(`${host.baseUrl}/durabletask/instances/nope`);
-    const unknownEvent = await fetch(`${host.baseUrl}/durabletask/instances/nope/raiseEvent/Go`, { method: "POST", body: "1" });
+    const unknownEvent = await fetch(`${host.baseUrl}/durabletask/instances/nope/raiseEvent/Go`, {
+      method: "POST",
+      body: "1",
+    });
     const unknownRoute = await fetch(`${host.baseUrl}/api/does/not/exist`);
     await host.startNew("WaitsForGo", { instanceId: "dup-http" });
-    const duplicate = await fetch(`${host.baseUrl}/durabletask/orchestrators/WaitsForGo/dup-http`, { method: "POST" });
+    const duplicate = await fetch(`${host.baseUrl}/durabletask/orchestrators/WaitsForGo/dup-http`, {
+      method: "POST",
+    });
 
     // Assert
     expect(unknownStatus.status).toBe(404);
@@ -137,8 +160,18 @@ describe("local host client API over loopback HTTP", () => {
     // Assert
     expect(routes).toEqual(
       expect.arrayContaining([
-        { functionName: "StartOrchestration", route: "orchestrators/{name}/{id?}", methods: ["POST"], authLevel: "function" },
-        { functionName: "Manage", route: "manage/{action}/{id?}", methods: ["GET", "POST", "DELETE"], authLevel: "anonymous" },
+        {
+          functionName: "StartOrchestration",
+          route: "orchestrators/{name}/{id?}",
+          methods: ["POST"],
+          authLevel: "function",
+        },
+        {
+          functionName: "Manage",
+          route: "manage/{action}/{id?}",
+          methods: ["GET", "POST", "DELETE"],
+          authLevel: "anonymous",
+        },
       ]),
     );
   });
@@ -164,14 +197,48 @@ describe("local host client API over loopback HTTP", () => {
   });
 
   it("rejects firing a timer function that does not exist", async () => {
-    await expect(host.fireTimer("NoSuchTimer")).rejects.toThrow("LocalHost: no timer function named 'NoSuchTimer' is registered.");
+    await expect(host.fireTimer("NoSuchTimer")).rejects.toThrow(
+      "LocalHost: no timer function named 'NoSuchTimer' is registered.",
+    );
+  });
+});
+
+describe("local host schedules", () => {
+  it("fires a timer function on its six-field NCRONTAB schedule when schedules are on", async () => {
+    // Arrange
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "local-host-cron-"));
+    const scheduleModule = path.join(here, "fixtures", "schedule-app.ts");
+    const host = await startLocalHost({
+      stateDir,
+      modules: [appModule, scheduleModule],
+      clock: "virtual",
+      schedules: true,
+    });
+
+    // Act
+    let status;
+    for (let i = 0; i < 400 && !status; i++) {
+      status = await host.getStatus("from-schedule");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const done = status ? await host.waitForCompletion("from-schedule") : undefined;
+    await host.stop();
+
+    // Assert
+    expect(done?.runtimeStatus).toBe("Completed");
+    fs.rmSync(stateDir, { recursive: true, force: true });
   });
 });
 
 describe("matchRoute", () => {
   it("matches literals case-insensitively and binds required, optional and catch-all parameters", () => {
-    expect(matchRoute("orchestrators/{name}/{id?}", "/Orchestrators/Hello")).toEqual({ name: "Hello" });
-    expect(matchRoute("orchestrators/{name}/{id?}", "/orchestrators/Hello/abc")).toEqual({ name: "Hello", id: "abc" });
+    expect(matchRoute("orchestrators/{name}/{id?}", "/Orchestrators/Hello")).toEqual({
+      name: "Hello",
+    });
+    expect(matchRoute("orchestrators/{name}/{id?}", "/orchestrators/Hello/abc")).toEqual({
+      name: "Hello",
+      id: "abc",
+    });
     expect(matchRoute("users/{id:int}", "/users/42")).toEqual({ id: "42" });
     expect(matchRoute("files/{*rest}", "/files/a/b%20c")).toEqual({ rest: "a/b c" });
   });

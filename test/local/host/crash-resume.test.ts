@@ -59,10 +59,23 @@ function persistedCompletions(stateDir: string): Set<number> {
   return done;
 }
 
-function spawnChild(stateDir: string, sideFile: string, gen: number): { child: ChildProcess; ready: Promise<boolean>; exit: Promise<number | null>; out: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", childScript, stateDir, sideFile, String(gen), String(N)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+function spawnChild(
+  stateDir: string,
+  sideFile: string,
+  gen: number,
+): {
+  child: ChildProcess;
+  ready: Promise<boolean>;
+  exit: Promise<number | null>;
+  out: () => string;
+} {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", childScript, stateDir, sideFile, String(gen), String(N)],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -103,7 +116,8 @@ describe("local host crash resume", () => {
       if (kills >= KILLS || !isReady) {
         const code = await run.exit;
         expect(code, run.out()).toBe(0);
-        finalOutput = (JSON.parse(run.out().trim().split("\n").pop()!) as { output: unknown }).output;
+        finalOutput = (JSON.parse(run.out().trim().split("\n").pop()!) as { output: unknown })
+          .output;
         break;
       }
       const before = startsIn(sideFile).length;
@@ -118,7 +132,8 @@ describe("local host crash resume", () => {
       }
       await new Promise((r) => setTimeout(r, extraMs));
       if (exited) {
-        finalOutput = (JSON.parse(run.out().trim().split("\n").pop()!) as { output: unknown }).output;
+        finalOutput = (JSON.parse(run.out().trim().split("\n").pop()!) as { output: unknown })
+          .output;
         break;
       }
       run.child.kill("SIGKILL");
@@ -133,7 +148,10 @@ describe("local host crash resume", () => {
     const starts = startsIn(sideFile);
     for (const { gen, item } of starts) {
       const persistedBefore = completedAfterKill.get(gen - 1);
-      expect(persistedBefore?.has(item) ?? false, `item ${item} re-ran in generation ${gen} although its completion was persisted`).toBe(false);
+      expect(
+        persistedBefore?.has(item) ?? false,
+        `item ${item} re-ran in generation ${gen} although its completion was persisted`,
+      ).toBe(false);
     }
     expect(new Set(starts.map((s) => s.item)).size).toBe(N);
   });

@@ -34,7 +34,13 @@ describe("local host orchestrations (virtual clock)", () => {
 
   beforeAll(async () => {
     stateDir = tempDir();
-    host = await startLocalHost({ stateDir, modules: [appModule], clock: "virtual", logger: silent, activityConcurrency: 3 });
+    host = await startLocalHost({
+      stateDir,
+      modules: [appModule],
+      clock: "virtual",
+      logger: silent,
+      activityConcurrency: 3,
+    });
   });
 
   afterAll(async () => {
@@ -189,7 +195,8 @@ describe("local host orchestrations (virtual clock)", () => {
     // Arrange
     const id = await host.startNew("Flip", { instanceId: "flip-1" });
     await waitUntil(
-      async () => eventTypes(await host.getStatus(id, { showHistory: true }), ["TaskCompleted"]).length === 1,
+      async () =>
+        eventTypes(await host.getStatus(id, { showHistory: true }), ["TaskCompleted"]).length === 1,
       "the first activity",
     );
     probes.flip = true;
@@ -211,7 +218,9 @@ describe("local host orchestrations (virtual clock)", () => {
 
     // Assert
     expect(status.runtimeStatus).toBe("Failed");
-    expect(status.output).toMatch(/^LocalHost: orchestrator 'YieldsNonTask' yielded a value that is not a durable task\./);
+    expect(status.output).toMatch(
+      /^LocalHost: orchestrator 'YieldsNonTask' yielded a value that is not a durable task\./,
+    );
   });
 
   it("fails the instance with a clear message when an activity throws a non-Error", async () => {
@@ -220,7 +229,9 @@ describe("local host orchestrations (virtual clock)", () => {
 
     // Assert
     expect(status.runtimeStatus).toBe("Failed");
-    expect(status.output).toContain("LocalHost: activity 'ThrowsString' threw a non-Error value: a plain string.");
+    expect(status.output).toContain(
+      "LocalHost: activity 'ThrowsString' threw a non-Error value: a plain string.",
+    );
   });
 
   it("fails an instance of an unknown orchestrator instead of the host", async () => {
@@ -229,7 +240,31 @@ describe("local host orchestrations (virtual clock)", () => {
 
     // Assert
     expect(status.runtimeStatus).toBe("Failed");
-    expect(status.output).toBe("LocalHost: no orchestrator function named 'NoSuchOrchestrator' is registered.");
+    expect(status.output).toBe(
+      "LocalHost: no orchestrator function named 'NoSuchOrchestrator' is registered.",
+    );
+  });
+
+  it("fails the instance when it calls an activity nobody registered", async () => {
+    // Act
+    const status = await host.waitForCompletion(await host.startNew("CallsUnknownActivity"));
+
+    // Assert
+    expect(status.runtimeStatus).toBe("Failed");
+    expect(status.output).toContain(
+      "LocalHost: no activity function named 'NoSuchActivity' is registered.",
+    );
+  });
+
+  it("fails the instance loudly when it uses an action the host does not emulate", async () => {
+    // Act
+    const status = await host.waitForCompletion(await host.startNew("UsesCallHttp"));
+
+    // Assert
+    expect(status.runtimeStatus).toBe("Failed");
+    expect(status.output).toBe(
+      "LocalHost: orchestrator 'UsesCallHttp' used CallHttp, which the local host does not emulate (entities and callHttp are not supported).",
+    );
   });
 
   it("fails an instance whose input is not JSON-serialisable", async () => {
@@ -238,12 +273,18 @@ describe("local host orchestrations (virtual clock)", () => {
     circular.self = circular;
 
     // Act
-    const a = await host.waitForCompletion(await host.startNew("HelloSequence", { instanceId: "bigint", input: { n: 1n } }));
-    const b = await host.waitForCompletion(await host.startNew("HelloSequence", { input: circular }));
+    const a = await host.waitForCompletion(
+      await host.startNew("HelloSequence", { instanceId: "bigint", input: { n: 1n } }),
+    );
+    const b = await host.waitForCompletion(
+      await host.startNew("HelloSequence", { input: circular }),
+    );
 
     // Assert
     expect(a.runtimeStatus).toBe("Failed");
-    expect(a.output).toMatch(/^LocalHost: the input of instance 'bigint' is not JSON-serialisable: /);
+    expect(a.output).toMatch(
+      /^LocalHost: the input of instance 'bigint' is not JSON-serialisable: /,
+    );
     expect(b.runtimeStatus).toBe("Failed");
   });
 
@@ -288,13 +329,26 @@ describe("local host persistence", () => {
   it("resumes an unfinished instance in a new host on the same state directory", async () => {
     // Arrange
     const stateDir = tempDir();
-    const first = await startLocalHost({ stateDir, modules: [appModule], clock: "virtual", logger: silent });
+    const first = await startLocalHost({
+      stateDir,
+      modules: [appModule],
+      clock: "virtual",
+      logger: silent,
+    });
     await first.startNew("WaitsForGo", { instanceId: "resume-me" });
-    await waitUntil(async () => (await first.getStatus("resume-me"))?.runtimeStatus === "Running", "Running");
+    await waitUntil(
+      async () => (await first.getStatus("resume-me"))?.runtimeStatus === "Running",
+      "Running",
+    );
     await first.stop();
 
     // Act
-    const second = await startLocalHost({ stateDir, modules: [appModule], clock: "virtual", logger: silent });
+    const second = await startLocalHost({
+      stateDir,
+      modules: [appModule],
+      clock: "virtual",
+      logger: silent,
+    });
     const before = await second.getStatus("resume-me");
     await second.raiseEvent("resume-me", "Go", 7);
     const status = await second.waitForCompletion("resume-me");
@@ -309,24 +363,42 @@ describe("local host persistence", () => {
   it("drops a torn last journal line and fails an instance whose files are corrupt", async () => {
     // Arrange
     const stateDir = tempDir();
-    const first = await startLocalHost({ stateDir, modules: [appModule], clock: "virtual", logger: silent });
+    const first = await startLocalHost({
+      stateDir,
+      modules: [appModule],
+      clock: "virtual",
+      logger: silent,
+    });
     for (const id of ["torn", "garbled"]) {
       await first.startNew("WaitsForGo", { instanceId: id });
-      await waitUntil(async () => (await first.getStatus(id))?.runtimeStatus === "Running", "Running");
+      await waitUntil(
+        async () => (await first.getStatus(id))?.runtimeStatus === "Running",
+        "Running",
+      );
     }
     await first.stop();
     const journalOf = (id: string): string => {
       const dir = path.join(stateDir, "instances", id);
-      const gen = (JSON.parse(fs.readFileSync(path.join(dir, "snapshot.json"), "utf8")) as { gen: number }).gen;
+      const gen = (
+        JSON.parse(fs.readFileSync(path.join(dir, "snapshot.json"), "utf8")) as { gen: number }
+      ).gen;
       return path.join(dir, `journal-${gen}.jsonl`);
     };
     fs.appendFileSync(journalOf("torn"), '{"k":"in","e":{"EventTy');
     fs.appendFileSync(journalOf("garbled"), 'not json\n{"k":"st","st":{}}\n');
     fs.mkdirSync(path.join(stateDir, "instances", "truncated"));
-    fs.writeFileSync(path.join(stateDir, "instances", "truncated", "snapshot.json"), '{"gen":1,"state":{"v":1,"inst');
+    fs.writeFileSync(
+      path.join(stateDir, "instances", "truncated", "snapshot.json"),
+      '{"gen":1,"state":{"v":1,"inst',
+    );
 
     // Act
-    const second = await startLocalHost({ stateDir, modules: [appModule], clock: "virtual", logger: silent });
+    const second = await startLocalHost({
+      stateDir,
+      modules: [appModule],
+      clock: "virtual",
+      logger: silent,
+    });
     await second.raiseEvent("torn", "Go", "still alive");
     const torn = await second.waitForCompletion("torn");
     const garbled = await second.getStatus("garbled");
@@ -336,16 +408,25 @@ describe("local host persistence", () => {
     // Assert
     expect(torn.output).toEqual({ got: "still alive" });
     expect(garbled?.runtimeStatus).toBe("Failed");
-    expect(garbled?.output).toMatch(/^LocalHost: the state of instance 'garbled' is corrupt: its journal has a corrupt line/);
+    expect(garbled?.output).toMatch(
+      /^LocalHost: the state of instance 'garbled' is corrupt: its journal has a corrupt line/,
+    );
     expect(truncated?.runtimeStatus).toBe("Failed");
-    expect(truncated?.output).toMatch(/^LocalHost: the state of instance 'truncated' is corrupt: its snapshot is unreadable/);
+    expect(truncated?.output).toMatch(
+      /^LocalHost: the state of instance 'truncated' is corrupt: its snapshot is unreadable/,
+    );
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
   it("fires timers on the real clock", async () => {
     // Arrange
     const stateDir = tempDir();
-    const host = await startLocalHost({ stateDir, modules: [appModule], clock: "real", logger: silent });
+    const host = await startLocalHost({
+      stateDir,
+      modules: [appModule],
+      clock: "real",
+      logger: silent,
+    });
 
     // Act
     const status = await host.waitForCompletion(await host.startNew("ShortNap"));

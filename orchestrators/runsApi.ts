@@ -1,0 +1,297 @@
+/**
+ * The runs HTTP API (Durable client functions): start a run, list runs, read one run's progress,
+ * rerun a finished run's failed chunks, cancel a run. Function-level keys protect it in Azure.
+ * Errors are JSON `{ "error": "..." }` with a 4xx status, never a stack trace.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { ConfigurationError } from "../shared/errors.js";
+import { loadSettings } from "../shared/config.js";
+import {
+  newRunId,
+  runSettingsFrom,
+  type RunInput,
+  type RunOutput,
+  type RunStatus,
+} from "../shared/runTypes.js";
+import { nightlyRunName } from "./nightlyRun.js";
+import { rerunFailedName, type RerunFailedInput } from "./rerunFailed.js";
+
+/** Orchestrations that count as "a run" for the one-at-a-time rule. */
+const RUN_ORCHESTRATIONS = new Set([nightlyRunName, rerunFailedName]);
+
+const ACTIVE = [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending];
+
+const RUN_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/**
+ * The id of a run in progress, if any.
+ *
+ * @param client - the Durable client.
+ */
+export async function activeRunId(client: df.DurableClient): Promise<string | undefined> {
+  const active = await client.getStatusBy({ runtimeStatus: ACTIVE });
+  return active.find((s) => RUN_ORCHESTRATIONS.has(s.name))?.instanceId;
+}
+
+/**
+ * Starts a nightly run unless one is in progress.
+ *
+ * @param client - the Durable client.
+ * @param trigger - who starts it.
+ * @param dryRun - overrides `DRY_RUN` when given.
+ * @returns the new run's id, or the running one's with `started: false`.
+ */
+export async function startRunIfIdle(
+  client: df.DurableClient,
+  trigger: RunInput["trigger"],
+  dryRun?: boolean,
+): Promise<{ started: boolean; runId: string }> {
+  const running = await activeRunId(client);
+  if (running) {
+    return { started: false, runId: running };
+  }
+  const settings = loadSettings(process.env);
+  const runId = newRunId(trigger === "timer" ? "nightly" : "run");
+  const input: RunInput = { runId, trigger, settings: runSettingsFrom(settings, dryRun) };
+  await client.startNew(nightlyRunName, { instanceId: runId, input });
+  return { started: true, runId };
+}
+
+/**
+ * The status of an instance, or undefined when it does not exist.
+ *
+ * @param client - the Durable client.
+ * @param id - instance id.
+ */
+export async function statusOf(
+  client: df.DurableClient,
+  id: string,
+): Promise<df.DurableOrchestrationStatus | undefined> {
+  try {
+    const status = await client.getStatus(id);
+    return status?.instanceId ? status : undefined;
+  } catch (error) {
+    if (error instanceof Error && /\b404\b/.test(error.message)) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  return { status, jsonBody: body, headers: { "Content-Type": "application/json", ...headers } };
+}
+
+function runView(request: HttpRequest, s: df.DurableOrchestrationStatus): Record<string, unknown> {
+  const custom = (s.customStatus ?? {}) as Partial<RunStatus>;
+  const output = (s.output ?? undefined) as Partial<RunOutput> | undefined;
+  const total = custom.chunks?.total ?? 0;
+  const finished = (custom.chunks?.done ?? 0) + (custom.chunks?.failed ?? 0);
+  const completed = s.runtimeStatus === df.OrchestrationRuntimeStatus.Completed;
+  const base = new URL(request.url);
+  const self = `${base.origin}/api/runs/${encodeURIComponent(s.instanceId)}`;
+  return {
+    id: s.instanceId,
+    name: s.name,
+    runtimeStatus: s.runtimeStatus,
+    phase: custom.phase,
+    dryRun: custom.dryRun ?? output?.dryRun,
+    createdTime: s.createdTime,
+    lastUpdatedTime: s.lastUpdatedTime,
+    progressPercent: completed ? 100 : total > 0 ? Math.floor((finished / total) * 100) : 0,
+    counts: output?.counts ?? custom.counts,
+    plan: output?.plan ?? custom.plan,
+    chunks: custom.chunks,
+    throttled: output?.throttled ?? custom.throttled,
+    usersPerHour: custom.usersPerHour,
+    etaAt: custom.etaAt,
+    failedChunks: output?.failedChunks ?? [],
+    retryableChunks: output?.retryableChunks ?? [],
+    reportKeys: output?.reportKeys,
+    message:
+      custom.message ??
+      (s.runtimeStatus === df.OrchestrationRuntimeStatus.Failed ? firstLine(s.output) : undefined),
+    links: { self, rerun: `${self}/rerun`, cancel: `${self}/cancel` },
+  };
+}
+
+function firstLine(value: unknown): string | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return (text.split("\n")[0] ?? text).slice(0, 500);
+}
+
+/** POST /api/runs: start a run (`{"dryRun": true}` for a plan only). */
+export async function startRun(
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  let dryRun: boolean | undefined;
+  const text = await request.text();
+  if (text.trim() !== "") {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return json(400, { error: 'The request body must be JSON, e.g. {"dryRun": true}.' });
+    }
+    const value = (body as { dryRun?: unknown } | null)?.dryRun;
+    if (value !== undefined && typeof value !== "boolean") {
+      return json(400, { error: "'dryRun' must be true or false." });
+    }
+    dryRun = value as boolean | undefined;
+  }
+  try {
+    const result = await startRunIfIdle(client, "http", dryRun);
+    if (!result.started) {
+      return json(409, {
+        error: `Run '${result.runId}' is in progress; wait for it or cancel it.`,
+        runningId: result.runId,
+      });
+    }
+    context.info(`runsApi: started run '${result.runId}'.`);
+    const location = `${new URL(request.url).origin}/api/runs/${result.runId}`;
+    return json(202, { id: result.runId, statusUrl: location }, { Location: location });
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      return json(500, { error: error.message });
+    }
+    throw error;
+  }
+}
+
+/** GET /api/runs: recent runs, newest first. */
+export async function listRuns(
+  request: HttpRequest,
+  client: df.DurableClient,
+): Promise<HttpResponseInit> {
+  const all = await client.getStatusAll();
+  const runs = all
+    .filter((s) => RUN_ORCHESTRATIONS.has(s.name))
+    .sort((a, b) => new Date(b.createdTime).getTime() - new Date(a.createdTime).getTime())
+    .slice(0, 50)
+    .map((s) => runView(request, s));
+  return json(200, { runs });
+}
+
+/** GET /api/runs/{id}: one run's status, counts, progress, ETA, failed chunks and links. */
+export async function getRun(
+  request: HttpRequest,
+  client: df.DurableClient,
+): Promise<HttpResponseInit> {
+  const id = request.params.id ?? "";
+  if (!RUN_ID.test(id)) {
+    return json(400, { error: "A run id holds 1 to 100 letters, digits, '.', '_', ':' or '-'." });
+  }
+  const status = await statusOf(client, id);
+  if (!status || !RUN_ORCHESTRATIONS.has(status.name)) {
+    return json(404, { error: `No run has the id '${id}'.` });
+  }
+  return json(200, runView(request, status));
+}
+
+/** POST /api/runs/{id}/rerun: provision a finished run's failed chunks again. */
+export async function rerunRun(
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const id = request.params.id ?? "";
+  if (!RUN_ID.test(id)) {
+    return json(400, { error: "A run id holds 1 to 100 letters, digits, '.', '_', ':' or '-'." });
+  }
+  const status = await statusOf(client, id);
+  if (!status || !RUN_ORCHESTRATIONS.has(status.name)) {
+    return json(404, { error: `No run has the id '${id}'.` });
+  }
+  if (status.runtimeStatus !== df.OrchestrationRuntimeStatus.Completed) {
+    return json(409, {
+      error: `Run '${id}' is ${status.runtimeStatus}; only a completed run can be rerun.`,
+    });
+  }
+  const running = await activeRunId(client);
+  if (running) {
+    return json(409, {
+      error: `Run '${running}' is in progress; wait for it or cancel it.`,
+      runningId: running,
+    });
+  }
+  const source = status.output as RunOutput;
+  if (source.dryRun) {
+    return json(409, { error: `Run '${id}' was a dry run; start a real run instead.` });
+  }
+  const settings = loadSettings(process.env);
+  const rerunId = newRunId(`${source.runId}-rerun`);
+  const input: RerunFailedInput = { source, logPhoneNumbers: settings.logPhoneNumbers };
+  await client.startNew(rerunFailedName, { instanceId: rerunId, input });
+  context.info(`runsApi: rerun '${rerunId}' of run '${source.runId}' started.`);
+  const location = `${new URL(request.url).origin}/api/runs/${rerunId}`;
+  return json(
+    202,
+    { id: rerunId, rerunOf: source.runId, statusUrl: location },
+    { Location: location },
+  );
+}
+
+/** POST /api/runs/{id}/cancel: stop a run in progress. */
+export async function cancelRun(
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const id = request.params.id ?? "";
+  if (!RUN_ID.test(id)) {
+    return json(400, { error: "A run id holds 1 to 100 letters, digits, '.', '_', ':' or '-'." });
+  }
+  const status = await statusOf(client, id);
+  if (!status || !RUN_ORCHESTRATIONS.has(status.name)) {
+    return json(404, { error: `No run has the id '${id}'.` });
+  }
+  if (!ACTIVE.includes(status.runtimeStatus)) {
+    return json(409, {
+      error: `Run '${id}' is ${status.runtimeStatus}; only a run in progress can be cancelled.`,
+    });
+  }
+  await client.terminate(id, "Cancelled through the runs API.");
+  context.info(`runsApi: run '${id}' cancelled.`);
+  return json(202, { id, cancelled: true });
+}
+
+df.app.client.http("runsStart", {
+  route: "runs",
+  methods: ["POST"],
+  authLevel: "function",
+  handler: startRun,
+});
+df.app.client.http("runsList", {
+  route: "runs",
+  methods: ["GET"],
+  authLevel: "function",
+  handler: listRuns,
+});
+df.app.client.http("runsGet", {
+  route: "runs/{id}",
+  methods: ["GET"],
+  authLevel: "function",
+  handler: getRun,
+});
+df.app.client.http("runsRerun", {
+  route: "runs/{id}/rerun",
+  methods: ["POST"],
+  authLevel: "function",
+  handler: rerunRun,
+});
+df.app.client.http("runsCancel", {
+  route: "runs/{id}/cancel",
+  methods: ["POST"],
+  authLevel: "function",
+  handler: cancelRun,
+});

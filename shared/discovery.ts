@@ -1,0 +1,172 @@
+/**
+ * Discovery: pages of users, group members and the registration report, fetched from Graph and
+ * written to the run store page by page, so memory stays bounded and every stored page is a
+ * checkpoint. The orchestration's fetch activities and the in-process plan use this same code.
+ */
+import type { GraphAccess, Headers } from "./graph/client.js";
+import { GraphRequestError } from "./graph/errors.js";
+import { query } from "./graph/paths.js";
+import { runKeys, type PageList } from "./runTypes.js";
+import type { RunStore } from "./store/runStore.js";
+
+/** A user as the run keeps it. */
+export interface StoredUser {
+  id: string;
+  userPrincipalName: string;
+  mobilePhone?: string | null;
+  accountEnabled?: boolean;
+  userType?: string | null;
+}
+
+/** A registration report row as the run keeps it. */
+export interface StoredReportRow {
+  id: string;
+  isAdmin?: boolean | null;
+  isMfaRegistered: boolean;
+  methodsRegistered: string[];
+  userType?: string;
+}
+
+/** Where a list of users comes from. */
+export type UserSource = { kind: "allUsers" } | { kind: "groupMembers"; groupId: string };
+
+/** Graph's documented maximum page size for users and group members. */
+export const MAX_PAGE_SIZE = 999;
+
+const USER_SELECT = "id,userPrincipalName,mobilePhone,accountEnabled,userType";
+
+/** The first page's path and the headers every page needs. */
+export function firstUsersRequest(
+  source: UserSource,
+  idsOnly = false,
+): { path: string; headers: Headers } {
+  const $select = idsOnly ? "id" : USER_SELECT;
+  if (source.kind === "allUsers") {
+    return { path: `/users${query({ $select, $top: MAX_PAGE_SIZE })}`, headers: {} };
+  }
+  // Query options on member lists are documented as supported only as advanced queries, and
+  // Graph does not carry the header into next links: it is sent on every page.
+  return {
+    path: `/groups/${encodeURIComponent(source.groupId)}/transitiveMembers/microsoft.graph.user${query({ $select, $top: MAX_PAGE_SIZE, $count: "true" })}`,
+    headers: { ConsistencyLevel: "eventual" },
+  };
+}
+
+/** The registration report's first page. `$top` is documented as supported, its maximum is not. */
+export const REPORT_PATH = "/reports/authenticationMethods/userRegistrationDetails";
+
+/** Result of one fetch call. */
+export interface FetchPagesResult {
+  /** Pages written by this call. */
+  pages: number;
+  /** Items written by this call. */
+  items: number;
+  /** Where the next call continues; absent when the list is complete. */
+  nextCursor?: string;
+}
+
+/**
+ * Fetches up to `maxPages` pages of a list and writes each to the store.
+ *
+ * @param graph - the Graph access layer.
+ * @param store - the run store.
+ * @param args - run id, which list, the first page number to write, the cursor (a next link, or
+ *   undefined for the first page), the first page's path, headers for every page, and a mapper.
+ */
+export async function fetchPagesToStore<TIn, TOut>(
+  graph: GraphAccess,
+  store: RunStore,
+  args: {
+    runId: string;
+    list: PageList;
+    firstPageNo: number;
+    cursor?: string;
+    firstPath: string;
+    headers: Headers;
+    maxPages: number;
+    map: (item: TIn) => TOut;
+    /** A path to use instead when Graph refuses the first one with a 400 (e.g. without `$top`). */
+    fallbackFirstPath?: string;
+  },
+): Promise<FetchPagesResult> {
+  let link: string | undefined = args.cursor ?? args.firstPath;
+  let pages = 0;
+  let items = 0;
+  while (link !== undefined && pages < args.maxPages) {
+    let page;
+    try {
+      page = await graph.getPage<TIn>(link, args.headers);
+    } catch (error) {
+      const isFirst = args.cursor === undefined && pages === 0;
+      if (
+        isFirst &&
+        args.fallbackFirstPath &&
+        error instanceof GraphRequestError &&
+        error.status === 400
+      ) {
+        link = args.fallbackFirstPath;
+        page = await graph.getPage<TIn>(link, args.headers);
+      } else {
+        throw error;
+      }
+    }
+    const value = page.value.map(args.map);
+    await store.putJson(runKeys.page(args.runId, args.list, args.firstPageNo + pages), value);
+    pages++;
+    items += value.length;
+    link = page.nextLink;
+  }
+  return link === undefined ? { pages, items } : { pages, items, nextCursor: link };
+}
+
+/** Keeps only what the run needs of a user. */
+export function toStoredUser(u: StoredUser): StoredUser {
+  return {
+    id: u.id,
+    userPrincipalName: u.userPrincipalName,
+    mobilePhone: u.mobilePhone ?? null,
+    accountEnabled: u.accountEnabled,
+    userType: u.userType ?? null,
+  };
+}
+
+/** Keeps only the id (exclusion lists). */
+export function toIdOnly(u: { id: string }): { id: string } {
+  return { id: u.id };
+}
+
+/** Keeps only what the run needs of a report row. */
+export function toStoredReportRow(r: StoredReportRow): StoredReportRow {
+  return {
+    id: r.id,
+    isAdmin: r.isAdmin ?? null,
+    isMfaRegistered: r.isMfaRegistered === true,
+    methodsRegistered: Array.isArray(r.methodsRegistered) ? r.methodsRegistered : [],
+    ...(r.userType ? { userType: r.userType } : {}),
+  };
+}
+
+/**
+ * Reads the stored pages of a list in order.
+ *
+ * @param store - the run store.
+ * @param runId - the run.
+ * @param list - which list.
+ * @param count - how many pages the run wrote.
+ */
+export async function* readPages<T>(
+  store: RunStore,
+  runId: string,
+  list: PageList,
+  count: number,
+): AsyncGenerator<T[]> {
+  for (let n = 0; n < count; n++) {
+    const page = await store.getJson<T[]>(runKeys.page(runId, list, n));
+    if (page === undefined) {
+      throw new Error(
+        `Discovery: page ${n} of '${list}' of run '${runId}' is missing from the run store.`,
+      );
+    }
+    yield page;
+  }
+}

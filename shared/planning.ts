@@ -1,0 +1,255 @@
+/**
+ * Planning: joins the stored pages (users, registration report, exclusion members), decides per
+ * user with the targeting rules, and writes the plan (every user's decision) and the chunks of
+ * writes to the run store. Memory stays bounded: the report is held as an id index, users are
+ * streamed page by page.
+ */
+import { readPages, type StoredReportRow, type StoredUser } from "./discovery.js";
+import type { Logger } from "./log/logger.js";
+import { numberFormatErrorLine } from "./log/seedLines.js";
+import { runKeys, type RunSettings } from "./runTypes.js";
+import type { RunStore } from "./store/runStore.js";
+import { decideUser, type Decision, type RegistrationRow } from "./targeting/index.js";
+
+/** One write of a chunk (holds the number: chunks live only in the run store). */
+export interface ChunkItem {
+  userId: string;
+  userPrincipalName: string;
+  phoneNumber: string;
+  action: "create" | "replace";
+}
+
+/** One user's line of the plan. */
+export interface PlanEntry {
+  userId: string;
+  userPrincipalName: string;
+  /** The action, or `skip:<reason>`. */
+  decision: string;
+  detail?: string;
+  phoneNumber?: string;
+}
+
+/** The compact report index: ids and bit flags. */
+interface ReportIndex {
+  ids: string[];
+  flags: number[];
+}
+
+const ADMIN = 1;
+const MFA_REGISTERED = 2;
+const HAS_MOBILE = 4;
+const ADMIN_KNOWN = 8;
+
+/**
+ * Builds the report index from the stored report pages, once per run.
+ *
+ * @param store - the run store.
+ * @param runId - the run.
+ * @param reportPages - how many report pages were stored.
+ */
+export async function ensureReportIndex(
+  store: RunStore,
+  runId: string,
+  reportPages: number,
+): Promise<Map<string, number>> {
+  const key = runKeys.reportIndex(runId);
+  let index = await store.getJson<ReportIndex>(key);
+  if (!index) {
+    index = { ids: [], flags: [] };
+    for await (const page of readPages<StoredReportRow>(store, runId, "report", reportPages)) {
+      for (const row of page) {
+        index.ids.push(row.id);
+        index.flags.push(
+          (row.isAdmin === true ? ADMIN : 0) |
+            (row.isAdmin === true || row.isAdmin === false ? ADMIN_KNOWN : 0) |
+            (row.isMfaRegistered ? MFA_REGISTERED : 0) |
+            (row.methodsRegistered.includes("mobilePhone") ? HAS_MOBILE : 0),
+        );
+      }
+    }
+    await store.putJson(key, index);
+  }
+  const map = new Map<string, number>();
+  index.ids.forEach((id, i) => map.set(id, index.flags[i] ?? 0));
+  return map;
+}
+
+function reportRow(id: string, flags: number | undefined): RegistrationRow | undefined {
+  if (flags === undefined) {
+    return undefined;
+  }
+  return {
+    id,
+    isAdmin: flags & ADMIN_KNOWN ? (flags & ADMIN) !== 0 : null,
+    isMfaRegistered: (flags & MFA_REGISTERED) !== 0,
+    methodsRegistered: flags & HAS_MOBILE ? ["mobilePhone"] : [],
+  };
+}
+
+/**
+ * Reads the ids of all exclusion group members.
+ *
+ * @param store - the run store.
+ * @param runId - the run.
+ * @param pages - how many exclusion pages were stored.
+ */
+export async function loadExcludedIds(
+  store: RunStore,
+  runId: string,
+  pages: number,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const page of readPages<{ id: string }>(store, runId, "excluded", pages)) {
+    for (const u of page) {
+      ids.add(u.id);
+    }
+  }
+  return ids;
+}
+
+/** Arguments of {@link planUserPages}. */
+export interface PlanArgs {
+  runId: string;
+  settings: RunSettings;
+  /** Candidates are the staging group's members (so every candidate is inside it). */
+  stagingGroupSet: boolean;
+  /** User pages `[fromPage, toPage)` to plan in this call. */
+  fromPage: number;
+  toPage: number;
+  reportPages: number;
+  excludedPages: number;
+  chunkSize: number;
+  /** Number of the first chunk this call writes. */
+  firstChunkNo: number;
+  /** Writes planned by earlier calls of this run (for `MAX_WRITES_PER_RUN`). */
+  writesSoFar: number;
+}
+
+/** What one planning call did. */
+export interface PlanResult {
+  /** Decision (action or `skip:<reason>`) to count. */
+  decisions: Record<string, number>;
+  users: number;
+  /** Users whose report row says not MFA-registered, or who have no row. */
+  withoutMfa: number;
+  writes: number;
+  chunks: number;
+  nextChunkNo: number;
+}
+
+/** The decision's plan label: `create`, `replace`, `alreadyPresent` or `skip:<reason>`. */
+export function decisionLabel(decision: Decision): string {
+  return decision.action === "skip" ? `skip:${decision.reason}` : decision.action;
+}
+
+/**
+ * Plans user pages `[fromPage, toPage)`: decides every user, writes the plan pages and the chunks.
+ * Deterministic for the same stored pages, so running it twice writes the same files.
+ *
+ * @param store - the run store.
+ * @param args - what to plan.
+ * @param logger - gets one seed-style line per unusable number.
+ */
+export async function planUserPages(
+  store: RunStore,
+  args: PlanArgs,
+  logger: Logger,
+): Promise<PlanResult> {
+  const report = await ensureReportIndex(store, args.runId, args.reportPages);
+  const excluded = await loadExcludedIds(store, args.runId, args.excludedPages);
+  const s = args.settings;
+  const targeting = {
+    target: s.target,
+    skipAdmins: s.skipAdmins,
+    allowLandline: s.allowLandline,
+    replaceExisting: s.replaceExisting,
+    defaultRegion: s.defaultRegion,
+    stagingGroupSet: args.stagingGroupSet,
+  };
+  const result: PlanResult = {
+    decisions: {},
+    users: 0,
+    withoutMfa: 0,
+    writes: 0,
+    chunks: 0,
+    nextChunkNo: args.firstChunkNo,
+  };
+  let buffer: ChunkItem[] = [];
+  const flush = async (): Promise<void> => {
+    if (buffer.length === 0) {
+      return;
+    }
+    await store.putJson(runKeys.chunk(args.runId, result.nextChunkNo), buffer);
+    result.nextChunkNo++;
+    result.chunks++;
+    buffer = [];
+  };
+
+  for (let pageNo = args.fromPage; pageNo < args.toPage; pageNo++) {
+    const users = await store.getJson<StoredUser[]>(runKeys.page(args.runId, "users", pageNo));
+    if (!users) {
+      throw new Error(
+        `Planning: user page ${pageNo} of run '${args.runId}' is missing from the run store.`,
+      );
+    }
+    const plan: PlanEntry[] = [];
+    for (const user of users) {
+      result.users++;
+      const flags = report.get(user.id);
+      if (flags === undefined || (flags & MFA_REGISTERED) === 0) {
+        result.withoutMfa++;
+      }
+      let decision = decideUser(
+        {
+          user,
+          report: reportRow(user.id, flags),
+          inStagingGroup: args.stagingGroupSet,
+          inExcludedGroup: excluded.has(user.id),
+        },
+        targeting,
+      );
+      const isWrite = decision.action === "create" || decision.action === "replace";
+      if (
+        isWrite &&
+        s.maxWritesPerRun > 0 &&
+        args.writesSoFar + result.writes >= s.maxWritesPerRun
+      ) {
+        decision = { action: "skip", reason: "deferred" };
+      }
+      const label = decisionLabel(decision);
+      result.decisions[label] = (result.decisions[label] ?? 0) + 1;
+      const entry: PlanEntry = {
+        userId: user.id,
+        userPrincipalName: user.userPrincipalName,
+        decision: label,
+      };
+      if (decision.action === "skip" && decision.detail) {
+        entry.detail = decision.detail;
+      }
+      if (decision.action !== "skip") {
+        entry.phoneNumber = decision.phoneNumber;
+      }
+      plan.push(entry);
+      if (decision.action === "skip" && decision.reason === "invalidNumber") {
+        logger.warn(
+          numberFormatErrorLine(user.userPrincipalName, user.mobilePhone, s.logPhoneNumbers),
+        );
+      }
+      if (decision.action === "create" || decision.action === "replace") {
+        result.writes++;
+        buffer.push({
+          userId: user.id,
+          userPrincipalName: user.userPrincipalName,
+          phoneNumber: decision.phoneNumber,
+          action: decision.action,
+        });
+        if (buffer.length >= args.chunkSize) {
+          await flush();
+        }
+      }
+    }
+    await store.putJson(runKeys.plan(args.runId, pageNo), plan);
+  }
+  await flush();
+  return result;
+}

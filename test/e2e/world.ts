@@ -1,0 +1,142 @@
+/**
+ * The offline world for end-to-end tests: the Graph emulator, the product's settings pointed at
+ * it (managed identity through the App Service protocol, as in Azure), a fresh run store and the
+ * local host running the app's real registrations.
+ *
+ * MSAL keeps the managed-identity endpoint process-wide, so a test file starts one world.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { appModules } from "../../local/cli/localRun.js";
+import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
+import type { EmulatorConfig } from "../../local/graph-emulator/config.js";
+import { validateTenant } from "../../local/graph-emulator/tenant/fixture.js";
+import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
+import { startLocalHost, type LocalHost } from "../../local/host/index.js";
+import type { InstanceStatus } from "../../local/host/types.js";
+import { setServices } from "../../shared/services.js";
+import {
+  newRunId,
+  runSettingsFrom,
+  type RunInput,
+  type RunOutput,
+  type RunTuning,
+} from "../../shared/runTypes.js";
+import { loadSettings } from "../../shared/config.js";
+
+/** A running world. */
+export interface World {
+  emulator: EmulatorHandle;
+  host: LocalHost;
+  stateDir: string;
+  runsDir: string;
+  /** Starts a nightly run with the current environment's settings and waits for its end. */
+  run(overrides?: {
+    dryRun?: boolean;
+    tuning?: Partial<RunTuning>;
+    timeoutMs?: number;
+  }): Promise<InstanceStatus>;
+  /** Mobile method numbers by user id, read back from the emulator. */
+  mobiles(): Map<string, string>;
+  close(): Promise<void>;
+}
+
+/** The team's targeting fixture. */
+export async function targetingTenant(): Promise<TenantFixture> {
+  const text = await readFile(
+    new URL("../fixtures/targeting.tenant.json", import.meta.url),
+    "utf8",
+  );
+  return validateTenant(JSON.parse(text));
+}
+
+/** Small chunks and waves, so a small tenant still exercises waves, windows and several chunks. */
+export const SMALL_TUNING: Partial<RunTuning> = {
+  pagesPerCall: 2,
+  pagesPerPlan: 2,
+  chunkSize: 5,
+  chunksPerWave: 2,
+  chunksInFlight: 2,
+  wavesInFlight: 2,
+};
+
+/**
+ * Starts a world.
+ *
+ * @param options - the tenant, emulator profile/config, and settings (environment) for the app.
+ */
+export async function startWorld(options: {
+  tenant: TenantFixture;
+  profile?: "fast" | "realistic" | "hostile";
+  config?: Partial<EmulatorConfig>;
+  settings?: Record<string, string>;
+  activityConcurrency?: number;
+}): Promise<World> {
+  const emulator = await startEmulator({
+    tenant: options.tenant,
+    profile: options.profile ?? "fast",
+    config: options.config,
+  });
+  const stateDir = await mkdtemp(path.join(tmpdir(), "mfa-e2e-"));
+  const runsDir = path.join(stateDir, "runs");
+  Object.assign(process.env, {
+    GRAPH_BASE_URL: emulator.graphBaseUrl,
+    GRAPH_AUTH: "managedIdentity",
+    GRAPH_CA_FILE: emulator.caCertPath,
+    IDENTITY_ENDPOINT: emulator.identityEndpoint,
+    IDENTITY_HEADER: emulator.identityHeader,
+    RUN_STORE: runsDir,
+    ...options.settings,
+  });
+  setServices(undefined);
+  const host = await startLocalHost({
+    stateDir: path.join(stateDir, "host"),
+    modules: appModules(),
+    activityConcurrency: options.activityConcurrency ?? 4,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  return {
+    emulator,
+    host,
+    stateDir,
+    runsDir,
+    async run(overrides = {}) {
+      const runId = newRunId("test");
+      const input: RunInput = {
+        runId,
+        trigger: "cli",
+        settings: runSettingsFrom(loadSettings(process.env), overrides.dryRun),
+        tuning: overrides.tuning ?? SMALL_TUNING,
+      };
+      await host.startNew("nightlyRun", { instanceId: runId, input });
+      return host.waitForCompletion(runId, { timeoutMs: overrides.timeoutMs ?? 120_000 });
+    },
+    mobiles() {
+      const out = new Map<string, string>();
+      for (const u of emulator.state().users) {
+        const m = u.phoneMethods.find((p) => p.phoneType === "mobile");
+        if (m) {
+          out.set(u.id, m.phoneNumber);
+        }
+      }
+      return out;
+    },
+    async close() {
+      await host.stop();
+      await emulator.close();
+      setServices(undefined);
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The output of a completed run, or a failure with the run's own message. */
+export function outputOf(status: InstanceStatus): RunOutput {
+  if (status.runtimeStatus !== "Completed") {
+    throw new Error(
+      `run ${status.instanceId} ended ${status.runtimeStatus}: ${JSON.stringify(status.output)} ${JSON.stringify(status.customStatus)}`,
+    );
+  }
+  return status.output as RunOutput;
+}

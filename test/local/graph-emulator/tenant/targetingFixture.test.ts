@@ -59,9 +59,9 @@ describe("test/fixtures/targeting.tenant.json", () => {
     expect([...decisions].sort()).toEqual([
       "create",
       "skip:admin",
-      "skip:alreadyRegistered",
+      "skip:alreadyMfaRegistered",
       "skip:disabled",
-      "skip:excluded",
+      "skip:excludedGroup",
       "skip:guest",
       "skip:invalidNumber",
       "skip:noNumber",
@@ -105,8 +105,8 @@ describe("test/fixtures/targeting.tenant.json", () => {
     }
   });
 
-  it("makes every 'skip:alreadyRegistered' user MFA-registered by the report's rule", () => {
-    const registered = usersDeciding("skip:alreadyRegistered");
+  it("makes every 'skip:alreadyMfaRegistered' user MFA-registered by the report's rule", () => {
+    const registered = usersDeciding("skip:alreadyMfaRegistered");
 
     expect(registered.every(isMfaRegistered)).toBe(true);
     // Email and TAP alone do not register a user: those users are planned for creation.
@@ -144,7 +144,7 @@ describe("test/fixtures/targeting.tenant.json", () => {
       [byNumber(29).id, byNumber(30).id].sort(),
     );
     expect(
-      usersDeciding("skip:excluded")
+      usersDeciding("skip:excludedGroup")
         .map((user) => user.id)
         .sort(),
     ).toEqual([byNumber(29).id, byNumber(30).id].sort());

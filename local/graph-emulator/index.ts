@@ -72,6 +72,11 @@ export interface EmulatorHandle {
   tenantId: string;
   /** Client id the managed-identity tokens are issued for. */
   appId: string;
+  /**
+   * Client secret of `appId` for the client-credentials endpoint
+   * (`POST {graphBaseUrl}/{tenantId}/oauth2/v2.0/token`, authority host = `graphBaseUrl`).
+   */
+  clientSecret: string;
   /** Current effective config (a copy; change it with `setConfig`). */
   readonly config: EmulatorConfig;
   /**
@@ -222,6 +227,103 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     return { token, expiresOn: Math.floor((Date.now() + advertised) / 1000) };
   };
 
+  const clientSecret = randomBytes(24).toString("base64url");
+  const tenantNames = new Set([store.tenantId.toLowerCase(), store.domain.toLowerCase()]);
+  // Entra ID's client-credentials flow on the https port, for ClientSecretCredential with
+  // authorityHost = graphBaseUrl and disableInstanceDiscovery.
+  const handleEntra = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    gr: GraphRequest,
+    raw: string,
+  ): boolean => {
+    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(
+      gr.path,
+    );
+    if (!m) {
+      return false;
+    }
+    const tenant = decodeURIComponent(m[1] ?? "").toLowerCase();
+    const oauthError = (status: number, error: string, description: string): void =>
+      sendJson(res, status, {
+        error,
+        error_description: description,
+        error_codes: [],
+        timestamp: new Date().toISOString(),
+      });
+    if (!tenantNames.has(tenant)) {
+      oauthError(400, "invalid_tenant", `AADSTS90002: Tenant '${tenant}' not found.`);
+      return true;
+    }
+    const authority = `${graphBaseUrl}/${store.tenantId}`;
+    if (m[2]?.startsWith("v2.0")) {
+      sendJson(res, 200, {
+        token_endpoint: `${authority}/oauth2/v2.0/token`,
+        authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
+        device_authorization_endpoint: `${authority}/oauth2/v2.0/devicecode`,
+        issuer: `${graphBaseUrl}/${store.tenantId}/v2.0`,
+        jwks_uri: `${authority}/discovery/v2.0/keys`,
+        response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
+        scopes_supported: ["openid", "profile", "email", "offline_access"],
+        token_endpoint_auth_methods_supported: [
+          "client_secret_post",
+          "private_key_jwt",
+          "client_secret_basic",
+        ],
+        tenant_region_scope: "EU",
+      });
+      return true;
+    }
+    if ((req.method ?? "GET") !== "POST") {
+      oauthError(405, "invalid_request", "AADSTS900561: The endpoint only accepts POST requests.");
+      return true;
+    }
+    const form = new URLSearchParams(raw);
+    if (form.get("grant_type") !== "client_credentials") {
+      oauthError(
+        400,
+        "unsupported_grant_type",
+        "AADSTS70003: The app requested an unsupported grant type.",
+      );
+      return true;
+    }
+    const scope = form.get("scope") ?? "";
+    if (
+      !scope
+        .split(" ")
+        .some((sc) => GRAPH_RESOURCES.has(sc) || sc === "https://graph.microsoft.com//.default")
+    ) {
+      oauthError(
+        400,
+        "invalid_scope",
+        `AADSTS1002012: The provided value for scope '${scope}' is not valid.`,
+      );
+      return true;
+    }
+    if ((form.get("client_id") ?? "").toLowerCase() !== appId) {
+      oauthError(
+        400,
+        "unauthorized_client",
+        `AADSTS700016: Application with identifier '${form.get("client_id") ?? ""}' was not found in the directory.`,
+      );
+      return true;
+    }
+    if (form.get("client_secret") !== clientSecret) {
+      oauthError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
+      return true;
+    }
+    const { token, expiresOn } = issueConfigured();
+    const expiresIn = Math.max(1, expiresOn - Math.floor(Date.now() / 1000));
+    sendJson(res, 200, {
+      token_type: "Bearer",
+      expires_in: expiresIn,
+      ext_expires_in: expiresIn,
+      access_token: token,
+    });
+    return true;
+  };
+
   const graphServer = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
     void (async () => {
       try {
@@ -242,6 +344,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
           } catch {
             gr.bodyMalformed = true;
           }
+        }
+        if (handleEntra(req, res, gr, raw ?? "")) {
+          return;
         }
         send(res, await engine.handle(gr));
       } catch (e) {
@@ -487,6 +592,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     caCertPem: tls.caCertPem,
     tenantId: store.tenantId,
     appId,
+    clientSecret,
     get config(): EmulatorConfig {
       return structuredClone(config);
     },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManagedIdentityCredential } from "@azure/identity";
+import https from "node:https";
+import { ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
 import { Client } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
 import { Agent } from "undici";
@@ -67,6 +68,79 @@ describe("managed identity and bearer tokens", () => {
       .post({ phoneNumber: "+45 20123456", phoneType: "mobile" });
     expect(created.id).toBe("3179e48a-750b-4051-897c-87b9720928f7");
     await dispatcher.close();
+  });
+
+  function secretCredential(secret: string, agent: https.Agent) {
+    // core-rest-pipeline's Node client uses request.agent, which is how the emulator's CA gets in.
+    return new ClientSecretCredential(emu.tenantId, emu.appId, secret, {
+      authorityHost: emu.graphBaseUrl,
+      disableInstanceDiscovery: true,
+      additionalPolicies: [
+        {
+          position: "perCall",
+          policy: {
+            name: "emulatorCa",
+            sendRequest: (req, next) => {
+              req.agent = agent;
+              return next(req);
+            },
+          },
+        },
+      ],
+    });
+  }
+
+  it("gives the real ClientSecretCredential a token through the client-credentials endpoint", async () => {
+    const agent = new https.Agent({ ca: emu.caCertPem });
+    const token = await secretCredential(emu.clientSecret, agent).getToken(
+      "https://graph.microsoft.com/.default",
+    );
+    expect((await client.call("GET", "/v1.0/users?$top=1", { token: token.token })).status).toBe(
+      200,
+    );
+    await expect(
+      secretCredential("wrong", agent).getToken("https://graph.microsoft.com/.default"),
+    ).rejects.toThrow(/AADSTS7000215/);
+    agent.destroy();
+  });
+
+  it("refuses other grant types, scopes and tenants on the token endpoint", async () => {
+    const post = (tenant: string, form: Record<string, string>) =>
+      client.agent
+        .request({
+          origin: emu.graphBaseUrl,
+          path: `/${tenant}/oauth2/v2.0/token`,
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams(form).toString(),
+        })
+        .then(async (r) => ({
+          status: r.statusCode,
+          body: (await r.body.json()) as { error: string },
+        }));
+    const base = {
+      client_id: emu.appId,
+      client_secret: emu.clientSecret,
+      scope: "https://graph.microsoft.com/.default",
+    };
+    expect((await post(emu.tenantId, { ...base, grant_type: "client_credentials" })).status).toBe(
+      200,
+    );
+    expect((await post(emu.tenantId, { ...base, grant_type: "password" })).body.error).toBe(
+      "unsupported_grant_type",
+    );
+    expect(
+      (
+        await post(emu.tenantId, {
+          ...base,
+          grant_type: "client_credentials",
+          scope: "https://vault.azure.net/.default",
+        })
+      ).body.error,
+    ).toBe("invalid_scope");
+    expect(
+      (await post("other-tenant", { ...base, grant_type: "client_credentials" })).body.error,
+    ).toBe("invalid_tenant");
   });
 
   it("answers the documented token response shape with expires_on as epoch seconds", async () => {

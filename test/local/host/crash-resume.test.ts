@@ -10,7 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const childScript = path.join(here, "fixtures", "crash-child.ts");
 const SEED = 20261127;
 const KILLS = 10;
-const N = 120;
+const N = 200;
 
 /** Small seeded PRNG (mulberry32) so a failing run can be reproduced from the seed. */
 function prng(seed: number): () => number {
@@ -31,11 +31,9 @@ function startsIn(sideFile: string): { gen: number; item: number }[] {
   return fs
     .readFileSync(sideFile, "utf8")
     .split("\n")
-    .filter((l) => l.startsWith("start "))
-    .map((l) => {
-      const [, gen, item] = l.split(" ");
-      return { gen: Number(gen), item: Number(item) };
-    });
+    .map((l) => /^start (\d+) (\d+)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ gen: Number(m[1]), item: Number(m[2]) }));
 }
 
 /** Inputs of Record activities whose completion the state directory holds. */
@@ -154,5 +152,6 @@ describe("local host crash resume", () => {
       ).toBe(false);
     }
     expect(new Set(starts.map((s) => s.item)).size).toBe(N);
-  });
+    // Eleven child processes each load tsx and the SDK; on a loaded 2-core box that is slow.
+  }, 180_000);
 });

@@ -791,6 +791,12 @@ export class Engine {
       // episodes interleave with completions instead of waiting for a whole microtask chain.
       const run = new Promise<void>((r) => setImmediate(r))
         .then(() => this.runActivity(job))
+        .catch((err: unknown) => {
+          const owner = this.instances.get(job.instanceId);
+          if (owner) {
+            this.internalError(owner, err);
+          }
+        })
         .finally(() => {
           this.active--;
           this.running.delete(run);
@@ -874,7 +880,7 @@ export class Engine {
       () => {
         this.realTimer = undefined;
         this.realTimerAt = Infinity;
-        this.fireDue(this.now());
+        this.guard(() => this.fireDue(this.now()));
         this.armRealTimer();
       },
       Math.min(Math.max(0, earliest - this.now()), 2_147_000_000),
@@ -968,7 +974,7 @@ export class Engine {
         if (!inst) {
           break;
         }
-        const run = this.runEpisode(inst);
+        const run = this.runEpisode(inst).catch((err: unknown) => this.internalError(inst, err));
         this.running.add(run);
         try {
           await run;
@@ -981,7 +987,7 @@ export class Engine {
       this.pumping = false;
     }
     if (this.ready.size === 0 || !this.nextReadyExists()) {
-      this.advanceVirtualClock();
+      this.guard(() => this.advanceVirtualClock());
     }
   }
 
@@ -1419,6 +1425,25 @@ export class Engine {
     inst.store.compact(inst.s);
     this.rebuildCaches(inst);
     this.markReady(inst);
+  }
+
+  /** A host fault (e.g. a failed disk write) fails the instance it hit, never the process. */
+  private internalError(inst: Instance, err: unknown): void {
+    const message = `LocalHost: internal error while running instance '${inst.s.instanceId}': ${err instanceof Error ? err.message : describe(err)}.`;
+    this.opts.logger.error(message);
+    if (!isTerminal(inst.s.runtimeStatus) && !this.closed) {
+      this.guard(() => this.fail(inst, message));
+    }
+  }
+
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.opts.logger.error(
+        `LocalHost: internal error: ${err instanceof Error ? err.message : describe(err)}.`,
+      );
+    }
   }
 
   private fail(inst: Instance, message: string): void {

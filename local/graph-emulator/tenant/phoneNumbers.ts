@@ -119,12 +119,12 @@ function hasType(text: string, wanted: "mobile" | "fixedLine"): boolean {
     : type === "FIXED_LINE";
 }
 
+const POWERS_OF_TEN: readonly number[] = Array.from({ length: 10 }, (_, i) => 10 ** i);
+
+// One number-to-string conversion instead of a string grown digit by digit: this runs for nearly
+// every user of a million-user tenant.
 function randomDigits(prng: Prng, count: number): string {
-  let digits = "";
-  for (let i = 0; i < count; i++) {
-    digits += String.fromCharCode(48 + prng.int(10));
-  }
-  return digits;
+  return String(prng.int(POWERS_OF_TEN[count]!)).padStart(count, "0");
 }
 
 // Finds the prefixes of `sample` under which `free` random trailing digits always probed valid,
@@ -398,16 +398,12 @@ const WORDS: readonly string[] = [
 
 // Groups digits in twos from the start, with a leading three when the count is odd.
 function group(digits: string, separator: string): string {
-  const parts: string[] = [];
-  let i = 0;
-  if (digits.length % 2 === 1) {
-    parts.push(digits.slice(0, 3));
-    i = 3;
+  let at = digits.length % 2 === 1 ? 3 : 2;
+  let out = digits.slice(0, at);
+  for (; at < digits.length; at += 2) {
+    out += separator + digits.slice(at, at + 2);
   }
-  for (; i < digits.length; i += 2) {
-    parts.push(digits.slice(i, i + 2));
-  }
-  return parts.join(separator);
+  return out;
 }
 
 function toFullWidth(text: string): string {

@@ -41,8 +41,8 @@ export function appModules(): string[] {
 export interface StateLayout {
   /** The local host's instance state. */
   hostDir: string;
-  /** The filesystem run store (unless `RUN_STORE` says otherwise). */
-  runsDir: string;
+  /** Root of the filesystem run store (unless `RUN_STORE` says otherwise); runs live in `runs/`. */
+  storeDir: string;
 }
 
 /**
@@ -53,10 +53,10 @@ export interface StateLayout {
 export async function prepareState(stateDir: string): Promise<StateLayout> {
   const layout = {
     hostDir: path.resolve(stateDir, "host"),
-    runsDir: path.resolve(stateDir, "runs"),
+    storeDir: path.resolve(stateDir),
   };
   await mkdir(layout.hostDir, { recursive: true });
-  process.env.RUN_STORE ??= layout.runsDir;
+  process.env.RUN_STORE ??= layout.storeDir;
   return layout;
 }
 

@@ -461,7 +461,7 @@ program
           IDENTITY_ENDPOINT: emulator.identityEndpoint,
           IDENTITY_HEADER: emulator.identityHeader,
           DEFAULT_REGION: opts.defaultRegion,
-          RUN_STORE: path.resolve(opts.stateDir, "runs"),
+          RUN_STORE: path.resolve(opts.stateDir),
         });
         loadSettings(process.env);
         process.stderr.write(
@@ -497,7 +497,7 @@ program
         );
         if (output?.reportKeys) {
           process.stderr.write(
-            `Report: ${path.resolve(opts.stateDir, "runs", output.reportKeys.csv)} (and report.json beside it)\nLog lines: ${logFile}\n`,
+            `Report: ${path.resolve(opts.stateDir, output.reportKeys.csv)} (and report.json beside it)\nLog lines: ${logFile}\n`,
           );
         }
         if (opts.json) {

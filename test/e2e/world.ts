@@ -79,7 +79,7 @@ export async function startWorld(options: {
     config: options.config,
   });
   const stateDir = await mkdtemp(path.join(tmpdir(), "mfa-e2e-"));
-  const runsDir = path.join(stateDir, "runs");
+  const runsDir = stateDir;
   Object.assign(process.env, {
     GRAPH_BASE_URL: emulator.graphBaseUrl,
     GRAPH_AUTH: "managedIdentity",

@@ -74,6 +74,14 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     { cwd: workDir, stdio: ["ignore", "pipe", "pipe"] },
   );
 
+  // If the test process dies without calling stop() (a crash, process.exit), take the server
+  // along rather than leave it orphaned on a port.
+  const killOnExit = (): void => {
+    child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
+
   let endpoint: string;
   try {
     endpoint = await waitForListening(child, startTimeoutMs);

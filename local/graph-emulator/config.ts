@@ -249,9 +249,23 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     throw new TypeError("GraphEmulator: the config patch must be a JSON object.");
   }
   const known = new Set(Object.keys(BASE));
-  for (const key of Object.keys(patch)) {
+  for (const [key, value] of Object.entries(patch)) {
     if (!known.has(key)) {
       throw new TypeError(`GraphEmulator: unknown config key '${key}'.`);
+    }
+    // A shallow type check: the admin API feeds this from untrusted JSON.
+    const expected: unknown = BASE[key as keyof EmulatorConfig];
+    const sameKind =
+      Array.isArray(expected) === Array.isArray(value) &&
+      typeof expected === typeof value &&
+      value !== null;
+    if (!sameKind) {
+      throw new TypeError(`GraphEmulator: config key '${key}' has the wrong type.`);
+    }
+  }
+  for (const dist of [...Object.values(patch.latency ?? {}), patch.defaultLatency]) {
+    if (dist !== undefined && !(Number.isFinite(dist.meanMs) && Number.isFinite(dist.p99Ms))) {
+      throw new TypeError("GraphEmulator: a latency needs numeric 'meanMs' and 'p99Ms'.");
     }
   }
   const merged: EmulatorConfig = {

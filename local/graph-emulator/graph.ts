@@ -132,6 +132,15 @@ function matchRoute(segs: string[]): RouteMatch {
         params: [],
       };
     }
+    if (c === undefined && b === "$count") {
+      return {
+        kind: "users.list",
+        methods: ["GET"],
+        role: "user",
+        family: "directory",
+        params: ["$count"],
+      };
+    }
     if (c === undefined) {
       return {
         kind: "users.get",
@@ -649,7 +658,7 @@ export class GraphEngine {
     const root = `${this.ctx.baseUrl()}/${version}`;
     switch (kind) {
       case "users.list":
-        return ok(this.listUsers(req, root));
+        return route.params[0] === "$count" ? this.countUsers(req) : ok(this.listUsers(req, root));
       case "users.get":
         return ok(this.getUser(route.params[0] ?? "", req, root));
       case "groups.list":
@@ -789,6 +798,26 @@ export class GraphEngine {
     }
     body.value = found.map((u) => project(userObject(u), props));
     return body;
+  }
+
+  /** `GET /users/$count`: plain-text count, only with `ConsistencyLevel: eventual`. */
+  private countUsers(req: GraphRequest): Outcome {
+    const { eventual } = this.advancedParams(req);
+    if (!eventual) {
+      throw new GraphHttpError(400, "Request_BadRequest", "$count is not currently supported.");
+    }
+    const rawFilter = req.query.get("$filter");
+    const predicate = rawFilter !== null ? compileUserFilter(rawFilter).predicate : () => true;
+    let n = 0;
+    for (const u of this.ctx.store.users) {
+      if (predicate(u)) {
+        n++;
+      }
+    }
+    return {
+      response: { status: 200, headers: { "Content-Type": "text/plain" }, body: n },
+      write: false,
+    };
   }
 
   private getUser(idOrUpn: string, req: GraphRequest, root: string): Record<string, unknown> {
@@ -1145,7 +1174,7 @@ export class GraphEngine {
         status: config.createStatus,
         headers: {
           "Content-Type": ODATA_JSON,
-          Location: `${root}/users/${u.id}/authentication/phoneMethods/${PHONE_METHOD_IDS[phoneType as PhoneType]}`,
+          Location: `${root}/users/${encodeURIComponent(u.id)}/authentication/phoneMethods/${PHONE_METHOD_IDS[phoneType as PhoneType]}`,
         },
         body: {
           "@odata.context": `${root}/$metadata#users('${u.id}')/authentication/phoneMethods/$entity`,

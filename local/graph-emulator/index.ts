@@ -352,6 +352,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
       } catch (e) {
         // Last resort: the engine answers errors itself, so this only guards socket failures.
         if (!res.headersSent) {
+          res.setHeader("request-id", randomUUID());
           sendJson(res, 500, {
             error: {
               code: "UnknownError",
@@ -405,11 +406,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
 
   const sideServer = http.createServer((req, res) => {
     void (async () => {
-      const raw = (await readBody(req)) ?? "";
-      const url = new URL(req.url ?? "/", "http://localhost");
-      const method = req.method ?? "GET";
-      const path = url.pathname.replace(/\/+$/, "");
       try {
+        const raw = (await readBody(req)) ?? "";
+        const url = new URL(req.url ?? "/", "http://localhost");
+        const method = req.method ?? "GET";
+        const path = url.pathname.replace(/\/+$/, "");
         if (path === "/msi/token") {
           handleIdentity(req, res, url);
           return;
@@ -422,9 +423,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
           error: { code: "NotFound", message: `GraphEmulator: no route '${path}'.` },
         });
       } catch (e) {
-        sendJson(res, 400, {
-          error: { code: "BadRequest", message: e instanceof Error ? e.message : String(e) },
-        });
+        if (!res.headersSent) {
+          sendJson(res, 400, {
+            error: { code: "BadRequest", message: e instanceof Error ? e.message : String(e) },
+          });
+        }
       }
     })();
   });

@@ -41,9 +41,9 @@ export interface TenantMix {
   /** Holding only email and/or Temporary Access Pass methods: not MFA-registered. */
   emailOrTapOnly: number;
   /**
-   * Pairs of users where one holds, for SMS sign-in, the number that the other's `mobilePhone`
-   * also has (creating the other's method answers 409 phoneNumberNotUnique). At least one pair in
-   * any tenant of 4 users or more.
+   * SMS sign-in clash pairs per user (0.0005 = one pair per 2,000 users): one user holds, for SMS
+   * sign-in, the number that the other's `mobilePhone` also has, so creating the other's method
+   * answers 409 phoneNumberNotUnique. At least one pair in any tenant of 4 users or more.
    */
   smsSignInClashPairs: number;
   /** Transitive members of the staging group "MFA Pilot" (half direct, half in nested groups). */
@@ -247,7 +247,7 @@ export function generateTenantWithTruth(options: GenerateTenantOptions): Generat
     // A clash pair takes two consecutive users; the last chance forces one so no tenant of 4 or
     // more users lacks the case.
     const forcePair = clashPairs.length === 0 && i === count - 2 && count >= 4;
-    if (i + 1 < count && (forcePair || prng.next() < clashShare * 2)) {
+    if (i + 1 < count && (forcePair || prng.next() < clashShare)) {
       const pair = clashPair(prng, numbers, seed, domain, i);
       users[i] = pair.holder;
       users[i + 1] = pair.claimant;

@@ -189,7 +189,9 @@ describe("generateTenant", () => {
     const usersById = new Map(big.tenant.users.map((user) => [user.id, user]));
     const pairs = big.truth.clashPairs;
 
-    expect(pairs.length).toBeGreaterThanOrEqual(USERS * DEFAULT_TENANT_MIX.smsSignInClashPairs * 0.5);
+    const expected = USERS * DEFAULT_TENANT_MIX.smsSignInClashPairs;
+    expect(pairs.length).toBeGreaterThanOrEqual(expected * 0.5);
+    expect(pairs.length).toBeLessThanOrEqual(expected * 1.5);
     for (const { holderId, claimantId } of pairs) {
       const holder = usersById.get(holderId)!;
       const claimant = usersById.get(claimantId)!;

@@ -231,8 +231,13 @@ export class InstanceStore {
     return path.join(this.dir, `journal-${gen}.jsonl`);
   }
 
-  /** Reads the snapshot and replays the journal; never throws for corrupt files. */
-  load(): LoadResult {
+  /**
+   * Reads the snapshot and replays the journal; never throws for corrupt files.
+   *
+   * @param readOnly - leave the files untouched (no stale-file cleanup, no torn-tail repair), for
+   *   readers that may run while a host owns the directory
+   */
+  load(readOnly = false): LoadResult {
     let state: InstanceState | undefined;
     const snapPath = path.join(this.dir, "snapshot.json");
     try {
@@ -251,19 +256,28 @@ export class InstanceStore {
     }
     for (const f of fs.readdirSync(this.dir)) {
       const m = /^journal-(\d+)\.jsonl$/.exec(f);
-      if ((m && Number(m[1]) !== this.gen) || f.endsWith(".tmp")) {
+      if (!readOnly && ((m && Number(m[1]) !== this.gen) || f.endsWith(".tmp"))) {
         fs.rmSync(path.join(this.dir, f), { force: true });
       }
     }
     const jPath = this.journalPath(this.gen);
-    if (fs.existsSync(jPath)) {
-      const text = fs.readFileSync(jPath, "utf8");
+    let text: string | undefined;
+    try {
+      text = fs.readFileSync(jPath, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+        return { error: `its journal is unreadable (${(err as Error).message})` };
+      }
+    }
+    if (text !== undefined) {
       let offset = 0;
       while (offset < text.length) {
         const nl = text.indexOf("\n", offset);
         if (nl < 0) {
           // A torn last line is a write the process did not finish: drop it.
-          fs.truncateSync(jPath, Buffer.byteLength(text.slice(0, offset)));
+          if (!readOnly) {
+            fs.truncateSync(jPath, Buffer.byteLength(text.slice(0, offset)));
+          }
           break;
         }
         let rec: JournalRecord | undefined;
@@ -274,7 +288,9 @@ export class InstanceStore {
         }
         if (!rec) {
           if (nl === text.length - 1) {
-            fs.truncateSync(jPath, Buffer.byteLength(text.slice(0, offset)));
+            if (!readOnly) {
+              fs.truncateSync(jPath, Buffer.byteLength(text.slice(0, offset)));
+            }
             break;
           }
           return { error: `its journal has a corrupt line at character ${offset}` };
@@ -286,7 +302,7 @@ export class InstanceStore {
         }
         offset = nl + 1;
       }
-      this.journalBytes = fs.statSync(jPath).size;
+      this.journalBytes = readOnly ? text.length : fs.statSync(jPath).size;
     }
     if (!state) {
       return { error: "it has neither a snapshot nor an initial journal record" };
@@ -371,7 +387,8 @@ export class InstanceStore {
 
 /**
  * Reads every persisted instance under a state directory without starting a host (used by
- * tests and tools to inspect what was durably recorded).
+ * tests and tools to inspect what was durably recorded). Read-only: safe while a host runs on
+ * the directory, though it may then see a state a few changes old.
  *
  * @param stateDir - the host's state directory
  * @returns one load result per instance directory, with the instance id
@@ -381,8 +398,13 @@ export function readPersistedInstances(stateDir: string): (LoadResult & { instan
   if (!fs.existsSync(root)) {
     return [];
   }
-  return fs.readdirSync(root).map((d) => ({
-    instanceId: decodeURIComponent(d),
-    ...new InstanceStore(path.join(root, d)).load(),
-  }));
+  return fs.readdirSync(root).map((d) => {
+    const instanceId = decodeURIComponent(d);
+    try {
+      return { instanceId, ...new InstanceStore(path.join(root, d)).load(true) };
+    } catch (err) {
+      // The directory may vanish (purge) while a running host owns it.
+      return { instanceId, error: `it could not be read (${(err as Error).message})` };
+    }
+  });
 }

@@ -3,7 +3,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startLocalHost, type LocalHost, type InstanceStatus } from "../../../local/host/index.js";
+import {
+  readPersistedInstances,
+  startLocalHost,
+  type LocalHost,
+  type InstanceStatus,
+} from "../../../local/host/index.js";
 import { probes } from "./fixtures/app.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -342,6 +347,10 @@ describe("local host persistence", () => {
     );
     await first.stop();
 
+    const tornBytes = fs.statSync(journalOf("torn")).size;
+    const peek = readPersistedInstances(stateDir);
+    const tornBytesAfterPeek = fs.statSync(journalOf("torn")).size;
+
     // Act
     const second = await startLocalHost({
       stateDir,
@@ -406,6 +415,9 @@ describe("local host persistence", () => {
     await second.stop();
 
     // Assert
+    expect(peek.find((p) => p.instanceId === "torn")?.state?.runtimeStatus).toBe("Running");
+    expect(peek.find((p) => p.instanceId === "garbled")?.error).toMatch(/corrupt line/);
+    expect(tornBytesAfterPeek).toBe(tornBytes);
     expect(torn.output).toEqual({ got: "still alive" });
     expect(garbled?.runtimeStatus).toBe("Failed");
     expect(garbled?.output).toMatch(

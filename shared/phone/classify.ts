@@ -5,7 +5,11 @@
  * number; this module applies the same rules (`helpers/getNumberType.js`, `isValid.js`) over
  * cached expressions. A test checks that both agree over every country.
  */
-import { Metadata, type CountryCode, type PhoneNumberType } from "libphonenumber-js/max";
+// The core build's Metadata over the max metadata: the max entry point exports no Metadata class
+// in its CommonJS build, the core one does in both.
+import { Metadata } from "libphonenumber-js/core";
+import type { CountryCode, PhoneNumberType } from "libphonenumber-js/max";
+import maxMetadata from "libphonenumber-js/metadata.max.json";
 
 // The runtime shape of the library's numbering plan. It is not in the published typings, so it
 // is declared here; the agreement test fails loudly if a library update changes it.
@@ -48,7 +52,7 @@ const NON_FIXED_LINE_TYPES: PhoneNumberType[] = [
   "VOICEMAIL",
 ];
 
-const metadata = new Metadata() as unknown as {
+const metadata = new Metadata(maxMetadata) as unknown as {
   selectNumberingPlan(countryOrCallingCode: string): void;
   numberingPlan?: NumberingPlan;
 };

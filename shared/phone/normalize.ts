@@ -165,6 +165,27 @@ function classify(parsed: PhoneNumber | undefined): Classification {
     : { valid: false };
 }
 
+const MULTIPLE_NUMBERS = "The field holds more than one phone number; keep one number per field.";
+
+/**
+ * Whether text that failed as one number is two valid numbers separated by a space
+ * ("20123456 30123456"): only asked once a number has failed, so it costs nothing on good data.
+ */
+function looksLikeTwoNumbers(core: string, defaultCountry: CountryCode | undefined): boolean {
+  const tokens = core.split(" ");
+  for (let i = 1; i < tokens.length; i += 1) {
+    const left = tokens.slice(0, i).join(" ");
+    const right = tokens.slice(i).join(" ");
+    const first = parse(left, defaultCountry);
+    // The second number may lean on the first one's country ("+45 20123456 30123456").
+    const secondCountry = defaultCountry ?? first?.country;
+    if (classify(first).valid && classify(parse(right, secondCountry)).valid) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function parse(text: string, defaultCountry?: CountryCode): PhoneNumber | undefined {
   return parsePhoneNumberFromString(text, defaultCountry ? { defaultCountry } : undefined);
 }
@@ -299,7 +320,20 @@ export function normalizePhoneNumber(
       }
     }
   }
+  if (!verdict.valid && /^\+\d{1,3}\s*\(0\)/.test(core)) {
+    // "+45 (0)20..." copies the UK habit to plans without a trunk 0; where the 0 does belong to
+    // the number (Italy) the first reading was already valid.
+    const withoutZero = parse(core.replace("(0)", ""));
+    const withoutZeroVerdict = classify(withoutZero);
+    if (withoutZeroVerdict.valid) {
+      parsed = withoutZero;
+      verdict = withoutZeroVerdict;
+    }
+  }
   if (!parsed || !verdict.valid) {
+    if (digits >= 12 && looksLikeTwoNumbers(core, defaultCountry)) {
+      return fail("multipleNumbers", MULTIPLE_NUMBERS);
+    }
     return explainInvalid(core, parsed, defaultCountry);
   }
 

@@ -140,7 +140,11 @@ const LEADING_NOTE = /^\s*[([][^()[\]]*\p{L}[^()[\]]*[)\]]\s*/u;
  * @returns the text that should hold the number and an optional extension.
  */
 export function stripDecorations(text: string): string {
-  let s = text;
+  // Spreadsheet artefacts: `="+4520123456"` keeps Excel from eating the plus, a leading
+  // apostrophe does the same, CSV exports leave quotes around the value.
+  let s = text
+    .replace(/^="(.*)"$/, "$1")
+    .replace(/^['"`\u2018\u2019\u201C\u201D]+|['"`\u2018\u2019\u201C\u201D]+$/g, "");
   if (/^tel:/i.test(s)) {
     s = s.slice(4);
     const ext = /;ext=(\d+)/i.exec(s);
@@ -150,6 +154,11 @@ export function stripDecorations(text: string): string {
   s = s.replace(WORD_LABEL, "");
   s = s.replace(TRAILING_NOTE, "");
   s = s.replace(LEADING_NOTE, "");
+  // `(+45) 2012...`, `+(45) 2012...` and a doubled plus all mean one country code.
+  s = s
+    .replace(/^\(\s*\+\s*(\d{1,3})\s*\)\s*/, "+$1 ")
+    .replace(/^\+\s*\(\s*(\d{1,3})\s*\)\s*/, "+$1 ");
+  s = s.replace(/^\+{2,}/, "+");
   return s.trim();
 }
 

@@ -29,7 +29,7 @@ describe("classifyNationalNumber", () => {
         numbers.push(example.number);
       }
       const prefix = example ? example.nationalNumber.slice(0, 2) : "";
-      for (let i = 0; i < 20; i += 1) {
+      for (let i = 0; i < 12; i += 1) {
         const length = 6 + Math.floor(random() * 6);
         let digits = i % 2 === 0 ? prefix : "";
         while (digits.length < length) {
@@ -61,8 +61,8 @@ describe("classifyNationalNumber", () => {
       compared += 1;
     }
     // Enough valid numbers that the type comparison is not vacuous.
-    expect(compared).toBeGreaterThan(4_000);
-    expect(valid).toBeGreaterThan(500);
+    expect(compared).toBeGreaterThan(2_500);
+    expect(valid).toBeGreaterThan(300);
   });
 
   it("reports a number outside every range as invalid", () => {

@@ -347,10 +347,6 @@ describe("local host persistence", () => {
     );
     await first.stop();
 
-    const tornBytes = fs.statSync(journalOf("torn")).size;
-    const peek = readPersistedInstances(stateDir);
-    const tornBytesAfterPeek = fs.statSync(journalOf("torn")).size;
-
     // Act
     const second = await startLocalHost({
       stateDir,
@@ -400,6 +396,10 @@ describe("local host persistence", () => {
       path.join(stateDir, "instances", "truncated", "snapshot.json"),
       '{"gen":1,"state":{"v":1,"inst',
     );
+
+    const tornBytes = fs.statSync(journalOf("torn")).size;
+    const peek = readPersistedInstances(stateDir);
+    const tornBytesAfterPeek = fs.statSync(journalOf("torn")).size;
 
     // Act
     const second = await startLocalHost({

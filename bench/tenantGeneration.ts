@@ -23,11 +23,13 @@ interface SizeResult {
   /** Heap held by the tenant after a full collection. */
   heapMB: number;
   heapBytesPerUser: number;
-  /** Resident set size after generation, and its peak over the whole child. */
+  /** Resident set size after generation, its peak until then, and its peak over the child. */
   rssMB: number;
+  generatePeakRssMB: number;
   maxRssMB: number;
-  /** `validateTenant` (schema and referential checks) on the generated tenant. */
+  /** `validateTenant` (schema and referential checks) on the generated tenant: wall and CPU. */
   validateMs: number;
+  validateCpuMs: number;
   describeMs: number;
   /** `JSON.stringify` of the tenant, and its size: what a fixture file of this size costs. */
   stringifyMs: number;
@@ -64,10 +66,13 @@ function measure(users: number, seed: number): SizeResult {
   collect();
   const memory = process.memoryUsage();
   const heap = memory.heapUsed - heapBefore;
+  const generatePeakRss = process.resourceUsage().maxRSS * 1024;
 
+  const validateCpuBefore = process.cpuUsage();
   started = performance.now();
   validateTenant(tenant);
   const validateMs = performance.now() - started;
+  const validateCpu = process.cpuUsage(validateCpuBefore);
   started = performance.now();
   describeTenant(tenant);
   const describeMs = performance.now() - started;
@@ -83,8 +88,10 @@ function measure(users: number, seed: number): SizeResult {
     heapMB: round(heap / MB),
     heapBytesPerUser: Math.round(heap / Math.max(1, users)),
     rssMB: round(memory.rss / MB),
+    generatePeakRssMB: round(generatePeakRss / MB),
     maxRssMB: round(process.resourceUsage().maxRSS / 1024),
     validateMs: round(validateMs),
+    validateCpuMs: round((validateCpu.user + validateCpu.system) / 1000),
     describeMs: round(describeMs),
     stringifyMs: round(stringifyMs),
     jsonMB: round(Buffer.byteLength(json) / MB),
@@ -126,8 +133,10 @@ function main(): void {
     "heapMB",
     "heapBytesPerUser",
     "rssMB",
+    "generatePeakRssMB",
     "maxRssMB",
     "validateMs",
+    "validateCpuMs",
     "describeMs",
     "stringifyMs",
     "jsonMB",

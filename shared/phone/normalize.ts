@@ -197,9 +197,11 @@ function parse(text: string, defaultCountry?: CountryCode): PhoneNumber | undefi
  * bidi and zero-width marks, full-width and other Unicode decimal digits, a `tel:` URI, a label
  * (`Mobile:`, `Cell -`, `M:`), a note in brackets (`(private)`), the international prefix of the
  * default region (`00`, `011`, `0011`; without a default region `00`, the ITU prefix, is read as
- * `+`), a national trunk prefix (`020 ...`), `+44 (0)7400 ...`, a country code written without `+`
- * when the digits are too long for the default region (`12065550100` in DK), and extensions
- * (`ext.`, `ext`, `x`, `#`, up to six digits).
+ * `+`; with a default region that dials out otherwise, `00` is still tried when the number is
+ * valid only that way), a national trunk prefix (`020 ...`), `+44 (0)7400 ...` (and the same
+ * habit in plans without a trunk 0), a country code written without `+` when the digits are too
+ * long for the default region (`12065550100` in DK), spreadsheet quoting (`'+45...`,
+ * `="+45..."`), and extensions (`ext.`, `ext`, `x`, `#`, up to six digits).
  *
  * Rejected: empty and placeholder values (`N/A`, `-`, `0`, all zeros, one digit repeated, a
  * counting sequence), letters (`1-800-FLOWERS`), more than one number in the field, no country
@@ -318,6 +320,17 @@ export function normalizePhoneNumber(
         parsed = withPlus;
         verdict = withPlusVerdict;
       }
+    }
+  }
+  if (!verdict.valid && defaultCountry !== undefined && core.startsWith("00")) {
+    // "00" is the international prefix of most of the world; in a region that dials out with
+    // another prefix (011 in NANP, 0011 in Australia) no national number starts with it, so a
+    // number that is valid only when read as "+..." is an international number.
+    const international00 = parse(`+${core.slice(2)}`);
+    const international00Verdict = classify(international00);
+    if (international00Verdict.valid) {
+      parsed = international00;
+      verdict = international00Verdict;
     }
   }
   if (!verdict.valid && /^\+\d{1,3}\s*\(0\)/.test(core)) {

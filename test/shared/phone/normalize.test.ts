@@ -103,6 +103,7 @@ const accepted: Row[] = [
   ["US tel: URI with ext", "tel:+1-206-555-0100;ext=42", NONE, "+1 2065550100x42"],
   ["US number in a DK tenant without plus", "12065550100", DK, "+1 2065550100"],
   ["US 011 prefix to the UK", "011 44 7400 123456", US, "+44 7400123456"],
+  ["US region with the ITU 00 prefix", "0045 20123456", US, "+45 20123456"],
   ["CA Toronto", "+1 416 555 0199", NONE, "+1 4165550199"],
   ["CA Vancouver national", "604-555-0100", { defaultRegion: "CA" }, "+1 6045550100"],
   // Rest of the world: mobile ranges of each plan.

@@ -251,6 +251,8 @@ function resourceUnits(kind: RouteKind, method: string, query: URLSearchParams):
   return Math.max(1, cost);
 }
 
+type Member = { user?: UserRec; group?: { id: string; displayName: string } };
+
 /** Everything the engine needs from the server around it. */
 export interface EngineContext {
   store: TenantStore;
@@ -270,6 +272,7 @@ interface Outcome {
 export class GraphEngine {
   private prng: Prng;
   private phoneRegex: RegExp | undefined;
+  private readonly memberLists = new Map<string, Member[]>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly startMs = Date.now();
 
@@ -899,17 +902,22 @@ export class GraphEngine {
     const top = parseTop(q.get("$top"), 100, 999);
     const { eventual, count } = this.advancedParams(req);
     const members = this.ctx.store.transitiveMembers(group);
-    type Member = { user?: UserRec; group?: { id: string; displayName: string } };
-    let list: Member[];
-    if (castLower === "microsoft.graph.user") {
-      list = members.users.map((user) => ({ user }));
-    } else if (castLower === "microsoft.graph.group") {
-      list = members.groups.map((g) => ({ group: g }));
-    } else {
-      list = [
-        ...members.users.map((user) => ({ user })),
-        ...members.groups.map((g) => ({ group: g })),
-      ];
+    // Built once per group and cast: membership never changes, and pages of a huge group must
+    // not copy the whole member list each time.
+    const listKey = `${group.id}|${castLower}`;
+    let list = this.memberLists.get(listKey);
+    if (!list) {
+      if (castLower === "microsoft.graph.user") {
+        list = members.users.map((user) => ({ user }));
+      } else if (castLower === "microsoft.graph.group") {
+        list = members.groups.map((g) => ({ group: g }));
+      } else {
+        list = [
+          ...members.users.map((user) => ({ user })),
+          ...members.groups.map((g) => ({ group: g })),
+        ];
+      }
+      this.memberLists.set(listKey, list);
     }
     const isGroupCast = castLower === "microsoft.graph.group";
     const select = parseSelect(

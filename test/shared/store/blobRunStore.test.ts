@@ -169,7 +169,7 @@ describe("BlobRunStore", () => {
     );
   });
 
-  it("reports a read that fails for a reason other than absence", async () => {
+  it("reports every operation refused by the account (a wrong key) with the store, key and status", async () => {
     const store = freshStore();
     await store.putJson("runs/1/report.json", {});
     const wrongKey = new BlobRunStore(
@@ -182,5 +182,41 @@ describe("BlobRunStore", () => {
     await expect(wrongKey.getText("runs/1/report.json")).rejects.toThrow(
       /^BlobRunStore: could not read 'runs\/1\/report.json' in http:.* \(403 .+\)\.$/,
     );
+    await expect(wrongKey.exists("runs/1/report.json")).rejects.toThrow(
+      /^BlobRunStore: could not check 'runs\/1\/report.json' .*\(403\)\.$/,
+    );
+    await expect(collect(wrongKey.list("runs/"))).rejects.toThrow(
+      /^BlobRunStore: could not list 'runs\/' .*\(403 /,
+    );
+    await expect(wrongKey.delete("runs/")).rejects.toThrow(
+      /^BlobRunStore: could not list 'runs\/' .*\(403 /,
+    );
+    await expect(wrongKey.putJson("runs/1/report.json", {})).rejects.toThrow(
+      /^BlobRunStore: could not create or reach container .*\(403 /,
+    );
+    expect(await store.getJson("runs/1/report.json")).toEqual({});
+  });
+
+  it("reports writes and deletes the service refuses (a leased blob) with the store, key and status", async () => {
+    const store = freshStore();
+    await store.putJson("runs/1/report.json", { v: 1 });
+    const lease = store.container.getBlobClient("runs/1/report.json").getBlobLeaseClient();
+    await lease.acquireLease(-1);
+    try {
+      await expect(store.putJson("runs/1/report.json", { v: 2 })).rejects.toThrow(
+        /^BlobRunStore: could not write 'runs\/1\/report.json' .*\(412 LeaseIdMissing\)\.$/,
+      );
+      await expect(store.putStream("runs/1/report.json", ["v3"])).rejects.toThrow(
+        /^BlobRunStore: could not write 'runs\/1\/report.json' .*\(412 /,
+      );
+      await expect(store.delete("runs/1/")).rejects.toThrow(
+        /^BlobRunStore: could not delete 'runs\/1\/report.json' .*\(412 /,
+      );
+      // A leased blob exists, so creating it is refused like any existing one.
+      expect(await store.createIfAbsent("runs/1/report.json", { v: 4 })).toBe(false);
+      expect(await store.getJson("runs/1/report.json")).toEqual({ v: 1 });
+    } finally {
+      await lease.releaseLease();
+    }
   });
 });

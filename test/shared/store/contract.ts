@@ -251,6 +251,17 @@ export function describeRunStoreContract(name: string, factory: RunStoreFactory)
       }
     });
 
+    it("rejects text that is not a string and a prefix that is not a string", async () => {
+      const store = await factory();
+      await expect(store.putText("runs/1/x.csv", 5 as unknown as string)).rejects.toThrow(
+        TypeError,
+      );
+      await expect((async () => collect(store.list(5 as unknown as string)))()).rejects.toThrow(
+        TypeError,
+      );
+      expect(await store.exists("runs/1/x.csv")).toBe(false);
+    });
+
     it("rejects a value with no JSON form", async () => {
       const store = await factory();
       await expect(store.putJson("runs/1/x.json", undefined)).rejects.toThrow(TypeError);

@@ -73,6 +73,8 @@ interface Instance {
   /** Committed history as comma-joined JSON, so episodes do not re-serialise it. */
   histJson: string;
   waiters: (() => void)[];
+  /** True once a finished instance's history was dropped from memory (it stays on disk). */
+  released?: boolean;
 }
 
 interface ActivityJob {
@@ -294,6 +296,7 @@ export class Engine {
     for (const inst of this.instances.values()) {
       if (isTerminal(inst.s.runtimeStatus)) {
         inst.store.close();
+        this.release(inst);
         continue;
       }
       for (const [key, p] of Object.entries(inst.s.pending)) {
@@ -439,7 +442,10 @@ export class Engine {
       customStatus: parseJson(s.customStatus),
     };
     if (showHistory) {
-      status.history = s.history
+      const history = inst.released
+        ? (new InstanceStore(inst.store.dir).load(true).state?.history ?? [])
+        : s.history;
+      status.history = history
         .filter(
           (e) =>
             e.EventType !== EventType.OrchestratorStarted &&
@@ -1446,6 +1452,21 @@ export class Engine {
     }
   }
 
+  /**
+   * Drops a finished instance's history, actions and pending work from memory: they are in its
+   * snapshot, nothing changes them any more, and a state directory full of finished large runs
+   * would otherwise all sit in memory. `showHistory` reads them back from disk.
+   */
+  private release(inst: Instance): void {
+    inst.s.history = [];
+    inst.s.inbox = [];
+    inst.s.actionSigs = [];
+    inst.s.actionIds = [];
+    inst.s.pending = {};
+    inst.histJson = "";
+    inst.released = true;
+  }
+
   private fail(inst: Instance, message: string): void {
     this.opts.logger.warn(message);
     this.finish(
@@ -1462,6 +1483,7 @@ export class Engine {
     inst.inboxKeys.clear();
     inst.store.compact(inst.s);
     inst.store.close();
+    this.release(inst);
     this.ready.delete(inst.s.instanceId);
     this.notifyParent(inst);
     const waiters = inst.waiters.splice(0);

@@ -131,10 +131,25 @@ const WORD_LABEL =
 // A note in brackets that contains a letter, at the end or the start: `(private)`, `[old]`.
 const TRAILING_NOTE = /\s*[([][^()[\]]*\p{L}[^()[\]]*[)\]]\s*$/u;
 const LEADING_NOTE = /^\s*[([][^()[\]]*\p{L}[^()[\]]*[)\]]\s*/u;
+// An extension written as a note: `(ext. 123)`, `[x12]`.
+const EXTENSION_NOTE = /\s*[([]\s*(?:extension|extn|ext|x)\.?\s*(\d{1,6})\s*[)\]]\s*$/i;
+// A note holding this many digits holds another number ("(home 30123456)"), not a remark.
+const NUMBER_IN_NOTE_DIGITS = 6;
+
+function dropNote(note: string, separatorBefore: boolean): string {
+  if (digitCount(note) < NUMBER_IN_NOTE_DIGITS) {
+    return "";
+  }
+  // Kept as a separate value so the field is rejected as holding several numbers.
+  const inner = note.trim().slice(1, -1);
+  return separatorBefore ? `; ${inner}` : `${inner}; `;
+}
 
 /**
  * Removes a `tel:` URI scheme, a leading label and notes in brackets. RFC 3966 parameters are
- * dropped except `ext=`, which becomes an ` ext ` marker.
+ * dropped except `ext=`, which becomes an ` ext ` marker, as does a bracketed `(ext. 123)`. A note
+ * that holds another number (six digits or more) is kept as a separate value, so that the field
+ * is rejected as holding several numbers rather than one of them being picked.
  *
  * @param text - canonical text from {@link canonicalText}.
  * @returns the text that should hold the number and an optional extension.
@@ -152,8 +167,9 @@ export function stripDecorations(text: string): string {
   }
   s = s.replace(COLON_LABEL, "");
   s = s.replace(WORD_LABEL, "");
-  s = s.replace(TRAILING_NOTE, "");
-  s = s.replace(LEADING_NOTE, "");
+  s = s.replace(EXTENSION_NOTE, " ext $1");
+  s = s.replace(TRAILING_NOTE, (note) => dropNote(note, true));
+  s = s.replace(LEADING_NOTE, (note) => dropNote(note, false));
   // `(+45) 2012...`, `+(45) 2012...` and a doubled plus all mean one country code.
   s = s
     .replace(/^\(\s*\+\s*(\d{1,3})\s*\)\s*/, "+$1 ")

@@ -100,6 +100,7 @@ const accepted: Row[] = [
   ["US x", "(206) 555-0100 x123", US, "+1 2065550100x123"],
   ["US x without space", "+1 206 555 0100x123", NONE, "+1 2065550100x123"],
   ["US hash", "206-555-0100#123", US, "+1 2065550100x123"],
+  ["US extension written as a note", "(206) 555-0100 (ext. 123)", US, "+1 2065550100x123"],
   ["US tel: URI with ext", "tel:+1-206-555-0100;ext=42", NONE, "+1 2065550100x42"],
   ["US number in a DK tenant without plus", "12065550100", DK, "+1 2065550100"],
   ["US 011 prefix to the UK", "011 44 7400 123456", US, "+44 7400123456"],
@@ -210,6 +211,13 @@ const rejected: Row[] = [
     "!multipleNumbers",
   ],
   ["second number after x", "+45 20123456 x 30123456", NONE, "!multipleNumbers"],
+  [
+    "second number inside a trailing note",
+    "+45 20123456 (home 30123456)",
+    NONE,
+    "!multipleNumbers",
+  ],
+  ["second number inside a leading note", "(mobile 30123456) 20123456", DK, "!multipleNumbers"],
   ["two national numbers separated by a space", "20123456 30123456", DK, "!multipleNumbers"],
   [
     "second number leaning on the first one's country",

@@ -1,4 +1,5 @@
 import { GroupMembership } from "./membership.js";
+import { isMfaRegistered } from "./methods.js";
 import { NumberFactory, NumberKind, type DrawnNumber } from "./phoneNumbers.js";
 import { flat, mulberry32, seededGuid, type Prng } from "./prng.js";
 import type {
@@ -134,7 +135,7 @@ const APP_METHODS: readonly OtherMethod[][] = [
   ["hardwareOneTimePasscode"],
   ["microsoftAuthenticatorPush", "email"],
 ];
-const NOT_MFA_METHODS: readonly OtherMethod[][] = [
+const EMAIL_OR_TAP_METHODS: readonly OtherMethod[][] = [
   ["email"],
   ["temporaryAccessPass"],
   ["email", "temporaryAccessPass"],
@@ -348,7 +349,7 @@ export function generateTenantWithTruth(options: GenerateTenantOptions): Generat
         ];
         break;
       case MethodState.EmailOrTap:
-        user.otherMethods = [...prng.pick(NOT_MFA_METHODS)];
+        user.otherMethods = [...prng.pick(EMAIL_OR_TAP_METHODS)];
         break;
       case MethodState.None:
         break;
@@ -488,15 +489,6 @@ export interface TenantDescription {
   groups: { id: string; displayName: string; directMembers: number; transitiveUsers: number }[];
 }
 
-const MFA_CAPABLE: ReadonlySet<OtherMethod> = new Set<OtherMethod>([
-  "microsoftAuthenticatorPush",
-  "softwareOneTimePasscode",
-  "hardwareOneTimePasscode",
-  "fido2SecurityKey",
-  "passKeyDeviceBound",
-  "windowsHelloForBusiness",
-]);
-
 // Digits of an internationally written number: full-width digits folded, "(0)" dropped, letters
 // after the digits (an extension) ending it, a leading 00 read as "+". Empty when the value is
 // not written with a country code. A character loop: this runs once per user of a big tenant.
@@ -577,15 +569,11 @@ export function describeTenant(tenant: TenantFixture): TenantDescription {
       }
     }
     const methods = user.phoneMethods ?? [];
-    const others = user.otherMethods ?? [];
-    const mfaOther = others.some((method) => MFA_CAPABLE.has(method));
-    if (methods.length > 0) {
+    if (isMfaRegistered(user)) {
       d.mfaRegistered++;
-      d.registeredByPhone++;
-    } else if (mfaOther) {
-      d.mfaRegistered++;
-      d.registeredByOtherMethod++;
-    } else if (others.length > 0) {
+      d.registeredByPhone += methods.length > 0 ? 1 : 0;
+      d.registeredByOtherMethod += methods.length > 0 ? 0 : 1;
+    } else if ((user.otherMethods ?? []).length > 0) {
       d.emailOrTapOnly++;
     }
     const types = new Set(methods.map((method) => method.phoneType));

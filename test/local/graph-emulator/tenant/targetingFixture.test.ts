@@ -4,19 +4,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { validateTenant } from "../../../../local/graph-emulator/tenant/fixture.js";
 import { describeTenant } from "../../../../local/graph-emulator/tenant/generate.js";
 import { GroupMembership } from "../../../../local/graph-emulator/tenant/membership.js";
+import { isMfaRegistered } from "../../../../local/graph-emulator/tenant/methods.js";
 import type { FixtureUser, TenantFixture } from "../../../../local/graph-emulator/tenant/types.js";
 
 // The team's targeting fixture: these tests keep its promises (README table, every decision,
 // real numbers) true while people edit it.
 const fixturesDir = new URL("../../../fixtures/", import.meta.url);
-const MFA_CAPABLE = new Set([
-  "microsoftAuthenticatorPush",
-  "softwareOneTimePasscode",
-  "hardwareOneTimePasscode",
-  "fido2SecurityKey",
-  "passKeyDeviceBound",
-  "windowsHelloForBusiness",
-]);
 
 let tenant: TenantFixture;
 let readme: string;
@@ -36,13 +29,6 @@ function byNumber(n: number): FixtureUser {
     throw new Error(`no user '${id}' in the fixture`);
   }
   return user;
-}
-
-function isMfaRegistered(user: FixtureUser): boolean {
-  return (
-    (user.phoneMethods ?? []).length > 0 ||
-    (user.otherMethods ?? []).some((method) => MFA_CAPABLE.has(method))
-  );
 }
 
 beforeAll(async () => {

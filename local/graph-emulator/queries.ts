@@ -56,7 +56,14 @@ export const GROUP_PROPERTIES = [
   "groupTypes",
 ];
 
-/** Reads `$top`; throws the documented 400 outside 1..max. */
+/**
+ * Reads `$top`; throws the documented 400 outside 1..max.
+ *
+ * @param raw - the option value or null
+ * @param def - page size without `$top`
+ * @param max - largest accepted value
+ * @param code - Graph error code of the 400
+ */
 export function parseTop(
   raw: string | null,
   def: number,
@@ -114,12 +121,22 @@ export function parseSelect(
   return out;
 }
 
-/** Encodes a paging position into an opaque `$skiptoken`. */
+/**
+ * Encodes a paging position into an opaque `$skiptoken`.
+ *
+ * @param kind - what is paged (tokens of one collection are refused by another)
+ * @param offset - index of the next item to consider
+ */
 export function encodeSkipToken(kind: string, offset: number): string {
   return Buffer.from(JSON.stringify({ k: kind, o: offset })).toString("base64url");
 }
 
-/** Decodes a `$skiptoken` made by `encodeSkipToken`; throws 400 for anything else. */
+/**
+ * Decodes a `$skiptoken` made by `encodeSkipToken`; throws 400 for anything else.
+ *
+ * @param raw - the option value or null (first page)
+ * @param kind - what is paged
+ */
 export function decodeSkipToken(raw: string | null, kind: string): number {
   if (raw === null) {
     return 0;

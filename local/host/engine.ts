@@ -358,6 +358,7 @@ export class Engine {
    * @param instanceId - instance id; a random one when omitted
    * @param input - input value (must be JSON-serialisable, else the instance fails)
    * @param parent - set for sub-orchestrations
+   * @param inputIsJson - `input` is already JSON text (sub-orchestration inputs from history)
    * @returns the instance id
    */
   startNew(
@@ -1108,7 +1109,7 @@ export class Engine {
           ? `LocalHost: orchestrator '${s.name}' yielded a value that is not a durable task. ${reason}`
           : `Orchestrator function '${s.name}' failed: ${reason}`;
       } else {
-        failure = `LocalHost: orchestrator '${s.name}' could not be invoked: ${message}`;
+        failure = `LocalHost: orchestrator '${s.name}' could not be invoked: ${message}.`;
       }
     } finally {
       inst.busy = false;

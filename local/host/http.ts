@@ -402,7 +402,7 @@ async function handleApi(
     });
   } catch (err) {
     ctx.logger.error(
-      `LocalHost: HTTP function '${matched.fn.name}' failed: ${(err as Error).message}`,
+      `LocalHost: HTTP function '${matched.fn.name}' failed: ${(err as Error).message}.`,
     );
     sendJson(res, 500, { message: `LocalHost: function '${matched.fn.name}' failed.` });
     return;
@@ -441,7 +441,9 @@ export function createHostServer(ctx: HttpContext): http.Server {
       return;
     }
     work.catch((err: unknown) => {
-      ctx.logger.error(`LocalHost: request '${req.method} ${p}' failed: ${(err as Error).message}`);
+      ctx.logger.error(
+        `LocalHost: request '${req.method} ${p}' failed: ${(err as Error).message}.`,
+      );
       if (!res.headersSent) {
         sendJson(res, 500, { message: "LocalHost: internal error." });
       } else {

@@ -176,7 +176,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           next = CronExpressionParser.parse(schedule, { currentDate: new Date() }).next().getTime();
         } catch (err) {
           logger.error(
-            `LocalHost: timer function '${fn.name}' has an invalid schedule: ${(err as Error).message}`,
+            `LocalHost: timer function '${fn.name}' has an invalid schedule: ${(err as Error).message}.`,
           );
           return;
         }
@@ -185,7 +185,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
             fireTimer(fn.name)
               .catch((err: unknown) =>
                 logger.error(
-                  `LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}`,
+                  `LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}.`,
                 ),
               )
               .finally(arm);
@@ -198,7 +198,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         fireTimer(fn.name)
           .catch((err: unknown) =>
             logger.error(
-              `LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}`,
+              `LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}.`,
             ),
           )
           .finally(arm);

@@ -186,8 +186,19 @@ function looksLikeTwoNumbers(core: string, defaultCountry: CountryCode | undefin
   return false;
 }
 
+/**
+ * Parses text already reduced to digits, spaces and phone punctuation. It is handed to the library
+ * as `+` and digits only, without its number-in-text extraction: the clean-up has already done
+ * that, and punctuation such as `(0)` makes the library's parse several times slower while
+ * carrying nothing the digits do not (the library strips a trunk prefix after the country code
+ * from the digits alike).
+ */
 function parse(text: string, defaultCountry?: CountryCode): PhoneNumber | undefined {
-  return parsePhoneNumberFromString(text, defaultCountry ? { defaultCountry } : undefined);
+  const compact = (text.trimStart().startsWith("+") ? "+" : "") + text.replace(/\D/g, "");
+  return parsePhoneNumberFromString(
+    compact,
+    defaultCountry ? { defaultCountry, extract: false } : { extract: false },
+  );
 }
 
 /**

@@ -10,6 +10,11 @@
  *
  * Registrations are process-wide (see `registry.ts`): a second host in the same process sees the
  * functions the first one loaded, because Node does not run a cached module twice.
+ *
+ * Module identity: the host imports neither `durable-functions` nor `@azure/functions`; it drives
+ * the copies the app resolves, through the programming model `@azure/functions` hands to the fake
+ * core. Keep a single copy of each in `node_modules` (as npm dedupes them here): with two copies
+ * the last one to load would own the invocation model.
  */
 import * as path from "node:path";
 import type { Server } from "node:http";

@@ -88,6 +88,37 @@ export function describeRunStoreContract(name: string, factory: RunStoreFactory)
       expect(await store.getText("runs/r1/state.json")).toBe("short");
     });
 
+    it("shows a concurrent reader the old or the new value, never a cut one", async () => {
+      const store = await factory();
+      const key = "runs/r1/status.json";
+      const big = { kind: "big", items: Array.from({ length: 20_000 }, (_, i) => `item-${i}`) };
+      const small = { kind: "small" };
+      await store.putJson(key, small);
+      let writing = true;
+      let reads = 0;
+      const reader = (async () => {
+        while (writing) {
+          const value = await store.getJson<{ kind: string; items?: string[] }>(key);
+          if (value?.kind === "big") {
+            expect(value.items).toHaveLength(20_000);
+          } else {
+            expect(value).toEqual(small);
+          }
+          reads += 1;
+        }
+      })();
+      reader.catch(() => undefined);
+      try {
+        for (let i = 0; i < 24; i++) {
+          await store.putJson(key, i % 2 === 0 ? big : small);
+        }
+      } finally {
+        writing = false;
+      }
+      await reader;
+      expect(reads).toBeGreaterThan(0);
+    });
+
     it("keeps unicode text and JSON intact", async () => {
       const store = await factory();
       const names = ["Søren Ærøbæk", "Zoë", "李小龍", "Łukasz", "👩‍💻 dev", "e\u0301", "\u0000nul"];

@@ -33,10 +33,6 @@ async function filesUnder(root: string): Promise<string[]> {
 }
 
 describeRunStoreContract("FsRunStore", async () => new FsRunStore(freshRoot()));
-describeRunStoreContract(
-  "FsRunStore with fsync",
-  async () => new FsRunStore(freshRoot(), { fsync: true }),
-);
 
 describe("FsRunStore", () => {
   it("stores a key as the file of the same path under the root, with no temporary files left", async () => {
@@ -132,6 +128,23 @@ describe("FsRunStore", () => {
     await store.putJson("runs/1", { file: true });
     expect(await store.delete("runs/1/")).toBe(0);
     expect(await store.getJson("runs/1")).toEqual({ file: true });
+  });
+
+  it("writes, creates and streams the same way when asked to flush to disk", async () => {
+    const root = freshRoot();
+    const store = new FsRunStore(root, { fsync: true });
+    await store.putJson("runs/1/report.json", { ok: true });
+    expect(await store.createIfAbsent("runs/1/claims/0.json", { n: 0 })).toBe(true);
+    expect(await store.createIfAbsent("runs/1/claims/0.json", { n: 1 })).toBe(false);
+    await store.putStream("runs/1/report.csv", ["a,b\r\n", "1,2\r\n"]);
+    expect(await store.getJson("runs/1/report.json")).toEqual({ ok: true });
+    expect(await store.getJson("runs/1/claims/0.json")).toEqual({ n: 0 });
+    expect(await store.getText("runs/1/report.csv")).toBe("a,b\r\n1,2\r\n");
+    expect(await filesUnder(root)).toEqual([
+      "runs/1/claims/0.json",
+      "runs/1/report.csv",
+      "runs/1/report.json",
+    ]);
   });
 
   it("describes itself as the file URL of its absolute root", async () => {

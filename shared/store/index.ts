@@ -8,7 +8,7 @@
  * | `RUN_STORE` | `blob` in Azure, else the folder `.state/runs` | `blob`, a `file:///` URL, or a directory path (relative to the current directory) |
  * | `RUN_STORE_CONTAINER` | `mfa-prepopulate-runs` | blob container, created when missing |
  * | `AzureWebJobsStorage` | – | storage connection string (`UseDevelopmentStorage=true` for Azurite on its default port) |
- * | `AzureWebJobsStorage__blobServiceUri` | – | identity-based connection: the blob endpoint, e.g. `https://{account}.blob.core.windows.net` |
+ * | `AzureWebJobsStorage__blobServiceUri` | – | identity-based connection: the blob endpoint, e.g. `https://{account}.blob.core.windows.net` (`AzureWebJobsStorage__serviceUri` is read too) |
  * | `AzureWebJobsStorage__accountName` | – | identity-based connection in the public cloud, instead of the endpoint |
  * | `AzureWebJobsStorage__credential` | – | `managedidentity` to force managed identity outside Azure |
  * | `AzureWebJobsStorage__clientId` | – | client id of a user-assigned managed identity |
@@ -16,9 +16,9 @@
  * With `RUN_STORE=blob` the store lives on the Function app's own storage account, the same
  * settings the Functions host reads. A connection string wins over identity-based settings. In
  * Azure (`WEBSITE_INSTANCE_ID` is set) an identity-based connection uses managed identity; outside
- * Azure it uses `DefaultAzureCredential` (Azure CLI, environment) unless
- * `AzureWebJobsStorage__credential` is `managedidentity`. The identity needs the "Storage Blob
- * Data Contributor" role on the account.
+ * Azure it uses `DefaultAzureCredential` (Azure CLI, or the `AZURE_*` app registration when its
+ * secret is set) unless `AzureWebJobsStorage__credential` is `managedidentity`. The identity
+ * needs the "Storage Blob Data Contributor" role on the account.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";

@@ -119,6 +119,36 @@ function describe(value: unknown): string {
   }
 }
 
+/**
+ * Indexes (in flattened order) of leaf actions that are the very same object as an earlier leaf:
+ * a task the code yielded again after it was scheduled. Only visible on the live state object,
+ * before serialisation loses object identity.
+ */
+function reYieldedLeaves(result: unknown): number[] {
+  const actions = (result as { actions?: unknown } | undefined)?.actions;
+  if (!Array.isArray(actions)) {
+    return [];
+  }
+  const seen = new Set<unknown>();
+  const out: number[] = [];
+  let index = 0;
+  const walk = (a: SdkAction): void => {
+    if ((a.actionType === 11 || a.actionType === 12) && a.compoundActions) {
+      a.compoundActions.forEach(walk);
+      return;
+    }
+    if (seen.has(a)) {
+      out.push(index);
+    }
+    seen.add(a);
+    index++;
+  };
+  for (const group of actions as SdkAction[][]) {
+    group.forEach(walk);
+  }
+  return out;
+}
+
 function flatten(actions: SdkAction[][], out: SdkAction[] = []): SdkAction[] {
   const walk = (a: SdkAction): void => {
     if ((a.actionType === 11 || a.actionType === 12) && a.compoundActions) {
@@ -1084,10 +1114,17 @@ export class Engine {
 
     let state: SdkState | undefined;
     let failure: string | undefined;
+    let reYielded: number[] = [];
     inst.busy = true;
     const t0 = performance.now();
     try {
-      const response = await invokeFunction(fn, { [fn.triggerBindingName]: { string: payload } });
+      const response = await invokeFunction(
+        fn,
+        { [fn.triggerBindingName]: { string: payload } },
+        (result) => {
+          reYielded = reYieldedLeaves(result);
+        },
+      );
       const value = response.returnValue;
       const text = value?.json ?? value?.string;
       if (text === undefined) {
@@ -1130,6 +1167,12 @@ export class Engine {
       isTerminal(inst.s.runtimeStatus)
     ) {
       return;
+    }
+    const newReYields = reYielded.filter((i) => i >= s.actionSigs.length);
+    if (failure === undefined && newReYields.length > 0) {
+      failure =
+        `LocalHost: orchestrator '${s.name}' yielded an already scheduled task again inside Task.all or Task.any (action #${newReYields[0]}). ` +
+        "The SDK lists its action a second time, so the extension would schedule it again and shift the event ids of later tasks; yield each task once.";
     }
     this.applyEpisode(inst, batch, started, now, state, failure);
   }

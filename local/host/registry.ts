@@ -185,11 +185,13 @@ export function findFunction(name: string): RegisteredFunction | undefined {
  *
  * @param fn - the registered function
  * @param inputData - RPC input per binding name (trigger and extra inputs)
+ * @param observe - sees the handler's result before it is serialised (read-only inspection)
  * @returns the worker's invocation response (`returnValue`, `outputData`)
  */
 export async function invokeFunction(
   fn: RegisteredFunction,
   inputData: Record<string, RpcTypedData | undefined>,
+  observe?: (result: unknown) => void,
 ): Promise<InvocationResponse> {
   const model = state.model;
   if (!model) {
@@ -211,7 +213,14 @@ export async function invokeFunction(
   };
   const invocation = model.getInvocationModel(coreCtx);
   const { context, inputs } = await invocation.getArguments();
-  const result = await invocation.invokeFunction(context, inputs, fn.callback);
+  const handler = observe
+    ? async (...args: unknown[]): Promise<unknown> => {
+        const value = await fn.callback(...args);
+        observe(value);
+        return value;
+      }
+    : fn.callback;
+  const result = await invocation.invokeFunction(context, inputs, handler);
   return invocation.getResponse(context, result);
 }
 

@@ -217,6 +217,17 @@ describe("local host orchestrations (virtual clock)", () => {
     );
   });
 
+  it("fails loudly instead of shifting task ids when a scheduled task is yielded again in Task.all", async () => {
+    // Act
+    const status = await host.waitForCompletion(await host.startNew("ReYields"));
+
+    // Assert
+    expect(status.runtimeStatus).toBe("Failed");
+    expect(status.output).toMatch(
+      /^LocalHost: orchestrator 'ReYields' yielded an already scheduled task again inside Task\.all or Task\.any \(action #1\)\./,
+    );
+  });
+
   it("fails an orchestrator that yields something that is not a task", async () => {
     // Act
     const status = await host.waitForCompletion(await host.startNew("YieldsNonTask"));

@@ -221,6 +221,7 @@ function positive(flag: string, value: string): number {
 interface RunOpts extends Record<string, unknown> {
   stateDir: string;
   json?: boolean;
+  chunkSize?: string;
 }
 
 async function runCommand(opts: RunOpts, command: Command, forceDryRun: boolean): Promise<void> {
@@ -236,7 +237,10 @@ async function runCommand(opts: RunOpts, command: Command, forceDryRun: boolean)
     const logFile = path.resolve(opts.stateDir, "logs", "host.log");
     const logger = fileLogger(logFile);
     const host = await startAppHost(opts.stateDir, { logger });
-    const { instanceId, resumed } = await startOrResume(host, {});
+    const tuning = opts.chunkSize
+      ? { chunkSize: Math.max(1, wholeNumber("--chunk-size", opts.chunkSize)) }
+      : undefined;
+    const { instanceId, resumed } = await startOrResume(host, { tuning });
     process.stderr.write(
       `${resumed ? "Resuming" : "Started"} run '${instanceId}'; logs in ${logFile}\n`,
     );
@@ -287,12 +291,14 @@ withSettingFlags(program.command("run"))
   )
   .option("--state-dir <dir>", "where the local host and the run store keep their state", ".state")
   .option("--json", "print the result as one JSON line on stdout")
+  .option("--chunk-size <n>", "users per provisioning chunk (default 250)")
   .action(async (opts: RunOpts, command: Command) => runCommand(opts, command, false));
 
 withSettingFlags(program.command("plan"))
   .description("run --dry-run: plan and report, write nothing")
   .option("--state-dir <dir>", "where the local host and the run store keep their state", ".state")
   .option("--json", "print the result as one JSON line on stdout")
+  .option("--chunk-size <n>", "users per provisioning chunk (default 250)")
   .action(async (opts: RunOpts, command: Command) => runCommand(opts, command, true));
 
 program

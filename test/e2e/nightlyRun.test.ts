@@ -1,39 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
-import { outputOf, startWorld, targetingTenant, type World } from "./world.js";
-
-const id = (n: number): string => `10000000-0000-4000-8000-0000000000${String(n).padStart(2, "0")}`;
-
-/** The mobile method every user must end with, in Graph's format, worked out by hand from the fixture. */
-const EXPECTED_MOBILES: Record<number, string> = {
-  1: "+45 20123456",
-  2: "+45 30123456",
-  3: "+45 41123456",
-  4: "+46 701234567",
-  5: "+47 40612345",
-  6: "+49 15123456789",
-  7: "+44 7400123456",
-  8: "+1 2015550123",
-  9: "+358 412345678",
-  10: "+31 612345678",
-  11: "+33 612345678",
-  12: "+45 50123456",
-  13: "+45 60123456",
-  14: "+45 21123456x12",
-  15: "+45 22123456",
-  16: "+45 23123456",
-  17: "+45 24123456",
-  18: "+45 25123456",
-  19: "+353 850123456",
-  20: "+45 26123456",
-  21: "+45 27123456",
-  45: "+47 41234567",
-  46: "+45 52123456",
-  // Methods that existed before the run and must be left exactly as they were.
-  22: "+45 27123456",
-  23: "+45 28123456",
-  24: "+45 31123456",
-};
+import {
+  EXPECTED_MOBILES,
+  fixtureUserId as id,
+  outputOf,
+  startWorld,
+  targetingTenant,
+  type World,
+} from "./world.js";
 
 describe("nightlyRun end to end (targeting fixture, fast profile)", () => {
   let world: World;

@@ -1,0 +1,91 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
+import { fixtureUserId as id, outputOf, startWorld, targetingTenant, type World } from "./world.js";
+
+/** Every run in this file is a dry run or fails before writing, so the tenant stays as loaded. */
+describe("dry runs, staging and exclusion groups (targeting fixture)", () => {
+  let world: World;
+  let tenant: TenantFixture;
+  let pristine: Map<string, string>;
+
+  beforeAll(async () => {
+    tenant = await targetingTenant();
+    world = await startWorld({
+      tenant,
+      settings: { DEFAULT_REGION: "DK", EXCLUDE_GROUPS: "Break Glass Accounts", DRY_RUN: "true" },
+    });
+    pristine = world.mobiles();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("plans every user and writes nothing", async () => {
+    const output = outputOf(await world.run());
+    expect(output.dryRun).toBe(true);
+    expect(world.emulator.metrics().writes).toBe(0);
+    expect(world.mobiles()).toEqual(pristine);
+    expect(output.counts.candidates).toBe(tenant.users.length);
+    expect(output.counts.planned).toBe(23);
+    expect(output.counts.created).toBe(0);
+    const sum = Object.values(output.plan).reduce((a, b) => a + b, 0);
+    expect(sum).toBe(tenant.users.length);
+    const csv = await readFile(join(world.runsDir, output.reportKeys.csv), "utf8");
+    expect(csv).toMatch(/ada\.jensen@contoso\.example,[^,]+,create,dryRun,/);
+  });
+
+  it("considers only the staging group's transitive members, found by a name with an apostrophe", async () => {
+    process.env.STAGING_GROUP = "Sales - Rock 'n' Roll";
+    try {
+      const output = outputOf(await world.run());
+      // Sales - Rock 'n' Roll holds its members and, two levels down, Sales - Nordics.
+      const group = (tenant.groups ?? []).find((g) => g.displayName === "Sales - Rock 'n' Roll");
+      expect(group).toBeDefined();
+      expect(output.counts.candidates).toBeGreaterThan(0);
+      expect(output.counts.candidates).toBeLessThan(tenant.users.length);
+      const csv = await readFile(join(world.runsDir, output.reportKeys.csv), "utf8");
+      expect(csv).toContain(id(45));
+      expect(csv).not.toContain(id(2));
+    } finally {
+      delete process.env.STAGING_GROUP;
+    }
+  });
+
+  it("never plans a write for a member of a nested exclusion group", async () => {
+    const output = outputOf(await world.run());
+    const csv = await readFile(join(world.runsDir, output.reportKeys.csv), "utf8");
+    const line = csv.split("\r\n").find((l) => l.includes(id(30)));
+    expect(line).toContain("skip:excludedGroup");
+  });
+
+  it("fails early, naming the setting, when a group name is unknown or ambiguous", async () => {
+    process.env.STAGING_GROUP = "No Such Group";
+    try {
+      const unknown = await world.run();
+      expect(unknown.runtimeStatus).toBe("Failed");
+      expect(JSON.stringify(unknown.output)).toContain(
+        "STAGING_GROUP: no group is named 'No Such Group'",
+      );
+      process.env.STAGING_GROUP = "Duplicate Name";
+      const ambiguous = await world.run();
+      expect(ambiguous.runtimeStatus).toBe("Failed");
+      expect(JSON.stringify(ambiguous.output)).toContain("2 groups are named 'Duplicate Name'");
+    } finally {
+      delete process.env.STAGING_GROUP;
+    }
+    expect(world.emulator.metrics().writes).toBe(0);
+  });
+
+  it("caps writes with MAX_WRITES_PER_RUN and reports the rest as deferred", async () => {
+    process.env.MAX_WRITES_PER_RUN = "10";
+    try {
+      const output = outputOf(await world.run());
+      expect(output.counts.planned).toBe(10);
+      expect(output.counts.deferred).toBe(13);
+    } finally {
+      delete process.env.MAX_WRITES_PER_RUN;
+    }
+  });
+});

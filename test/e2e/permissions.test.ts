@@ -1,0 +1,27 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorld, targetingTenant, type World } from "./world.js";
+
+describe("a missing Graph permission stops the run at once, naming the permission", () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld({
+      tenant: await targetingTenant(),
+      // Everything but the write permission.
+      config: { grantedRoles: ["User.Read.All", "GroupMember.Read.All", "AuditLog.Read.All"] },
+      settings: { DEFAULT_REGION: "DK", EXCLUDE_GROUPS: "Break Glass Accounts" },
+    });
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it("fails on the first write instead of failing every user one by one", async () => {
+    const status = await world.run();
+    expect(status.runtimeStatus).toBe("Failed");
+    expect(JSON.stringify(status.output)).toContain("UserAuthenticationMethod.ReadWrite.All");
+    expect((status.customStatus as { phase: string }).phase).toBe("failed");
+    expect(world.emulator.metrics().writes).toBe(0);
+    // One refused batch per chunk in flight at most, not one request per user.
+    expect(world.emulator.metrics().requests).toBeLessThan(40);
+  });
+});

@@ -5,7 +5,7 @@
  *
  * | Setting | Default | Meaning |
  * |---|---|---|
- * | `RUN_STORE` | `blob` in Azure, else the folder `.state/runs` | `blob`, a `file:///` URL, or a directory path (relative to the current directory) |
+ * | `RUN_STORE` | `blob` in Azure, else the folder `.state` (runs are kept under its `runs/`) | `blob`, a `file:///` URL, or a directory path (relative to the current directory) |
  * | `RUN_STORE_CONTAINER` | `mfa-prepopulate-runs` | blob container, created when missing |
  * | `AzureWebJobsStorage` | – | storage connection string (`UseDevelopmentStorage=true` for Azurite on its default port) |
  * | `AzureWebJobsStorage__blobServiceUri` | – | identity-based connection: the blob endpoint, e.g. `https://{account}.blob.core.windows.net` (`AzureWebJobsStorage__serviceUri` is read too) |
@@ -43,7 +43,7 @@ export { FsRunStore, type FsRunStoreOptions } from "./fsRunStore.js";
 export * from "./runStore.js";
 
 /** Folder of the filesystem store when `RUN_STORE` is unset outside Azure, relative to the cwd. */
-export const DEFAULT_RUN_STORE_DIRECTORY = path.join(".state", "runs");
+export const DEFAULT_RUN_STORE_DIRECTORY = ".state";
 
 /** Options of {@link createRunStore}. */
 export interface CreateRunStoreOptions {

@@ -957,7 +957,13 @@ export class Engine {
       return;
     }
     let earliest = Infinity;
-    for (const t of this.timers.values()) {
+    for (const [key, t] of this.timers) {
+      const inst = this.instances.get(t.instanceId);
+      if (!inst || !this.stillWanted(inst, t.executionId, t.id)) {
+        // Timers of finished, purged or continued-as-new executions must not move the clock.
+        this.timers.delete(key);
+        continue;
+      }
       earliest = Math.min(earliest, t.at);
     }
     if (earliest === Infinity) {

@@ -51,6 +51,8 @@ interface Row extends ReplayCounters {
   mode: "direct" | "subOrchestrations";
   n: number;
   wallMs: number;
+  /** Bytes written to the state directory (journals and snapshots). */
+  persistedBytes: number;
 }
 
 async function measure(mode: Row["mode"], n: number): Promise<Row> {
@@ -73,8 +75,16 @@ async function measure(mode: Row["mode"], n: number): Promise<Row> {
         `ReplayBench: '${mode}' with n=${n} ended ${status.runtimeStatus} with output ${JSON.stringify(status.output)}.`,
       );
     }
-    const total = host.stats().total;
-    return { mode, n, ...total, ms: Math.round(total.ms), wallMs: Math.round(wallMs) };
+    const stats = host.stats();
+    const total = stats.total;
+    return {
+      mode,
+      n,
+      ...total,
+      ms: Math.round(total.ms),
+      wallMs: Math.round(wallMs),
+      persistedBytes: stats.persistedBytes,
+    };
   } finally {
     await host.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });
@@ -97,6 +107,7 @@ const header = [
   "replayMs",
   "wallMs",
   "bytes/activity",
+  "persistedBytes",
 ];
 const lines = rows.map((r) => [
   r.mode,
@@ -107,6 +118,7 @@ const lines = rows.map((r) => [
   String(r.ms),
   String(r.wallMs),
   String(Math.round(r.bytesShipped / r.n)),
+  String(r.persistedBytes),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
 const fmt = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");

@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import { findFunction, fromTypedData, invokeFunction, type RpcTypedData } from "./registry.js";
 import {
   applyRecord,
+  bytesWritten,
   completionKey,
   dirNameFor,
   InstanceStore,
@@ -248,6 +249,7 @@ export class Engine {
   private readonly counters = new Map<string, ReplayCounters>();
   private readonly total = emptyCounters();
   private readonly running = new Set<Promise<void>>();
+  private readonly writtenAtStart = bytesWritten();
 
   /**
    * @param opts - resolved engine options
@@ -647,6 +649,7 @@ export class Engine {
   /** Replay statistics per instance and in total. */
   stats(): ReplayStats {
     return {
+      persistedBytes: bytesWritten() - this.writtenAtStart,
       total: { ...this.total },
       instances: Object.fromEntries([...this.counters.entries()].map(([k, v]) => [k, { ...v }])),
     };

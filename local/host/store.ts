@@ -213,6 +213,13 @@ export function dirNameFor(instanceId: string): string {
   return encodeURIComponent(instanceId).replace(/\./g, "%2E").replace(/\*/g, "%2A");
 }
 
+let written = 0;
+
+/** Bytes this process has written to instance files (journals and snapshots), for benchmarks. */
+export function bytesWritten(): number {
+  return written;
+}
+
 /** Files of one instance: snapshot plus journal, with atomic snapshot writes. */
 export class InstanceStore {
   private fd: number | undefined;
@@ -324,6 +331,7 @@ export class InstanceStore {
     const buf = Buffer.from(line, "utf8");
     fs.writeSync(this.fd, buf);
     this.journalBytes += buf.length;
+    written += buf.length;
   }
 
   /**
@@ -338,7 +346,7 @@ export class InstanceStore {
     const tmp = path.join(this.dir, "snapshot.json.tmp");
     const fd = fs.openSync(tmp, "w");
     try {
-      fs.writeSync(fd, text);
+      written += fs.writeSync(fd, text);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

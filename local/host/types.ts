@@ -91,6 +91,8 @@ export interface ReplayCounters {
 export interface ReplayStats {
   total: ReplayCounters;
   instances: Record<string, ReplayCounters>;
+  /** Bytes written to the state directory (journal lines and snapshots) since the host started. */
+  persistedBytes: number;
 }
 
 /** Minimal logger the host writes to; `console` fits. */

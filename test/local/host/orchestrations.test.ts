@@ -338,6 +338,7 @@ describe("local host orchestrations (virtual clock)", () => {
     expect(mine.eventsReplayed).toBeGreaterThan(mine.episodes);
     expect(mine.bytesShipped).toBeGreaterThan(0);
     expect(stats.total.episodes).toBeGreaterThan(mine.episodes);
+    expect(stats.persistedBytes).toBeGreaterThan(0);
   });
 });
 

@@ -39,7 +39,7 @@ describe("a run killed with SIGKILL resumes from --state-dir and writes nothing 
 
   beforeAll(async () => {
     stateDir = await mkdtemp(path.join(tmpdir(), "mfa-crash-"));
-    // Realistic latencies, 20x faster: a run lasts a few seconds, long enough to be killed mid-way.
+    // Realistic latencies, 10x faster: a run lasts several seconds, longer than any kill delay below.
     emulator = spawn(
       process.execPath,
       [

@@ -319,9 +319,11 @@ export function normalizePhoneNumber(
   if (!verdict.valid) {
     // A country code typed without its "+": only when the digits are too long for the default
     // region, so a mistyped national number is never reinterpreted as another country's number.
+    // A leading group in parentheses is an area code ("(201) 555-0124"), never a country code.
     if (
       defaultCountry !== undefined &&
       !core.startsWith("0") &&
+      !core.trimStart().startsWith("(") &&
       digits >= 8 &&
       validatePhoneNumberLength(core, { defaultCountry }) === "TOO_LONG"
     ) {

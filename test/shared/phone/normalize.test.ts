@@ -161,6 +161,14 @@ const accepted: Row[] = [
 ];
 
 const rejected: Row[] = [
+  // A US number written nationally is not a country code without "+": "(201)" is an area code,
+  // so it must not become the Egyptian landline +20 15550124 in a Danish tenant.
+  [
+    "US national form in a DK tenant, landlines allowed",
+    "(201) 555-0124",
+    { defaultRegion: "DK", allowLandline: true },
+    "!tooLong",
+  ],
   ["null", null, DK, "!empty"],
   ["undefined", undefined, DK, "!empty"],
   ["empty string", "", DK, "!empty"],

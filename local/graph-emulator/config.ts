@@ -29,6 +29,7 @@ export type RouteKind =
   | "phoneMethods.update"
   | "phoneMethods.delete"
   | "authMethods.list"
+  | "servicePrincipals"
   | "batch"
   | "unknown";
 

@@ -22,6 +22,7 @@ import {
   type UserRec,
 } from "./store.js";
 import { TokenBucket } from "./throttle.js";
+import { ServicePrincipalDirectory } from "./servicePrincipals.js";
 import type { TokenAuthority, TokenClaims } from "./tokens.js";
 import type { PhoneType } from "./tenant/types.js";
 import {
@@ -275,6 +276,8 @@ export class GraphEngine {
   private readonly memberLists = new Map<string, Member[]>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly startMs = Date.now();
+  /** `/servicePrincipals` and app-role assignments (deploy-time calls; see servicePrincipals.ts). */
+  readonly servicePrincipals = new ServicePrincipalDirectory();
 
   /** @param ctx - store, tokens, metrics and config */
   constructor(private readonly ctx: EngineContext) {
@@ -399,6 +402,23 @@ export class GraphEngine {
       const auth = claims ?? this.authenticate(req);
       if (auth instanceof GraphHttpError) {
         throw auth;
+      }
+      if (path[0]?.toLowerCase() === "serviceprincipals") {
+        kind = "servicePrincipals";
+        this.servicePrincipals.ensureApplication(auth.appId);
+        const response = this.servicePrincipals.handle(
+          req.method.toUpperCase(),
+          path,
+          req.query,
+          req.body,
+          auth.roles,
+          `${this.ctx.baseUrl()}/${version}`,
+        );
+        Object.assign(response.headers, {
+          "request-id": requestId,
+          "client-request-id": clientRequestId ?? requestId,
+        });
+        return { response, write: false, kind };
       }
       const route = matchRoute(path);
       kind = route.kind;

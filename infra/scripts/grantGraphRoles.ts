@@ -172,7 +172,7 @@ export async function grantGraphRoles(options: GrantOptions): Promise<GrantResul
       } catch (e) {
         const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
         throw new GrantError(
-          `GrantGraphRoles: could not get a Graph token for the admin (${reason}). Sign in with 'azd auth login' or 'az login' as an administrator and run the script again.`,
+          `GrantGraphRoles: could not get a Graph token for the admin (${reason}). Sign in with 'az login' (or 'azd auth login') as an administrator and run the script again.`,
           "noToken",
         );
       }
@@ -449,7 +449,7 @@ export function parseCommand(
 }
 
 /**
- * Runs the command line: signs in with the Azure Developer CLI (as azd hooks do) or the Azure CLI.
+ * Runs the command line: signs in with the Azure CLI, else the Azure Developer CLI.
  *
  * @param argv - arguments after the script name
  * @returns the process exit code
@@ -473,9 +473,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const tenantId = process.env.AZURE_TENANT_ID || undefined;
+  // Azure CLI first: its Graph token carries the signed-in admin's directory rights
+  // (Directory.AccessAsUser.All); azd's sign-in is the fallback when az is not signed in.
   const credential = new ChainedTokenCredential(
-    new AzureDeveloperCliCredential({ tenantId }),
     new AzureCliCredential({ tenantId }),
+    new AzureDeveloperCliCredential({ tenantId }),
   );
   try {
     const result = await grantGraphRoles({

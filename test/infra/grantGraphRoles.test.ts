@@ -282,7 +282,7 @@ describe("grantGraphRoles against the Graph emulator", () => {
 
     // Assert
     await expect(attempt).rejects.toMatchObject({ code: "noToken" });
-    await expect(attempt).rejects.toThrow(/Sign in with 'azd auth login' or 'az login'/);
+    await expect(attempt).rejects.toThrow(/Sign in with 'az login' \(or 'azd auth login'\)/);
   });
 
   it("refuses a principal id that is not an object id before calling Graph", async () => {

@@ -39,7 +39,7 @@ describe("a run killed with SIGKILL resumes from --state-dir and writes nothing 
 
   beforeAll(async () => {
     stateDir = await mkdtemp(path.join(tmpdir(), "mfa-crash-"));
-    // Realistic latencies, 10x faster: a run lasts several seconds, longer than any kill delay below.
+    // Realistic latencies, 5x faster: a run lasts longer than the kill delays below.
     emulator = spawn(
       process.execPath,
       [
@@ -50,7 +50,7 @@ describe("a run killed with SIGKILL resumes from --state-dir and writes nothing 
         "--profile",
         "realistic",
         "--time-scale",
-        "0.05",
+        "0.2",
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
@@ -116,7 +116,7 @@ describe("a run killed with SIGKILL resumes from --state-dir and writes nothing 
     let final: { killed: boolean; stdout: string; code: number | null } | undefined;
     for (let i = 0; i < 5 && !final; i++) {
       const started = Date.now();
-      const result = await runOnce(Math.floor(random() * 2_500));
+      const result = await runOnce(300 + Math.floor(random() * 1_700));
       process.stderr.write(
         `crash test: attempt ${i} ${result.killed ? "killed" : "finished"} after ${Date.now() - started} ms\n`,
       );

@@ -19,6 +19,7 @@ export interface LatencyDistribution {
 export type RouteKind =
   | "users.list"
   | "users.get"
+  | "users.delta"
   | "groups.list"
   | "groups.transitiveMembers"
   | "report.list"
@@ -137,6 +138,17 @@ export interface EmulatorConfig {
   invalidPhoneNumberError: ConfiguredError;
   /** Answer to a DELETE of the default method (undocumented). */
   deleteDefaultError: ConfiguredError;
+  /**
+   * Lifetime of `/users/delta` delta and skip tokens in seconds (scaled), counted from when each
+   * token was issued; documented 7 days for directory objects.
+   */
+  deltaTokenLifetimeSeconds: number;
+  /**
+   * Answer to an expired delta or skip token (docs: "40X with codes such as syncStateNotFound";
+   * a sync reset is `410 Gone`). A `Location` header with a fresh initial delta URL (the
+   * round's `$select` and `$filter` kept) is sent with it whatever the status.
+   */
+  deltaTokenExpiredError: ConfiguredError;
 }
 
 const FOUR_ROLES = [
@@ -195,6 +207,13 @@ const BASE: EmulatorConfig = {
     code: "badRequest",
     message: "The default authentication method cannot be deleted.",
   },
+  deltaTokenLifetimeSeconds: 7 * 24 * 3600,
+  deltaTokenExpiredError: {
+    status: 410,
+    code: "syncStateNotFound",
+    message:
+      "The sync state is no longer available. Start a new round from the URL in the Location header.",
+  },
 };
 
 /** Latencies measured or assumed for Graph in `realistic` (create phone: mean 1.86 s, p99 2.9 s). */
@@ -207,6 +226,7 @@ const REALISTIC_LATENCY: Partial<Record<RouteKind, LatencyDistribution>> = {
   "authMethods.list": { meanMs: 300, p99Ms: 800 },
   "users.list": { meanMs: 450, p99Ms: 1500 },
   "users.get": { meanMs: 120, p99Ms: 400 },
+  "users.delta": { meanMs: 450, p99Ms: 1500 },
   "groups.list": { meanMs: 150, p99Ms: 500 },
   "groups.transitiveMembers": { meanMs: 500, p99Ms: 1600 },
   "report.list": { meanMs: 900, p99Ms: 3000 },

@@ -22,6 +22,7 @@ import {
   type UserRec,
 } from "./store.js";
 import { TokenBucket } from "./throttle.js";
+import { UsersDelta } from "./delta.js";
 import { ServicePrincipalDirectory } from "./servicePrincipals.js";
 import type { TokenAuthority, TokenClaims } from "./tokens.js";
 import type { PhoneType } from "./tenant/types.js";
@@ -142,6 +143,15 @@ function matchRoute(segs: string[]): RouteMatch {
         params: ["$count"],
       };
     }
+    if (c === undefined && (b === "delta" || b === "delta()")) {
+      return {
+        kind: "users.delta",
+        methods: ["GET"],
+        role: "user",
+        family: "directory",
+        params: [],
+      };
+    }
     if (c === undefined) {
       return {
         kind: "users.get",
@@ -238,7 +248,12 @@ function resourceUnits(kind: RouteKind, method: string, query: URLSearchParams):
   if (method !== "GET") {
     return 1;
   }
-  let cost = kind === "users.list" ? 2 : kind === "groups.transitiveMembers" ? 5 : 1;
+  let cost =
+    kind === "users.list" || kind === "users.delta"
+      ? 2
+      : kind === "groups.transitiveMembers"
+        ? 5
+        : 1;
   if (query.has("$select")) {
     cost -= 1;
   }
@@ -276,12 +291,19 @@ export class GraphEngine {
   private readonly memberLists = new Map<string, Member[]>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly startMs = Date.now();
+  /** `/users/delta` and the user changes it reports (admin upserts and deletes). */
+  readonly usersDelta: UsersDelta;
   /** `/servicePrincipals` and app-role assignments (deploy-time calls; see servicePrincipals.ts). */
   readonly servicePrincipals = new ServicePrincipalDirectory();
 
   /** @param ctx - store, tokens, metrics and config */
   constructor(private readonly ctx: EngineContext) {
     this.prng = new Prng(ctx.config().seed);
+    this.usersDelta = new UsersDelta({
+      store: ctx.store,
+      config: ctx.config,
+      onUsersChanged: () => this.memberLists.clear(),
+    });
   }
 
   /** Re-seeds the PRNG (after a config change of `seed`). */
@@ -684,6 +706,8 @@ export class GraphEngine {
         return route.params[0] === "$count" ? this.countUsers(req) : ok(this.listUsers(req, root));
       case "users.get":
         return ok(this.getUser(route.params[0] ?? "", req, root));
+      case "users.delta":
+        return { response: this.usersDelta.handle(req.query, req.headers, root), write: false };
       case "groups.list":
         return ok(this.listGroups(req, root));
       case "groups.transitiveMembers":

@@ -16,7 +16,7 @@ import { MetricsCollector, type EmulatorMetrics } from "./metrics.js";
 import { PHONE_TYPES, TenantStore } from "./store.js";
 import { TokenAuthority } from "./tokens.js";
 import type { GraphResponse } from "./response.js";
-import type { TenantFixture } from "./tenant/types.js";
+import type { FixtureUser, TenantFixture } from "./tenant/types.js";
 
 export { PROFILES, mergeConfig } from "./config.js";
 export type {
@@ -101,6 +101,25 @@ export interface EmulatorHandle {
   metrics(): EmulatorMetrics;
   /** Starts metrics over. */
   resetMetrics(): void;
+  /**
+   * Creates or updates a user (restoring a soft-deleted one); changed directory properties are
+   * reported by `/users/delta`. Also `POST {adminUrl}/users` with the user as JSON.
+   *
+   * @param user - a user in the tenant-fixture shape; phone and other methods, when listed,
+   *   replace the user's methods without surfacing in delta
+   * @returns whether the user was created rather than updated
+   * @throws TenantFixtureError when the user does not match the fixture schema
+   */
+  upsertUser(user: FixtureUser): { created: boolean };
+  /**
+   * Deletes a user: soft (delta reports `@removed.reason` `changed`) or, with `hard`, for good
+   * (`deleted`). Also `DELETE {adminUrl}/users/{id}[?hard=true]`.
+   *
+   * @param id - user object id
+   * @param opts - `hard: true` for a permanent delete
+   * @returns false when there is no such user
+   */
+  deleteUser(id: string, opts?: { hard?: boolean }): boolean;
   /** Stops both servers and removes the CA file. */
   close(): Promise<void>;
 }
@@ -416,7 +435,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
           return;
         }
         if (path.startsWith("/admin")) {
-          handleAdmin(res, method, path.slice("/admin".length), raw);
+          handleAdmin(res, method, path.slice("/admin".length), raw, url.searchParams);
           return;
         }
         sendJson(res, 404, {
@@ -491,6 +510,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     method: string,
     sub: string,
     raw: string,
+    query: URLSearchParams,
   ): void => {
     const parseBody = (): Record<string, unknown> => {
       if (raw.trim() === "") {
@@ -537,6 +557,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
           ? b.lifetimeSeconds * 1000
           : config.tokenLifetimeSeconds * config.timeScale * 1000;
       sendJson(res, 200, { access_token: issue(roles, ms, ms), token_type: "Bearer" });
+      return;
+    }
+    if (method === "POST" && sub === "/users") {
+      sendJson(res, 200, engine.usersDelta.upsertUser(parseBody()));
+      return;
+    }
+    const userPath = /^\/users\/([^/]+)$/.exec(sub);
+    if (method === "DELETE" && userPath) {
+      const id = decodeURIComponent(userPath[1] ?? "");
+      if (engine.usersDelta.deleteUser(id, { hard: query.get("hard") === "true" })) {
+        res.writeHead(204).end();
+      } else {
+        sendJson(res, 404, {
+          error: { code: "NotFound", message: `GraphEmulator: no user '${id}' to delete.` },
+        });
+      }
       return;
     }
     sendJson(res, 404, {
@@ -617,6 +653,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     state,
     metrics: () => metrics.snapshot(),
     resetMetrics: () => metrics.reset(),
+    upsertUser: (user) => engine.usersDelta.upsertUser(user),
+    deleteUser: (id, opts) => engine.usersDelta.deleteUser(id, opts),
     async close(): Promise<void> {
       await Promise.all([closeServer(graphServer), closeServer(sideServer)]);
       rmSync(dir, { recursive: true, force: true });

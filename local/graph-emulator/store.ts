@@ -3,7 +3,7 @@
  * transitive membership, phone methods with their fixed ids, SMS sign-in numbers, and the
  * registration report derived on the fly (with a configurable lag).
  */
-import type { OtherMethod, PhoneType, TenantFixture } from "./tenant/types.js";
+import type { FixtureUser, OtherMethod, PhoneType, TenantFixture } from "./tenant/types.js";
 import type { EmulatorConfig } from "./config.js";
 import { GraphHttpError } from "./response.js";
 
@@ -124,33 +124,7 @@ export class TenantStore {
       if (this.byId.has(u.id)) {
         throw new TypeError(`GraphEmulator: duplicate user id '${u.id}' in the tenant fixture.`);
       }
-      const rec: UserRec = {
-        index: this.users.length,
-        id: u.id,
-        userPrincipalName: u.userPrincipalName,
-        displayName: u.displayName ?? u.userPrincipalName.split("@")[0] ?? u.userPrincipalName,
-        mobilePhone: u.mobilePhone ?? null,
-        accountEnabled: u.accountEnabled ?? true,
-        userType: u.userType ?? "Member",
-        isAdmin: u.isAdmin ?? false,
-        phones: {},
-        otherMethods: [...(u.otherMethods ?? [])],
-        changedAtMs: 0,
-      };
-      for (const p of u.phoneMethods ?? []) {
-        let state = "notSupported";
-        if (p.phoneType === "mobile") {
-          state = !this.smsSignInEnabled
-            ? "notAllowedByPolicy"
-            : p.smsSignInNumber
-              ? "ready"
-              : "notEnabled";
-        }
-        rec.phones[p.phoneType] = { phoneNumber: p.phoneNumber, smsSignInState: state };
-        if (p.smsSignInNumber) {
-          this.smsHolders.set(normalizeNumber(p.phoneNumber), rec);
-        }
-      }
+      const rec = this.buildUser(u, this.users.length);
       this.users.push(rec);
       this.byId.set(rec.id.toLowerCase(), rec);
       this.byUpn.set(rec.userPrincipalName.toLowerCase(), rec);
@@ -160,6 +134,121 @@ export class TenantStore {
       this.groups.push(rec);
       this.groupById.set(g.id.toLowerCase(), rec);
     }
+  }
+
+  private buildUser(u: FixtureUser, index: number): UserRec {
+    const rec: UserRec = {
+      index,
+      id: u.id,
+      userPrincipalName: u.userPrincipalName,
+      displayName: u.displayName ?? u.userPrincipalName.split("@")[0] ?? u.userPrincipalName,
+      mobilePhone: u.mobilePhone ?? null,
+      accountEnabled: u.accountEnabled ?? true,
+      userType: u.userType ?? "Member",
+      isAdmin: u.isAdmin ?? false,
+      phones: {},
+      otherMethods: [...(u.otherMethods ?? [])],
+      changedAtMs: 0,
+    };
+    for (const p of u.phoneMethods ?? []) {
+      let state = "notSupported";
+      if (p.phoneType === "mobile") {
+        state = !this.smsSignInEnabled
+          ? "notAllowedByPolicy"
+          : p.smsSignInNumber
+            ? "ready"
+            : "notEnabled";
+      }
+      rec.phones[p.phoneType] = { phoneNumber: p.phoneNumber, smsSignInState: state };
+      if (p.smsSignInNumber) {
+        this.smsHolders.set(normalizeNumber(p.phoneNumber), rec);
+      }
+    }
+    return rec;
+  }
+
+  // ---- user changes (admin API; the delta feed in delta.ts records them) ----------------------
+
+  /**
+   * Creates a user, or replaces the directory properties of an existing one. Phone and other
+   * methods are replaced only when the fixture user lists them.
+   *
+   * @param u - a validated fixture user
+   * @returns the user record and whether it was created
+   */
+  upsertUser(u: FixtureUser): { user: UserRec; created: boolean } {
+    const holder = this.byUpn.get(u.userPrincipalName.toLowerCase());
+    if (holder && holder.id.toLowerCase() !== u.id.toLowerCase()) {
+      throw new TypeError(
+        `GraphEmulator: userPrincipalName '${u.userPrincipalName}' already belongs to user '${holder.id}'.`,
+      );
+    }
+    // Membership caches hold user records, so any change of the user set starts them over.
+    this.transitiveCache.clear();
+    const existing = this.byId.get(u.id.toLowerCase());
+    if (!existing) {
+      const rec = this.buildUser(u, this.users.length);
+      this.users.push(rec);
+      this.byId.set(rec.id.toLowerCase(), rec);
+      this.byUpn.set(rec.userPrincipalName.toLowerCase(), rec);
+      return { user: rec, created: true };
+    }
+    const fresh = this.buildUser({ ...u, phoneMethods: [] }, existing.index);
+    this.byUpn.delete(existing.userPrincipalName.toLowerCase());
+    existing.userPrincipalName = fresh.userPrincipalName;
+    existing.displayName = fresh.displayName;
+    existing.mobilePhone = fresh.mobilePhone;
+    existing.accountEnabled = fresh.accountEnabled;
+    existing.userType = fresh.userType;
+    existing.isAdmin = fresh.isAdmin;
+    this.byUpn.set(existing.userPrincipalName.toLowerCase(), existing);
+    if (u.otherMethods !== undefined) {
+      existing.otherMethods = [...u.otherMethods];
+    }
+    if (u.phoneMethods !== undefined) {
+      for (const t of PHONE_TYPES) {
+        const m = existing.phones[t];
+        if (m) {
+          this.releaseSms(existing, m);
+        }
+      }
+      const withPhones = this.buildUser(u, existing.index);
+      existing.phones = withPhones.phones;
+      for (const p of u.phoneMethods) {
+        if (p.smsSignInNumber) {
+          this.smsHolders.set(normalizeNumber(p.phoneNumber), existing);
+        }
+      }
+    }
+    return { user: existing, created: false };
+  }
+
+  /**
+   * Removes a user from the directory (list, get, groups, report). Later users move up one
+   * position, so `index` stays the position in `users`.
+   *
+   * @param id - user object id
+   * @returns the removed record, or undefined when there is no such user
+   */
+  removeUser(id: string): UserRec | undefined {
+    const rec = this.byId.get(id.toLowerCase());
+    if (!rec) {
+      return undefined;
+    }
+    this.users.splice(rec.index, 1);
+    for (let i = rec.index; i < this.users.length; i++) {
+      (this.users[i] as UserRec).index = i;
+    }
+    this.byId.delete(rec.id.toLowerCase());
+    this.byUpn.delete(rec.userPrincipalName.toLowerCase());
+    for (const t of PHONE_TYPES) {
+      const m = rec.phones[t];
+      if (m) {
+        this.releaseSms(rec, m);
+      }
+    }
+    this.transitiveCache.clear();
+    return rec;
   }
 
   /**

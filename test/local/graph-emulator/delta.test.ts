@@ -224,6 +224,29 @@ describe("GET /users/delta", () => {
     ]);
   });
 
+  it("reports in the next delta a change made during a first round to a user already sent", async () => {
+    const first = await client.call("GET", "/v1.0/users/delta?$select=id,mobilePhone");
+    expect((first.body.value as { id: string }[]).some((u) => u.id === "user-40")).toBe(true);
+    emu.upsertUser({
+      id: "user-40",
+      userPrincipalName: "user40@big.example",
+      mobilePhone: "+45 40",
+    });
+    const { deltaLink } = await finishRound(first);
+    expect((await follow(deltaLink)).body.value).toEqual([
+      { id: "user-40", mobilePhone: "+45 40" },
+    ]);
+  });
+
+  it("refuses an id filter of more than 50 ids", async () => {
+    const ids = Array.from({ length: 51 }, (_, i) => `id eq 'user-${i}'`).join(" or ");
+    expectEnvelope(
+      await client.call("GET", `/v1.0/users/delta?$filter=${encodeURIComponent(ids)}`),
+      400,
+      "Request_UnsupportedQuery",
+    );
+  });
+
   it("never skips a user when the last user sent is deleted in the middle of a first round", async () => {
     const first = await client.call("GET", "/v1.0/users/delta?$select=id");
     const lastSent = (first.body.value as { id: string }[]).at(-1)?.id as string;

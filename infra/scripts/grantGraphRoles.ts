@@ -459,7 +459,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     command = parseCommand(argv, process.env);
   } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    const reason = (e instanceof Error ? e.message : String(e)).replace(/\.?$/, ".");
+    process.stderr.write(`GrantGraphRoles: ${reason}\n${USAGE}\n`);
     return 2;
   }
   if (command.help) {

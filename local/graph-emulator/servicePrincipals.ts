@@ -9,7 +9,8 @@
  * derived from its client id ({@link servicePrincipalIdFor}).
  *
  * Not modelled: throttling and fault injection (these calls happen once per deployment, not per
- * run), `$select`/`$top` and any `$filter` other than `appId eq '...'` / `displayName eq '...'`.
+ * run), the `(appId='...')` alternate key, `$select`/`$top`, and any `$filter` other than
+ * `appId eq '...'` / `displayName eq '...'`.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { GraphHttpError, ODATA_JSON, type GraphResponse } from "./response.js";
@@ -229,12 +230,8 @@ export class ServicePrincipalDirectory {
     }
   }
 
-  /** Accepts `{id}` and the alternate key `(appId='...')`. */
   private resolve(rawId: string): ServicePrincipal {
-    const alt = /^\(appId='([^']*)'\)$/i.exec(rawId);
-    const sp = alt
-      ? [...this.principals.values()].find((p) => p.appId === alt[1])
-      : this.principals.get(rawId);
+    const sp = this.principals.get(rawId);
     if (!sp) {
       throw notFound(rawId);
     }

@@ -139,6 +139,23 @@ describe("infra/main.bicep", () => {
     }
   });
 
+  it("passes each module exactly the params it declares, including every required one", () => {
+    for (const m of main.matchAll(/^module (\w+) '([^']+)' = \{$/gm)) {
+      const moduleText = read(`infra/${m[2]}`);
+      const declared = params(moduleText);
+      const passed = [...objectKeys(main.slice(m.index), "params: {").keys()];
+      for (const name of passed) {
+        expect(
+          declared.map((p) => p.name),
+          `${m[2]}: unknown param '${name}'`,
+        ).toContain(name);
+      }
+      for (const p of declared.filter((d) => d.defaultValue === undefined)) {
+        expect(passed, `${m[2]}: required param '${p.name}' not passed`).toContain(p.name);
+      }
+    }
+  });
+
   it("has UPPER_SNAKE outputs, including the identity the grant script needs", () => {
     const outputs = [...main.matchAll(/^output (\w+) /gm)].map((m) => m[1] ?? "");
     expect(outputs.length).toBeGreaterThan(5);
@@ -187,6 +204,14 @@ describe("every Bicep file", () => {
         p.decorators.some((d) => d.startsWith("@description(")),
         `${file}: param '${p.name}' has no @description`,
       ).toBe(true);
+    }
+  });
+
+  it.each(bicepFiles)("uses every param it declares in %s", (file) => {
+    const text = read(file);
+    for (const p of params(text)) {
+      const uses = text.match(new RegExp(`\\b${p.name}\\b`, "g")) ?? [];
+      expect(uses.length, `${file}: param '${p.name}' is never used`).toBeGreaterThan(1);
     }
   });
 

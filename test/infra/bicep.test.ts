@@ -156,6 +156,28 @@ describe("infra/main.bicep", () => {
     }
   });
 
+  it("reads only outputs its modules declare", () => {
+    const files = new Map(
+      [...main.matchAll(/^module (\w+) '([^']+)'/gm)].map((m) => [m[1], read(`infra/${m[2]}`)]),
+    );
+    const refs = [...main.matchAll(/\b(\w+)\.outputs\.(\w+)/g)];
+    expect(refs.length).toBeGreaterThan(10);
+    for (const [, moduleName, output] of refs) {
+      expect(files.get(moduleName ?? ""), `${moduleName}.outputs.${output}`).toMatch(
+        new RegExp(`^output ${output} `, "m"),
+      );
+    }
+  });
+
+  it("declares every azd value the deploy README reads", () => {
+    const readme = read("infra/README.md");
+    const used = [...readme.matchAll(/azd env get-value (\w+)/g)].map((m) => m[1]);
+    expect(used.length).toBeGreaterThan(2);
+    for (const name of used) {
+      expect(main).toMatch(new RegExp(`^output ${name} `, "m"));
+    }
+  });
+
   it("has UPPER_SNAKE outputs, including the identity the grant script needs", () => {
     const outputs = [...main.matchAll(/^output (\w+) /gm)].map((m) => m[1] ?? "");
     expect(outputs.length).toBeGreaterThan(5);

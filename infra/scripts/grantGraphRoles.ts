@@ -233,10 +233,11 @@ export async function grantGraphRoles(options: GrantOptions): Promise<GrantResul
     return out;
   };
 
+  const askAdmin = `Such an admin can run 'npx tsx infra/scripts/grantGraphRoles.ts --principal-id ${options.principalId}' later.`;
   const deniedReading = (e: unknown): never => {
     if (e instanceof GraphCallError && e.status === 403) {
       throw new GrantError(
-        `GrantGraphRoles: the signed-in account may not read service principals ('${e.code}'). It lacks 'Application.Read.All'. ${ADMIN_REQUIREMENTS}`,
+        `GrantGraphRoles: the signed-in account may not read service principals ('${e.code}'). It lacks 'Application.Read.All'. ${ADMIN_REQUIREMENTS} ${askAdmin}`,
         e.code,
         403,
       );
@@ -351,7 +352,7 @@ export async function grantGraphRoles(options: GrantOptions): Promise<GrantResul
       }
       if (e instanceof GraphCallError && e.status === 403) {
         throw new GrantError(
-          `GrantGraphRoles: the signed-in account may not assign '${name}' ('${e.code}'). It lacks 'AppRoleAssignment.ReadWrite.All' or the Privileged Role Administrator role. ${ADMIN_REQUIREMENTS}`,
+          `GrantGraphRoles: the signed-in account may not assign '${name}' ('${e.code}'). It lacks 'AppRoleAssignment.ReadWrite.All' or the Privileged Role Administrator role. ${ADMIN_REQUIREMENTS} ${askAdmin}`,
           e.code,
           403,
         );

@@ -175,6 +175,9 @@ describe("grantGraphRoles against the Graph emulator", () => {
     // Assert
     await expect(attempt).rejects.toThrow(GrantError);
     await expect(attempt).rejects.toThrow(/lacks 'AppRoleAssignment\.ReadWrite\.All'/);
+    await expect(attempt).rejects.toThrow(
+      `Such an admin can run 'npx tsx infra/scripts/grantGraphRoles.ts --principal-id ${principalId}' later.`,
+    );
     await expect(attempt).rejects.toMatchObject({
       status: 403,
       code: "Authorization_RequestDenied",

@@ -1,5 +1,5 @@
 // The "MFA prepopulation" workbook, attached to the Log Analytics workspace. Its queries are the
-// files in infra/kql (the workbook JSON embeds them; a test keeps the two identical).
+// files in infra/kql, embedded by infra/scripts/buildWorkbook.ts (a test keeps them identical).
 @description('Azure region.')
 param location string
 

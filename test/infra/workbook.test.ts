@@ -3,7 +3,8 @@
  * patterns match the lines the product writes (shared/log/seedLines.ts) and the seed's wordings.
  * KQL cannot run offline, so the patterns are lifted out of the files and run in JavaScript.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -15,6 +16,7 @@ import {
   targetedUsersLine,
   usersWithoutMfaLine,
 } from "../../shared/log/seedLines.js";
+import { buildWorkbook } from "../../infra/scripts/buildWorkbook.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (rel: string): string => readFileSync(path.join(repo, rel), "utf8");
@@ -78,6 +80,26 @@ describe("the workbook", () => {
     }
   });
 
+  it("is exactly what buildWorkbook.ts makes of infra/kql", () => {
+    expect(workbook).toEqual(buildWorkbook(path.join(repo, "infra/kql")));
+  });
+
+  it("refuses to build with a query file that is missing or not listed", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "kql-"));
+    try {
+      for (const f of kqlFiles) {
+        writeFileSync(path.join(dir, f), "x");
+      }
+      writeFileSync(path.join(dir, "extra.kql"), "x");
+      expect(() => buildWorkbook(dir)).toThrow(/'extra\.kql' is not listed/);
+      rmSync(path.join(dir, "extra.kql"));
+      rmSync(path.join(dir, "status-per-run.kql"));
+      expect(() => buildWorkbook(dir)).toThrow(/status-per-run\.kql' is missing/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("is the file the Bicep workbook module loads", () => {
     expect(read("infra/app/workbook.bicep")).toContain(
       "loadTextContent('../workbook/mfa-prepopulate.workbook.json')",
@@ -91,7 +113,9 @@ describe("the KQL queries", () => {
     expect(query).toMatch(/union isfuzzy=true/);
     expect(query).toMatch(/\(AppTraces \| project TimeGenerated, Line = Message\)/);
     expect(query).toMatch(/\(traces \| project TimeGenerated = timestamp, Line = message\)/);
-    expect(query).toMatch(/RunbookName_s startswith "AzAutomationScript4MFAPrePopulate"/);
+    expect(query).toMatch(
+      /column_ifexists\("RunbookName_s", ""\) startswith "AzAutomationScript4MFAPrePopulate"/,
+    );
     expect(query).toMatch(/\| extend Line = trim\(@'"', Line\)/);
   });
 

@@ -282,7 +282,7 @@ export async function writePhoneMethods(
         });
         continue;
       }
-      const size = Math.max(1, Math.min(MAX_BATCH, options.limiter.limit, source.length));
+      const size = Math.min(options.limiter.batchSize(MAX_BATCH), source.length);
       const batch = source.splice(0, size);
       inFlight++;
       try {
@@ -324,6 +324,7 @@ async function sendBatch(
 ): Promise<BatchResult[] | GraphRequestError> {
   const startedAt = await options.limiter.acquire(requests.length);
   let throttled = 0;
+  let unavailable = 0;
   let retryAfterMs: number | undefined;
   let limitPercentage: number | undefined;
   try {
@@ -331,6 +332,9 @@ async function sendBatch(
     for (const r of results) {
       if (r.status === 429 || r.status === 503) {
         throttled++;
+        if (r.status === 503) {
+          unavailable++;
+        }
         const after = r.error?.retryAfterMs;
         if (after !== undefined) {
           retryAfterMs = Math.max(retryAfterMs ?? 0, after);
@@ -346,6 +350,7 @@ async function sendBatch(
     if (error instanceof GraphRequestError && error.kind === "transient") {
       if (error.status === 429 || error.status === 503) {
         throttled = requests.length;
+        unavailable = error.status === 503 ? requests.length : 0;
         retryAfterMs = error.retryAfterMs;
       }
       return error;
@@ -357,6 +362,7 @@ async function sendBatch(
     }
     options.limiter.release(requests.length, startedAt, {
       throttled,
+      unavailable,
       retryAfterMs,
       limitPercentage,
     });

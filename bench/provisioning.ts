@@ -1,0 +1,272 @@
+/**
+ * The provisioning benchmark: the product's own writer (`writePhoneMethods`) and Graph access
+ * layer against the in-process emulator, under one shared {@link AdaptiveLimiter}, with the
+ * figures of the benchmark contract (shared/contracts/cli.md) and a time series for the chart.
+ *
+ * Time is scaled: the emulator multiplies latencies, quota windows and token lifetimes by
+ * `timeScale`, so every rate and latency here is converted back to emulated time (divided by
+ * `timeScale`). `Retry-After` stays whole real seconds, as Graph sends it, so a 429 costs more
+ * emulated time in a scaled run than in a real one: the figures are conservative on that side.
+ */
+import { GraphAccess, type BatchRequest, type BatchResult } from "../shared/graph/client.js";
+import type { GraphCredential } from "../shared/graph/credentials.js";
+import { writePhoneMethods, type PhoneWrite } from "../shared/graph/phoneWriter.js";
+import { AdaptiveLimiter } from "../shared/graph/throttle.js";
+import {
+  startEmulator,
+  type EmulatorConfig,
+  type EmulatorHandle,
+} from "../local/graph-emulator/index.js";
+import type { FixtureUser, TenantFixture } from "../local/graph-emulator/tenant/types.js";
+
+/** One benchmark scenario. */
+export interface ScenarioOptions {
+  /** Short name for the table and the chart. */
+  name: string;
+  /** Users to provision (none has a phone method yet). */
+  users: number;
+  /** Emulator time scale (0.05 = 20 times faster than Graph). */
+  timeScale: number;
+  /** Overrides on top of the `realistic` profile (besides `timeScale`). */
+  config?: Partial<EmulatorConfig>;
+  /** A config change applied once this share of the users is provisioned. */
+  midRun?: { atShare: number; patch: Partial<EmulatorConfig>; label: string };
+  /** Sampling period of the time series, in real milliseconds (default 100). */
+  sampleMs?: number;
+}
+
+/** One point of the time series, in emulated time. */
+export interface ScenarioSample {
+  /** Seconds since the start. */
+  t: number;
+  /** Users provisioned so far. */
+  done: number;
+  /** 429/503 answers so far. */
+  throttled: number;
+  /** Writes in flight. */
+  inFlight: number;
+  /** The limiter's window. */
+  limit: number;
+  /** The limiter's pacing rate in writes per second, when it has one. */
+  ratePerSecond?: number;
+  /** The last `x-ms-throttle-limit-percentage` the limiter saw. */
+  usage: number;
+}
+
+/** What one scenario measured; the first eight fields are the contract's JSON line. */
+export interface ScenarioResult {
+  users: number;
+  usersPerHour: number;
+  ceilingUsersPerHour: number;
+  ratio: number;
+  throttledShare: number;
+  callsPerUser: number;
+  p50WriteMs: number;
+  p99WriteMs: number;
+  name: string;
+  /** Users asked for; `users` counts those provisioned. */
+  planned: number;
+  /** Emulated run time in seconds. */
+  emulatedSeconds: number;
+  /** Wall-clock run time in seconds. */
+  realSeconds: number;
+  /** Graph requests (batch items singly) and 429 answers, from the emulator. */
+  requests: number;
+  throttled: number;
+  /** State-changing phone-method requests the emulator applied. */
+  emulatorWrites: number;
+  /** Rate over the second half of the run, and its share of the quota's refill rate. */
+  secondHalfUsersPerHour: number;
+  secondHalfRatio: number;
+  /** The quota's refill rate (writes per hour) and burst (bucket size). */
+  quotaPerHour: number;
+  quotaBurst: number;
+  /** Emulated second at which the mid-run change was applied. */
+  changedAt?: number;
+  changeLabel?: string;
+  samples: ScenarioSample[];
+}
+
+/**
+ * A tenant of `n` users without phone methods.
+ *
+ * @param n - number of users.
+ */
+export function benchTenant(n: number): TenantFixture {
+  const users: FixtureUser[] = new Array<FixtureUser>(n);
+  for (let i = 0; i < n; i++) {
+    users[i] = {
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      userPrincipalName: `user${i}@bench.example`,
+      mobilePhone: `+45 2${String(i).padStart(7, "0")}`,
+    };
+  }
+  return { tenant: { id: "bench-tenant", domain: "bench.example" }, users };
+}
+
+/**
+ * The enforced write quota as a token bucket: burst (capacity) and refill per second.
+ *
+ * @param config - the emulator's effective config.
+ */
+export function writeQuota(config: EmulatorConfig): { burst: number; perSecond: number } {
+  return config.phoneWriteQuotaModel === "reports"
+    ? {
+        burst: config.reportsQuota,
+        perSecond: config.reportsQuota / config.reportsQuotaWindowSeconds,
+      }
+    : { burst: config.writeQuota, perSecond: config.writeQuota / config.writeQuotaWindowSeconds };
+}
+
+/**
+ * The value at quantile `q` of sorted numbers (nearest rank).
+ *
+ * @param sorted - ascending values.
+ * @param q - 0 to 1.
+ */
+export function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) {
+    return 0;
+  }
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+function emulatorCredential(emulator: EmulatorHandle): GraphCredential {
+  let token = emulator.issueToken();
+  return {
+    getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 60_000 }),
+    invalidate: () => {
+      token = emulator.issueToken();
+    },
+  };
+}
+
+/**
+ * Runs one scenario: starts an emulator, provisions every user once through the product's writer
+ * and measures.
+ *
+ * @param options - the scenario.
+ */
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const emulator = await startEmulator({
+    profile: "realistic",
+    tenant: benchTenant(options.users),
+    config: { ...options.config, timeScale: options.timeScale },
+  });
+  const scale = options.timeScale;
+  const graph = new GraphAccess({
+    baseUrl: emulator.graphBaseUrl,
+    credential: emulatorCredential(emulator),
+    caPem: emulator.caCertPem,
+  });
+  // The round trip of each written item is its batch's: Graph answers a batch when its last item
+  // is done, and that is when the writer learns the outcome.
+  const writeMs: number[] = [];
+  const batch = graph.batch.bind(graph);
+  graph.batch = async (requests: BatchRequest[]): Promise<BatchResult[]> => {
+    const started = performance.now();
+    const results = await batch(requests);
+    const ms = (performance.now() - started) / scale;
+    results.forEach((r, i) => {
+      if (requests[i]?.method !== "GET" && r.status >= 200 && r.status < 300) {
+        writeMs.push(ms);
+      }
+    });
+    return results;
+  };
+  const limiter = new AdaptiveLimiter();
+  const writes: PhoneWrite[] = benchTenant(options.users).users.map((u) => ({
+    userId: u.id,
+    phoneNumber: u.mobilePhone ?? "",
+    action: "create",
+  }));
+  const samples: ScenarioSample[] = [];
+  const doneAt: number[] = [];
+  let done = 0;
+  let throttled = 0;
+  let changedAt: number | undefined;
+  emulator.resetMetrics();
+  const t0 = performance.now();
+  const elapsed = (): number => (performance.now() - t0) / 1000 / scale;
+  const sample = (): void => {
+    const s = limiter.stats();
+    samples.push({
+      t: elapsed(),
+      done,
+      throttled,
+      inFlight: s.inFlight,
+      limit: s.limit,
+      usage: s.usage,
+      ...(s.ratePerSecond !== undefined ? { ratePerSecond: s.ratePerSecond * scale } : {}),
+    });
+  };
+  const timer = setInterval(sample, options.sampleMs ?? 100);
+  try {
+    sample();
+    const outcomes = await writePhoneMethods(graph, writes, {
+      limiter,
+      onThrottled: (n) => {
+        throttled += n;
+      },
+      onOutcome: (o) => {
+        if (o.result === "created" || o.result === "replaced" || o.result === "alreadyPresent") {
+          done++;
+          doneAt.push(elapsed());
+        }
+        const mid = options.midRun;
+        if (mid && changedAt === undefined && done >= mid.atShare * options.users) {
+          changedAt = elapsed();
+          emulator.setConfig(mid.patch);
+        }
+      },
+    });
+    sample();
+    const emulatedSeconds = elapsed();
+    const metrics = emulator.metrics();
+    const quota = writeQuota(emulator.config);
+    const provisioned = outcomes.filter((o) => o.result === "created").length;
+    const usersPerHour = (provisioned / emulatedSeconds) * 3600;
+    // The bucket starts full: over a run of T seconds it admits at most burst + rate × T writes.
+    const ceilingUsersPerHour =
+      ((quota.burst + quota.perSecond * emulatedSeconds) / emulatedSeconds) * 3600;
+    const half = emulatedSeconds / 2;
+    const secondHalf = doneAt.filter((t) => t >= half).length;
+    const secondHalfUsersPerHour = (secondHalf / (emulatedSeconds - half)) * 3600;
+    writeMs.sort((a, b) => a - b);
+    return {
+      users: provisioned,
+      usersPerHour: round(usersPerHour),
+      ceilingUsersPerHour: round(ceilingUsersPerHour),
+      ratio: round(usersPerHour / ceilingUsersPerHour, 4),
+      throttledShare: round(metrics.requests > 0 ? metrics.throttled / metrics.requests : 0, 5),
+      callsPerUser: round(provisioned > 0 ? metrics.requests / provisioned : 0, 4),
+      p50WriteMs: round(quantile(writeMs, 0.5)),
+      p99WriteMs: round(quantile(writeMs, 0.99)),
+      name: options.name,
+      planned: options.users,
+      emulatedSeconds: round(emulatedSeconds, 1),
+      realSeconds: round((performance.now() - t0) / 1000, 1),
+      requests: metrics.requests,
+      throttled: metrics.throttled,
+      emulatorWrites: metrics.writes,
+      secondHalfUsersPerHour: round(secondHalfUsersPerHour),
+      secondHalfRatio: round(secondHalfUsersPerHour / (quota.perSecond * 3600), 4),
+      quotaPerHour: round(quota.perSecond * 3600),
+      quotaBurst: quota.burst,
+      ...(changedAt !== undefined
+        ? { changedAt: round(changedAt, 1), changeLabel: options.midRun?.label }
+        : {}),
+      samples,
+    };
+  } finally {
+    clearInterval(timer);
+    await graph.close();
+    await emulator.close();
+  }
+}
+
+function round(x: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

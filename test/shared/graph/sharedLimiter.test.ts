@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GraphAccess } from "../../../shared/graph/client.js";
+import { writePhoneMethods } from "../../../shared/graph/phoneWriter.js";
+import { AdaptiveLimiter } from "../../../shared/graph/throttle.js";
+import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
+
+/**
+ * Several provisionChunk activities of one Functions instance share one limiter, as they share
+ * the tenant's write quota. Here eight writers at once run into a small quota and must all finish.
+ */
+describe("eight writers sharing one limiter against a small write quota", () => {
+  let emulator: EmulatorHandle;
+  let graph: GraphAccess;
+  const N = 1_200;
+  const users = Array.from({ length: N }, (_, i) => ({
+    id: `u${i}`,
+    userPrincipalName: `u${i}@contoso.example`,
+  }));
+
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      tenant: {
+        tenant: { id: "6f1c2f5e-0000-4000-8000-000000000001", domain: "contoso.example" },
+        users,
+      },
+      profile: "fast",
+      // 400 writes per 150 s, 10x faster: a burst of 400, then about 27 writes/s.
+      config: { writeQuota: 400, timeScale: 0.1 },
+    });
+    graph = new GraphAccess({
+      baseUrl: emulator.graphBaseUrl,
+      caPem: emulator.caCertPem,
+      credential: {
+        getToken: async () => ({
+          token: emulator.issueToken(),
+          expiresOnTimestamp: Date.now() + 3_600_000,
+        }),
+        invalidate: () => undefined,
+      },
+    });
+  });
+  afterAll(async () => {
+    await graph?.close();
+    await emulator?.close();
+  });
+
+  it("provisions every user exactly once and never stalls", async () => {
+    const limiter = new AdaptiveLimiter();
+    const per = N / 8;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, k) =>
+        writePhoneMethods(
+          graph,
+          users
+            .slice(k * per, (k + 1) * per)
+            .map((u, i) => ({
+              userId: u.id,
+              phoneNumber: `+45 2${String(k * per + i).padStart(7, "0")}`,
+              action: "create" as const,
+            })),
+          { limiter },
+        ),
+      ),
+    );
+    expect(results.flat().filter((o) => o.result === "created")).toHaveLength(N);
+    expect(emulator.metrics().writes).toBe(N);
+    expect(limiter.stats().inFlight).toBe(0);
+  }, 120_000);
+});

@@ -5,6 +5,7 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { planUserPages, type PlanArgs, type PlanResult } from "../shared/planning.js";
+import { readPhoneMethods } from "../shared/graph/phoneReader.js";
 import { services } from "../shared/services.js";
 
 /** Registered name. */
@@ -26,13 +27,18 @@ export async function planChunks(
   input: PlanChunksInput,
   context: InvocationContext,
 ): Promise<PlanChunksResult> {
-  const { store } = services();
-  const result = await planUserPages(store, input, {
-    error: (m) => context.error(m),
-    warn: (m) => context.warn(m),
-    info: (m) => context.info(m),
-    debug: (m) => context.debug(m),
-  });
+  const { store, graph } = services();
+  const result = await planUserPages(
+    store,
+    input,
+    {
+      error: (m) => context.error(m),
+      warn: (m) => context.warn(m),
+      info: (m) => context.info(m),
+      debug: (m) => context.debug(m),
+    },
+    (userIds) => readPhoneMethods(graph, userIds),
+  );
   context.info(
     `planChunks: run '${input.runId}' pages ${input.fromPage}-${input.toPage - 1}: ${result.users} users, ${result.writes} writes in ${result.chunks} chunks.`,
   );

@@ -9,7 +9,16 @@ import type { Logger } from "./log/logger.js";
 import { numberFormatErrorLine } from "./log/seedLines.js";
 import { runKeys, type RunSettings } from "./runTypes.js";
 import type { RunStore } from "./store/runStore.js";
-import { decideUser, type Decision, type RegistrationRow } from "./targeting/index.js";
+import {
+  decideUser,
+  type Decision,
+  type ExistingPhoneMethod,
+  type RegistrationRow,
+  type UserContext,
+} from "./targeting/index.js";
+
+/** Reads the phone methods of users by id; a user missing from the map is left as decided. */
+export type PhoneMethodLookup = (userIds: string[]) => Promise<Map<string, ExistingPhoneMethod[]>>;
 
 /** One write of a chunk (holds the number: chunks live only in the run store). */
 export interface ChunkItem {
@@ -149,11 +158,13 @@ export function decisionLabel(decision: Decision): string {
  * @param store - the run store.
  * @param args - what to plan.
  * @param logger - gets one seed-style line per unusable number.
+ * @param lookupPhoneMethods - reads existing phone methods, used with `REPLACE_EXISTING` only.
  */
 export async function planUserPages(
   store: RunStore,
   args: PlanArgs,
   logger: Logger,
+  lookupPhoneMethods?: PhoneMethodLookup,
 ): Promise<PlanResult> {
   const report = await ensureReportIndex(store, args.runId, args.reportPages);
   const excluded = await loadExcludedIds(store, args.runId, args.excludedPages);
@@ -193,21 +204,39 @@ export async function planUserPages(
       );
     }
     const plan: PlanEntry[] = [];
-    for (const user of users) {
+    const contexts: UserContext[] = users.map((user) => ({
+      user,
+      report: reportRow(user.id, report.get(user.id)),
+      inStagingGroup: args.stagingGroupSet,
+      inExcludedGroup: excluded.has(user.id),
+    }));
+    const decisions = contexts.map((ctx) => decideUser(ctx, targeting));
+    if (s.replaceExisting && lookupPhoneMethods) {
+      // The report says these users have a mobile method but not its number: read it, so the
+      // replace policy can compare (only these users, and only when replacing is switched on).
+      const unknown = decisions.flatMap((d, i) =>
+        d.action === "skip" && d.reason === "hasMobileMethod" ? [i] : [],
+      );
+      if (unknown.length > 0) {
+        const methods = await lookupPhoneMethods(
+          unknown.map((i) => (contexts[i] as UserContext).user.id),
+        );
+        for (const i of unknown) {
+          const ctx = contexts[i] as UserContext;
+          const existing = methods.get(ctx.user.id);
+          if (existing) {
+            decisions[i] = decideUser({ ...ctx, existingPhoneMethods: existing }, targeting);
+          }
+        }
+      }
+    }
+    for (const [index, user] of users.entries()) {
       result.users++;
       const flags = report.get(user.id);
       if (flags === undefined || (flags & MFA_REGISTERED) === 0) {
         result.withoutMfa++;
       }
-      let decision = decideUser(
-        {
-          user,
-          report: reportRow(user.id, flags),
-          inStagingGroup: args.stagingGroupSet,
-          inExcludedGroup: excluded.has(user.id),
-        },
-        targeting,
-      );
+      let decision = decisions[index] as Decision;
       const isWrite = decision.action === "create" || decision.action === "replace";
       if (
         isWrite &&

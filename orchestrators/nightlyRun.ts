@@ -36,18 +36,13 @@ import {
   type RunStatus,
   type RunTuning,
 } from "../shared/runTypes.js";
-import { provisionWaves, type WaveProgress } from "./provisionWave.js";
+import { provisionWaves, retryOptions, type WaveProgress } from "./provisionWave.js";
 
 /** Registered name. */
 export const nightlyRunName = "nightlyRun";
 
 /** The fixed instance id of the nightly singleton. */
 export const NIGHTLY_INSTANCE_ID = "mfa-prepopulate-nightly";
-
-/** Retries of a whole activity (crash, host restart, transient error after inner retries). */
-export const activityRetry = new df.RetryOptions(5_000, 5);
-activityRetry.backoffCoefficient = 2;
-activityRetry.maxRetryIntervalInMilliseconds = 60_000;
 
 /** Thrown (and so failing the run) with a message that says what to fix. */
 function fail(context: OrchestrationContext, status: RunStatus, message: string): never {
@@ -90,6 +85,7 @@ function* fetchAll(
     | Omit<FetchUsersPageInput, "firstPageNo" | "cursor">
     | Omit<FetchReportPageInput, "firstPageNo" | "cursor">,
   startPage: number,
+  activityRetry: df.RetryOptions,
   onPages: (n: number) => void,
 ): Generator<df.Task, number, unknown> {
   let pages = 0;
@@ -121,6 +117,9 @@ export const nightlyRun: OrchestrationHandler = function* (
 ): Generator<df.Task, RunOutput, unknown> {
   const input = validateRunInput(context.df.getInput());
   const tuning: RunTuning = { ...DEFAULT_RUN_TUNING, ...input.tuning };
+  // Retries of a whole activity: a crash, a host restart, or a transient error after the
+  // activity's own retries.
+  const activityRetry = retryOptions(tuning.retryIntervalMs, 5);
   const settings = input.settings;
   const startedAt = context.df.currentUtcDateTime.toISOString();
   const status: RunStatus = {
@@ -158,6 +157,7 @@ export const nightlyRun: OrchestrationHandler = function* (
     fetchReportPageName,
     { runId: input.runId, maxPages: tuning.pagesPerCall },
     0,
+    activityRetry,
     (n) => (status.pages.report += n),
   );
   let excludedPages = 0;
@@ -173,6 +173,7 @@ export const nightlyRun: OrchestrationHandler = function* (
         maxPages: tuning.pagesPerCall,
       },
       excludedPages,
+      activityRetry,
       (n) => (status.pages.excluded += n),
     );
   }
@@ -189,6 +190,7 @@ export const nightlyRun: OrchestrationHandler = function* (
       maxPages: tuning.pagesPerCall,
     },
     0,
+    activityRetry,
     (n) => (status.pages.users += n),
   );
 

@@ -23,6 +23,8 @@ export interface ProvisionWaveInput {
   chunksInFlight: number;
   retryFailed: boolean;
   logPhoneNumbers: "masked" | "full";
+  /** First retry interval of a failed chunk activity (default 5 s). */
+  retryIntervalMs?: number;
 }
 
 /** One chunk's result inside a wave. */
@@ -37,13 +39,18 @@ export interface ProvisionWaveOutput {
   fatal?: string;
 }
 
-/** Retries of one chunk activity: it is idempotent, so a retry finishes what a crash left. */
-const chunkRetry = new df.RetryOptions(5_000, 4);
-chunkRetry.backoffCoefficient = 2;
-chunkRetry.maxRetryIntervalInMilliseconds = 60_000;
-
-/** Retries of a whole wave (rare: a wave fails only if its orchestration itself fails). */
-const waveRetry = new df.RetryOptions(10_000, 3);
+/**
+ * Retry options with exponential backoff, at most 60 s between attempts.
+ *
+ * @param firstIntervalMs - wait before the first retry.
+ * @param attempts - attempts in all, the first included.
+ */
+export function retryOptions(firstIntervalMs: number, attempts: number): df.RetryOptions {
+  const options = new df.RetryOptions(Math.max(1, firstIntervalMs), attempts);
+  options.backoffCoefficient = 2;
+  options.maxRetryIntervalInMilliseconds = 60_000;
+  return options;
+}
 
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
@@ -89,6 +96,8 @@ export const provisionWave: OrchestrationHandler = function* (
     throw new Error("provisionWave: the input needs a runId and chunkNos.");
   }
   const width = Math.max(1, input.chunksInFlight);
+  // A chunk activity is idempotent, so a retry finishes what a crash or an outage left.
+  const chunkRetry = retryOptions(input.retryIntervalMs ?? 5_000, 4);
   const results: WaveChunkResult[] = [];
   for (let i = 0; i < input.chunkNos.length; i += width) {
     const group = input.chunkNos.slice(i, i + width);
@@ -179,6 +188,8 @@ export function* provisionWaves(
     waves.push(args.chunkNos.slice(i, i + args.tuning.chunksPerWave));
   }
   const width = Math.max(1, args.tuning.wavesInFlight);
+  // A wave fails only if its orchestration itself fails, which a retry may mend.
+  const waveRetry = retryOptions(2 * args.tuning.retryIntervalMs, 3);
   for (let w = 0; w < waves.length; w += width) {
     const group = waves.slice(w, w + width);
     const tasks = group.map((chunkNos, k) => {
@@ -188,6 +199,7 @@ export function* provisionWaves(
         chunksInFlight: args.tuning.chunksInFlight,
         retryFailed: args.retryFailed,
         logPhoneNumbers: args.logPhoneNumbers,
+        retryIntervalMs: args.tuning.retryIntervalMs,
       };
       const instanceId = `${context.df.instanceId}:wave:${w + k}`;
       return context.df.callSubOrchestratorWithRetry(

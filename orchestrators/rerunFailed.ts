@@ -11,8 +11,7 @@ import {
   type SummarizeRunResult,
 } from "../activities/summarizeRun.js";
 import { DEFAULT_RUN_TUNING, type RunOutput, type RunTuning } from "../shared/runTypes.js";
-import { activityRetry } from "./nightlyRun.js";
-import { provisionWaves } from "./provisionWave.js";
+import { provisionWaves, retryOptions } from "./provisionWave.js";
 
 /** Registered name. */
 export const rerunFailedName = "rerunFailed";
@@ -81,7 +80,7 @@ export const rerunFailed: OrchestrationHandler = function* (
   };
   const summary = (yield context.df.callActivityWithRetry(
     summarizeRunName,
-    activityRetry,
+    retryOptions(tuning.retryIntervalMs, 5),
     summaryInput,
   )) as SummarizeRunResult;
   context.df.setCustomStatus({ runId: source.runId, phase: "completed", counts: summary.counts });

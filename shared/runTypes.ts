@@ -34,6 +34,8 @@ export interface RunTuning {
   chunksInFlight: number;
   /** Waves in flight at once. */
   wavesInFlight: number;
+  /** First retry interval of a failed activity or wave (doubled per retry, at most 60 s). */
+  retryIntervalMs: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export const DEFAULT_RUN_TUNING: RunTuning = {
   chunksPerWave: 8,
   chunksInFlight: 4,
   wavesInFlight: 2,
+  retryIntervalMs: 5_000,
 };
 
 /** Input of the nightlyRun orchestration. */

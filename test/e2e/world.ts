@@ -53,6 +53,7 @@ export async function targetingTenant(): Promise<TenantFixture> {
 
 /** Small chunks and waves, so a small tenant still exercises waves, windows and several chunks. */
 export const SMALL_TUNING: Partial<RunTuning> = {
+  retryIntervalMs: 50,
   pagesPerCall: 2,
   pagesPerPlan: 2,
   chunkSize: 5,
@@ -102,7 +103,7 @@ export async function startWorld(options: {
     stateDir,
     runsDir,
     async run(overrides = {}) {
-      const runId = newRunId("test");
+      const runId = overrides.runId ?? newRunId("test");
       const input: RunInput = {
         runId,
         trigger: "cli",

@@ -4,6 +4,7 @@
  * Errors are JSON `{ "error": "..." }` with a 4xx status, never a stack trace.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import type { HttpDurableClientHandler } from "durable-functions";
 import * as df from "durable-functions";
 import { ConfigurationError } from "../shared/errors.js";
 import { loadSettings } from "../shared/config.js";
@@ -182,20 +183,38 @@ export async function listRuns(
   return json(200, { runs });
 }
 
+/**
+ * The run a request's `{id}` names, or the 400/404 answer when the id is malformed or unknown.
+ *
+ * @param request - the HTTP request with the `id` route parameter.
+ * @param client - the Durable client.
+ */
+async function findRun(
+  request: HttpRequest,
+  client: df.DurableClient,
+): Promise<{ id: string; status: df.DurableOrchestrationStatus } | { response: HttpResponseInit }> {
+  const id = request.params.id ?? "";
+  if (!RUN_ID.test(id)) {
+    return {
+      response: json(400, {
+        error: "A run id holds 1 to 100 letters, digits, '.', '_', ':' or '-'.",
+      }),
+    };
+  }
+  const status = await statusOf(client, id);
+  if (!status || !RUN_ORCHESTRATIONS.has(status.name)) {
+    return { response: json(404, { error: `No run has the id '${id}'.` }) };
+  }
+  return { id, status };
+}
+
 /** GET /api/runs/{id}: one run's status, counts, progress, ETA, failed chunks and links. */
 export async function getRun(
   request: HttpRequest,
   client: df.DurableClient,
 ): Promise<HttpResponseInit> {
-  const id = request.params.id ?? "";
-  if (!RUN_ID.test(id)) {
-    return json(400, { error: "A run id holds 1 to 100 letters, digits, '.', '_', ':' or '-'." });
-  }
-  const status = await statusOf(client, id);
-  if (!status || !RUN_ORCHESTRATIONS.has(status.name)) {
-    return json(404, { error: `No run has the id '${id}'.` });
-  }
-  return json(200, runView(request, status));
+  const found = await findRun(request, client);
+  return "response" in found ? found.response : json(200, runView(request, found.status));
 }
 
 /** POST /api/runs/{id}/rerun: provision a finished run's failed chunks again. */
@@ -204,14 +223,11 @@ export async function rerunRun(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const id = request.params.id ?? "";
-  if (!RUN_ID.test(id)) {
-    return json(400, { error: "A run id holds 1 to 100 letters, digits, '.', '_', ':' or '-'." });
+  const found = await findRun(request, client);
+  if ("response" in found) {
+    return found.response;
   }
-  const status = await statusOf(client, id);
-  if (!status || !RUN_ORCHESTRATIONS.has(status.name)) {
-    return json(404, { error: `No run has the id '${id}'.` });
-  }
+  const { id, status } = found;
   if (status.runtimeStatus !== df.OrchestrationRuntimeStatus.Completed) {
     return json(409, {
       error: `Run '${id}' is ${status.runtimeStatus}; only a completed run can be rerun.`,
@@ -247,14 +263,11 @@ export async function cancelRun(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const id = request.params.id ?? "";
-  if (!RUN_ID.test(id)) {
-    return json(400, { error: "A run id holds 1 to 100 letters, digits, '.', '_', ':' or '-'." });
+  const found = await findRun(request, client);
+  if ("response" in found) {
+    return found.response;
   }
-  const status = await statusOf(client, id);
-  if (!status || !RUN_ORCHESTRATIONS.has(status.name)) {
-    return json(404, { error: `No run has the id '${id}'.` });
-  }
+  const { id, status } = found;
   if (!ACTIVE.includes(status.runtimeStatus)) {
     return json(409, {
       error: `Run '${id}' is ${status.runtimeStatus}; only a run in progress can be cancelled.`,
@@ -265,33 +278,18 @@ export async function cancelRun(
   return json(202, { id, cancelled: true });
 }
 
-df.app.client.http("runsStart", {
-  route: "runs",
-  methods: ["POST"],
-  authLevel: "function",
-  handler: startRun,
-});
-df.app.client.http("runsList", {
-  route: "runs",
-  methods: ["GET"],
-  authLevel: "function",
-  handler: listRuns,
-});
-df.app.client.http("runsGet", {
-  route: "runs/{id}",
-  methods: ["GET"],
-  authLevel: "function",
-  handler: getRun,
-});
-df.app.client.http("runsRerun", {
-  route: "runs/{id}/rerun",
-  methods: ["POST"],
-  authLevel: "function",
-  handler: rerunRun,
-});
-df.app.client.http("runsCancel", {
-  route: "runs/{id}/cancel",
-  methods: ["POST"],
-  authLevel: "function",
-  handler: cancelRun,
-});
+const ROUTES: [
+  name: string,
+  route: string,
+  method: "GET" | "POST",
+  handler: HttpDurableClientHandler,
+][] = [
+  ["runsStart", "runs", "POST", startRun],
+  ["runsList", "runs", "GET", listRuns],
+  ["runsGet", "runs/{id}", "GET", getRun],
+  ["runsRerun", "runs/{id}/rerun", "POST", rerunRun],
+  ["runsCancel", "runs/{id}/cancel", "POST", cancelRun],
+];
+for (const [name, route, method, handler] of ROUTES) {
+  df.app.client.http(name, { route, methods: [method], authLevel: "function", handler });
+}

@@ -4,21 +4,22 @@
  * number: numbers live in the run store alone.
  */
 import { randomBytes } from "node:crypto";
-import type { Settings, Target } from "./config.js";
+import type { Settings } from "./config.js";
 
 /** The part of the settings a run takes a snapshot of when it starts (no secrets). */
-export interface RunSettings {
-  stagingGroup?: string;
-  excludeGroups: string[];
-  defaultRegion?: string;
-  target: Target;
-  skipAdmins: boolean;
-  allowLandline: boolean;
-  replaceExisting: boolean;
-  maxWritesPerRun: number;
-  dryRun: boolean;
-  logPhoneNumbers: "masked" | "full";
-}
+export type RunSettings = Pick<
+  Settings,
+  | "stagingGroup"
+  | "excludeGroups"
+  | "defaultRegion"
+  | "target"
+  | "skipAdmins"
+  | "allowLandline"
+  | "replaceExisting"
+  | "maxWritesPerRun"
+  | "dryRun"
+  | "logPhoneNumbers"
+>;
 
 /** Tuning of one run; defaults in {@link DEFAULT_RUN_TUNING}. */
 export interface RunTuning {

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { Command, Option } from "commander";
 import { ConfigurationError } from "../../shared/errors.js";
 import { loadSettings } from "../../shared/config.js";
+import type { LocalHost } from "../host/index.js";
 import { runNormalize } from "./commands/normalize.js";
 
 /** Setting flags: flag attribute name to setting name (the contract's table). */
@@ -224,37 +225,54 @@ interface RunOpts extends Record<string, unknown> {
   chunkSize?: string;
 }
 
-async function runCommand(opts: RunOpts, command: Command, forceDryRun: boolean): Promise<void> {
+/**
+ * Starts the local host on a state directory, starts or resumes an instance with `begin`, shows
+ * its progress until it ends, prints the summary (and the JSON line with `--json`), and exits 0
+ * only when it completed.
+ */
+async function hostAndFollow(
+  stateDir: string,
+  json: boolean | undefined,
+  begin: (host: LocalHost, logFile: string) => Promise<string>,
+): Promise<never> {
   const started = Date.now();
+  const { startAppHost, follow, runJson } = await import("./localRun.js");
+  const { ProgressView } = await import("./progress.js");
+  await mkdir(path.resolve(stateDir, "logs"), { recursive: true });
+  const logFile = path.resolve(stateDir, "logs", "host.log");
+  const logger = fileLogger(logFile);
+  const host = await startAppHost(stateDir, { logger });
+  const instanceId = await begin(host, logFile);
+  const view = new ProgressView();
+  const final = await follow(host, instanceId, (s) => view.update(s));
+  view.stop();
+  await host.stop();
+  await logger.close();
+  const result = runJson(final, Date.now() - started);
+  printSummary(result);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+  process.exit(final.runtimeStatus === "Completed" ? 0 : 1);
+}
+
+async function runCommand(opts: RunOpts, command: Command, forceDryRun: boolean): Promise<void> {
   try {
     applySettingFlags(opts, command.getOptionValueSource("skipAdmins") === "cli");
     if (forceDryRun) {
       process.env.DRY_RUN = "true";
     }
-    const { startAppHost, startOrResume, follow, runJson } = await import("./localRun.js");
-    const { ProgressView } = await import("./progress.js");
-    await mkdir(path.resolve(opts.stateDir, "logs"), { recursive: true });
-    const logFile = path.resolve(opts.stateDir, "logs", "host.log");
-    const logger = fileLogger(logFile);
-    const host = await startAppHost(opts.stateDir, { logger });
     const tuning = opts.chunkSize
       ? { chunkSize: Math.max(1, wholeNumber("--chunk-size", opts.chunkSize)) }
       : undefined;
-    const { instanceId, resumed } = await startOrResume(host, { tuning });
-    process.stderr.write(
-      `${resumed ? "Resuming" : "Started"} run '${instanceId}'; logs in ${logFile}\n`,
-    );
-    const view = new ProgressView();
-    const final = await follow(host, instanceId, (s) => view.update(s));
-    view.stop();
-    await host.stop();
-    await logger.close();
-    const result = runJson(final, Date.now() - started);
-    printSummary(result);
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-    }
-    process.exit(final.runtimeStatus === "Completed" ? 0 : 1);
+    const { startOrResume } = await import("./localRun.js");
+    await hostAndFollow(opts.stateDir, opts.json, async (host, logFile) => {
+      const { instanceId, resumed } = await startOrResume(host, { tuning });
+      process.stderr.write(
+        `${resumed ? "Resuming" : "Started"} run '${instanceId}'; logs in ${logFile}\n`,
+      );
+      return instanceId;
+    });
   } catch (error) {
     fail(error);
   }
@@ -357,27 +375,14 @@ program
   .option("--state-dir <dir>", "state directory", ".state")
   .option("--json", "print the result as one JSON line on stdout")
   .action(async (runId: string, opts: { stateDir: string; json?: boolean }) => {
-    const started = Date.now();
     try {
       loadSettings(process.env);
-      const { startAppHost, startRerun, follow, runJson } = await import("./localRun.js");
-      const { ProgressView } = await import("./progress.js");
-      await mkdir(path.resolve(opts.stateDir, "logs"), { recursive: true });
-      const logger = fileLogger(path.resolve(opts.stateDir, "logs", "host.log"));
-      const host = await startAppHost(opts.stateDir, { logger });
-      const rerunId = await startRerun(host, runId);
-      process.stderr.write(`Started rerun '${rerunId}' of run '${runId}'.\n`);
-      const view = new ProgressView();
-      const final = await follow(host, rerunId, (s) => view.update(s));
-      view.stop();
-      await host.stop();
-      await logger.close();
-      const result = runJson(final, Date.now() - started);
-      printSummary(result);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-      }
-      process.exit(final.runtimeStatus === "Completed" ? 0 : 1);
+      const { startRerun } = await import("./localRun.js");
+      await hostAndFollow(opts.stateDir, opts.json, async (host) => {
+        const rerunId = await startRerun(host, runId);
+        process.stderr.write(`Started rerun '${rerunId}' of run '${runId}'.\n`);
+        return rerunId;
+      });
     } catch (error) {
       fail(error);
     }

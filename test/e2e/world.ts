@@ -36,6 +36,7 @@ export interface World {
     dryRun?: boolean;
     tuning?: Partial<RunTuning>;
     timeoutMs?: number;
+    runId?: string;
   }): Promise<InstanceStatus>;
   /** Mobile method numbers by user id, read back from the emulator. */
   mobiles(): Map<string, string>;

@@ -1,35 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GraphAccess } from "../../../shared/graph/client.js";
-import { createGraphCredential, type GraphCredential } from "../../../shared/graph/credentials.js";
 import { query } from "../../../shared/graph/paths.js";
 import type { RetryEvent } from "../../../shared/graph/transport.js";
+import { access } from "./support.js";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
 import { generateTenant } from "../../../local/graph-emulator/tenant/generate.js";
 import type { TenantFixture } from "../../../local/graph-emulator/tenant/types.js";
-
-/** The real managed-identity path: the App Service protocol through MSAL, as in Azure. */
-function managedIdentity(emulator: EmulatorHandle): GraphCredential {
-  process.env.IDENTITY_ENDPOINT = emulator.identityEndpoint;
-  process.env.IDENTITY_HEADER = emulator.identityHeader;
-  return createGraphCredential({
-    graphAuth: "managedIdentity",
-    graphBaseUrl: emulator.graphBaseUrl,
-  });
-}
-
-function access(
-  emulator: EmulatorHandle,
-  events: RetryEvent[] = [],
-  credential = managedIdentity(emulator),
-): GraphAccess {
-  return new GraphAccess({
-    baseUrl: emulator.graphBaseUrl,
-    credential,
-    caPem: emulator.caCertPem,
-    retry: { baseDelayMs: 5, maxDelayMs: 2_000, maxRetries: 8 },
-    onRetry: (e) => events.push(e),
-  });
-}
 
 // MSAL keeps the managed-identity endpoint process-wide (as one Functions process has one), so
 // each emulator that serves managed-identity tokens gets a test file (a process) of its own.

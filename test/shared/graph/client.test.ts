@@ -1,35 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GraphAccess, MAX_BATCH_SIZE } from "../../../shared/graph/client.js";
-import { createGraphCredential, type GraphCredential } from "../../../shared/graph/credentials.js";
+import type { GraphCredential } from "../../../shared/graph/credentials.js";
 import { GraphRequestError } from "../../../shared/graph/errors.js";
 import { odataString, phoneMethodsPath, query, userPath } from "../../../shared/graph/paths.js";
 import type { RetryEvent } from "../../../shared/graph/transport.js";
+import { access } from "./support.js";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
 import type { TenantFixture } from "../../../local/graph-emulator/tenant/types.js";
-
-/** The real managed-identity path: the App Service protocol through MSAL, as in Azure. */
-function managedIdentity(emulator: EmulatorHandle): GraphCredential {
-  process.env.IDENTITY_ENDPOINT = emulator.identityEndpoint;
-  process.env.IDENTITY_HEADER = emulator.identityHeader;
-  return createGraphCredential({
-    graphAuth: "managedIdentity",
-    graphBaseUrl: emulator.graphBaseUrl,
-  });
-}
-
-function access(
-  emulator: EmulatorHandle,
-  events: RetryEvent[] = [],
-  credential = managedIdentity(emulator),
-): GraphAccess {
-  return new GraphAccess({
-    baseUrl: emulator.graphBaseUrl,
-    credential,
-    caPem: emulator.caCertPem,
-    retry: { baseDelayMs: 5, maxDelayMs: 2_000, maxRetries: 8 },
-    onRetry: (e) => events.push(e),
-  });
-}
 
 const SMALL: TenantFixture = {
   tenant: {

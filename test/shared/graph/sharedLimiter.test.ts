@@ -51,13 +51,11 @@ describe("eight writers sharing one limiter against a small write quota", () => 
       Array.from({ length: 8 }, (_, k) =>
         writePhoneMethods(
           graph,
-          users
-            .slice(k * per, (k + 1) * per)
-            .map((u, i) => ({
-              userId: u.id,
-              phoneNumber: `+45 2${String(k * per + i).padStart(7, "0")}`,
-              action: "create" as const,
-            })),
+          users.slice(k * per, (k + 1) * per).map((u, i) => ({
+            userId: u.id,
+            phoneNumber: `+45 2${String(k * per + i).padStart(7, "0")}`,
+            action: "create" as const,
+          })),
           { limiter },
         ),
       ),

@@ -33,6 +33,10 @@ export interface ScenarioOptions {
   midRun?: { atShare: number; patch: Partial<EmulatorConfig>; label: string };
   /** Sampling period of the time series, in real milliseconds (default 100). */
   sampleMs?: number;
+  /** The limiter to use (default: a new one with default options). */
+  limiter?: AdaptiveLimiter;
+  /** Sees every sample as it is taken (progress, debugging). */
+  onSample?: (sample: ScenarioSample) => void;
 }
 
 /** One point of the time series, in emulated time. */
@@ -175,7 +179,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     });
     return results;
   };
-  const limiter = new AdaptiveLimiter();
+  const limiter = options.limiter ?? new AdaptiveLimiter();
   const writes: PhoneWrite[] = benchTenant(options.users).users.map((u) => ({
     userId: u.id,
     phoneNumber: u.mobilePhone ?? "",
@@ -191,7 +195,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const elapsed = (): number => (performance.now() - t0) / 1000 / scale;
   const sample = (): void => {
     const s = limiter.stats();
-    samples.push({
+    const point: ScenarioSample = {
       t: elapsed(),
       done,
       throttled,
@@ -199,7 +203,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       limit: s.limit,
       usage: s.usage,
       ...(s.ratePerSecond !== undefined ? { ratePerSecond: s.ratePerSecond * scale } : {}),
-    });
+    };
+    samples.push(point);
+    options.onSample?.(point);
   };
   const timer = setInterval(sample, options.sampleMs ?? 100);
   try {

@@ -105,7 +105,7 @@ export async function writePhoneMethods(
     }
   };
 
-  const sendWrites = async (batch: Pending[]): Promise<void> => {
+  const sendWrites = async (batch: Pending[], startedAt: number): Promise<void> => {
     const requests: BatchRequest[] = batch.map((p, i) => {
       p.attempts++;
       return p.action === "create"
@@ -122,7 +122,7 @@ export async function writePhoneMethods(
             body: { phoneNumber: p.phoneNumber, phoneType: "mobile" },
           };
     });
-    const results = await sendBatch(graph, options, requests);
+    const results = await sendBatch(graph, options, requests, startedAt);
     if (results instanceof GraphRequestError) {
       // The envelope failed transiently: any item may or may not have been applied.
       for (const p of batch) {
@@ -173,13 +173,13 @@ export async function writePhoneMethods(
     });
   };
 
-  const sendReads = async (batch: Pending[]): Promise<void> => {
+  const sendReads = async (batch: Pending[], startedAt: number): Promise<void> => {
     const requests: BatchRequest[] = batch.map((p, i) => ({
       id: String(i + 1),
       method: "GET",
       url: phoneMethodsPath(p.userId),
     }));
-    const results = await sendBatch(graph, options, requests);
+    const results = await sendBatch(graph, options, requests, startedAt);
     if (results instanceof GraphRequestError) {
       toRead.push(...batch);
       return;
@@ -282,11 +282,22 @@ export async function writePhoneMethods(
         });
         continue;
       }
-      const size = Math.min(options.limiter.batchSize(MAX_BATCH), source.length);
-      const batch = source.splice(0, size);
+      // Permits first, items after: the batch is cut to what the limiter allows when it lets the
+      // request go, not to what it allowed when the worker started waiting.
+      const wanted = Math.min(options.limiter.batchSize(MAX_BATCH), source.length);
+      const startedAt = await options.limiter.acquire(wanted);
+      const nowReading = toRead.length > 0;
+      const from = nowReading ? toRead : toWrite;
+      const size = Math.min(wanted, options.limiter.batchSize(MAX_BATCH), from.length);
+      options.limiter.refund(wanted - size);
+      if (size === 0 || fatal) {
+        options.limiter.refund(size);
+        continue;
+      }
+      const batch = from.splice(0, size);
       inFlight++;
       try {
-        await (reading ? sendReads(batch) : sendWrites(batch));
+        await (nowReading ? sendReads(batch, startedAt) : sendWrites(batch, startedAt));
       } catch (error) {
         fatal ??= error;
       } finally {
@@ -314,15 +325,15 @@ export async function writePhoneMethods(
 }
 
 /**
- * One `$batch` under the limiter. Returns the per-item results, or the envelope's transient
- * error; throws the envelope's fatal error.
+ * One `$batch` whose permits are held (from `startedAt`); tells the limiter how it went. Returns
+ * the per-item results, or the envelope's transient error; throws the envelope's fatal error.
  */
 async function sendBatch(
   graph: GraphAccess,
   options: PhoneWriterOptions,
   requests: BatchRequest[],
+  startedAt: number,
 ): Promise<BatchResult[] | GraphRequestError> {
-  const startedAt = await options.limiter.acquire(requests.length);
   let throttled = 0;
   let unavailable = 0;
   let retryAfterMs: number | undefined;

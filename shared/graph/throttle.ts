@@ -102,7 +102,9 @@ export class AdaptiveLimiter {
   private previousUsage = 0;
   private lastUsage = 0;
   private headerSeen = false;
-  /** Round trips in a row without usage reported or a throttle. */
+  /** The rate at which the quota last started to push back. */
+  private edgeRate?: number;
+  /** Round trips in a row near or past the edge without usage reported or a throttle. */
   private quietSteps = 0;
 
   constructor(options: AdaptiveLimiterOptions = {}) {
@@ -191,6 +193,7 @@ export class AdaptiveLimiter {
           if (this.slowStart) {
             this.leaveSlowStart(0.25);
           } else if (this.rate !== undefined) {
+            this.edgeRate = Math.min(this.edgeRate ?? this.rate, this.rate * 0.9);
             this.setRate(this.rate * 0.5);
           }
           this.closeStep(now);
@@ -221,6 +224,23 @@ export class AdaptiveLimiter {
       }
     } else if (startedAt >= this.lastDecisionAt) {
       this.decide(now);
+    }
+    this.drain();
+  }
+
+  /**
+   * Gives back permits granted by {@link acquire} but not used (the work ran out while waiting),
+   * with the pacing time they were charged.
+   *
+   * @param n - permits not used.
+   */
+  refund(n: number): void {
+    if (n <= 0) {
+      return;
+    }
+    this.inFlightValue = Math.max(0, this.inFlightValue - n);
+    if (this.rate !== undefined) {
+      this.nextSendAt = Math.max(this.now(), this.nextSendAt - n / this.rate);
     }
     this.drain();
   }
@@ -270,23 +290,35 @@ export class AdaptiveLimiter {
     if (this.stepThrottled > 0) {
       factor = 1; // already cut when the 429 arrived
     } else if (usage >= DANGER_USAGE) {
-      factor = rising ? 0.5 : 0.85;
+      factor = rising ? 0.6 : 0.9;
     } else if (usage >= TARGET_USAGE) {
-      factor = rising ? 0.7 : falling ? 1 : 0.97;
+      factor = rising ? 0.8 : falling ? 1 : 0.98;
+    } else if (usage > 0 && this.previousUsage === 0) {
+      // Usage reported again after a quiet stretch: the rate has been above the quota's for a
+      // while (the bucket drained unseen), and a small bucket may have little left.
+      factor = 0.85;
     } else if (usage > 0) {
-      factor = rising ? 0.9 : falling ? 1.03 : 1.01;
+      factor = rising ? 0.93 : falling ? 1.02 : 1;
+    } else if (this.edgeRate !== undefined && this.rate < 0.97 * this.edgeRate) {
+      // Below 80% and below the rate at which the quota last pushed back: climb back quickly,
+      // slowing down on the way.
+      factor = 1 + Math.max(0.01, (0.3 * (this.edgeRate - this.rate)) / this.edgeRate);
     } else {
-      // Below 80% (or a quota that never reports usage): the bucket has room. Probe upwards,
-      // gently just after the usage was high (the edge is near) and faster the longer it stays
-      // low; at most 5% per round trip when Graph never reports usage and only a 429 can tell.
+      // Below 80% near or past the last edge (or a quota that never reports usage): probe
+      // upwards, gently at first and faster the longer the usage stays low; at most 5% per round
+      // trip when Graph never reports usage and only a 429 can tell.
       this.quietSteps++;
-      const cap = this.headerSeen ? 0.16 : 0.05;
-      factor = 1 + Math.min(cap, 0.01 * 2 ** (this.quietSteps - 1));
-    }
-    if (usage > 0 || this.stepThrottled > 0) {
-      this.quietSteps = 0;
+      const cap = this.headerSeen ? 0.02 : 0.05;
+      factor = 1 + Math.min(cap, 0.005 * 2 ** (this.quietSteps - 1));
     }
     this.setRate(this.rate * factor);
+    if (usage > 0 || this.stepThrottled > 0) {
+      if (this.previousUsage === 0 || this.edgeRate === undefined) {
+        // The quota pushes back again: about this rate (after the cut) is where it starts.
+        this.edgeRate = this.rate;
+      }
+      this.quietSteps = 0;
+    }
     this.closeStep(now);
   }
 
@@ -352,7 +384,16 @@ export class AdaptiveLimiter {
     }
     const at = Math.max(this.pausedUntil, this.rate !== undefined ? this.nextSendAt : 0);
     const wait = at - this.now();
-    if (wait <= 0 || (this.timer && this.timerAt <= at)) {
+    if (wait <= 0) {
+      // The clock may have moved past the gap since drain() looked: then nothing else would wake
+      // the queue. Otherwise only the window holds it, and the next release drains it.
+      const head = this.waiters[0];
+      if (head && this.canRun(head.n)) {
+        this.drain();
+      }
+      return;
+    }
+    if (this.timer && this.timerAt <= at) {
       return;
     }
     if (this.timer) {

@@ -13,6 +13,7 @@ import {
 } from "../shared/discovery.js";
 import { GraphRequestError } from "../shared/graph/errors.js";
 import { query } from "../shared/graph/paths.js";
+import { logEvent } from "../shared/log/events.js";
 import { services } from "../shared/services.js";
 
 /** Registered name. */
@@ -55,9 +56,14 @@ export async function fetchReportPage(
       maxPages: input.maxPages,
       map: toStoredReportRow,
     });
-    context.info(
-      `fetchReportPage: run '${input.runId}' report pages ${input.firstPageNo}+${result.pages}, ${result.items} rows.`,
-    );
+    logEvent(context, "pagesFetched", {
+      runId: input.runId,
+      list: "report",
+      firstPageNo: input.firstPageNo,
+      pages: result.pages,
+      items: result.items,
+      more: result.nextCursor !== undefined,
+    });
     return { ok: true, ...result };
   } catch (error) {
     if (error instanceof GraphRequestError && error.kind === "fatal") {

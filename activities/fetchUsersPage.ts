@@ -13,6 +13,7 @@ import {
   type UserSource,
 } from "../shared/discovery.js";
 import { GraphRequestError } from "../shared/graph/errors.js";
+import { logEvent } from "../shared/log/events.js";
 import { services } from "../shared/services.js";
 
 /** Registered name. */
@@ -58,9 +59,14 @@ export async function fetchUsersPage(
       maxPages: input.maxPages,
       map: idsOnly ? toIdOnly : toStoredUser,
     });
-    context.info(
-      `fetchUsersPage: run '${input.runId}' ${input.list} pages ${input.firstPageNo}+${result.pages}, ${result.items} users.`,
-    );
+    logEvent(context, "pagesFetched", {
+      runId: input.runId,
+      list: input.list,
+      firstPageNo: input.firstPageNo,
+      pages: result.pages,
+      items: result.items,
+      more: result.nextCursor !== undefined,
+    });
     return { ok: true, ...result };
   } catch (error) {
     if (error instanceof GraphRequestError && error.kind === "fatal") {

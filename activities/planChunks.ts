@@ -6,6 +6,7 @@ import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { planUserPages, type PlanArgs, type PlanResult } from "../shared/planning.js";
 import { readPhoneMethods } from "../shared/graph/phoneReader.js";
+import { logEvent } from "../shared/log/events.js";
 import { services } from "../shared/services.js";
 
 /** Registered name. */
@@ -39,9 +40,15 @@ export async function planChunks(
     },
     (userIds) => readPhoneMethods(graph, userIds),
   );
-  context.info(
-    `planChunks: run '${input.runId}' pages ${input.fromPage}-${input.toPage - 1}: ${result.users} users, ${result.writes} writes in ${result.chunks} chunks.`,
-  );
+  logEvent(context, "chunksPlanned", {
+    runId: input.runId,
+    fromPage: input.fromPage,
+    toPage: input.toPage,
+    users: result.users,
+    writes: result.writes,
+    chunks: result.chunks,
+    decisions: result.decisions,
+  });
   return result;
 }
 

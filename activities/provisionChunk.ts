@@ -8,6 +8,7 @@ import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { GraphRequestError } from "../shared/graph/errors.js";
 import { writePhoneMethods, type WriteOutcome } from "../shared/graph/phoneWriter.js";
+import { logEvent } from "../shared/log/events.js";
 import { provisionedLine, provisioningFailedLine } from "../shared/log/seedLines.js";
 import type { ChunkItem } from "../shared/planning.js";
 import { runKeys } from "../shared/runTypes.js";
@@ -182,9 +183,12 @@ export async function provisionChunk(
   await save(true);
   await store.delete(partialKey);
   const counts = countOutcomes(done.values());
-  context.info(
-    `provisionChunk: run '${input.runId}' chunk ${input.chunkNo}: ${counts.created} created, ${counts.alreadyPresent} already present, ${counts.failed} failed.`,
-  );
+  logEvent(context, "chunkProvisioned", {
+    runId: input.runId,
+    chunkNo: input.chunkNo,
+    throttled,
+    ...counts,
+  });
   return { chunkNo: input.chunkNo, counts, throttled };
 }
 

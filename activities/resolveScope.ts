@@ -7,6 +7,8 @@ import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { GraphRequestError } from "../shared/graph/errors.js";
 import { odataString, query } from "../shared/graph/paths.js";
+import { logEvent } from "../shared/log/events.js";
+import { runstateLine } from "../shared/log/seedLines.js";
 import { services } from "../shared/services.js";
 
 /** Registered name. */
@@ -105,9 +107,11 @@ export async function resolveScope(
     context.error(`resolveScope: ${problems.join(" ")}`);
     return { ok: false, error: problems.join(" ") };
   }
-  context.info(
-    `resolveScope: staging group ${staging ? `'${staging.id}'` : "none"}, ${excluded.length} exclusion group(s).`,
-  );
+  context.info(runstateLine(staging?.displayName));
+  logEvent(context, "scopeResolved", {
+    stagingGroupId: staging?.id ?? null,
+    excludeGroupIds: excluded.map((g) => g.id),
+  });
   return { ok: true, staging, excluded };
 }
 

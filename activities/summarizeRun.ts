@@ -11,6 +11,7 @@ import {
   targetedUsersLine,
   usersWithoutMfaLine,
 } from "../shared/log/seedLines.js";
+import { logEvent } from "../shared/log/events.js";
 import { formatForLog } from "../shared/phone/index.js";
 import type { ChunkItem, PlanEntry } from "../shared/planning.js";
 import { emptyCounts, runKeys, type RunCounts } from "../shared/runTypes.js";
@@ -169,6 +170,12 @@ export async function summarizeRun(
   } else if (!input.dryRun) {
     context.info(processedLine(counts.created + counts.replaced));
   }
+  logEvent(context, "runSummarized", {
+    runId: input.runId,
+    dryRun: input.dryRun,
+    ...counts,
+    retryableChunks: retryable.size,
+  });
   return { counts, retryableChunks: [...retryable].sort((a, b) => a - b), reportKeys: keys };
 }
 

@@ -118,6 +118,15 @@ describe("provisionChunk", () => {
       ),
     ).toBe(true);
     expect(lines.join("\n")).not.toMatch(/20123451/);
+    const events = lines
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.at(-1)).toMatchObject({
+      event: "chunkProvisioned",
+      runId: "r1",
+      chunkNo: 0,
+      created: 3,
+    });
   });
 
   it("fails loudly when its chunk is missing from the run store", async () => {

@@ -170,7 +170,7 @@ describe("infra/main.bicep", () => {
   });
 
   it("declares every azd value the deploy README reads", () => {
-    const readme = read("infra/README.md");
+    const readme = read("README.md");
     const used = [...readme.matchAll(/azd env get-value (\w+)/g)].map((m) => m[1]);
     expect(used.length).toBeGreaterThan(2);
     for (const name of used) {
@@ -371,12 +371,14 @@ describe("Graph permissions", () => {
     );
   });
 
-  it("lists the same four roles, and no other Graph permission, in the README's permissions table", () => {
-    const readme = read("infra/README.md");
-    const section = readme.slice(readme.indexOf("## Permissions"));
-    const table = section.slice(0, section.indexOf("\n## ", 3));
-    const rows = [...table.matchAll(/^\| `([\w.-]+)` +\|/gm)].map((m) => m[1]);
-    expect(rows.sort()).toEqual([...REQUIRED_GRAPH_ROLES].sort());
+  it("lists the same four roles, and no other Graph permission, in the README's permissions tables", () => {
+    const readme = read("README.md");
+    for (const heading of ["\n## Permissions and licence", "\n### Permissions"]) {
+      const section = readme.slice(readme.indexOf(heading) + 1);
+      const table = section.slice(0, section.search(/\n#{2,3} /));
+      const rows = [...table.matchAll(/^\| `([\w.-]+)` +\|/gm)].map((m) => m[1]);
+      expect(rows.sort(), heading).toEqual([...REQUIRED_GRAPH_ROLES].sort());
+    }
   });
 
   it("runs the grant script after provisioning and never assigns Graph roles in Bicep", () => {

@@ -34,8 +34,8 @@ function numberOption(name: string, fallback: number): number {
 const json = process.argv.includes("--json");
 const users = Math.round(numberOption("users", 20_000));
 const timeScale = numberOption("time-scale", 0.05);
-const reportsUsers = Math.round(numberOption("reports-users", 300));
-const reportsTimeScale = numberOption("reports-time-scale", 0.05);
+const reportsUsers = Math.round(numberOption("reports-users", 400));
+const reportsTimeScale = numberOption("reports-time-scale", 0.1);
 const which = option("scenario", "all");
 const known = ["all", "realistic", "reports", "latency"];
 if (!known.includes(which)) {

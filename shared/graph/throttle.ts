@@ -122,15 +122,18 @@ export class AdaptiveLimiter {
 
   /**
    * How many writes to put in the next request: about half of what the rate sends per round
-   * trip, so that at least two requests share each round trip and a small quota is not hit by
-   * one large batch; the window before the first round trip.
+   * trip (a quarter in slow start), so that several requests share each round trip and a small
+   * quota is not hit by one large batch; the window before the first round trip.
    *
    * @param max - the most one request may hold (20 for `$batch`).
    */
   batchSize(max: number): number {
+    // In slow start the rate doubles each round trip: smaller requests let the first sign of
+    // pressure stop it before a whole batch has hit a small quota.
+    const share = this.slowStart ? 4 : 2;
     const perRoundTrip =
       this.rate !== undefined && this.srtt !== undefined
-        ? Math.floor((this.rate * this.srtt) / 2)
+        ? Math.floor((this.rate * this.srtt) / share)
         : this.limit;
     return Math.max(1, Math.min(max, perRoundTrip));
   }
@@ -194,7 +197,7 @@ export class AdaptiveLimiter {
             this.leaveSlowStart(0.25);
           } else if (this.rate !== undefined) {
             this.edgeRate = Math.min(this.edgeRate ?? this.rate, this.rate * 0.9);
-            this.setRate(this.rate * 0.5);
+            this.setRate(this.rate * 0.7);
           }
           this.closeStep(now);
         }

@@ -215,6 +215,82 @@ describe("writePhoneMethods", () => {
     }
   });
 
+  it("POSTs once per new user and reads nothing back when every write succeeds", async () => {
+    const users = Array.from({ length: 100 }, (_, i) => ({
+      id: `p${i}`,
+      userPrincipalName: `p${i}@contoso.example`,
+    }));
+    const emulator = await startEmulator({ profile: "fast", tenant: tenantOf(users) });
+    try {
+      const graph = access(emulator);
+      const list = await writePhoneMethods(
+        graph,
+        users.map((u, i) => ({
+          userId: u.id,
+          phoneNumber: `+45 4${String(i).padStart(7, "0")}`,
+          action: "create" as const,
+        })),
+        { limiter: new AdaptiveLimiter() },
+      );
+      await graph.close();
+      expect(list.every((o) => o.result === "created")).toBe(true);
+      const metrics = emulator.metrics();
+      expect(metrics.requests).toBe(100);
+      expect(metrics.byRoute["phoneMethods.list"]).toBeUndefined();
+      expect(metrics.batches).toBeLessThan(100);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it("loses and doubles no user when batches partly fail under a tiny quota with faults", async () => {
+    const users = Array.from({ length: 60 }, (_, i) => ({
+      id: `q${i}`,
+      userPrincipalName: `q${i}@contoso.example`,
+    }));
+    // The reports reading of the limits (5 requests per 10 s, scaled to 1 s) with 503s and 504s
+    // after the write was applied: batches come back part created, part throttled, part unknown.
+    const emulator = await startEmulator({
+      profile: "fast",
+      tenant: tenantOf(users),
+      config: {
+        phoneWriteQuotaModel: "reports",
+        fault503Rate: 0.05,
+        fault504Rate: 0.05,
+        faultAfterWrite: true,
+        seed: 5,
+        timeScale: 0.01,
+      },
+    });
+    try {
+      const graph = access(emulator);
+      const limiter = new AdaptiveLimiter({ initial: 20 });
+      const writes = users.map((u, i) => ({
+        userId: u.id,
+        phoneNumber: `+45 5${String(i).padStart(7, "0")}`,
+        action: "create" as const,
+      }));
+      const seen: string[] = [];
+      const list = await writePhoneMethods(graph, writes, {
+        limiter,
+        maxAttempts: 30,
+        onOutcome: (o) => seen.push(o.userId),
+      });
+      await graph.close();
+      expect(list.filter((o) => o.result === "created")).toHaveLength(60);
+      expect(new Set(seen).size).toBe(60);
+      expect(seen).toHaveLength(60);
+      for (const w of writes) {
+        expect(mobileOf(emulator, w.userId)).toBe(w.phoneNumber);
+      }
+      expect(emulator.metrics().writes).toBe(60);
+      expect(emulator.metrics().throttled).toBeGreaterThan(0);
+      expect(limiter.stats().throttled).toBeGreaterThan(0);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it("stops at once with the missing permission named when Graph refuses the app", async () => {
     const emulator = await startEmulator({
       profile: "fast",

@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { AdaptiveLimiter, limiterFor } from "../../../shared/graph/throttle.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  AdaptiveLimiter,
+  limiterFor,
+  type LimiterFeedback,
+} from "../../../shared/graph/throttle.js";
 
 describe("AdaptiveLimiter", () => {
   it("doubles per round trip in slow start, then grows by about one per round trip", async () => {
@@ -75,5 +79,123 @@ describe("AdaptiveLimiter", () => {
   it("is one limiter per app and tenant in a process", () => {
     expect(limiterFor("a|t|c")).toBe(limiterFor("a|t|c"));
     expect(limiterFor("a|t|c")).not.toBe(limiterFor("a|t|other"));
+  });
+});
+
+describe("AdaptiveLimiter pacing (fake clock)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Acquires, moving the fake clock on in 10 ms steps until the limiter lets the caller go. */
+  async function acquire(limiter: AdaptiveLimiter, n: number): Promise<number> {
+    let started: number | undefined;
+    void limiter.acquire(n).then((s) => {
+      started = s;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    while (started === undefined) {
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    return started;
+  }
+
+  /** One request of `n` permits that takes `rttMs` and comes back with `feedback`. */
+  async function roundTrip(
+    limiter: AdaptiveLimiter,
+    n: number,
+    rttMs: number,
+    feedback: LimiterFeedback = {},
+  ): Promise<void> {
+    const started = await acquire(limiter, n);
+    await vi.advanceTimersByTimeAsync(rttMs);
+    limiter.release(n, started, feedback);
+  }
+
+  it("lets nobody through before Retry-After has passed, then lets the queue go", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 4 });
+    await roundTrip(limiter, 1, 100, { throttled: 1, retryAfterMs: 2_000 });
+    expect(limiter.stats().pausedForMs).toBe(2_000);
+    let through = 0;
+    const waiting = [limiter.acquire(1), limiter.acquire(1)].map((p) => p.then(() => through++));
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(through).toBe(0);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await Promise.all(waiting);
+    expect(through).toBe(2);
+  });
+
+  it("spaces requests by the pacing rate once it has one", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 4 });
+    await roundTrip(limiter, 4, 1_000);
+    // Usage reported: slow start ends at a quarter of its rate (8 per 1,000 ms → 2 per second).
+    await roundTrip(limiter, 1, 1_000, { limitPercentage: 0.85 });
+    const rate = limiter.stats().ratePerSecond ?? 0;
+    expect(rate).toBeGreaterThan(0);
+    const first = await acquire(limiter, 1);
+    const second = await acquire(limiter, 1);
+    expect(second - first).toBeGreaterThanOrEqual(Math.floor(1_000 / rate));
+  });
+
+  it("halves its rate on a 429 and climbs back while Graph reports room", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 4 });
+    await roundTrip(limiter, 2, 500);
+    await roundTrip(limiter, 2, 500, { limitPercentage: 0.85 });
+    for (let i = 0; i < 5; i++) {
+      await roundTrip(limiter, 1, 500, { limitPercentage: 0.85 });
+    }
+    const before = limiter.stats().ratePerSecond ?? 0;
+    await roundTrip(limiter, 1, 500, { throttled: 1, retryAfterMs: 1_000 });
+    const cut = limiter.stats().ratePerSecond ?? 0;
+    expect(cut).toBeLessThan(before);
+    for (let i = 0; i < 30; i++) {
+      await roundTrip(limiter, 1, 500);
+    }
+    expect(limiter.stats().ratePerSecond ?? 0).toBeGreaterThan(cut * 1.2);
+    expect(limiter.stats().throttled).toBe(1);
+  });
+
+  it("cuts hard when the reported usage climbs towards the limit, and holds in the target band", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 4 });
+    await roundTrip(limiter, 2, 500);
+    await roundTrip(limiter, 2, 500, { limitPercentage: 0.82 });
+    await roundTrip(limiter, 1, 500, { limitPercentage: 0.88 });
+    const held = limiter.stats().ratePerSecond ?? 0;
+    await roundTrip(limiter, 1, 500, { limitPercentage: 0.88 });
+    expect(limiter.stats().ratePerSecond).toBeCloseTo(held, 6);
+    await roundTrip(limiter, 1, 500, { limitPercentage: 0.97 });
+    expect(limiter.stats().ratePerSecond ?? 0).toBeLessThanOrEqual(held * 0.6 + 1e-9);
+  });
+
+  it("gives back permits and pacing time that were granted but not used", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 4 });
+    await roundTrip(limiter, 4, 1_000);
+    await roundTrip(limiter, 1, 1_000, { limitPercentage: 0.85 });
+    await acquire(limiter, 1);
+    const granted = limiter.stats().inFlight;
+    limiter.refund(1);
+    expect(limiter.stats().inFlight).toBe(granted - 1);
+    let through = false;
+    void limiter.acquire(1).then(() => {
+      through = true;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(through).toBe(true);
+  });
+
+  it("sizes batches to about half of what the rate sends per round trip", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 4 });
+    expect(limiter.batchSize(20)).toBe(4);
+    await roundTrip(limiter, 4, 1_000);
+    await roundTrip(limiter, 1, 1_000, { limitPercentage: 0.85 });
+    const perRoundTrip = ((limiter.stats().ratePerSecond ?? 0) * 1_000) / 1_000;
+    expect(limiter.batchSize(20)).toBe(Math.max(1, Math.min(20, Math.floor(perRoundTrip / 2))));
+    expect(limiter.batchSize(1)).toBe(1);
   });
 });

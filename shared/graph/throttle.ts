@@ -94,6 +94,7 @@ export class AdaptiveLimiter {
   /** Requests per millisecond; undefined until the first round trip is measured. */
   private rate?: number;
   private srtt?: number;
+  private minRtt?: number;
   private nextSendAt = Number.NEGATIVE_INFINITY;
   /** Requests sent after this instant reflect the last rate decision. */
   private lastDecisionAt = Number.NEGATIVE_INFINITY;
@@ -177,6 +178,7 @@ export class AdaptiveLimiter {
       // at once and would make the round trip look short.
       const sample = Math.max(1, now - startedAt);
       this.srtt = this.srtt === undefined ? sample : this.srtt * 0.875 + sample * 0.125;
+      this.minRtt = Math.min(this.minRtt ?? sample, sample);
     }
     if (usage > 0) {
       this.headerSeen = true;
@@ -222,8 +224,9 @@ export class AdaptiveLimiter {
     }
 
     if (this.slowStart) {
-      if (this.srtt !== undefined) {
-        this.setRate(this.limitValue / this.srtt);
+      // Paced by the shortest round trip seen: the first ones carry connection set-up.
+      if (this.minRtt !== undefined) {
+        this.setRate(this.limitValue / this.minRtt);
       }
     } else if (startedAt >= this.lastDecisionAt) {
       this.decide(now);

@@ -6,14 +6,14 @@ import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import {
   fetchPagesToStore,
+  runFetchActivity,
+  type FetchActivityResult,
   MAX_PAGE_SIZE,
   REPORT_PATH,
   toStoredReportRow,
   type StoredReportRow,
 } from "../shared/discovery.js";
-import { GraphRequestError } from "../shared/graph/errors.js";
 import { query } from "../shared/graph/paths.js";
-import { logEvent } from "../shared/log/events.js";
 import { services } from "../shared/services.js";
 
 /** Registered name. */
@@ -28,8 +28,7 @@ export interface FetchReportPageInput {
 }
 
 /** Result of one call, or a fatal error (no permission, no licence). */
-export type FetchReportPageResult =
-  { ok: true; pages: number; items: number; nextCursor?: string } | { ok: false; error: string };
+export type FetchReportPageResult = FetchActivityResult;
 
 /**
  * Fetches and stores up to `maxPages` report pages. The reports API allows 5 requests per 10 s
@@ -44,33 +43,22 @@ export async function fetchReportPage(
   context: InvocationContext,
 ): Promise<FetchReportPageResult> {
   const { graph, store } = services();
-  try {
-    const result = await fetchPagesToStore<StoredReportRow, StoredReportRow>(graph, store, {
-      runId: input.runId,
-      list: "report",
-      firstPageNo: input.firstPageNo,
-      cursor: input.cursor,
-      firstPath: `${REPORT_PATH}${query({ $top: MAX_PAGE_SIZE })}`,
-      fallbackFirstPath: REPORT_PATH,
-      headers: {},
-      maxPages: input.maxPages,
-      map: toStoredReportRow,
-    });
-    logEvent(context, "pagesFetched", {
-      runId: input.runId,
-      list: "report",
-      firstPageNo: input.firstPageNo,
-      pages: result.pages,
-      items: result.items,
-      more: result.nextCursor !== undefined,
-    });
-    return { ok: true, ...result };
-  } catch (error) {
-    if (error instanceof GraphRequestError && error.kind === "fatal") {
-      return { ok: false, error: error.message };
-    }
-    throw error;
-  }
+  return runFetchActivity(
+    context,
+    { runId: input.runId, list: "report", firstPageNo: input.firstPageNo },
+    () =>
+      fetchPagesToStore<StoredReportRow, StoredReportRow>(graph, store, {
+        runId: input.runId,
+        list: "report",
+        firstPageNo: input.firstPageNo,
+        cursor: input.cursor,
+        firstPath: `${REPORT_PATH}${query({ $top: MAX_PAGE_SIZE })}`,
+        fallbackFirstPath: REPORT_PATH,
+        headers: {},
+        maxPages: input.maxPages,
+        map: toStoredReportRow,
+      }),
+  );
 }
 
 df.app.activity(fetchReportPageName, { handler: fetchReportPage });

@@ -6,14 +6,14 @@ import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import {
   fetchPagesToStore,
+  runFetchActivity,
+  type FetchActivityResult,
   firstUsersRequest,
   toIdOnly,
   toStoredUser,
   type StoredUser,
   type UserSource,
 } from "../shared/discovery.js";
-import { GraphRequestError } from "../shared/graph/errors.js";
-import { logEvent } from "../shared/log/events.js";
 import { services } from "../shared/services.js";
 
 /** Registered name. */
@@ -32,8 +32,7 @@ export interface FetchUsersPageInput {
 }
 
 /** Result of one call: pages and users written, and where to go on; or a fatal error. */
-export type FetchUsersPageResult =
-  { ok: true; pages: number; items: number; nextCursor?: string } | { ok: false; error: string };
+export type FetchUsersPageResult = FetchActivityResult;
 
 /**
  * Fetches and stores up to `maxPages` pages.
@@ -48,32 +47,21 @@ export async function fetchUsersPage(
   const { graph, store } = services();
   const idsOnly = input.list === "excluded";
   const first = firstUsersRequest(input.source, idsOnly);
-  try {
-    const result = await fetchPagesToStore<StoredUser, unknown>(graph, store, {
-      runId: input.runId,
-      list: input.list,
-      firstPageNo: input.firstPageNo,
-      cursor: input.cursor,
-      firstPath: first.path,
-      headers: first.headers,
-      maxPages: input.maxPages,
-      map: idsOnly ? toIdOnly : toStoredUser,
-    });
-    logEvent(context, "pagesFetched", {
-      runId: input.runId,
-      list: input.list,
-      firstPageNo: input.firstPageNo,
-      pages: result.pages,
-      items: result.items,
-      more: result.nextCursor !== undefined,
-    });
-    return { ok: true, ...result };
-  } catch (error) {
-    if (error instanceof GraphRequestError && error.kind === "fatal") {
-      return { ok: false, error: error.message };
-    }
-    throw error;
-  }
+  return runFetchActivity(
+    context,
+    { runId: input.runId, list: input.list, firstPageNo: input.firstPageNo },
+    () =>
+      fetchPagesToStore<StoredUser, unknown>(graph, store, {
+        runId: input.runId,
+        list: input.list,
+        firstPageNo: input.firstPageNo,
+        cursor: input.cursor,
+        firstPath: first.path,
+        headers: first.headers,
+        maxPages: input.maxPages,
+        map: idsOnly ? toIdOnly : toStoredUser,
+      }),
+  );
 }
 
 df.app.activity(fetchUsersPageName, { handler: fetchUsersPage });

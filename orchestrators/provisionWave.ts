@@ -6,6 +6,7 @@
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import {
+  countOutcomes,
   provisionChunkName,
   type ChunkCounts,
   type ProvisionChunkInput,
@@ -171,15 +172,7 @@ export function* provisionWaves(
   const progress: WavesProgress = {
     chunksDone: 0,
     chunksFailed: 0,
-    counts: {
-      created: 0,
-      replaced: 0,
-      alreadyPresent: 0,
-      existingDiffers: 0,
-      failed: 0,
-      failedTransient: 0,
-      smsSignInNotUnique: 0,
-    },
+    counts: countOutcomes([]),
     throttled: 0,
   };
   const failedChunks: number[] = [];

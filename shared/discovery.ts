@@ -6,6 +6,8 @@
 import type { GraphAccess, Headers } from "./graph/client.js";
 import { GraphRequestError } from "./graph/errors.js";
 import { query } from "./graph/paths.js";
+import { logEvent } from "./log/events.js";
+import type { Logger } from "./log/logger.js";
 import { runKeys, type PageList } from "./runTypes.js";
 import type { RunStore } from "./store/runStore.js";
 
@@ -117,6 +119,40 @@ export async function fetchPagesToStore<TIn, TOut>(
     link = page.nextLink;
   }
   return link === undefined ? { pages, items } : { pages, items, nextCursor: link };
+}
+
+/** What a fetch activity returns: what it stored, or why the run cannot go on. */
+export type FetchActivityResult = ({ ok: true } & FetchPagesResult) | { ok: false; error: string };
+
+/**
+ * Runs one fetch activity's paging and logs its `pagesFetched` event. A fatal Graph error (no
+ * permission, no licence, a query Graph refuses) becomes a value, so the orchestration fails the
+ * run at once with its message instead of retrying; anything else is thrown, to be retried.
+ *
+ * @param logger - the activity's logger.
+ * @param event - run id, list and first page number for the event.
+ * @param fetch - the paging to run.
+ */
+export async function runFetchActivity(
+  logger: Pick<Logger, "info">,
+  event: { runId: string; list: PageList; firstPageNo: number },
+  fetch: () => Promise<FetchPagesResult>,
+): Promise<FetchActivityResult> {
+  try {
+    const result = await fetch();
+    logEvent(logger, "pagesFetched", {
+      ...event,
+      pages: result.pages,
+      items: result.items,
+      more: result.nextCursor !== undefined,
+    });
+    return { ok: true, ...result };
+  } catch (error) {
+    if (error instanceof GraphRequestError && error.kind === "fatal") {
+      return { ok: false, error: error.message };
+    }
+    throw error;
+  }
 }
 
 /** Keeps only what the run needs of a user. */

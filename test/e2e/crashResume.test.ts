@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXPECTED_MOBILES, fixtureUserId as id } from "./world.js";
+import { expectedMobiles } from "./world.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const cli = [
@@ -153,9 +153,7 @@ describe("a run killed with SIGKILL resumes from --state-dir and writes nothing 
         mobiles.set(u.id, m.phoneNumber);
       }
     }
-    expect(mobiles).toEqual(
-      new Map(Object.entries(EXPECTED_MOBILES).map(([n, phone]) => [id(Number(n)), phone])),
-    );
+    expect(mobiles).toEqual(expectedMobiles());
     const metrics = (await (await fetch(`${info.adminUrl}/metrics`)).json()) as { writes: number };
     expect(metrics.writes).toBe(23);
     // Users written before a kill and found again after it are counted, not lost.

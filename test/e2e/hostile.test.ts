@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EXPECTED_MOBILES,
-  fixtureUserId as id,
-  outputOf,
-  startWorld,
-  targetingTenant,
-  type World,
-} from "./world.js";
+import { expectedMobiles, outputOf, startWorld, targetingTenant, type World } from "./world.js";
 
 describe("nightlyRun under the hostile profile (storms, 5xx after writes, resets, expiring tokens)", () => {
   let world: World;
@@ -33,9 +26,7 @@ describe("nightlyRun under the hostile profile (storms, 5xx after writes, resets
 
   it("ends with exactly the expected phone methods and writes each one once", async () => {
     const output = outputOf(await world.run({ timeoutMs: 240_000 }));
-    const expected = new Map(
-      Object.entries(EXPECTED_MOBILES).map(([n, phone]) => [id(Number(n)), phone]),
-    );
+    const expected = expectedMobiles();
     expect(world.mobiles()).toEqual(expected);
     expect(output.counts.created).toBe(23);
     expect(output.counts.failed).toBe(0);

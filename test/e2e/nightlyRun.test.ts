@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
-import {
-  EXPECTED_MOBILES,
-  fixtureUserId as id,
-  outputOf,
-  startWorld,
-  targetingTenant,
-  type World,
-} from "./world.js";
+import { expectedMobiles, outputOf, startWorld, targetingTenant, type World } from "./world.js";
 
 describe("nightlyRun end to end (targeting fixture, fast profile)", () => {
   let world: World;
@@ -30,9 +23,7 @@ describe("nightlyRun end to end (targeting fixture, fast profile)", () => {
 
   it("ends with exactly the expected phone methods, user by user, read back through Graph", async () => {
     const output = outputOf(await world.run());
-    const expected = new Map(
-      Object.entries(EXPECTED_MOBILES).map(([n, phone]) => [id(Number(n)), phone]),
-    );
+    const expected = expectedMobiles();
     expect(world.mobiles()).toEqual(expected);
     expect(output.counts.created).toBe(23);
     expect(output.counts.smsSignInNotUnique).toBe(1);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  EXPECTED_MOBILES,
+  expectedMobiles,
   fixtureUserId as id,
   outputOf,
   startWorld,
@@ -27,9 +27,7 @@ describe("REPLACE_EXISTING with TARGET=noMobileMethod (targeting fixture)", () =
 
   it("reads existing mobile methods, replaces a different number and leaves an equal one", async () => {
     const output = outputOf(await world.run());
-    const expected = new Map(
-      Object.entries(EXPECTED_MOBILES).map(([n, phone]) => [id(Number(n)), phone]),
-    );
+    const expected = expectedMobiles();
     // No mobile method before: written under noMobileMethod.
     expected.set(id(25), "+45 30123457");
     expected.set(id(26), "+45 31123457");

@@ -3,14 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunOutput } from "../../shared/runTypes.js";
 import { runKeys } from "../../shared/runTypes.js";
-import {
-  EXPECTED_MOBILES,
-  fixtureUserId as id,
-  outputOf,
-  startWorld,
-  targetingTenant,
-  type World,
-} from "./world.js";
+import { expectedMobiles, outputOf, startWorld, targetingTenant, type World } from "./world.js";
 
 describe("rerun of a finished run's failed chunks", () => {
   let world: World;
@@ -48,9 +41,7 @@ describe("rerun of a finished run's failed chunks", () => {
     // Chunk 1's methods were already there: read back and counted, not written again.
     expect(rerun.counts.created).toBe(18);
     expect(rerun.counts.alreadyPresent).toBe(5);
-    expect(world.mobiles()).toEqual(
-      new Map(Object.entries(EXPECTED_MOBILES).map(([n, phone]) => [id(Number(n)), phone])),
-    );
+    expect(world.mobiles()).toEqual(expectedMobiles());
     expect(world.emulator.metrics().writes).toBe(23);
   });
 });

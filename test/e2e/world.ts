@@ -177,3 +177,10 @@ export const EXPECTED_MOBILES: Record<number, string> = {
   23: "+45 28123456",
   24: "+45 31123456",
 };
+
+/** The baseline's expected mobile methods as a map of user id to number. */
+export function expectedMobiles(): Map<string, string> {
+  return new Map(
+    Object.entries(EXPECTED_MOBILES).map(([n, phone]) => [fixtureUserId(Number(n)), phone]),
+  );
+}

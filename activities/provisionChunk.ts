@@ -53,6 +53,38 @@ export interface ChunkOutcomeFile {
 }
 
 /**
+ * Adds one outcome to the counts.
+ *
+ * @param c - counts to add to.
+ * @param o - one user's outcome.
+ */
+export function addOutcome(c: ChunkCounts, o: WriteOutcome): void {
+  switch (o.result) {
+    case "created":
+      c.created++;
+      if (o.note === "smsSignInNumberNotUnique") {
+        c.smsSignInNotUnique++;
+      }
+      break;
+    case "replaced":
+      c.replaced++;
+      break;
+    case "alreadyPresent":
+      c.alreadyPresent++;
+      break;
+    case "existingDiffers":
+      c.existingDiffers++;
+      break;
+    case "failed":
+      c.failed++;
+      if (o.transient) {
+        c.failedTransient++;
+      }
+      break;
+  }
+}
+
+/**
  * Counts outcomes.
  *
  * @param outcomes - per-user outcomes.
@@ -68,29 +100,7 @@ export function countOutcomes(outcomes: Iterable<WriteOutcome>): ChunkCounts {
     smsSignInNotUnique: 0,
   };
   for (const o of outcomes) {
-    switch (o.result) {
-      case "created":
-        c.created++;
-        if (o.note === "smsSignInNumberNotUnique") {
-          c.smsSignInNotUnique++;
-        }
-        break;
-      case "replaced":
-        c.replaced++;
-        break;
-      case "alreadyPresent":
-        c.alreadyPresent++;
-        break;
-      case "existingDiffers":
-        c.existingDiffers++;
-        break;
-      case "failed":
-        c.failed++;
-        if (o.transient) {
-          c.failedTransient++;
-        }
-        break;
-    }
+    addOutcome(c, o);
   }
   return c;
 }

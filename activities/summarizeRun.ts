@@ -17,7 +17,12 @@ import type { ChunkItem, PlanEntry } from "../shared/planning.js";
 import { emptyCounts, runKeys, type RunCounts } from "../shared/runTypes.js";
 import { CSV_CONTENT_TYPE, CSV_LINE_END, formatCsvCell } from "../shared/store/csv.js";
 import { services } from "../shared/services.js";
-import type { ChunkOutcomeFile, StoredOutcome } from "./provisionChunk.js";
+import {
+  addOutcome,
+  countOutcomes,
+  type ChunkOutcomeFile,
+  type StoredOutcome,
+} from "./provisionChunk.js";
 
 /** Registered name. */
 export const summarizeRunName = "summarizeRun";
@@ -65,6 +70,8 @@ export async function summarizeRun(
 ): Promise<SummarizeRunResult> {
   const { store } = services();
   const counts = emptyCounts();
+  /** Outcomes of the writes, folded into `counts` once the report is written. */
+  const written = countOutcomes([]);
   const retryable = new Set<number>();
   const failures: { userId: string; userPrincipalName: string; code: string; status: number }[] =
     [];
@@ -101,7 +108,7 @@ export async function summarizeRun(
           const o = input.dryRun ? undefined : outcomes.get(entry.userId);
           outcome = input.dryRun ? "dryRun" : (o?.result ?? "notAttempted");
           if (o) {
-            countOutcome(counts, o);
+            addOutcome(written, o);
             if (o.result === "failed") {
               code = o.code;
               if (o.transient) {
@@ -152,6 +159,14 @@ export async function summarizeRun(
 
   const keys = { json: runKeys.reportJson(input.runId), csv: runKeys.reportCsv(input.runId) };
   await store.putStream(keys.csv, rows(), CSV_CONTENT_TYPE);
+  counts.created += written.created;
+  counts.replaced += written.replaced;
+  counts.alreadyPresent += written.alreadyPresent;
+  counts.existingDiffers += written.existingDiffers;
+  // A different existing number left alone is a skip, as far as the run's totals go.
+  counts.skipped += written.existingDiffers;
+  counts.failed += written.failed;
+  counts.smsSignInNotUnique += written.smsSignInNotUnique;
   await store.putJson(keys.json, {
     runId: input.runId,
     dryRun: input.dryRun,
@@ -177,30 +192,6 @@ export async function summarizeRun(
     retryableChunks: retryable.size,
   });
   return { counts, retryableChunks: [...retryable].sort((a, b) => a - b), reportKeys: keys };
-}
-
-function countOutcome(counts: RunCounts, o: StoredOutcome): void {
-  switch (o.result) {
-    case "created":
-      counts.created++;
-      if (o.note === "smsSignInNumberNotUnique") {
-        counts.smsSignInNotUnique++;
-      }
-      break;
-    case "replaced":
-      counts.replaced++;
-      break;
-    case "alreadyPresent":
-      counts.alreadyPresent++;
-      break;
-    case "existingDiffers":
-      counts.existingDiffers++;
-      counts.skipped++;
-      break;
-    case "failed":
-      counts.failed++;
-      break;
-  }
 }
 
 df.app.activity(summarizeRunName, { handler: summarizeRun });

@@ -10,19 +10,18 @@ import {
   type SummarizeRunInput,
   type SummarizeRunResult,
 } from "../activities/summarizeRun.js";
-import { DEFAULT_RUN_TUNING, type RunOutput, type RunTuning } from "../shared/runTypes.js";
+import {
+  DEFAULT_RUN_TUNING,
+  type RerunFailedInput,
+  type RunOutput,
+  type RunTuning,
+} from "../shared/runTypes.js";
 import { provisionWaves, retryOptions } from "./provisionWave.js";
 
 /** Registered name. */
 export const rerunFailedName = "rerunFailed";
 
-/** Input: the finished run's output and what to retry. */
-export interface RerunFailedInput {
-  /** The output of the run to repair (its store data is reused). */
-  source: RunOutput;
-  logPhoneNumbers: "masked" | "full";
-  tuning?: Partial<RunTuning>;
-}
+export type { RerunFailedInput };
 
 /**
  * The orchestration.

@@ -10,13 +10,14 @@ import { ConfigurationError } from "../shared/errors.js";
 import { loadSettings } from "../shared/config.js";
 import {
   newRunId,
+  prepareRerun,
   runSettingsFrom,
   type RunInput,
   type RunOutput,
   type RunStatus,
 } from "../shared/runTypes.js";
 import { nightlyRunName } from "./nightlyRun.js";
-import { rerunFailedName, type RerunFailedInput } from "./rerunFailed.js";
+import { rerunFailedName } from "./rerunFailed.js";
 
 /** Orchestrations that count as "a run" for the one-at-a-time rule. */
 const RUN_ORCHESTRATIONS = new Set([nightlyRunName, rerunFailedName]);
@@ -227,11 +228,9 @@ export async function rerunRun(
   if ("response" in found) {
     return found.response;
   }
-  const { id, status } = found;
-  if (status.runtimeStatus !== df.OrchestrationRuntimeStatus.Completed) {
-    return json(409, {
-      error: `Run '${id}' is ${status.runtimeStatus}; only a completed run can be rerun.`,
-    });
+  const rerun = prepareRerun(found.status, loadSettings(process.env).logPhoneNumbers);
+  if ("error" in rerun) {
+    return json(409, { error: rerun.error });
   }
   const running = await activeRunId(client);
   if (running) {
@@ -240,13 +239,8 @@ export async function rerunRun(
       runningId: running,
     });
   }
-  const source = status.output as RunOutput;
-  if (source.dryRun) {
-    return json(409, { error: `Run '${id}' was a dry run; start a real run instead.` });
-  }
-  const settings = loadSettings(process.env);
-  const rerunId = newRunId(`${source.runId}-rerun`);
-  const input: RerunFailedInput = { source, logPhoneNumbers: settings.logPhoneNumbers };
+  const { rerunId, input } = rerun;
+  const source = input.source;
   await client.startNew(rerunFailedName, { instanceId: rerunId, input });
   context.info(`runsApi: rerun '${rerunId}' of run '${source.runId}' started.`);
   const location = `${new URL(request.url).origin}/api/runs/${rerunId}`;

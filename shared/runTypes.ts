@@ -146,6 +146,38 @@ export interface RunOutput {
   reportKeys: { json: string; csv: string };
 }
 
+/** Input of the rerunFailed orchestration: the finished run's output and what to retry. */
+export interface RerunFailedInput {
+  /** The output of the run to repair (its store data is reused). */
+  source: RunOutput;
+  logPhoneNumbers: "masked" | "full";
+  tuning?: Partial<RunTuning>;
+}
+
+/**
+ * Checks that a run can be rerun (it completed, and wrote: a dry run has nothing to rerun) and
+ * builds the rerun's instance id and input. The runs API and the CLI both start reruns this way.
+ *
+ * @param run - the run's instance id, runtime status and output.
+ * @param logPhoneNumbers - the `LOG_PHONE_NUMBERS` setting.
+ * @returns the rerun, or the reason it cannot start.
+ */
+export function prepareRerun(
+  run: { instanceId: string; runtimeStatus: string; output: unknown },
+  logPhoneNumbers: "masked" | "full",
+): { rerunId: string; input: RerunFailedInput } | { error: string } {
+  if (run.runtimeStatus !== "Completed") {
+    return {
+      error: `Run '${run.instanceId}' is ${run.runtimeStatus}; only a completed run can be rerun.`,
+    };
+  }
+  const source = run.output as RunOutput;
+  if (source.dryRun) {
+    return { error: `Run '${run.instanceId}' was a dry run; there is nothing to rerun.` };
+  }
+  return { rerunId: newRunId(`${source.runId}-rerun`), input: { source, logPhoneNumbers } };
+}
+
 /** Store keys of a run, in one place. */
 export const runKeys = {
   root: (runId: string): string => `runs/${runId}/`,

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { loadSettings } from "../../shared/config.js";
 import {
   newRunId,
+  prepareRerun,
   runSettingsFrom,
   type RunCounts,
   type RunInput,
@@ -185,21 +186,12 @@ export async function startRerun(host: LocalHost, runId: string): Promise<string
   if (!status || (status.name !== NIGHTLY && status.name !== RERUN)) {
     throw new Error(`No run has the id '${runId}' in this state directory.`);
   }
-  if (status.runtimeStatus !== "Completed") {
-    throw new Error(
-      `Run '${runId}' is ${status.runtimeStatus}; only a completed run can be rerun.`,
-    );
+  const rerun = prepareRerun(status, loadSettings(process.env).logPhoneNumbers);
+  if ("error" in rerun) {
+    throw new Error(rerun.error);
   }
-  const source = status.output as RunOutput;
-  if (source.dryRun) {
-    throw new Error(`Run '${runId}' was a dry run; there is nothing to rerun.`);
-  }
-  const settings = loadSettings(process.env);
-  const rerunId = newRunId(`${source.runId}-rerun`);
-  await host.startNew(RERUN, {
-    instanceId: rerunId,
-    input: { source, logPhoneNumbers: settings.logPhoneNumbers },
-  });
+  const { rerunId, input } = rerun;
+  await host.startNew(RERUN, { instanceId: rerunId, input });
   return rerunId;
 }
 

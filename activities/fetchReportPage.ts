@@ -3,32 +3,29 @@
  * (who is MFA-registered, who is an admin, which methods) into the run store.
  */
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
+import { z } from "zod";
 import {
   fetchPagesToStore,
-  runFetchActivity,
-  type FetchActivityResult,
   MAX_PAGE_SIZE,
   REPORT_PATH,
-  toStoredReportRow,
-  type StoredReportRow,
+  runFetchActivity,
+  type FetchActivityResult,
 } from "../shared/discovery.js";
+import { defineActivity } from "../shared/durable/index.js";
 import { query } from "../shared/graph/paths.js";
+import { runIdSchema, toRegistrationRow, type RegistrationRow } from "../shared/run/index.js";
 import { services } from "../shared/services.js";
 
-/** Registered name. */
-export const fetchReportPageName = "fetchReportPage";
+/** Input of one call. */
+export const fetchReportPageInput = z.strictObject({
+  runId: runIdSchema,
+  firstPageNo: z.number().int().min(0),
+  cursor: z.string().optional(),
+  maxPages: z.number().int().min(1),
+});
 
 /** Input of one call. */
-export interface FetchReportPageInput {
-  runId: string;
-  firstPageNo: number;
-  cursor?: string;
-  maxPages: number;
-}
-
-/** Result of one call, or a fatal error (no permission, no licence). */
-export type FetchReportPageResult = FetchActivityResult;
+export type FetchReportPageInput = z.infer<typeof fetchReportPageInput>;
 
 /**
  * Fetches and stores up to `maxPages` report pages. The reports API allows 5 requests per 10 s
@@ -37,17 +34,18 @@ export type FetchReportPageResult = FetchActivityResult;
  *
  * @param input - run and cursor.
  * @param context - invocation context, for logs.
+ * @returns what was stored, or a fatal error (no permission, no licence).
  */
 export async function fetchReportPage(
   input: FetchReportPageInput,
   context: InvocationContext,
-): Promise<FetchReportPageResult> {
+): Promise<FetchActivityResult> {
   const { graph, store } = services();
   return runFetchActivity(
     context,
     { runId: input.runId, list: "report", firstPageNo: input.firstPageNo },
     () =>
-      fetchPagesToStore<StoredReportRow, StoredReportRow>(graph, store, {
+      fetchPagesToStore<RegistrationRow, RegistrationRow>(graph, store, {
         runId: input.runId,
         list: "report",
         firstPageNo: input.firstPageNo,
@@ -56,9 +54,14 @@ export async function fetchReportPage(
         fallbackFirstPath: REPORT_PATH,
         headers: {},
         maxPages: input.maxPages,
-        map: toStoredReportRow,
+        map: toRegistrationRow,
       }),
   );
 }
 
-df.app.activity(fetchReportPageName, { handler: fetchReportPage });
+/** The activity. */
+export const fetchReportPageActivity = defineActivity({
+  name: "fetchReportPage",
+  input: fetchReportPageInput,
+  handler: fetchReportPage,
+});

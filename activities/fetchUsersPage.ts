@@ -3,47 +3,46 @@
  * transitive members) or of an exclusion group's members, writing each page to the run store.
  */
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
+import { z } from "zod";
 import {
   fetchPagesToStore,
+  firstUsersRequest,
   runFetchActivity,
   type FetchActivityResult,
-  firstUsersRequest,
-  toIdOnly,
-  toStoredUser,
-  type StoredUser,
-  type UserSource,
 } from "../shared/discovery.js";
+import { defineActivity } from "../shared/durable/index.js";
+import { runIdSchema, toDirectoryUser, toIdOnly, type DirectoryUser } from "../shared/run/index.js";
 import { services } from "../shared/services.js";
 
-/** Registered name. */
-export const fetchUsersPageName = "fetchUsersPage";
+/** Input of one call. */
+export const fetchUsersPageInput = z.strictObject({
+  runId: runIdSchema,
+  list: z.enum(["users", "excluded"]),
+  source: z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("allUsers") }),
+    z.strictObject({ kind: z.literal("groupMembers"), groupId: z.string().min(1) }),
+  ]),
+  /** Number of the first page this call writes. */
+  firstPageNo: z.number().int().min(0),
+  /** The previous call's `nextCursor`; absent for the first call. */
+  cursor: z.string().optional(),
+  maxPages: z.number().int().min(1),
+});
 
 /** Input of one call. */
-export interface FetchUsersPageInput {
-  runId: string;
-  list: "users" | "excluded";
-  source: UserSource;
-  /** Number of the first page this call writes. */
-  firstPageNo: number;
-  /** The previous call's `nextCursor`; absent for the first call. */
-  cursor?: string;
-  maxPages: number;
-}
-
-/** Result of one call: pages and users written, and where to go on; or a fatal error. */
-export type FetchUsersPageResult = FetchActivityResult;
+export type FetchUsersPageInput = z.infer<typeof fetchUsersPageInput>;
 
 /**
  * Fetches and stores up to `maxPages` pages.
  *
  * @param input - run, list, source and cursor.
  * @param context - invocation context, for logs.
+ * @returns pages and users written, and where to go on; or a fatal error.
  */
 export async function fetchUsersPage(
   input: FetchUsersPageInput,
   context: InvocationContext,
-): Promise<FetchUsersPageResult> {
+): Promise<FetchActivityResult> {
   const { graph, store } = services();
   const idsOnly = input.list === "excluded";
   const first = firstUsersRequest(input.source, idsOnly);
@@ -51,7 +50,7 @@ export async function fetchUsersPage(
     context,
     { runId: input.runId, list: input.list, firstPageNo: input.firstPageNo },
     () =>
-      fetchPagesToStore<StoredUser, unknown>(graph, store, {
+      fetchPagesToStore<DirectoryUser, unknown>(graph, store, {
         runId: input.runId,
         list: input.list,
         firstPageNo: input.firstPageNo,
@@ -59,9 +58,14 @@ export async function fetchUsersPage(
         firstPath: first.path,
         headers: first.headers,
         maxPages: input.maxPages,
-        map: idsOnly ? toIdOnly : toStoredUser,
+        map: idsOnly ? toIdOnly : toDirectoryUser,
       }),
   );
 }
 
-df.app.activity(fetchUsersPageName, { handler: fetchUsersPage });
+/** The activity. */
+export const fetchUsersPageActivity = defineActivity({
+  name: "fetchUsersPage",
+  input: fetchUsersPageInput,
+  handler: fetchUsersPage,
+});

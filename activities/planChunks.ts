@@ -3,31 +3,38 @@
  * normalisation) and writes the plan and the chunks of writes to the run store.
  */
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import { planUserPages, type PlanArgs, type PlanResult } from "../shared/planning.js";
+import { z } from "zod";
+import { defineActivity } from "../shared/durable/index.js";
 import { readPhoneMethods } from "../shared/graph/phoneReader.js";
 import { logEvent } from "../shared/log/events.js";
+import { planUserPages, type PlanArgs, type PlanResult } from "../shared/planning.js";
+import { runIdSchema, runSettingsSchema } from "../shared/run/index.js";
 import { services } from "../shared/services.js";
 
-/** Registered name. */
-export const planChunksName = "planChunks";
+const pageNo = z.number().int().min(0);
 
 /** Input: see {@link PlanArgs}. */
-export type PlanChunksInput = PlanArgs;
-
-/** Result: counts and chunk numbers (no personal data). */
-export type PlanChunksResult = PlanResult;
+export const planChunksInput = z.strictObject({
+  runId: runIdSchema,
+  settings: runSettingsSchema,
+  stagingGroupSet: z.boolean(),
+  fromPage: pageNo,
+  toPage: pageNo,
+  reportPages: pageNo,
+  excludedPages: pageNo,
+  chunkSize: z.number().int().min(1),
+  firstChunkNo: pageNo,
+  writesSoFar: z.number().int().min(0),
+}) satisfies z.ZodType<PlanArgs>;
 
 /**
  * Plans user pages `[fromPage, toPage)`.
  *
  * @param input - run, settings snapshot, page range and chunk numbering.
  * @param context - invocation context: gets a seed-style line per unusable number.
+ * @returns counts and chunk numbers (no personal data).
  */
-export async function planChunks(
-  input: PlanChunksInput,
-  context: InvocationContext,
-): Promise<PlanChunksResult> {
+export async function planChunks(input: PlanArgs, context: InvocationContext): Promise<PlanResult> {
   const { store, graph } = services();
   const result = await planUserPages(
     store,
@@ -52,4 +59,9 @@ export async function planChunks(
   return result;
 }
 
-df.app.activity(planChunksName, { handler: planChunks });
+/** The activity. */
+export const planChunksActivity = defineActivity({
+  name: "planChunks",
+  input: planChunksInput,
+  handler: planChunks,
+});

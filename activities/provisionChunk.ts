@@ -5,108 +5,63 @@
  * written twice.
  */
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
+import { z } from "zod";
+import { defineActivity } from "../shared/durable/index.js";
 import { GraphRequestError } from "../shared/graph/errors.js";
-import { writePhoneMethods, type WriteOutcome } from "../shared/graph/phoneWriter.js";
+import { writePhoneMethods } from "../shared/graph/phoneWriter.js";
 import { logEvent } from "../shared/log/events.js";
 import { provisionedLine, provisioningFailedLine } from "../shared/log/seedLines.js";
-import type { ChunkItem } from "../shared/planning.js";
-import { runKeys } from "../shared/runTypes.js";
+import {
+  countOutcomes,
+  runIdSchema,
+  runKeys,
+  wrote,
+  type ChunkItem,
+  type ChunkOutcomeFile,
+  type Outcome,
+  type RunCounts,
+} from "../shared/run/index.js";
 import { services } from "../shared/services.js";
 
-/** Registered name. */
-export const provisionChunkName = "provisionChunk";
+/** Input of one chunk. */
+export const provisionChunkInput = z.strictObject({
+  runId: runIdSchema,
+  chunkNo: z.number().int().min(0),
+  /** Write again the users whose earlier outcome was a transient failure (a rerun). */
+  retryFailed: z.boolean().optional(),
+  logPhoneNumbers: z.enum(["masked", "full"]),
+});
 
 /** Input of one chunk. */
-export interface ProvisionChunkInput {
-  runId: string;
-  chunkNo: number;
-  /** Write again the users whose earlier outcome was a transient failure (a rerun). */
-  retryFailed?: boolean;
-  logPhoneNumbers: "masked" | "full";
-}
-
-/** Outcome counts of a chunk. */
-export interface ChunkCounts {
-  created: number;
-  replaced: number;
-  alreadyPresent: number;
-  existingDiffers: number;
-  failed: number;
-  /** Of `failed`, those that a later rerun may fix (throttling, outages). */
-  failedTransient: number;
-  smsSignInNotUnique: number;
-}
+export type ProvisionChunkInput = z.infer<typeof provisionChunkInput>;
 
 /** Result: counts, or the fatal reason that must stop the run. */
 export type ProvisionChunkResult =
-  { chunkNo: number; counts: ChunkCounts; throttled: number } | { chunkNo: number; fatal: string };
-
-/** One user's recorded outcome. */
-export type StoredOutcome = WriteOutcome & { userPrincipalName: string };
-
-/** The outcome file of a chunk. */
-export interface ChunkOutcomeFile {
-  chunkNo: number;
-  complete: boolean;
-  outcomes: StoredOutcome[];
-}
-
-/**
- * Adds one outcome to the counts.
- *
- * @param c - counts to add to.
- * @param o - one user's outcome.
- */
-export function addOutcome(c: ChunkCounts, o: WriteOutcome): void {
-  switch (o.result) {
-    case "created":
-      c.created++;
-      if (o.note === "smsSignInNumberNotUnique") {
-        c.smsSignInNotUnique++;
-      }
-      break;
-    case "replaced":
-      c.replaced++;
-      break;
-    case "alreadyPresent":
-      c.alreadyPresent++;
-      break;
-    case "existingDiffers":
-      c.existingDiffers++;
-      break;
-    case "failed":
-      c.failed++;
-      if (o.transient) {
-        c.failedTransient++;
-      }
-      break;
-  }
-}
-
-/**
- * Counts outcomes.
- *
- * @param outcomes - per-user outcomes.
- */
-export function countOutcomes(outcomes: Iterable<WriteOutcome>): ChunkCounts {
-  const c: ChunkCounts = {
-    created: 0,
-    replaced: 0,
-    alreadyPresent: 0,
-    existingDiffers: 0,
-    failed: 0,
-    failedTransient: 0,
-    smsSignInNotUnique: 0,
-  };
-  for (const o of outcomes) {
-    addOutcome(c, o);
-  }
-  return c;
-}
+  { chunkNo: number; counts: RunCounts; throttled: number } | { chunkNo: number; fatal: string };
 
 /** Save partial progress at most this often. */
 const CHECKPOINT_MS = 2_000;
+
+/**
+ * The outcomes recorded by an earlier attempt, less the transient failures a rerun retries.
+ *
+ * @returns the outcomes to keep, and whether the chunk was already complete with all of them.
+ */
+async function recordedOutcomes(
+  input: ProvisionChunkInput,
+): Promise<{ done: Map<string, Outcome>; complete: boolean }> {
+  const { store } = services();
+  const previous =
+    (await store.getJson<ChunkOutcomeFile>(runKeys.outcome(input.runId, input.chunkNo))) ??
+    (await store.getJson<ChunkOutcomeFile>(runKeys.partialOutcome(input.runId, input.chunkNo)));
+  const done = new Map<string, Outcome>();
+  for (const o of previous?.outcomes ?? []) {
+    if (!(input.retryFailed && o.result === "failed" && o.transient)) {
+      done.set(o.userId, o);
+    }
+  }
+  return { done, complete: previous?.complete === true && done.size === previous.outcomes.length };
+}
 
 /**
  * Provisions one chunk.
@@ -127,17 +82,9 @@ export async function provisionChunk(
       `provisionChunk: chunk ${input.chunkNo} of run '${input.runId}' is missing from the run store.`,
     );
   }
-  const done = new Map<string, StoredOutcome>();
-  const previous =
-    (await store.getJson<ChunkOutcomeFile>(outcomeKey)) ??
-    (await store.getJson<ChunkOutcomeFile>(partialKey));
-  for (const o of previous?.outcomes ?? []) {
-    if (!(input.retryFailed && o.result === "failed" && o.transient)) {
-      done.set(o.userId, o);
-    }
-  }
-  if (previous?.complete && done.size === previous.outcomes.length) {
-    return { chunkNo: input.chunkNo, counts: countOutcomes(previous.outcomes), throttled: 0 };
+  const { done, complete } = await recordedOutcomes(input);
+  if (complete) {
+    return { chunkNo: input.chunkNo, counts: countOutcomes(done.values()), throttled: 0 };
   }
 
   const byId = new Map(items.map((i) => [i.userId, i]));
@@ -145,41 +92,36 @@ export async function provisionChunk(
   let throttled = 0;
   let lastSave = Date.now();
   let saving: Promise<void> | undefined;
-  const save = async (complete: boolean): Promise<void> => {
+  const save = async (final: boolean): Promise<void> => {
     const file: ChunkOutcomeFile = {
       chunkNo: input.chunkNo,
-      complete,
+      complete: final,
       outcomes: [...done.values()],
     };
-    await store.putJson(complete ? outcomeKey : partialKey, file);
+    await store.putJson(final ? outcomeKey : partialKey, file);
+  };
+  const onOutcome = (o: Outcome): void => {
+    const item = byId.get(o.userId);
+    const upn = item?.userPrincipalName ?? o.userId;
+    done.set(o.userId, o);
+    if (wrote(o)) {
+      context.info(provisionedLine(upn, item?.phoneNumber ?? "", input.logPhoneNumbers));
+    } else if (o.result === "failed") {
+      context.warn(provisioningFailedLine(upn, o.code, o.message ?? `HTTP ${o.status}`));
+    }
+    if (!saving && Date.now() - lastSave > CHECKPOINT_MS) {
+      lastSave = Date.now();
+      saving = save(false).finally(() => {
+        saving = undefined;
+      });
+    }
   };
 
   try {
     await writePhoneMethods(
       graph,
       todo.map((i) => ({ userId: i.userId, phoneNumber: i.phoneNumber, action: i.action })),
-      {
-        limiter,
-        onThrottled: (n) => {
-          throttled += n;
-        },
-        onOutcome: (o) => {
-          const item = byId.get(o.userId);
-          const upn = item?.userPrincipalName ?? o.userId;
-          done.set(o.userId, { ...o, userPrincipalName: upn });
-          if (o.result === "created" || o.result === "replaced") {
-            context.info(provisionedLine(upn, item?.phoneNumber ?? "", input.logPhoneNumbers));
-          } else if (o.result === "failed") {
-            context.warn(provisioningFailedLine(upn, o.code, o.message ?? `HTTP ${o.status}`));
-          }
-          if (!saving && Date.now() - lastSave > CHECKPOINT_MS) {
-            lastSave = Date.now();
-            saving = save(false).finally(() => {
-              saving = undefined;
-            });
-          }
-        },
-      },
+      { limiter, onThrottled: (n) => (throttled += n), onOutcome },
     );
   } catch (error) {
     await saving;
@@ -197,9 +139,20 @@ export async function provisionChunk(
     runId: input.runId,
     chunkNo: input.chunkNo,
     throttled,
-    ...counts,
+    created: counts.created,
+    replaced: counts.replaced,
+    alreadyPresent: counts.alreadyPresent,
+    existingDiffers: counts.existingDiffers,
+    failed: counts.failed,
+    failedTransient: counts.failedTransient,
+    smsSignInNotUnique: counts.smsSignInNotUnique,
   });
   return { chunkNo: input.chunkNo, counts, throttled };
 }
 
-df.app.activity(provisionChunkName, { handler: provisionChunk });
+/** The activity. */
+export const provisionChunkActivity = defineActivity({
+  name: "provisionChunk",
+  input: provisionChunkInput,
+  handler: provisionChunk,
+});

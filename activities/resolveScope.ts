@@ -4,21 +4,22 @@
  * unknown or ambiguous.
  */
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
+import { z } from "zod";
+import { defineActivity } from "../shared/durable/index.js";
 import { GraphRequestError } from "../shared/graph/errors.js";
 import { odataString, query } from "../shared/graph/paths.js";
 import { logEvent } from "../shared/log/events.js";
 import { runstateLine } from "../shared/log/seedLines.js";
 import { services } from "../shared/services.js";
 
-/** Registered name. */
-export const resolveScopeName = "resolveScope";
+/** Input: the raw settings values. */
+export const resolveScopeInput = z.strictObject({
+  stagingGroup: z.string().min(1).optional(),
+  excludeGroups: z.array(z.string().min(1)),
+});
 
 /** Input: the raw settings values. */
-export interface ResolveScopeInput {
-  stagingGroup?: string;
-  excludeGroups: string[];
-}
+export type ResolveScopeInput = z.infer<typeof resolveScopeInput>;
 
 /** A resolved group. */
 export interface ResolvedGroup {
@@ -115,4 +116,9 @@ export async function resolveScope(
   return { ok: true, staging, excluded };
 }
 
-df.app.activity(resolveScopeName, { handler: resolveScope });
+/** The activity. */
+export const resolveScopeActivity = defineActivity({
+  name: "resolveScope",
+  input: resolveScopeInput,
+  handler: resolveScope,
+});

@@ -4,40 +4,46 @@
  * and returns the counts.
  */
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
+import { z } from "zod";
+import { defineActivity } from "../shared/durable/index.js";
+import { logEvent } from "../shared/log/events.js";
 import {
   NO_ELIGIBLE_USERS_LINE,
   processedLine,
   targetedUsersLine,
   usersWithoutMfaLine,
 } from "../shared/log/seedLines.js";
-import { logEvent } from "../shared/log/events.js";
 import { formatForLog } from "../shared/phone/index.js";
-import type { ChunkItem, PlanEntry } from "../shared/planning.js";
-import { emptyCounts, runKeys, type RunCounts } from "../shared/runTypes.js";
-import { CSV_CONTENT_TYPE, CSV_LINE_END, formatCsvCell } from "../shared/store/csv.js";
-import { services } from "../shared/services.js";
 import {
-  addOutcome,
-  countOutcomes,
+  emptyCounts,
+  isWrite,
+  runIdSchema,
+  runKeys,
+  tally,
+  tallyDecision,
   type ChunkOutcomeFile,
-  type StoredOutcome,
-} from "./provisionChunk.js";
-
-/** Registered name. */
-export const summarizeRunName = "summarizeRun";
+  type Outcome,
+  type PlanEntry,
+  type RunCounts,
+} from "../shared/run/index.js";
+import { CSV_CONTENT_TYPE, CSV_LINE_END, formatCsvCell } from "../shared/store/csv.js";
+import type { RunStore } from "../shared/store/runStore.js";
+import { services } from "../shared/services.js";
 
 /** Input of the summary. */
-export interface SummarizeRunInput {
-  runId: string;
-  dryRun: boolean;
-  userPages: number;
-  chunks: number;
-  withoutMfa: number;
-  logPhoneNumbers: "masked" | "full";
-  startedAt: string;
-  finishedAt: string;
-}
+export const summarizeRunInput = z.strictObject({
+  runId: runIdSchema,
+  dryRun: z.boolean(),
+  userPages: z.number().int().min(0),
+  chunks: z.number().int().min(0),
+  withoutMfa: z.number().int().min(0),
+  logPhoneNumbers: z.enum(["masked", "full"]),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+});
+
+/** Input of the summary. */
+export type SummarizeRunInput = z.infer<typeof summarizeRunInput>;
 
 /** Result: counts and the chunks a rerun should retry. */
 export interface SummarizeRunResult {
@@ -58,6 +64,110 @@ const CSV_HEADER = [
   "phoneNumber",
 ];
 
+/** At most this many failures are listed by name in report.json. */
+const MAX_LISTED_FAILURES = 1000;
+
+/** A listed failure (ids and Graph's code; never a number). */
+interface ListedFailure {
+  userId: string;
+  userPrincipalName: string;
+  code: string;
+  status: number;
+}
+
+/** What the report's rows add up to. */
+interface Tallies {
+  counts: RunCounts;
+  retryable: Set<number>;
+  failures: ListedFailure[];
+}
+
+/**
+ * The outcomes of one chunk at a time: plan entries of writes come in chunk order, so one chunk is
+ * held in memory, and outcomes are joined to entries by user id.
+ */
+function outcomeReader(
+  store: RunStore,
+  runId: string,
+): (chunkNo: number) => Promise<Map<string, Outcome>> {
+  let loaded: { chunkNo: number; outcomes: Map<string, Outcome> } | undefined;
+  return async (chunkNo) => {
+    if (loaded?.chunkNo !== chunkNo) {
+      const file = await store.getJson<ChunkOutcomeFile>(runKeys.outcome(runId, chunkNo));
+      loaded = { chunkNo, outcomes: new Map((file?.outcomes ?? []).map((o) => [o.userId, o])) };
+    }
+    return loaded.outcomes;
+  };
+}
+
+/**
+ * One entry's outcome column and code column, counted into the tallies.
+ *
+ * @returns the CSV's `outcome` and `code` cells.
+ */
+async function joinOutcome(
+  entry: PlanEntry,
+  input: SummarizeRunInput,
+  outcomesOf: (chunkNo: number) => Promise<Map<string, Outcome>>,
+  t: Tallies,
+): Promise<{ outcome: string; code: string }> {
+  if (!isWrite(entry.decision)) {
+    return { outcome: "", code: "" };
+  }
+  if (input.dryRun) {
+    return { outcome: "dryRun", code: "" };
+  }
+  const chunkNo = entry.chunkNo ?? -1;
+  const o = (await outcomesOf(chunkNo)).get(entry.userId);
+  if (!o) {
+    t.counts.failed++;
+    t.retryable.add(chunkNo);
+    return { outcome: "notAttempted", code: "notAttempted" };
+  }
+  tally(t.counts, o);
+  if (o.result === "failed") {
+    if (o.transient) {
+      t.retryable.add(chunkNo);
+    }
+    if (t.failures.length < MAX_LISTED_FAILURES) {
+      const { userId, userPrincipalName } = entry;
+      t.failures.push({ userId, userPrincipalName, code: o.code, status: o.status });
+    }
+    return { outcome: o.result, code: o.code };
+  }
+  return { outcome: o.result, code: o.result === "created" ? (o.note ?? "") : "" };
+}
+
+/** The report's CSV, page by page of the plan, counting as it goes. */
+async function* reportRows(
+  store: RunStore,
+  input: SummarizeRunInput,
+  t: Tallies,
+): AsyncGenerator<string> {
+  yield `${CSV_HEADER.map((h) => formatCsvCell(h)).join(",")}${CSV_LINE_END}`;
+  const outcomesOf = outcomeReader(store, input.runId);
+  for (let page = 0; page < input.userPages; page++) {
+    const plan = (await store.getJson<PlanEntry[]>(runKeys.plan(input.runId, page))) ?? [];
+    let lines = "";
+    for (const entry of plan) {
+      tallyDecision(t.counts, entry.decision);
+      const { outcome, code } = await joinOutcome(entry, input, outcomesOf, t);
+      const phone = entry.phoneNumber ? formatForLog(entry.phoneNumber, input.logPhoneNumbers) : "";
+      lines +=
+        [
+          formatCsvCell(entry.userPrincipalName),
+          formatCsvCell(entry.userId),
+          formatCsvCell(entry.decision),
+          formatCsvCell(outcome),
+          formatCsvCell(code),
+          formatCsvCell(entry.detail),
+          formatCsvCell(phone, true),
+        ].join(",") + CSV_LINE_END;
+    }
+    yield lines;
+  }
+}
+
 /**
  * Builds the report of a run.
  *
@@ -69,113 +179,20 @@ export async function summarizeRun(
   context: InvocationContext,
 ): Promise<SummarizeRunResult> {
   const { store } = services();
-  const counts = emptyCounts();
-  /** Outcomes of the writes, folded into `counts` once the report is written. */
-  const written = countOutcomes([]);
-  const retryable = new Set<number>();
-  const failures: { userId: string; userPrincipalName: string; code: string; status: number }[] =
-    [];
-
-  let chunkNo = 0;
-  let remaining = 0;
-  let outcomes = new Map<string, StoredOutcome>();
-  const nextChunk = async (): Promise<void> => {
-    const items = (await store.getJson<ChunkItem[]>(runKeys.chunk(input.runId, chunkNo))) ?? [];
-    const file = await store.getJson<ChunkOutcomeFile>(runKeys.outcome(input.runId, chunkNo));
-    outcomes = new Map((file?.outcomes ?? []).map((o) => [o.userId, o]));
-    if (!input.dryRun && (!file || outcomes.size < items.length)) {
-      retryable.add(chunkNo);
-    }
-    remaining = items.length;
-    chunkNo++;
-  };
-
-  async function* rows(): AsyncGenerator<string> {
-    yield `${CSV_HEADER.map((h) => formatCsvCell(h)).join(",")}${CSV_LINE_END}`;
-    for (let page = 0; page < input.userPages; page++) {
-      const plan = (await store.getJson<PlanEntry[]>(runKeys.plan(input.runId, page))) ?? [];
-      let lines = "";
-      for (const entry of plan) {
-        counts.candidates++;
-        let outcome = "";
-        let code = "";
-        if (entry.decision === "create" || entry.decision === "replace") {
-          counts.planned++;
-          if (remaining === 0 && chunkNo < input.chunks) {
-            await nextChunk();
-          }
-          remaining--;
-          const o = input.dryRun ? undefined : outcomes.get(entry.userId);
-          outcome = input.dryRun ? "dryRun" : (o?.result ?? "notAttempted");
-          if (o) {
-            addOutcome(written, o);
-            if (o.result === "failed") {
-              code = o.code;
-              if (o.transient) {
-                retryable.add(chunkNo - 1);
-              }
-              if (failures.length < 1000) {
-                failures.push({
-                  userId: o.userId,
-                  userPrincipalName: o.userPrincipalName,
-                  code: o.code,
-                  status: o.status,
-                });
-              }
-            }
-            if (o.result === "created" && o.note) {
-              code = o.note;
-            }
-          } else if (!input.dryRun) {
-            counts.failed++;
-            code = "notAttempted";
-          }
-        } else if (entry.decision === "alreadyPresent") {
-          counts.alreadyPresent++;
-        } else if (entry.decision === "skip:invalidNumber") {
-          counts.invalidNumber++;
-        } else if (entry.decision === "skip:deferred") {
-          counts.deferred++;
-        } else {
-          counts.skipped++;
-        }
-        const phone = entry.phoneNumber
-          ? formatForLog(entry.phoneNumber, input.logPhoneNumbers)
-          : "";
-        lines +=
-          [
-            formatCsvCell(entry.userPrincipalName),
-            formatCsvCell(entry.userId),
-            formatCsvCell(entry.decision),
-            formatCsvCell(outcome),
-            formatCsvCell(code),
-            formatCsvCell(entry.detail),
-            formatCsvCell(phone, true),
-          ].join(",") + CSV_LINE_END;
-      }
-      yield lines;
-    }
-  }
-
+  const t: Tallies = { counts: emptyCounts(), retryable: new Set(), failures: [] };
   const keys = { json: runKeys.reportJson(input.runId), csv: runKeys.reportCsv(input.runId) };
-  await store.putStream(keys.csv, rows(), CSV_CONTENT_TYPE);
-  counts.created += written.created;
-  counts.replaced += written.replaced;
-  counts.alreadyPresent += written.alreadyPresent;
-  counts.existingDiffers += written.existingDiffers;
-  // A different existing number left alone is a skip, as far as the run's totals go.
-  counts.skipped += written.existingDiffers;
-  counts.failed += written.failed;
-  counts.smsSignInNotUnique += written.smsSignInNotUnique;
+  await store.putStream(keys.csv, reportRows(store, input, t), CSV_CONTENT_TYPE);
+  const { counts } = t;
+  const retryableChunks = [...t.retryable].sort((a, b) => a - b);
   await store.putJson(keys.json, {
     runId: input.runId,
     dryRun: input.dryRun,
     startedAt: input.startedAt,
     finishedAt: input.finishedAt,
     counts,
-    retryableChunks: [...retryable].sort((a, b) => a - b),
-    failures,
-    failuresTruncated: counts.failed > failures.length,
+    retryableChunks,
+    failures: t.failures,
+    failuresTruncated: counts.failed > t.failures.length,
   });
 
   context.info(usersWithoutMfaLine(input.withoutMfa));
@@ -189,9 +206,14 @@ export async function summarizeRun(
     runId: input.runId,
     dryRun: input.dryRun,
     ...counts,
-    retryableChunks: retryable.size,
+    retryableChunks: retryableChunks.length,
   });
-  return { counts, retryableChunks: [...retryable].sort((a, b) => a - b), reportKeys: keys };
+  return { counts, retryableChunks, reportKeys: keys };
 }
 
-df.app.activity(summarizeRunName, { handler: summarizeRun });
+/** The activity. */
+export const summarizeRunActivity = defineActivity({
+  name: "summarizeRun",
+  input: summarizeRunInput,
+  handler: summarizeRun,
+});

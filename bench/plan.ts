@@ -20,7 +20,13 @@ import { fileURLToPath } from "node:url";
 import { appModules } from "../local/cli/localRun.js";
 import { startLocalHost } from "../local/host/index.js";
 import { loadSettings } from "../shared/config.js";
-import { newRunId, runSettingsFrom, type RunOutput } from "../shared/runTypes.js";
+import {
+  newRunId,
+  readRunOutput,
+  resolveTuning,
+  runSettingsFrom,
+  RUN_ORCHESTRATIONS,
+} from "../shared/run/index.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -81,16 +87,24 @@ try {
   });
   const runId = newRunId("bench");
   const started = Date.now();
-  await host.startNew("nightlyRun", {
+  await host.startNew(RUN_ORCHESTRATIONS.nightlyRun, {
     instanceId: runId,
-    input: { runId, trigger: "cli", settings: runSettingsFrom(loadSettings(process.env), !write) },
+    input: {
+      runId,
+      trigger: "cli",
+      settings: runSettingsFrom(loadSettings(process.env), !write),
+      tuning: resolveTuning(),
+    },
   });
   const status = await host.waitForCompletion(runId, { timeoutMs: 3 * 3_600_000 });
   const wallMs = Date.now() - started;
   if (status.runtimeStatus !== "Completed") {
     throw new Error(`run ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
   }
-  const output = status.output as RunOutput;
+  const output = readRunOutput(status.output);
+  if (!output) {
+    throw new Error("the run completed without a run's output");
+  }
   let historyEvents = 0;
   const instances = await host.listInstances();
   for (const i of instances) {

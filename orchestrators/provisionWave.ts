@@ -3,34 +3,40 @@
  * provisionChunk activities at a time. Waves keep every history small: the parent holds one
  * event pair per wave, a wave a few per chunk, so replay cost stays linear at a million users.
  */
-import * as df from "durable-functions";
-import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
+import type { OrchestrationContext, Task } from "durable-functions";
+import { z } from "zod";
+import { provisionChunkActivity, type ProvisionChunkResult } from "../activities/provisionChunk.js";
 import {
-  countOutcomes,
-  provisionChunkName,
-  type ChunkCounts,
-  type ProvisionChunkInput,
-  type ProvisionChunkResult,
-} from "../activities/provisionChunk.js";
-import type { RunTuning } from "../shared/runTypes.js";
-
-/** Registered name. */
-export const provisionWaveName = "provisionWave";
+  defineOrchestration,
+  resultOf,
+  retryOptions,
+  type TypedTask,
+} from "../shared/durable/index.js";
+import {
+  emptyCounts,
+  mergeCounts,
+  runIdSchema,
+  type RunCounts,
+  type RunTuning,
+} from "../shared/run/index.js";
 
 /** Input of one wave. */
-export interface ProvisionWaveInput {
-  runId: string;
-  chunkNos: number[];
-  chunksInFlight: number;
-  retryFailed: boolean;
-  logPhoneNumbers: "masked" | "full";
-  /** First retry interval of a failed chunk activity (default 5 s). */
-  retryIntervalMs?: number;
-}
+export const provisionWaveInput = z.strictObject({
+  runId: runIdSchema,
+  chunkNos: z.array(z.number().int().min(0)).min(1),
+  chunksInFlight: z.number().int().min(1),
+  retryFailed: z.boolean(),
+  logPhoneNumbers: z.enum(["masked", "full"]),
+  /** First retry interval of a failed chunk activity. */
+  retryIntervalMs: z.number().int().min(1),
+});
+
+/** Input of one wave. */
+export type ProvisionWaveInput = z.infer<typeof provisionWaveInput>;
 
 /** One chunk's result inside a wave. */
 export type WaveChunkResult =
-  | { chunkNo: number; ok: true; counts: ChunkCounts; throttled: number }
+  | { chunkNo: number; ok: true; counts: RunCounts; throttled: number }
   | { chunkNo: number; ok: false; error: string };
 
 /** Output of one wave. */
@@ -38,19 +44,6 @@ export interface ProvisionWaveOutput {
   results: WaveChunkResult[];
   /** Set when a chunk met a problem that fails every user alike (permission); the run stops. */
   fatal?: string;
-}
-
-/**
- * Retry options with exponential backoff, at most 60 s between attempts.
- *
- * @param firstIntervalMs - wait before the first retry.
- * @param attempts - attempts in all, the first included.
- */
-export function retryOptions(firstIntervalMs: number, attempts: number): df.RetryOptions {
-  const options = new df.RetryOptions(Math.max(1, firstIntervalMs), attempts);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = 60_000;
-  return options;
 }
 
 function firstLine(error: unknown): string {
@@ -64,10 +57,10 @@ function firstLine(error: unknown): string {
  * would schedule it twice): each group is yielded once, and after a failure the still-running
  * tasks are awaited one by one, which re-sends nothing.
  */
-function* settleAll(
+function* settleAll<T extends Task>(
   context: OrchestrationContext,
-  tasks: Task[],
-): Generator<Task, Task[], unknown> {
+  tasks: T[],
+): Generator<Task, T[], unknown> {
   try {
     yield context.df.Task.all(tasks);
   } catch {
@@ -85,32 +78,29 @@ function* settleAll(
 }
 
 /**
- * The wave orchestration.
- *
- * @param context - the orchestration context.
+ * The wave: its chunks, `chunksInFlight` at a time. A chunk activity is idempotent, so a retry
+ * finishes what a crash or an outage left.
  */
-export const provisionWave: OrchestrationHandler = function* (
+function* runWave(
   context: OrchestrationContext,
+  input: ProvisionWaveInput,
 ): Generator<Task, ProvisionWaveOutput, unknown> {
-  const input = context.df.getInput() as ProvisionWaveInput | undefined;
-  if (!input || !Array.isArray(input.chunkNos) || typeof input.runId !== "string") {
-    throw new Error("provisionWave: the input needs a runId and chunkNos.");
-  }
-  const width = Math.max(1, input.chunksInFlight);
-  // A chunk activity is idempotent, so a retry finishes what a crash or an outage left.
-  const chunkRetry = retryOptions(input.retryIntervalMs ?? 5_000, 4);
+  const chunkRetry = retryOptions(input.retryIntervalMs, 4);
   const results: WaveChunkResult[] = [];
-  for (let i = 0; i < input.chunkNos.length; i += width) {
-    const group = input.chunkNos.slice(i, i + width);
-    const tasks = group.map((chunkNo) => {
-      const chunkInput: ProvisionChunkInput = {
-        runId: input.runId,
-        chunkNo,
-        retryFailed: input.retryFailed,
-        logPhoneNumbers: input.logPhoneNumbers,
-      };
-      return context.df.callActivityWithRetry(provisionChunkName, chunkRetry, chunkInput);
-    });
+  for (let i = 0; i < input.chunkNos.length; i += input.chunksInFlight) {
+    const group = input.chunkNos.slice(i, i + input.chunksInFlight);
+    const tasks = group.map((chunkNo) =>
+      provisionChunkActivity.schedule(
+        context,
+        {
+          runId: input.runId,
+          chunkNo,
+          retryFailed: input.retryFailed,
+          logPhoneNumbers: input.logPhoneNumbers,
+        },
+        chunkRetry,
+      ),
+    );
     const settled = yield* settleAll(context, tasks);
     let fatal: string | undefined;
     settled.forEach((task, k) => {
@@ -119,7 +109,7 @@ export const provisionWave: OrchestrationHandler = function* (
         results.push({ chunkNo, ok: false, error: firstLine(task.result) });
         return;
       }
-      const r = task.result as ProvisionChunkResult;
+      const r: ProvisionChunkResult = resultOf(task);
       if ("fatal" in r) {
         fatal ??= r.fatal;
         return;
@@ -131,18 +121,22 @@ export const provisionWave: OrchestrationHandler = function* (
     }
   }
   return { results };
-};
+}
+
+/** The wave orchestration. */
+export const provisionWaveOrchestration = defineOrchestration({
+  name: "provisionWave",
+  input: provisionWaveInput,
+  run: runWave,
+});
 
 /** Progress of all waves so far, for the parent's custom status. */
 export interface WavesProgress {
   chunksDone: number;
   chunksFailed: number;
-  counts: ChunkCounts;
+  counts: RunCounts;
   throttled: number;
 }
-
-/** Called after each wave. */
-export type WaveProgress = (progress: WavesProgress) => void;
 
 /** Result of {@link provisionWaves}. */
 export interface WavesResult {
@@ -151,82 +145,91 @@ export interface WavesResult {
   progress: WavesProgress;
 }
 
+/** Options of {@link provisionWaves}. */
+export interface ProvisionWavesOptions {
+  runId: string;
+  chunkNos: number[];
+  tuning: RunTuning;
+  /** Write again the users whose earlier outcome was a transient failure (a rerun). */
+  retryFailed: boolean;
+  logPhoneNumbers: "masked" | "full";
+  /** Called after each group of waves with the progress so far. */
+  onProgress: (progress: WavesProgress) => void;
+}
+
+/** Folds one finished wave into the progress; returns its fatal message, if any. */
+function addWave(
+  progress: WavesProgress,
+  failedChunks: number[],
+  chunkNos: number[],
+  task: TypedTask<ProvisionWaveOutput>,
+): string | undefined {
+  if (task.isFaulted) {
+    failedChunks.push(...chunkNos);
+    progress.chunksFailed += chunkNos.length;
+    return undefined;
+  }
+  const out = resultOf(task);
+  for (const r of out.results) {
+    if (r.ok) {
+      progress.chunksDone++;
+      progress.throttled += r.throttled;
+      mergeCounts(progress.counts, r.counts);
+    } else {
+      progress.chunksFailed++;
+      failedChunks.push(r.chunkNo);
+    }
+  }
+  return out.fatal;
+}
+
 /**
  * Runs chunks as waves of sub-orchestrations, a few waves at a time. Used by nightlyRun and
  * rerunFailed; call with `yield*` from an orchestrator.
  *
  * @param context - the calling orchestration's context.
- * @param args - run, chunks, tuning and a progress callback.
+ * @param options - run, chunks, tuning and a progress callback.
  */
 export function* provisionWaves(
   context: OrchestrationContext,
-  args: {
-    runId: string;
-    chunkNos: number[];
-    tuning: RunTuning;
-    retryFailed: boolean;
-    logPhoneNumbers: "masked" | "full";
-    onProgress: WaveProgress;
-  },
+  options: ProvisionWavesOptions,
 ): Generator<Task, WavesResult, unknown> {
+  const { tuning } = options;
   const progress: WavesProgress = {
     chunksDone: 0,
     chunksFailed: 0,
-    counts: countOutcomes([]),
+    counts: emptyCounts(),
     throttled: 0,
   };
   const failedChunks: number[] = [];
   const waves: number[][] = [];
-  for (let i = 0; i < args.chunkNos.length; i += args.tuning.chunksPerWave) {
-    waves.push(args.chunkNos.slice(i, i + args.tuning.chunksPerWave));
+  for (let i = 0; i < options.chunkNos.length; i += tuning.chunksPerWave) {
+    waves.push(options.chunkNos.slice(i, i + tuning.chunksPerWave));
   }
-  const width = Math.max(1, args.tuning.wavesInFlight);
   // A wave fails only if its orchestration itself fails, which a retry may mend.
-  const waveRetry = retryOptions(2 * args.tuning.retryIntervalMs, 3);
-  for (let w = 0; w < waves.length; w += width) {
-    const group = waves.slice(w, w + width);
-    const tasks = group.map((chunkNos, k) => {
-      const waveInput: ProvisionWaveInput = {
-        runId: args.runId,
-        chunkNos,
-        chunksInFlight: args.tuning.chunksInFlight,
-        retryFailed: args.retryFailed,
-        logPhoneNumbers: args.logPhoneNumbers,
-        retryIntervalMs: args.tuning.retryIntervalMs,
-      };
-      const instanceId = `${context.df.instanceId}:wave:${w + k}`;
-      return context.df.callSubOrchestratorWithRetry(
-        provisionWaveName,
-        waveRetry,
-        waveInput,
-        instanceId,
-      );
-    });
+  const waveRetry = retryOptions(2 * tuning.retryIntervalMs, 3);
+  for (let w = 0; w < waves.length; w += tuning.wavesInFlight) {
+    const group = waves.slice(w, w + tuning.wavesInFlight);
+    const tasks = group.map((chunkNos, k) =>
+      provisionWaveOrchestration.schedule(
+        context,
+        {
+          runId: options.runId,
+          chunkNos,
+          chunksInFlight: tuning.chunksInFlight,
+          retryFailed: options.retryFailed,
+          logPhoneNumbers: options.logPhoneNumbers,
+          retryIntervalMs: tuning.retryIntervalMs,
+        },
+        { instanceId: `${context.df.instanceId}:wave:${w + k}`, retry: waveRetry },
+      ),
+    );
     const settled = yield* settleAll(context, tasks);
     let fatal: string | undefined;
     settled.forEach((task, k) => {
-      const chunkNos = group[k] as number[];
-      if (task.isFaulted) {
-        failedChunks.push(...chunkNos);
-        progress.chunksFailed += chunkNos.length;
-        return;
-      }
-      const out = task.result as ProvisionWaveOutput;
-      for (const r of out.results) {
-        if (r.ok) {
-          progress.chunksDone++;
-          progress.throttled += r.throttled;
-          for (const key of Object.keys(progress.counts) as (keyof ChunkCounts)[]) {
-            progress.counts[key] += r.counts[key];
-          }
-        } else {
-          progress.chunksFailed++;
-          failedChunks.push(r.chunkNo);
-        }
-      }
-      fatal ??= out.fatal;
+      fatal ??= addWave(progress, failedChunks, group[k] as number[], task);
     });
-    args.onProgress(progress);
+    options.onProgress(progress);
     if (fatal) {
       return { failedChunks, fatal, progress };
     }
@@ -234,5 +237,3 @@ export function* provisionWaves(
   failedChunks.sort((a, b) => a - b);
   return { failedChunks, progress };
 }
-
-df.app.orchestration(provisionWaveName, provisionWave);

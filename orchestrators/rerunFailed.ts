@@ -1,46 +1,36 @@
 /**
  * rerunFailed: provisions again, for a finished run, only its failed chunks and the chunks that
- * hold transiently failed users, then rebuilds that run's report. Users already done are not
- * written again: provisionChunk keeps every recorded outcome except transient failures.
+ * hold transiently failed users, then rebuilds that run's report. It runs with the settings and
+ * tuning the finished run was started with. Users already done are not written again:
+ * provisionChunk keeps every recorded outcome except transient failures.
  */
-import * as df from "durable-functions";
-import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
+import type { OrchestrationContext, Task } from "durable-functions";
+import { summarizeRunActivity } from "../activities/summarizeRun.js";
+import { defineOrchestration, retryOptions } from "../shared/durable/index.js";
 import {
-  summarizeRunName,
-  type SummarizeRunInput,
-  type SummarizeRunResult,
-} from "../activities/summarizeRun.js";
-import {
-  DEFAULT_RUN_TUNING,
+  RUN_ORCHESTRATIONS,
+  rerunInputSchema,
   type RerunFailedInput,
   type RunOutput,
-  type RunTuning,
-} from "../shared/runTypes.js";
-import { provisionWaves, retryOptions } from "./provisionWave.js";
-
-/** Registered name. */
-export const rerunFailedName = "rerunFailed";
-
-export type { RerunFailedInput };
+} from "../shared/run/index.js";
+import { provisionWaves } from "./provisionWave.js";
 
 /**
- * The orchestration.
+ * The rerun.
  *
  * @param context - the orchestration context.
+ * @param input - the checked input: the finished run's output.
  */
-export const rerunFailed: OrchestrationHandler = function* (
+function* runRerun(
   context: OrchestrationContext,
+  input: RerunFailedInput,
 ): Generator<Task, RunOutput, unknown> {
-  const input = context.df.getInput() as RerunFailedInput | undefined;
-  const source = input?.source;
-  if (!source || typeof source.runId !== "string" || !Array.isArray(source.failedChunks)) {
-    throw new Error("rerunFailed: the input needs the output of a finished run.");
-  }
+  const { source } = input;
   if (source.dryRun) {
     throw new Error(`rerunFailed: run '${source.runId}' was a dry run; there is nothing to rerun.`);
   }
-  const tuning: RunTuning = { ...DEFAULT_RUN_TUNING, ...input.tuning };
-  const chunkNos = [...new Set([...source.failedChunks, ...(source.retryableChunks ?? [])])].sort(
+  const { tuning, settings } = source;
+  const chunkNos = [...new Set([...source.failedChunks, ...source.retryableChunks])].sort(
     (a, b) => a - b,
   );
   const startedAt = context.df.currentUtcDateTime.toISOString();
@@ -54,7 +44,7 @@ export const rerunFailed: OrchestrationHandler = function* (
     chunkNos,
     tuning,
     retryFailed: true,
-    logPhoneNumbers: input.logPhoneNumbers,
+    logPhoneNumbers: settings.logPhoneNumbers,
     onProgress: (p) =>
       context.df.setCustomStatus({
         runId: source.runId,
@@ -67,21 +57,21 @@ export const rerunFailed: OrchestrationHandler = function* (
   if (result.fatal) {
     throw new Error(result.fatal);
   }
-  const summaryInput: SummarizeRunInput = {
-    runId: source.runId,
-    dryRun: false,
-    userPages: source.userPages,
-    chunks: source.chunks,
-    withoutMfa: source.withoutMfa,
-    logPhoneNumbers: input.logPhoneNumbers,
-    startedAt: source.startedAt,
-    finishedAt: context.df.currentUtcDateTime.toISOString(),
-  };
-  const summary = (yield context.df.callActivityWithRetry(
-    summarizeRunName,
+  const finishedAt = context.df.currentUtcDateTime.toISOString();
+  const summary = yield* summarizeRunActivity.call(
+    context,
+    {
+      runId: source.runId,
+      dryRun: false,
+      userPages: source.userPages,
+      chunks: source.chunks,
+      withoutMfa: source.withoutMfa,
+      logPhoneNumbers: settings.logPhoneNumbers,
+      startedAt: source.startedAt,
+      finishedAt,
+    },
     retryOptions(tuning.retryIntervalMs, 5),
-    summaryInput,
-  )) as SummarizeRunResult;
+  );
   context.df.setCustomStatus({ runId: source.runId, phase: "completed", counts: summary.counts });
   return {
     ...source,
@@ -90,9 +80,14 @@ export const rerunFailed: OrchestrationHandler = function* (
     retryableChunks: summary.retryableChunks.filter((c) => !result.failedChunks.includes(c)),
     throttled: result.progress.throttled,
     startedAt,
-    finishedAt: summaryInput.finishedAt,
+    finishedAt,
     reportKeys: summary.reportKeys,
   };
-};
+}
 
-df.app.orchestration(rerunFailedName, rerunFailed);
+/** The orchestration. */
+export const rerunFailedOrchestration = defineOrchestration({
+  name: RUN_ORCHESTRATIONS.rerunFailed,
+  input: rerunInputSchema,
+  run: runRerun,
+});

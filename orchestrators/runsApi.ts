@@ -9,18 +9,18 @@ import * as df from "durable-functions";
 import { ConfigurationError } from "../shared/errors.js";
 import { loadSettings } from "../shared/config.js";
 import {
+  isRunOrchestration,
   newRunId,
   prepareRerun,
+  resolveTuning,
   runSettingsFrom,
+  readRunOutput,
+  readRunStatus,
   type RunInput,
-  type RunOutput,
-  type RunStatus,
-} from "../shared/runTypes.js";
-import { nightlyRunName } from "./nightlyRun.js";
-import { rerunFailedName } from "./rerunFailed.js";
-
-/** Orchestrations that count as "a run" for the one-at-a-time rule. */
-const RUN_ORCHESTRATIONS = new Set([nightlyRunName, rerunFailedName]);
+  type RunTrigger,
+} from "../shared/run/index.js";
+import { nightlyRunOrchestration } from "./nightlyRun.js";
+import { rerunFailedOrchestration } from "./rerunFailed.js";
 
 const ACTIVE = [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending];
 
@@ -33,7 +33,7 @@ const RUN_ID = /^[A-Za-z0-9._:-]{1,100}$/;
  */
 export async function activeRunId(client: df.DurableClient): Promise<string | undefined> {
   const active = await client.getStatusBy({ runtimeStatus: ACTIVE });
-  return active.find((s) => RUN_ORCHESTRATIONS.has(s.name))?.instanceId;
+  return active.find((s) => isRunOrchestration(s.name))?.instanceId;
 }
 
 /**
@@ -46,7 +46,7 @@ export async function activeRunId(client: df.DurableClient): Promise<string | un
  */
 export async function startRunIfIdle(
   client: df.DurableClient,
-  trigger: RunInput["trigger"],
+  trigger: RunTrigger,
   dryRun?: boolean,
 ): Promise<{ started: boolean; runId: string }> {
   const running = await activeRunId(client);
@@ -55,8 +55,13 @@ export async function startRunIfIdle(
   }
   const settings = loadSettings(process.env);
   const runId = newRunId(trigger === "timer" ? "nightly" : "run");
-  const input: RunInput = { runId, trigger, settings: runSettingsFrom(settings, dryRun) };
-  await client.startNew(nightlyRunName, { instanceId: runId, input });
+  const input: RunInput = {
+    runId,
+    trigger,
+    settings: runSettingsFrom(settings, dryRun),
+    tuning: resolveTuning(),
+  };
+  await nightlyRunOrchestration.start(client, { instanceId: runId, input });
   return { started: true, runId };
 }
 
@@ -90,8 +95,8 @@ function json(
 }
 
 function runView(request: HttpRequest, s: df.DurableOrchestrationStatus): Record<string, unknown> {
-  const custom = (s.customStatus ?? {}) as Partial<RunStatus>;
-  const output = (s.output ?? undefined) as Partial<RunOutput> | undefined;
+  const custom = readRunStatus(s.customStatus);
+  const output = readRunOutput(s.output);
   const total = custom.chunks?.total ?? 0;
   const finished = (custom.chunks?.done ?? 0) + (custom.chunks?.failed ?? 0);
   const completed = s.runtimeStatus === df.OrchestrationRuntimeStatus.Completed;
@@ -177,7 +182,7 @@ export async function listRuns(
 ): Promise<HttpResponseInit> {
   const all = await client.getStatusAll();
   const runs = all
-    .filter((s) => RUN_ORCHESTRATIONS.has(s.name))
+    .filter((s) => isRunOrchestration(s.name))
     .sort((a, b) => new Date(b.createdTime).getTime() - new Date(a.createdTime).getTime())
     .slice(0, 50)
     .map((s) => runView(request, s));
@@ -203,7 +208,7 @@ async function findRun(
     };
   }
   const status = await statusOf(client, id);
-  if (!status || !RUN_ORCHESTRATIONS.has(status.name)) {
+  if (!status || !isRunOrchestration(status.name)) {
     return { response: json(404, { error: `No run has the id '${id}'.` }) };
   }
   return { id, status };
@@ -228,7 +233,7 @@ export async function rerunRun(
   if ("response" in found) {
     return found.response;
   }
-  const rerun = prepareRerun(found.status, loadSettings(process.env).logPhoneNumbers);
+  const rerun = prepareRerun(found.status);
   if ("error" in rerun) {
     return json(409, { error: rerun.error });
   }
@@ -241,7 +246,7 @@ export async function rerunRun(
   }
   const { rerunId, input } = rerun;
   const source = input.source;
-  await client.startNew(rerunFailedName, { instanceId: rerunId, input });
+  await rerunFailedOrchestration.start(client, { instanceId: rerunId, input });
   context.info(`runsApi: rerun '${rerunId}' of run '${source.runId}' started.`);
   const location = `${new URL(request.url).origin}/api/runs/${rerunId}`;
   return json(

@@ -1,33 +1,15 @@
 /**
  * Discovery: pages of users, group members and the registration report, fetched from Graph and
  * written to the run store page by page, so memory stays bounded and every stored page is a
- * checkpoint. The orchestration's fetch activities and the in-process plan use this same code.
+ * checkpoint. The fetch activities (`fetchUsersPage`, `fetchReportPage`) run it.
  */
 import type { GraphAccess, Headers } from "./graph/client.js";
 import { GraphRequestError } from "./graph/errors.js";
 import { query } from "./graph/paths.js";
 import { logEvent } from "./log/events.js";
 import type { Logger } from "./log/logger.js";
-import { runKeys, type PageList } from "./runTypes.js";
+import { runKeys, type PageList } from "./run/index.js";
 import type { RunStore } from "./store/runStore.js";
-
-/** A user as the run keeps it. */
-export interface StoredUser {
-  id: string;
-  userPrincipalName: string;
-  mobilePhone?: string | null;
-  accountEnabled?: boolean;
-  userType?: string | null;
-}
-
-/** A registration report row as the run keeps it. */
-export interface StoredReportRow {
-  id: string;
-  isAdmin?: boolean | null;
-  isMfaRegistered: boolean;
-  methodsRegistered: string[];
-  userType?: string;
-}
 
 /** Where a list of users comes from. */
 export type UserSource = { kind: "allUsers" } | { kind: "groupMembers"; groupId: string };
@@ -153,33 +135,6 @@ export async function runFetchActivity(
     }
     throw error;
   }
-}
-
-/** Keeps only what the run needs of a user. */
-export function toStoredUser(u: StoredUser): StoredUser {
-  return {
-    id: u.id,
-    userPrincipalName: u.userPrincipalName,
-    mobilePhone: u.mobilePhone ?? null,
-    accountEnabled: u.accountEnabled,
-    userType: u.userType ?? null,
-  };
-}
-
-/** Keeps only the id (exclusion lists). */
-export function toIdOnly(u: { id: string }): { id: string } {
-  return { id: u.id };
-}
-
-/** Keeps only what the run needs of a report row. */
-export function toStoredReportRow(r: StoredReportRow): StoredReportRow {
-  return {
-    id: r.id,
-    isAdmin: r.isAdmin ?? null,
-    isMfaRegistered: r.isMfaRegistered === true,
-    methodsRegistered: Array.isArray(r.methodsRegistered) ? r.methodsRegistered : [],
-    ...(r.userType ? { userType: r.userType } : {}),
-  };
 }
 
 /**

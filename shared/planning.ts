@@ -4,39 +4,27 @@
  * writes to the run store. Memory stays bounded: the report is held as an id index, users are
  * streamed page by page.
  */
-import { readPages, type StoredReportRow, type StoredUser } from "./discovery.js";
+import { readPages } from "./discovery.js";
 import type { Logger } from "./log/logger.js";
 import { numberFormatErrorLine } from "./log/seedLines.js";
-import { runKeys, type RunSettings } from "./runTypes.js";
-import type { RunStore } from "./store/runStore.js";
 import {
-  decideUser,
+  decisionLabel,
+  isWrite,
+  runKeys,
+  type ChunkItem,
   type Decision,
-  type ExistingPhoneMethod,
+  type DecisionCounts,
+  type DirectoryUser,
+  type PhoneMethod,
+  type PlanEntry,
   type RegistrationRow,
-  type UserContext,
-} from "./targeting/index.js";
+  type RunSettings,
+} from "./run/index.js";
+import type { RunStore } from "./store/runStore.js";
+import { decideUser, type TargetingSettings, type UserContext } from "./targeting/index.js";
 
 /** Reads the phone methods of users by id; a user missing from the map is left as decided. */
-export type PhoneMethodLookup = (userIds: string[]) => Promise<Map<string, ExistingPhoneMethod[]>>;
-
-/** One write of a chunk (holds the number: chunks live only in the run store). */
-export interface ChunkItem {
-  userId: string;
-  userPrincipalName: string;
-  phoneNumber: string;
-  action: "create" | "replace";
-}
-
-/** One user's line of the plan. */
-export interface PlanEntry {
-  userId: string;
-  userPrincipalName: string;
-  /** The action, or `skip:<reason>`. */
-  decision: string;
-  detail?: string;
-  phoneNumber?: string;
-}
+export type PhoneMethodLookup = (userIds: string[]) => Promise<Map<string, PhoneMethod[]>>;
 
 /** The compact report index: ids and bit flags. */
 interface ReportIndex {
@@ -65,7 +53,7 @@ export async function ensureReportIndex(
   let index = await store.getJson<ReportIndex>(key);
   if (!index) {
     index = { ids: [], flags: [] };
-    for await (const page of readPages<StoredReportRow>(store, runId, "report", reportPages)) {
+    for await (const page of readPages<RegistrationRow>(store, runId, "report", reportPages)) {
       for (const row of page) {
         index.ids.push(row.id);
         index.flags.push(
@@ -136,8 +124,8 @@ export interface PlanArgs {
 
 /** What one planning call did. */
 export interface PlanResult {
-  /** Decision (action or `skip:<reason>`) to count. */
-  decisions: Record<string, number>;
+  /** How many users got each decision. */
+  decisions: DecisionCounts;
   users: number;
   /** Users whose report row says not MFA-registered, or who have no row. */
   withoutMfa: number;
@@ -146,9 +134,50 @@ export interface PlanResult {
   nextChunkNo: number;
 }
 
-/** The decision's plan label: `create`, `replace`, `alreadyPresent` or `skip:<reason>`. */
-export function decisionLabel(decision: Decision): string {
-  return decision.action === "skip" ? `skip:${decision.reason}` : decision.action;
+/** The targeting settings of a planning call. */
+function targetingOf(args: PlanArgs): TargetingSettings {
+  const s = args.settings;
+  return {
+    target: s.target,
+    skipAdmins: s.skipAdmins,
+    allowLandline: s.allowLandline,
+    replaceExisting: s.replaceExisting,
+    defaultRegion: s.defaultRegion,
+    stagingGroupSet: args.stagingGroupSet,
+  };
+}
+
+/**
+ * Decides every user of one page. With `REPLACE_EXISTING`, users the report says have a mobile
+ * method (but not its number) are decided again once their methods are read, so the replace
+ * policy can compare; only these users, and only when replacing is switched on.
+ */
+async function decidePage(
+  contexts: UserContext[],
+  targeting: TargetingSettings,
+  lookupPhoneMethods: PhoneMethodLookup | undefined,
+): Promise<Decision[]> {
+  const decisions = contexts.map((ctx) => decideUser(ctx, targeting));
+  if (!targeting.replaceExisting || !lookupPhoneMethods) {
+    return decisions;
+  }
+  const unknown = decisions.flatMap((d, i) =>
+    d.action === "skip" && d.reason === "hasMobileMethod" ? [i] : [],
+  );
+  if (unknown.length === 0) {
+    return decisions;
+  }
+  const methods = await lookupPhoneMethods(
+    unknown.map((i) => (contexts[i] as UserContext).user.id),
+  );
+  for (const i of unknown) {
+    const ctx = contexts[i] as UserContext;
+    const existing = methods.get(ctx.user.id);
+    if (existing) {
+      decisions[i] = decideUser({ ...ctx, existingPhoneMethods: existing }, targeting);
+    }
+  }
+  return decisions;
 }
 
 /**
@@ -168,15 +197,7 @@ export async function planUserPages(
 ): Promise<PlanResult> {
   const report = await ensureReportIndex(store, args.runId, args.reportPages);
   const excluded = await loadExcludedIds(store, args.runId, args.excludedPages);
-  const s = args.settings;
-  const targeting = {
-    target: s.target,
-    skipAdmins: s.skipAdmins,
-    allowLandline: s.allowLandline,
-    replaceExisting: s.replaceExisting,
-    defaultRegion: s.defaultRegion,
-    stagingGroupSet: args.stagingGroupSet,
-  };
+  const targeting = targetingOf(args);
   const result: PlanResult = {
     decisions: {},
     users: 0,
@@ -197,39 +218,20 @@ export async function planUserPages(
   };
 
   for (let pageNo = args.fromPage; pageNo < args.toPage; pageNo++) {
-    const users = await store.getJson<StoredUser[]>(runKeys.page(args.runId, "users", pageNo));
+    const users = await store.getJson<DirectoryUser[]>(runKeys.page(args.runId, "users", pageNo));
     if (!users) {
       throw new Error(
         `Planning: user page ${pageNo} of run '${args.runId}' is missing from the run store.`,
       );
     }
-    const plan: PlanEntry[] = [];
     const contexts: UserContext[] = users.map((user) => ({
       user,
       report: reportRow(user.id, report.get(user.id)),
       inStagingGroup: args.stagingGroupSet,
       inExcludedGroup: excluded.has(user.id),
     }));
-    const decisions = contexts.map((ctx) => decideUser(ctx, targeting));
-    if (s.replaceExisting && lookupPhoneMethods) {
-      // The report says these users have a mobile method but not its number: read it, so the
-      // replace policy can compare (only these users, and only when replacing is switched on).
-      const unknown = decisions.flatMap((d, i) =>
-        d.action === "skip" && d.reason === "hasMobileMethod" ? [i] : [],
-      );
-      if (unknown.length > 0) {
-        const methods = await lookupPhoneMethods(
-          unknown.map((i) => (contexts[i] as UserContext).user.id),
-        );
-        for (const i of unknown) {
-          const ctx = contexts[i] as UserContext;
-          const existing = methods.get(ctx.user.id);
-          if (existing) {
-            decisions[i] = decideUser({ ...ctx, existingPhoneMethods: existing }, targeting);
-          }
-        }
-      }
-    }
+    const decisions = await decidePage(contexts, targeting, lookupPhoneMethods);
+    const plan: PlanEntry[] = [];
     for (const [index, user] of users.entries()) {
       result.users++;
       const flags = report.get(user.id);
@@ -237,35 +239,24 @@ export async function planUserPages(
         result.withoutMfa++;
       }
       let decision = decisions[index] as Decision;
-      const isWrite = decision.action === "create" || decision.action === "replace";
-      if (
-        isWrite &&
-        s.maxWritesPerRun > 0 &&
-        args.writesSoFar + result.writes >= s.maxWritesPerRun
-      ) {
+      const cap = args.settings.maxWritesPerRun;
+      if (isWrite(decision) && cap > 0 && args.writesSoFar + result.writes >= cap) {
         decision = { action: "skip", reason: "deferred" };
       }
-      const label = decisionLabel(decision);
-      result.decisions[label] = (result.decisions[label] ?? 0) + 1;
-      const entry: PlanEntry = {
-        userId: user.id,
-        userPrincipalName: user.userPrincipalName,
-        decision: label,
-      };
-      if (decision.action === "skip" && decision.detail) {
-        entry.detail = decision.detail;
-      }
-      if (decision.action !== "skip") {
-        entry.phoneNumber = decision.phoneNumber;
-      }
-      plan.push(entry);
+      const entry = planEntry(user, decision);
+      result.decisions[entry.decision] = (result.decisions[entry.decision] ?? 0) + 1;
       if (decision.action === "skip" && decision.reason === "invalidNumber") {
         logger.warn(
-          numberFormatErrorLine(user.userPrincipalName, user.mobilePhone, s.logPhoneNumbers),
+          numberFormatErrorLine(
+            user.userPrincipalName,
+            user.mobilePhone,
+            args.settings.logPhoneNumbers,
+          ),
         );
       }
       if (decision.action === "create" || decision.action === "replace") {
         result.writes++;
+        entry.chunkNo = result.nextChunkNo;
         buffer.push({
           userId: user.id,
           userPrincipalName: user.userPrincipalName,
@@ -276,9 +267,26 @@ export async function planUserPages(
           await flush();
         }
       }
+      plan.push(entry);
     }
     await store.putJson(runKeys.plan(args.runId, pageNo), plan);
   }
   await flush();
   return result;
+}
+
+/** One user's plan entry (without its chunk, which the caller sets for writes). */
+function planEntry(user: DirectoryUser, decision: Decision): PlanEntry {
+  const entry: PlanEntry = {
+    userId: user.id,
+    userPrincipalName: user.userPrincipalName,
+    decision: decisionLabel(decision),
+  };
+  if (decision.action === "skip" && decision.detail) {
+    entry.detail = decision.detail;
+  }
+  if (decision.action !== "skip") {
+    entry.phoneNumber = decision.phoneNumber;
+  }
+  return entry;
 }

@@ -9,20 +9,20 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSettings } from "../../shared/config.js";
 import {
+  isRunOrchestration,
   newRunId,
+  RUN_ORCHESTRATIONS,
   prepareRerun,
+  readRunOutput,
+  readRunStatus,
+  resolveTuning,
   runSettingsFrom,
   type RunCounts,
   type RunInput,
-  type RunOutput,
-  type RunStatus,
   type RunTuning,
-} from "../../shared/runTypes.js";
+} from "../../shared/run/index.js";
 import { startLocalHost, type LocalHost } from "../host/index.js";
 import type { HostLogger, InstanceStatus } from "../host/types.js";
-
-const NIGHTLY = "nightlyRun";
-const RERUN = "rerunFailed";
 
 /** The app's function modules (compiled `.js` under dist, or `.ts` when run through tsx). */
 export function appModules(): string[] {
@@ -109,11 +109,11 @@ export interface RunJson {
  * @param durationMs - wall time of this command.
  */
 export function runJson(status: InstanceStatus, durationMs: number): RunJson {
-  const output = status.output as Partial<RunOutput> | undefined;
-  const custom = status.customStatus as Partial<RunStatus> | undefined;
+  const output = readRunOutput(status.output);
+  const custom = readRunStatus(status.customStatus);
   const c: Partial<RunCounts> =
-    (status.runtimeStatus === "Completed" ? output?.counts : custom?.counts) ?? {};
-  const runId = output?.runId ?? custom?.runId ?? status.instanceId;
+    (status.runtimeStatus === "Completed" ? output?.counts : custom.counts) ?? {};
+  const runId = output?.runId ?? custom.runId ?? status.instanceId;
   const json: RunJson = {
     runId,
     runtimeStatus: status.runtimeStatus,
@@ -132,7 +132,7 @@ export function runJson(status: InstanceStatus, durationMs: number): RunJson {
   };
   if (status.runtimeStatus !== "Completed") {
     json.error = (
-      custom?.message ?? (typeof status.output === "string" ? status.output : undefined)
+      custom.message ?? (typeof status.output === "string" ? status.output : undefined)
     )?.split("\n")[0];
   }
   return json;
@@ -145,7 +145,7 @@ export function runJson(status: InstanceStatus, durationMs: number): RunJson {
  */
 export async function unfinishedRun(host: LocalHost): Promise<InstanceStatus | undefined> {
   const active = await host.listInstances({ runtimeStatus: ["Pending", "Running"] });
-  return active.find((s) => s.name === NIGHTLY || s.name === RERUN);
+  return active.find((s) => isRunOrchestration(s.name));
 }
 
 /**
@@ -169,9 +169,9 @@ export async function startOrResume(
     runId,
     trigger: "cli",
     settings: runSettingsFrom(settings, options.dryRun),
-    tuning: options.tuning,
+    tuning: resolveTuning(options.tuning),
   };
-  await host.startNew(NIGHTLY, { instanceId: runId, input });
+  await host.startNew(RUN_ORCHESTRATIONS.nightlyRun, { instanceId: runId, input });
   return { instanceId: runId, resumed: false };
 }
 
@@ -183,15 +183,15 @@ export async function startOrResume(
  */
 export async function startRerun(host: LocalHost, runId: string): Promise<string> {
   const status = await host.getStatus(runId);
-  if (!status || (status.name !== NIGHTLY && status.name !== RERUN)) {
+  if (!status || !isRunOrchestration(status.name)) {
     throw new Error(`No run has the id '${runId}' in this state directory.`);
   }
-  const rerun = prepareRerun(status, loadSettings(process.env).logPhoneNumbers);
+  const rerun = prepareRerun(status);
   if ("error" in rerun) {
     throw new Error(rerun.error);
   }
   const { rerunId, input } = rerun;
-  await host.startNew(RERUN, { instanceId: rerunId, input });
+  await host.startNew(RUN_ORCHESTRATIONS.rerunFailed, { instanceId: rerunId, input });
   return rerunId;
 }
 

@@ -3,14 +3,8 @@
  * stderr is a terminal, a plain line every few seconds otherwise (logs, CI).
  */
 import cliProgress from "cli-progress";
-import type { RunStatus } from "../../shared/runTypes.js";
+import { readRunStatus, usersDone, type RunStatus } from "../../shared/run/index.js";
 import type { InstanceStatus } from "../host/types.js";
-
-/** Users whose write has an outcome so far. */
-function usersDone(s: Partial<RunStatus>): number {
-  const c = s.counts;
-  return c ? c.created + c.replaced + c.alreadyPresent + c.failed + c.existingDiffers : 0;
-}
 
 function phaseText(s: Partial<RunStatus>): string {
   switch (s.phase) {
@@ -55,9 +49,9 @@ export class ProgressView {
    * @param status - the run's instance status.
    */
   update(status: InstanceStatus): void {
-    const s = (status.customStatus ?? {}) as Partial<RunStatus>;
+    const s = readRunStatus(status.customStatus);
     const total = Math.max(1, s.counts?.planned ?? 0);
-    const done = usersDone(s);
+    const done = s.counts ? usersDone(s.counts) : 0;
     const payload = {
       phase: s.phase === "provisioning" ? "provisioning" : phaseText(s),
       rate: (s.usersPerHour ?? 0).toLocaleString("en-US"),

@@ -4,13 +4,8 @@
  */
 import type { BatchRequest, GraphAccess } from "./client.js";
 import { MAX_BATCH_SIZE } from "./client.js";
+import type { PhoneMethod } from "../run/index.js";
 import { phoneMethodsPath } from "./paths.js";
-
-/** A phone method as Graph lists it. */
-export interface PhoneMethod {
-  phoneType: "mobile" | "alternateMobile" | "office";
-  phoneNumber: string;
-}
 
 /**
  * Reads the phone methods of the given users.

@@ -7,6 +7,7 @@
  * every 4xx other than 401/403/429 is treated alike: read, then decide.
  */
 import { phoneNumberKey } from "../phone/index.js";
+import type { Outcome, WriteAction } from "../run/index.js";
 import type { BatchRequest, BatchResult, GraphAccess } from "./client.js";
 import { GraphRequestError } from "./errors.js";
 import { PHONE_METHOD_IDS, phoneMethodsPath } from "./paths.js";
@@ -18,26 +19,8 @@ export interface PhoneWrite {
   /** In Graph's format, `+45 20123456`. */
   phoneNumber: string;
   /** `create` POSTs a new mobile method; `replace` PATCHes the existing one. */
-  action: "create" | "replace";
+  action: WriteAction;
 }
-
-/** What happened to one write. */
-export type WriteOutcome =
-  | { userId: string; result: "created"; note?: "smsSignInNumberNotUnique" }
-  | { userId: string; result: "replaced" }
-  | { userId: string; result: "alreadyPresent" }
-  | { userId: string; result: "existingDiffers" }
-  | {
-      userId: string;
-      result: "failed";
-      status: number;
-      code: string;
-      /** Graph's message, when it gave one. */
-      message?: string;
-      requestId?: string;
-      /** True when trying again later may succeed (throttling, outages); false for per-user refusals. */
-      transient: boolean;
-    };
 
 /** Options of {@link writePhoneMethods}. */
 export interface PhoneWriterOptions {
@@ -47,7 +30,7 @@ export interface PhoneWriterOptions {
   /** Batches in flight at most, whatever the limiter allows (default 32). */
   maxBatchesInFlight?: number;
   /** Called once per user as soon as its outcome is final. */
-  onOutcome?: (outcome: WriteOutcome) => void;
+  onOutcome?: (outcome: Outcome) => void;
   /** Called per Graph answer, for live throttling counts. */
   onThrottled?: (count: number) => void;
 }
@@ -79,16 +62,16 @@ export async function writePhoneMethods(
   graph: GraphAccess,
   writes: PhoneWrite[],
   options: PhoneWriterOptions,
-): Promise<WriteOutcome[]> {
+): Promise<Outcome[]> {
   const maxAttempts = options.maxAttempts ?? 8;
-  const outcomes = new Map<string, WriteOutcome>();
+  const outcomes = new Map<string, Outcome>();
   const toWrite: Pending[] = writes.map((w) => ({ ...w, attempts: 0 }));
   const toRead: Pending[] = [];
   let inFlight = 0;
   let fatal: unknown;
   let wake: (() => void) | undefined;
 
-  const finish = (outcome: WriteOutcome): void => {
+  const finish = (outcome: Outcome): void => {
     outcomes.set(outcome.userId, outcome);
     options.onOutcome?.(outcome);
   };

@@ -8,34 +8,14 @@
  */
 import type { Settings } from "../config.js";
 import { normalizePhoneNumber, samePhoneNumber } from "../phone/index.js";
-
-/** A user as read from `GET /users` (the fields targeting needs). */
-export interface DirectoryUser {
-  id: string;
-  userPrincipalName: string;
-  mobilePhone?: string | null;
-  /** Absent when not selected; only an explicit `false` counts as disabled. */
-  accountEnabled?: boolean;
-  /** `Member` or `Guest`. */
-  userType?: string | null;
-}
-
-/** A row of `GET /reports/authenticationMethods/userRegistrationDetails`. */
-export interface RegistrationRow {
-  id: string;
-  isAdmin?: boolean | null;
-  isMfaRegistered: boolean;
-  /** Report method names such as `mobilePhone`, `email`, `microsoftAuthenticatorPush`. */
-  methodsRegistered: string[];
-  /** `member` or `guest`. */
-  userType?: string;
-}
-
-/** A phone method the user already has (`GET /users/{id}/authentication/phoneMethods`). */
-export interface ExistingPhoneMethod {
-  phoneType: "mobile" | "alternateMobile" | "office";
-  phoneNumber: string;
-}
+import {
+  REPORT_MOBILE_METHOD,
+  type Decision,
+  type DirectoryUser,
+  type PhoneMethod,
+  type RegistrationRow,
+  type SkipReason,
+} from "../run/index.js";
 
 /** The settings targeting depends on. `stagingGroupSet` says whether `STAGING_GROUP` is set. */
 export type TargetingSettings = Pick<
@@ -49,52 +29,10 @@ export interface UserContext {
   /** The registration report row; absent for disabled users and users the report has not caught up with. */
   report?: RegistrationRow;
   /** The user's phone methods when they were read; absent when unknown. */
-  existingPhoneMethods?: ExistingPhoneMethod[];
+  existingPhoneMethods?: PhoneMethod[];
   inStagingGroup: boolean;
   inExcludedGroup: boolean;
 }
-
-/** Why a user is left alone. */
-export type SkipReason =
-  | "guest"
-  | "disabled"
-  | "excludedGroup"
-  | "outsideStagingGroup"
-  | "admin"
-  | "alreadyMfaRegistered"
-  | "hasMobileMethod"
-  | "noNumber"
-  | "invalidNumber"
-  | "deferred";
-
-/**
- * The skip reasons in the order they are checked; the first that applies is the one reported.
- * Who the user is (guest, disabled) comes first, then which users the run may touch at all
- * (groups, admins), then what they already have (registration, a mobile method), and only then
- * their number; `deferred` is applied last, by the planner, to writes past the cap.
- */
-export const SKIP_PRECEDENCE: readonly SkipReason[] = [
-  "guest",
-  "disabled",
-  "excludedGroup",
-  "outsideStagingGroup",
-  "admin",
-  "alreadyMfaRegistered",
-  "hasMobileMethod",
-  "noNumber",
-  "invalidNumber",
-  "deferred",
-];
-
-/** The one decision for a user. `detail` explains some skips in a sentence. */
-export type Decision =
-  | { action: "create"; phoneNumber: string }
-  | { action: "replace"; phoneNumber: string }
-  | { action: "alreadyPresent"; phoneNumber: string }
-  | { action: "skip"; reason: SkipReason; detail?: string };
-
-/** The report's name for a mobile phone method in `methodsRegistered`. */
-export const REPORT_MOBILE_METHOD = "mobilePhone";
 
 function skip(reason: SkipReason, detail?: string): Decision {
   return detail === undefined ? { action: "skip", reason } : { action: "skip", reason, detail };
@@ -128,7 +66,7 @@ function existingMobile(ctx: UserContext): string | null | undefined {
 }
 
 /**
- * Decides what to do for one user. Rules, in {@link SKIP_PRECEDENCE} order:
+ * Decides what to do for one user. Rules, in `SKIP_PRECEDENCE` order (`shared/run/decisions.ts`):
  *
  * - guests (directory `userType` or report `userType`), disabled accounts (`accountEnabled`
  *   explicitly `false`), members of an exclusion group, users outside the staging group when one

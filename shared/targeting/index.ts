@@ -1,16 +1,5 @@
 /**
- * Targeting: which users get a phone method written, and which are skipped and why.
+ * Targeting: which users get a phone method written, and which are skipped and why. The
+ * vocabulary of decisions and reasons lives in the run model (`shared/run/decisions.ts`).
  */
-export {
-  decideUser,
-  REPORT_MOBILE_METHOD,
-  SKIP_PRECEDENCE,
-  type Decision,
-  type DirectoryUser,
-  type ExistingPhoneMethod,
-  type RegistrationRow,
-  type SkipReason,
-  type TargetingSettings,
-  type UserContext,
-} from "./decide.js";
-export { createPlanner, type PlanCounts, type Planner, type PlannerSettings } from "./planner.js";
+export { decideUser, type TargetingSettings, type UserContext } from "./decide.js";

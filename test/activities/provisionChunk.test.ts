@@ -3,13 +3,12 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { provisionChunk, type ChunkOutcomeFile } from "../../activities/provisionChunk.js";
+import { provisionChunk } from "../../activities/provisionChunk.js";
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
 import { loadSettings } from "../../shared/config.js";
 import { GraphAccess } from "../../shared/graph/client.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
-import type { ChunkItem } from "../../shared/planning.js";
-import { runKeys } from "../../shared/runTypes.js";
+import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run/index.js";
 import { setServices } from "../../shared/services.js";
 import { FsRunStore } from "../../shared/store/index.js";
 

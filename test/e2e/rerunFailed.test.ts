@@ -1,8 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunOutput } from "../../shared/runTypes.js";
-import { runKeys } from "../../shared/runTypes.js";
+import { runKeys } from "../../shared/run/index.js";
 import { expectedMobiles, outputOf, startWorld, targetingTenant, type World } from "./world.js";
 
 describe("rerun of a finished run's failed chunks", () => {
@@ -33,9 +32,9 @@ describe("rerun of a finished run's failed chunks", () => {
     const rerunId = `${runId}-rerun`;
     await world.host.startNew("rerunFailed", {
       instanceId: rerunId,
-      input: { source: first, logPhoneNumbers: "masked", tuning: { retryIntervalMs: 50 } },
+      input: { source: first },
     });
-    const rerun = (await world.host.waitForCompletion(rerunId)).output as RunOutput;
+    const rerun = outputOf(await world.host.waitForCompletion(rerunId));
     expect(rerun.failedChunks).toEqual([]);
     expect(rerun.counts.failed).toBe(0);
     // Chunk 1's methods were already there: read back and counted, not written again.

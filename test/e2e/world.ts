@@ -18,11 +18,13 @@ import type { InstanceStatus } from "../../local/host/types.js";
 import { setServices } from "../../shared/services.js";
 import {
   newRunId,
+  readRunOutput,
+  resolveTuning,
   runSettingsFrom,
   type RunInput,
   type RunOutput,
   type RunTuning,
-} from "../../shared/runTypes.js";
+} from "../../shared/run/index.js";
 import { loadSettings } from "../../shared/config.js";
 
 /** A running world. */
@@ -109,7 +111,7 @@ export async function startWorld(options: {
         runId,
         trigger: "cli",
         settings: runSettingsFrom(loadSettings(process.env), overrides.dryRun),
-        tuning: overrides.tuning ?? SMALL_TUNING,
+        tuning: resolveTuning(overrides.tuning ?? SMALL_TUNING),
       };
       await host.startNew("nightlyRun", { instanceId: runId, input });
       return host.waitForCompletion(runId, { timeoutMs: overrides.timeoutMs ?? 120_000 });
@@ -140,7 +142,11 @@ export function outputOf(status: InstanceStatus): RunOutput {
       `run ${status.instanceId} ended ${status.runtimeStatus}: ${JSON.stringify(status.output)} ${JSON.stringify(status.customStatus)}`,
     );
   }
-  return status.output as RunOutput;
+  const output = readRunOutput(status.output);
+  if (!output) {
+    throw new Error(`run ${status.instanceId} completed without a run's output`);
+  }
+  return output;
 }
 
 /** The id of fixture user number n. */

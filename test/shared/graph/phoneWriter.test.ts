@@ -5,9 +5,9 @@ import { GraphRequestError } from "../../../shared/graph/errors.js";
 import {
   writePhoneMethods,
   type PhoneWrite,
-  type WriteOutcome,
 } from "../../../shared/graph/phoneWriter.js";
 import { AdaptiveLimiter } from "../../../shared/graph/throttle.js";
+import type { Outcome } from "../../../shared/run/index.js";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
 import type { TenantFixture } from "../../../local/graph-emulator/tenant/types.js";
 
@@ -48,7 +48,7 @@ function mobileOf(emulator: EmulatorHandle, id: string): string | undefined {
 describe("writePhoneMethods", () => {
   describe("every kind of answer (fast profile)", () => {
     let emulator: EmulatorHandle;
-    let outcomes: Map<string, WriteOutcome>;
+    let outcomes: Map<string, Outcome>;
     beforeAll(async () => {
       emulator = await startEmulator({
         profile: "fast",

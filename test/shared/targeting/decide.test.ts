@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 
+import { SKIP_PRECEDENCE } from "../../../shared/run/index.js";
 import {
   decideUser,
-  SKIP_PRECEDENCE,
   type TargetingSettings,
   type UserContext,
 } from "../../../shared/targeting/decide.js";

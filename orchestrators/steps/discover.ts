@@ -1,0 +1,128 @@
+/**
+ * Step 1 of a run: resolve the groups, then page the registration report, the exclusion groups'
+ * members and the candidate users into the run store, a few pages per activity call.
+ */
+import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import { fetchReportPageActivity } from "../../activities/fetchReportPage.js";
+import { fetchUsersPageActivity } from "../../activities/fetchUsersPage.js";
+import { resolveScopeActivity, type ResolvedGroup } from "../../activities/resolveScope.js";
+import type { FetchActivityResult } from "../../shared/discovery.js";
+import type { ActivityDefinition } from "../../shared/durable/index.js";
+import type { RunSettings, RunTuning } from "../../shared/run/index.js";
+import type { RunProgress } from "./progress.js";
+
+/** What discovery stored. */
+export interface Discovery {
+  staging?: ResolvedGroup;
+  reportPages: number;
+  excludedPages: number;
+  userPages: number;
+}
+
+/** Options of {@link fetchAll}. */
+interface FetchAllOptions<I> {
+  activity: ActivityDefinition<I, FetchActivityResult>;
+  /** The input of the call that writes pages from `firstPageNo` on, continuing at `cursor`. */
+  input: (next: { firstPageNo: number; cursor?: string }) => I;
+  /** Number of the first page. */
+  startPage: number;
+  retry: RetryOptions;
+  progress: RunProgress;
+  /** Counts stored pages into the status. */
+  onPages: (pages: number) => void;
+}
+
+/**
+ * Fetches a whole paged list through repeated activity calls; returns how many pages it stored.
+ * A fatal answer (no permission, no licence) fails the run with its message.
+ */
+function* fetchAll<I>(
+  context: OrchestrationContext,
+  options: FetchAllOptions<I>,
+): Generator<Task, number, unknown> {
+  let pages = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const input = options.input({ firstPageNo: options.startPage + pages, cursor });
+    const result = yield* options.activity.call(context, input, options.retry);
+    if (!result.ok) {
+      return options.progress.fail(result.error);
+    }
+    pages += result.pages;
+    options.onPages(result.pages);
+    options.progress.publish();
+    if (result.nextCursor === undefined) {
+      return pages;
+    }
+    cursor = result.nextCursor;
+  }
+}
+
+/**
+ * Discovers the run's directory data.
+ *
+ * @param context - the orchestration context.
+ * @param run - the run's id, settings, tuning, retry options and progress.
+ */
+export function* discover(
+  context: OrchestrationContext,
+  run: {
+    runId: string;
+    settings: RunSettings;
+    tuning: RunTuning;
+    retry: RetryOptions;
+    progress: RunProgress;
+  },
+): Generator<Task, Discovery, unknown> {
+  const { runId, settings, tuning, retry, progress } = run;
+  const pages = progress.status.pages;
+  const scopeInput =
+    settings.stagingGroup === undefined
+      ? { excludeGroups: settings.excludeGroups }
+      : { stagingGroup: settings.stagingGroup, excludeGroups: settings.excludeGroups };
+  const scope = yield* resolveScopeActivity.call(context, scopeInput, retry);
+  if (!scope.ok) {
+    return progress.fail(scope.error);
+  }
+
+  progress.enter("discovering");
+  const maxPages = tuning.pagesPerCall;
+  // The report first: a missing licence or permission stops the run before any user is paged.
+  const reportPages = yield* fetchAll(context, {
+    activity: fetchReportPageActivity,
+    input: (next) => ({ runId, maxPages, ...next }),
+    startPage: 0,
+    retry,
+    progress,
+    onPages: (n) => (pages.report += n),
+  });
+  let excludedPages = 0;
+  for (const group of scope.excluded) {
+    excludedPages += yield* fetchAll(context, {
+      activity: fetchUsersPageActivity,
+      input: (next) => ({
+        runId,
+        list: "excluded" as const,
+        source: { kind: "groupMembers" as const, groupId: group.id },
+        maxPages,
+        ...next,
+      }),
+      startPage: excludedPages,
+      retry,
+      progress,
+      onPages: (n) => (pages.excluded += n),
+    });
+  }
+  const source = scope.staging
+    ? { kind: "groupMembers" as const, groupId: scope.staging.id }
+    : { kind: "allUsers" as const };
+  const userPages = yield* fetchAll(context, {
+    activity: fetchUsersPageActivity,
+    input: (next) => ({ runId, list: "users" as const, source, maxPages, ...next }),
+    startPage: 0,
+    retry,
+    progress,
+    onPages: (n) => (pages.users += n),
+  });
+  return { staging: scope.staging, reportPages, excludedPages, userPages };
+}

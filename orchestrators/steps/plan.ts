@@ -1,0 +1,69 @@
+/**
+ * Step 2 of a run: decide every stored user, a range of pages per activity call, writing the plan
+ * and the chunks of writes to the run store.
+ */
+import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import { planChunksActivity } from "../../activities/planChunks.js";
+import { mergeDecisionCounts, type RunSettings, type RunTuning } from "../../shared/run/index.js";
+import type { Discovery } from "./discover.js";
+import type { RunProgress } from "./progress.js";
+
+/** What planning decided, in numbers. */
+export interface PlanTotals {
+  /** Chunks written (numbered from 0). */
+  chunks: number;
+  /** Writes planned. */
+  writes: number;
+  /** Candidates the report called not MFA-registered. */
+  withoutMfa: number;
+}
+
+/**
+ * Plans the run.
+ *
+ * @param context - the orchestration context.
+ * @param run - the run's id, settings, tuning, retry options, progress and what discovery stored.
+ */
+export function* plan(
+  context: OrchestrationContext,
+  run: {
+    runId: string;
+    settings: RunSettings;
+    tuning: RunTuning;
+    retry: RetryOptions;
+    progress: RunProgress;
+    discovery: Discovery;
+  },
+): Generator<Task, PlanTotals, unknown> {
+  const { discovery, progress, tuning } = run;
+  progress.enter("planning");
+  const totals: PlanTotals = { chunks: 0, writes: 0, withoutMfa: 0 };
+  for (let from = 0; from < discovery.userPages; from += tuning.pagesPerPlan) {
+    const planned = yield* planChunksActivity.call(
+      context,
+      {
+        runId: run.runId,
+        settings: run.settings,
+        stagingGroupSet: discovery.staging !== undefined,
+        fromPage: from,
+        toPage: Math.min(discovery.userPages, from + tuning.pagesPerPlan),
+        reportPages: discovery.reportPages,
+        excludedPages: discovery.excludedPages,
+        chunkSize: tuning.chunkSize,
+        firstChunkNo: totals.chunks,
+        writesSoFar: totals.writes,
+      },
+      run.retry,
+    );
+    totals.chunks = planned.nextChunkNo;
+    totals.writes += planned.writes;
+    totals.withoutMfa += planned.withoutMfa;
+    const status = progress.status;
+    status.counts.candidates += planned.users;
+    mergeDecisionCounts(status.plan, planned.decisions);
+    status.counts.planned = totals.writes;
+    status.chunks.total = totals.chunks;
+    progress.publish();
+  }
+  return totals;
+}

@@ -1,0 +1,79 @@
+/**
+ * Step 3 of a run: provision the planned chunks in waves, publishing progress, the write rate and
+ * the estimated end after each group of waves. A dry run skips it.
+ */
+import type { OrchestrationContext, Task } from "durable-functions";
+import { usersDone, type RunSettings, type RunTuning } from "../../shared/run/index.js";
+import { provisionWaves, type WavesProgress } from "../provisionWave.js";
+import type { PlanTotals } from "./plan.js";
+import type { RunProgress } from "./progress.js";
+
+/**
+ * Copies the waves' progress into the status, with the rate and ETA measured since provisioning
+ * started (orchestration time, so replays compute the same).
+ */
+function showProgress(
+  progress: RunProgress,
+  p: WavesProgress,
+  planned: number,
+  startedMs: number,
+): void {
+  const status = progress.status;
+  status.chunks.done = p.chunksDone;
+  status.chunks.failed = p.chunksFailed;
+  const { counts } = status;
+  counts.created = p.counts.created;
+  counts.replaced = p.counts.replaced;
+  counts.alreadyPresent = p.counts.alreadyPresent;
+  counts.failed = p.counts.failed;
+  counts.failedTransient = p.counts.failedTransient;
+  counts.existingDiffers = p.counts.existingDiffers;
+  counts.smsSignInNotUnique = p.counts.smsSignInNotUnique;
+  status.throttled = p.throttled;
+  const nowMs = progress.now().getTime();
+  const elapsedMs = nowMs - startedMs;
+  const done = usersDone(p.counts);
+  if (elapsedMs > 0 && done > 0) {
+    status.usersPerHour = Math.round((done / elapsedMs) * 3_600_000);
+    const left = Math.max(0, planned - done);
+    status.etaAt = new Date(nowMs + (left / done) * elapsedMs).toISOString();
+  }
+  progress.publish();
+}
+
+/**
+ * Provisions the run's chunks.
+ *
+ * @param context - the orchestration context.
+ * @param run - the run's id, settings, tuning, progress and plan.
+ * @returns the chunks that failed.
+ */
+export function* provision(
+  context: OrchestrationContext,
+  run: {
+    runId: string;
+    settings: RunSettings;
+    tuning: RunTuning;
+    progress: RunProgress;
+    plan: PlanTotals;
+  },
+): Generator<Task, number[], unknown> {
+  const { progress, plan } = run;
+  if (run.settings.dryRun || plan.chunks === 0) {
+    return [];
+  }
+  progress.enter("provisioning");
+  const startedMs = progress.now().getTime();
+  const result = yield* provisionWaves(context, {
+    runId: run.runId,
+    chunkNos: Array.from({ length: plan.chunks }, (_, i) => i),
+    tuning: run.tuning,
+    retryFailed: false,
+    logPhoneNumbers: run.settings.logPhoneNumbers,
+    onProgress: (p) => showProgress(progress, p, plan.writes, startedMs),
+  });
+  if (result.fatal) {
+    return progress.fail(result.fatal);
+  }
+  return result.failedChunks;
+}

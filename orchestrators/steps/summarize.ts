@@ -1,0 +1,67 @@
+/**
+ * Step 4 of a run: join plan and outcomes into the report and build the run's output.
+ */
+import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import { summarizeRunActivity } from "../../activities/summarizeRun.js";
+import type { RunOutput, RunSettings, RunTuning } from "../../shared/run/index.js";
+import type { Discovery } from "./discover.js";
+import type { PlanTotals } from "./plan.js";
+import type { RunProgress } from "./progress.js";
+
+/**
+ * Summarizes the run.
+ *
+ * @param context - the orchestration context.
+ * @param run - the run's id, settings, tuning, retry options, progress and what the steps before
+ *   did.
+ */
+export function* summarize(
+  context: OrchestrationContext,
+  run: {
+    runId: string;
+    settings: RunSettings;
+    tuning: RunTuning;
+    retry: RetryOptions;
+    progress: RunProgress;
+    discovery: Discovery;
+    plan: PlanTotals;
+    failedChunks: number[];
+  },
+): Generator<Task, RunOutput, unknown> {
+  const { progress, settings } = run;
+  progress.enter("summarizing");
+  const finishedAt = progress.now().toISOString();
+  const summary = yield* summarizeRunActivity.call(
+    context,
+    {
+      runId: run.runId,
+      dryRun: settings.dryRun,
+      userPages: run.discovery.userPages,
+      chunks: run.plan.chunks,
+      withoutMfa: run.plan.withoutMfa,
+      logPhoneNumbers: settings.logPhoneNumbers,
+      startedAt: progress.status.startedAt,
+      finishedAt,
+    },
+    run.retry,
+  );
+  progress.status.counts = summary.counts;
+  progress.enter("completed");
+  return {
+    runId: run.runId,
+    dryRun: settings.dryRun,
+    settings,
+    tuning: run.tuning,
+    counts: summary.counts,
+    plan: progress.status.plan,
+    failedChunks: run.failedChunks,
+    retryableChunks: summary.retryableChunks.filter((c) => !run.failedChunks.includes(c)),
+    chunks: run.plan.chunks,
+    userPages: run.discovery.userPages,
+    withoutMfa: run.plan.withoutMfa,
+    throttled: progress.status.throttled,
+    startedAt: progress.status.startedAt,
+    finishedAt,
+    reportKeys: summary.reportKeys,
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The counts of a run, a chunk or a wave: one type for all of them, filled by {@link tally} (one
+ * outcome) and {@link tallyDecision} (one plan decision), added up by {@link mergeCounts}. The CLI
+ * contract's `counts` object is a subset of these fields.
+ */
+import type { DecisionLabel } from "./decisions.js";
+import type { Outcome } from "./outcomes.js";
+
+/** Counts of users by what the run decided and what happened. */
+export interface RunCounts {
+  /** Users the run decided for. */
+  candidates: number;
+  /** Writes planned (`create` and `replace`). */
+  planned: number;
+  created: number;
+  replaced: number;
+  /** The method already held the number (decided in the plan, or found when writing). */
+  alreadyPresent: number;
+  invalidNumber: number;
+  /** Users left alone for any other reason (a different existing number included). */
+  skipped: number;
+  failed: number;
+  /** Of `failed`, those that a rerun may fix (throttling, outages). */
+  failedTransient: number;
+  /** Writes past `MAX_WRITES_PER_RUN`, left for the next run. */
+  deferred: number;
+  /** Users whose mobile method exists with another number, left alone (REPLACE_EXISTING off). */
+  existingDiffers: number;
+  /** Created, but Graph said the number is another user's SMS sign-in number. */
+  smsSignInNotUnique: number;
+}
+
+/** A zeroed {@link RunCounts}. */
+export function emptyCounts(): RunCounts {
+  return {
+    candidates: 0,
+    planned: 0,
+    created: 0,
+    replaced: 0,
+    alreadyPresent: 0,
+    invalidNumber: 0,
+    skipped: 0,
+    failed: 0,
+    failedTransient: 0,
+    deferred: 0,
+    existingDiffers: 0,
+    smsSignInNotUnique: 0,
+  };
+}
+
+/**
+ * Adds one write's outcome.
+ *
+ * @param counts - the counts to add to.
+ * @param outcome - one user's outcome.
+ */
+export function tally(counts: RunCounts, outcome: Outcome): RunCounts {
+  switch (outcome.result) {
+    case "created":
+      counts.created++;
+      if (outcome.note === "smsSignInNumberNotUnique") {
+        counts.smsSignInNotUnique++;
+      }
+      break;
+    case "replaced":
+      counts.replaced++;
+      break;
+    case "alreadyPresent":
+      counts.alreadyPresent++;
+      break;
+    case "existingDiffers":
+      counts.existingDiffers++;
+      // A different existing number left alone is a skip, as far as the run's totals go.
+      counts.skipped++;
+      break;
+    case "failed":
+      counts.failed++;
+      if (outcome.transient) {
+        counts.failedTransient++;
+      }
+      break;
+  }
+  return counts;
+}
+
+/**
+ * Adds one plan decision: every decision is a candidate; writes count as planned (their
+ * outcome is tallied separately), the other decisions count where they end.
+ *
+ * @param counts - the counts to add to.
+ * @param label - one user's decision.
+ */
+export function tallyDecision(counts: RunCounts, label: DecisionLabel): RunCounts {
+  counts.candidates++;
+  switch (label) {
+    case "create":
+    case "replace":
+      counts.planned++;
+      break;
+    case "alreadyPresent":
+      counts.alreadyPresent++;
+      break;
+    case "skip:invalidNumber":
+      counts.invalidNumber++;
+      break;
+    case "skip:deferred":
+      counts.deferred++;
+      break;
+    default:
+      counts.skipped++;
+  }
+  return counts;
+}
+
+/**
+ * Counts outcomes.
+ *
+ * @param outcomes - per-user outcomes.
+ */
+export function countOutcomes(outcomes: Iterable<Outcome>): RunCounts {
+  const counts = emptyCounts();
+  for (const o of outcomes) {
+    tally(counts, o);
+  }
+  return counts;
+}
+
+/**
+ * Adds `from` into `into`, field by field.
+ *
+ * @param into - the counts to add to.
+ * @param from - the counts to add.
+ */
+export function mergeCounts(into: RunCounts, from: RunCounts): RunCounts {
+  for (const key of Object.keys(into) as (keyof RunCounts)[]) {
+    into[key] += from[key] ?? 0;
+  }
+  return into;
+}
+
+/**
+ * Users whose write has an outcome so far (what progress and the ETA count).
+ *
+ * @param counts - outcome counts.
+ */
+export function usersDone(counts: RunCounts): number {
+  return (
+    counts.created +
+    counts.replaced +
+    counts.alreadyPresent +
+    counts.failed +
+    counts.existingDiffers
+  );
+}

@@ -1,0 +1,133 @@
+/**
+ * What a run starts from: the settings snapshot and the tuning, fixed in the run's input when it
+ * starts so a replay, a later rerun or a deployment in the middle of a run cannot change them.
+ * Every orchestration input is checked against a strict schema: an unknown key, a missing safety
+ * setting or a wrong type fails the instance with one sentence before any Graph call.
+ */
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Settings } from "../config.js";
+
+/** A run id: letters, digits, '.', '_', '-'; the instance id of the run's orchestration. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** The part of the settings a run takes a snapshot of when it starts (no secrets). */
+export const runSettingsSchema = z.strictObject({
+  stagingGroup: z.string().min(1).optional(),
+  excludeGroups: z.array(z.string().min(1)),
+  defaultRegion: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  target: z.enum(["mfaUnregistered", "noMobileMethod"]),
+  skipAdmins: z.boolean(),
+  allowLandline: z.boolean(),
+  replaceExisting: z.boolean(),
+  maxWritesPerRun: z.number().int().min(0),
+  dryRun: z.boolean(),
+  logPhoneNumbers: z.enum(["masked", "full"]),
+});
+
+/** The settings snapshot of a run. */
+export type RunSettings = z.infer<typeof runSettingsSchema>;
+
+/** Tuning of one run; defaults in {@link DEFAULT_RUN_TUNING}. */
+export const runTuningSchema = z.strictObject({
+  /** Pages fetched by one fetch activity call (each page up to 999 users). */
+  pagesPerCall: z.number().int().min(1),
+  /** User pages planned by one planChunks call. */
+  pagesPerPlan: z.number().int().min(1),
+  /** Users per chunk (one provisionChunk call). */
+  chunkSize: z.number().int().min(1),
+  /** Chunks per provisionWave sub-orchestration. */
+  chunksPerWave: z.number().int().min(1),
+  /** provisionChunk activities in flight per wave. */
+  chunksInFlight: z.number().int().min(1),
+  /** Waves in flight at once. */
+  wavesInFlight: z.number().int().min(1),
+  /** First retry interval of a failed activity or wave (doubled per retry, at most 60 s). */
+  retryIntervalMs: z.number().int().min(1),
+});
+
+/** Tuning of one run. */
+export type RunTuning = z.infer<typeof runTuningSchema>;
+
+/**
+ * The default tuning. Histories stay in the low thousands of events at a million users; progress
+ * reaches the custom status after each wave.
+ */
+export const DEFAULT_RUN_TUNING: RunTuning = {
+  pagesPerCall: 10,
+  pagesPerPlan: 50,
+  chunkSize: 250,
+  chunksPerWave: 8,
+  chunksInFlight: 4,
+  wavesInFlight: 2,
+  retryIntervalMs: 5_000,
+};
+
+/**
+ * The complete tuning a run stores in its input: the defaults with the given overrides.
+ *
+ * @param overrides - tuning to change (tests, the CLI's `--chunk-size`).
+ */
+export function resolveTuning(overrides: Partial<RunTuning> = {}): RunTuning {
+  return { ...DEFAULT_RUN_TUNING, ...overrides };
+}
+
+/** Who or what started a run. */
+export type RunTrigger = "timer" | "http" | "cli";
+
+/** Input of the nightlyRun orchestration. */
+export const runInputSchema = z.strictObject({
+  runId: z.string().regex(RUN_ID_PATTERN),
+  trigger: z.enum(["timer", "http", "cli"]),
+  settings: runSettingsSchema,
+  tuning: runTuningSchema,
+});
+
+/** Input of the nightlyRun orchestration. */
+export type RunInput = z.infer<typeof runInputSchema>;
+
+/**
+ * The part of the settings a run snapshots.
+ *
+ * @param settings - validated settings.
+ * @param requestDryRun - overrides `DRY_RUN` when given.
+ */
+export function runSettingsFrom(settings: Settings, requestDryRun?: boolean): RunSettings {
+  const snapshot: RunSettings = {
+    excludeGroups: settings.excludeGroups,
+    target: settings.target,
+    skipAdmins: settings.skipAdmins,
+    allowLandline: settings.allowLandline,
+    replaceExisting: settings.replaceExisting,
+    maxWritesPerRun: settings.maxWritesPerRun,
+    dryRun: requestDryRun ?? settings.dryRun,
+    logPhoneNumbers: settings.logPhoneNumbers,
+  };
+  if (settings.stagingGroup !== undefined) {
+    snapshot.stagingGroup = settings.stagingGroup;
+  }
+  if (settings.defaultRegion !== undefined) {
+    snapshot.defaultRegion = settings.defaultRegion;
+  }
+  return snapshot;
+}
+
+/**
+ * A new run id: sortable by start time, unique enough for one tenant.
+ *
+ * @param prefix - `run` for manual starts, `nightly` for the timer.
+ * @param now - the start time.
+ */
+export function newRunId(prefix: string, now: Date = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return `${prefix}-${stamp}-${randomBytes(2).toString("hex")}`;
+}
+
+/** A run id as it crosses the Durable boundary. */
+export const runIdSchema = z.string().regex(RUN_ID_PATTERN);

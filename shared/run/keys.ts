@@ -1,0 +1,25 @@
+/**
+ * Where a run keeps its data in the run store, in one place. Every key is under `runs/{runId}/`.
+ */
+
+/** Lists of paged directory data a run keeps. */
+export type PageList = "users" | "report" | "excluded";
+
+function pad(n: number): string {
+  return String(n).padStart(6, "0");
+}
+
+/** Store keys of a run. */
+export const runKeys = {
+  page: (runId: string, list: PageList, pageNo: number): string =>
+    `runs/${runId}/pages/${list}/${pad(pageNo)}.json`,
+  reportIndex: (runId: string): string => `runs/${runId}/report-index.json`,
+  plan: (runId: string, planNo: number): string => `runs/${runId}/plan/${pad(planNo)}.json`,
+  chunk: (runId: string, chunkNo: number): string => `runs/${runId}/chunks/${pad(chunkNo)}.json`,
+  outcome: (runId: string, chunkNo: number): string =>
+    `runs/${runId}/outcomes/${pad(chunkNo)}.json`,
+  partialOutcome: (runId: string, chunkNo: number): string =>
+    `runs/${runId}/outcomes/${pad(chunkNo)}.partial.json`,
+  reportJson: (runId: string): string => `runs/${runId}/report.json`,
+  reportCsv: (runId: string): string => `runs/${runId}/report.csv`,
+};

@@ -1,0 +1,104 @@
+/**
+ * What a run shows while it runs (the custom status, kept far below Durable's 16 KB: counts only)
+ * and what it returns when it ends (the output the runs API, the CLI and a rerun read).
+ */
+import { z } from "zod";
+import type { RunCounts } from "./counts.js";
+import { DECISION_LABELS, type DecisionCounts, type DecisionLabel } from "./decisions.js";
+import { runSettingsSchema, runTuningSchema } from "./input.js";
+
+/** Phases of a run, in order. */
+export type RunPhase =
+  | "starting"
+  | "resolvingScope"
+  | "discovering"
+  | "planning"
+  | "provisioning"
+  | "summarizing"
+  | "completed"
+  | "failed";
+
+/** The custom status. */
+export interface RunStatus {
+  runId: string;
+  phase: RunPhase;
+  dryRun: boolean;
+  startedAt: string;
+  updatedAt: string;
+  pages: { users: number; report: number; excluded: number };
+  /** Decisions of the plan. */
+  plan: DecisionCounts;
+  chunks: { total: number; done: number; failed: number };
+  counts: RunCounts;
+  throttled: number;
+  /** Users provisioned per hour so far in the provisioning phase. */
+  usersPerHour?: number;
+  /** Estimated end of provisioning. */
+  etaAt?: string;
+  message?: string;
+}
+
+const count = z.number().int().min(0);
+
+/** The counts as they cross the Durable boundary. */
+const runCountsSchema: z.ZodType<RunCounts> = z.strictObject({
+  candidates: count,
+  planned: count,
+  created: count,
+  replaced: count,
+  alreadyPresent: count,
+  invalidNumber: count,
+  skipped: count,
+  failed: count,
+  failedTransient: count,
+  deferred: count,
+  existingDiffers: count,
+  smsSignInNotUnique: count,
+});
+
+/** Output of a finished run (a rerun takes it as its input, so it is checked like one). */
+export const runOutputSchema = z.strictObject({
+  runId: z.string(),
+  dryRun: z.boolean(),
+  /** The settings snapshot and tuning the run ran with; a rerun uses the same. */
+  settings: runSettingsSchema,
+  tuning: runTuningSchema,
+  counts: runCountsSchema,
+  plan: z.partialRecord(z.enum(DECISION_LABELS as [DecisionLabel, ...DecisionLabel[]]), count),
+  failedChunks: z.array(count),
+  /** Chunks holding users whose writes failed transiently; a rerun retries them. */
+  retryableChunks: z.array(count),
+  chunks: count,
+  /** Stored user pages (a rerun's summary reads them again). */
+  userPages: count,
+  /** Candidates the report called not MFA-registered (for the Stats line). */
+  withoutMfa: count,
+  throttled: count,
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  reportKeys: z.strictObject({ json: z.string(), csv: z.string() }),
+});
+
+/** Output of a finished run. */
+export type RunOutput = z.infer<typeof runOutputSchema>;
+
+/**
+ * A run's output as a Durable status carries it, or undefined when it has none (the run has not
+ * completed, or it is not a run).
+ *
+ * @param value - the instance's `output`.
+ */
+export function readRunOutput(value: unknown): RunOutput | undefined {
+  const parsed = runOutputSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * A run's custom status as a Durable status carries it. The custom status is the run's own
+ * progress report (never an input that decides anything), so it is read as far as it goes.
+ *
+ * @param value - the instance's `customStatus`.
+ */
+export function readRunStatus(value: unknown): Partial<RunStatus> {
+  return typeof value === "object" && value !== null ? (value as Partial<RunStatus>) : {};
+}

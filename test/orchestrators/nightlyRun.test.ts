@@ -1,0 +1,318 @@
+/**
+ * nightlyRun's own logic, stepped without a host: the order of its steps, what it hands each
+ * activity, how it fails, and the progress and ETA it publishes.
+ */
+import { describe, expect, it } from "vitest";
+import { nightlyRunOrchestration } from "../../orchestrators/nightlyRun.js";
+import {
+  countOutcomes,
+  emptyCounts,
+  resolveTuning,
+  type Outcome,
+  type RunInput,
+  type RunOutput,
+  type RunStatus,
+} from "../../shared/run/index.js";
+import { driveOrchestration, type ScheduledCall } from "../support/orchestrationDriver.js";
+
+const input: RunInput = {
+  runId: "run-1",
+  trigger: "timer",
+  settings: {
+    excludeGroups: ["Break Glass"],
+    target: "mfaUnregistered",
+    skipAdmins: true,
+    allowLandline: false,
+    replaceExisting: false,
+    maxWritesPerRun: 0,
+    dryRun: false,
+    logPhoneNumbers: "masked",
+  },
+  tuning: resolveTuning({ pagesPerPlan: 2, chunksPerWave: 2, wavesInFlight: 1 }),
+};
+
+/** A tenant of 3 user pages, 2 report pages, 1 exclusion page; each plan call plans 2 chunks of writes. */
+function tenantAnswers(overrides: Partial<Record<string, (call: ScheduledCall) => unknown>> = {}) {
+  const created = (chunkNos: number[]) =>
+    countOutcomes(
+      chunkNos.flatMap((c) =>
+        Array.from({ length: 5 }, (_, i): Outcome => ({ userId: `u${c}-${i}`, result: "created" })),
+      ),
+    );
+  const answers: Record<string, (call: ScheduledCall) => unknown> = {
+    resolveScope: () => ({ ok: true, excluded: [{ id: "g-bg", displayName: "Break Glass" }] }),
+    fetchReportPage: (c) =>
+      (c.input as { cursor?: string }).cursor
+        ? { ok: true, pages: 1, items: 999 }
+        : { ok: true, pages: 1, items: 999, nextCursor: "report-2" },
+    fetchUsersPage: (c) =>
+      (c.input as { list: string }).list === "excluded"
+        ? { ok: true, pages: 1, items: 2 }
+        : { ok: true, pages: 3, items: 2500 },
+    planChunks: (c) => {
+      const { firstChunkNo } = c.input as { firstChunkNo: number };
+      return {
+        decisions: { create: 10, "skip:guest": 5 },
+        users: 15,
+        withoutMfa: 12,
+        writes: 10,
+        chunks: 2,
+        nextChunkNo: firstChunkNo + 2,
+      };
+    },
+    provisionWave: (c) => {
+      const { chunkNos } = c.input as { chunkNos: number[] };
+      return {
+        results: chunkNos.map((chunkNo) => ({
+          chunkNo,
+          ok: true,
+          counts: created([chunkNo]),
+          throttled: 1,
+        })),
+      };
+    },
+    summarizeRun: () => ({
+      counts: { ...emptyCounts(), candidates: 30, planned: 20, created: 20, skipped: 10 },
+      retryableChunks: [],
+      reportKeys: { json: "runs/run-1/report.json", csv: "runs/run-1/report.csv" },
+    }),
+    ...overrides,
+  };
+  return (call: ScheduledCall): unknown => {
+    const answer = answers[call.name];
+    if (!answer) {
+      throw new Error(`unexpected call to '${call.name}'`);
+    }
+    return answer(call);
+  };
+}
+
+const phases = (statuses: Record<string, unknown>[]): string[] =>
+  statuses.map((s) => s.phase as string).filter((p, i, all) => p !== all[i - 1]);
+
+describe("nightlyRun", () => {
+  it("runs discover, plan, provision and summarize in order, the report before the users", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers(),
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.calls.map((c) => c.name)).toEqual([
+      "resolveScope",
+      "fetchReportPage",
+      "fetchReportPage",
+      "fetchUsersPage",
+      "fetchUsersPage",
+      "planChunks",
+      "planChunks",
+      "provisionWave",
+      "provisionWave",
+      "summarizeRun",
+    ]);
+    expect(phases(run.statuses)).toEqual([
+      "resolvingScope",
+      "discovering",
+      "planning",
+      "provisioning",
+      "summarizing",
+      "completed",
+    ]);
+  });
+
+  it("pages on from the cursor and numbers pages across calls and groups", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers(),
+    });
+    const fetches = run.calls.filter((c) => c.name.startsWith("fetch")).map((c) => c.input);
+    expect(fetches).toEqual([
+      { runId: "run-1", maxPages: 10, firstPageNo: 0 },
+      { runId: "run-1", maxPages: 10, firstPageNo: 1, cursor: "report-2" },
+      {
+        runId: "run-1",
+        list: "excluded",
+        source: { kind: "groupMembers", groupId: "g-bg" },
+        maxPages: 10,
+        firstPageNo: 0,
+      },
+      { runId: "run-1", list: "users", source: { kind: "allUsers" }, maxPages: 10, firstPageNo: 0 },
+    ]);
+    const plans = run.calls.filter((c) => c.name === "planChunks").map((c) => c.input);
+    expect(plans).toMatchObject([
+      { fromPage: 0, toPage: 2, reportPages: 2, excludedPages: 1, firstChunkNo: 0, writesSoFar: 0 },
+      { fromPage: 2, toPage: 3, firstChunkNo: 2, writesSoFar: 10 },
+    ]);
+  });
+
+  it("provisions every planned chunk in waves with the run's own log mode and tuning", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers(),
+      instanceId: "run-1",
+    });
+    const waves = run.calls.filter((c) => c.name === "provisionWave");
+    expect(waves.map((w) => [w.instanceId, w.input])).toEqual([
+      [
+        "run-1:wave:0",
+        {
+          runId: "run-1",
+          chunkNos: [0, 1],
+          chunksInFlight: 4,
+          retryFailed: false,
+          logPhoneNumbers: "masked",
+          retryIntervalMs: 5_000,
+        },
+      ],
+      [
+        "run-1:wave:1",
+        {
+          runId: "run-1",
+          chunkNos: [2, 3],
+          chunksInFlight: 4,
+          retryFailed: false,
+          logPhoneNumbers: "masked",
+          retryIntervalMs: 5_000,
+        },
+      ],
+    ]);
+  });
+
+  it("publishes pages, plan counts, chunks, rate and an ETA from the measured pace", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers(),
+      stepMs: 60_000,
+    });
+    const statuses = run.statuses as unknown as RunStatus[];
+    const planned = statuses.filter((s) => s.phase === "planning").at(-1);
+    expect(planned?.pages).toEqual({ users: 3, report: 2, excluded: 1 });
+    expect(planned?.plan).toEqual({ create: 20, "skip:guest": 10 });
+    expect(planned?.counts.candidates).toBe(30);
+    expect(planned?.counts.planned).toBe(20);
+    expect(planned?.chunks.total).toBe(4);
+
+    const provisioning = statuses.filter((s) => s.phase === "provisioning");
+    // Waves start one minute apart; the first is answered one minute after provisioning began.
+    const afterFirst = provisioning[1] as RunStatus;
+    expect(afterFirst.chunks).toEqual({ total: 4, done: 2, failed: 0 });
+    expect(afterFirst.counts.created).toBe(10);
+    expect(afterFirst.throttled).toBe(2);
+    expect(afterFirst.usersPerHour).toBe(600);
+    // 10 of 20 users in one minute: the other 10 take one more minute.
+    expect(Date.parse(afterFirst.etaAt as string) - Date.parse(afterFirst.updatedAt)).toBe(60_000);
+  });
+
+  it("returns the run's settings, tuning, counts, plan and report keys", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers(),
+    });
+    const output = run.output as RunOutput;
+    expect(output).toMatchObject({
+      runId: "run-1",
+      dryRun: false,
+      settings: input.settings,
+      tuning: input.tuning,
+      plan: { create: 20, "skip:guest": 10 },
+      failedChunks: [],
+      chunks: 4,
+      userPages: 3,
+      withoutMfa: 24,
+      throttled: 4,
+      reportKeys: { json: "runs/run-1/report.json", csv: "runs/run-1/report.csv" },
+    });
+    expect(output.counts.created).toBe(20);
+  });
+
+  it("writes nothing in a dry run: no wave is scheduled and the summary knows", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input: { ...input, settings: { ...input.settings, dryRun: true } },
+      answer: tenantAnswers(),
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.calls.some((c) => c.name === "provisionWave")).toBe(false);
+    expect(run.calls.at(-1)?.input).toMatchObject({ dryRun: true, chunks: 4 });
+  });
+
+  it("fails with the scope's message, before paging anything, when a group cannot be resolved", () => {
+    const message = "EXCLUDE_GROUPS: no group is named 'Break Glass'.";
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers({ resolveScope: () => ({ ok: false, error: message }) }),
+    });
+    expect(run.error?.message).toBe(message);
+    expect(run.calls.map((c) => c.name)).toEqual(["resolveScope"]);
+    expect(run.statuses.at(-1)).toMatchObject({ phase: "failed", message });
+  });
+
+  it("stops at the report when the tenant has no licence, before any user is paged", () => {
+    const message =
+      "Graph: the tenant needs Microsoft Entra ID P1 or P2 for the registration report.";
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers({ fetchReportPage: () => ({ ok: false, error: message }) }),
+    });
+    expect(run.error?.message).toBe(message);
+    expect(run.calls.filter((c) => c.name === "fetchUsersPage")).toEqual([]);
+    expect(run.statuses.at(-1)).toMatchObject({ phase: "failed", message });
+  });
+
+  it("stops provisioning and fails with the permission message when a wave reports a fatal error", () => {
+    const message = "Graph: the app lacks 'UserAuthenticationMethod.ReadWrite.All'.";
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers({ provisionWave: () => ({ results: [], fatal: message }) }),
+    });
+    expect(run.error?.message).toBe(message);
+    expect(run.calls.filter((c) => c.name === "provisionWave")).toHaveLength(1);
+    expect(run.calls.some((c) => c.name === "summarizeRun")).toBe(false);
+    expect(run.statuses.at(-1)).toMatchObject({ phase: "failed", message });
+  });
+
+  it("lists the chunks of a wave whose orchestration failed, and still summarizes", () => {
+    const answer = tenantAnswers();
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: (call) => {
+        if (call.name === "provisionWave" && call.instanceId === "run-1:wave:1") {
+          throw new Error("the wave's host died");
+        }
+        return answer(call);
+      },
+    });
+    expect(run.error).toBeUndefined();
+    expect((run.output as RunOutput).failedChunks).toEqual([2, 3]);
+  });
+
+  it.each([
+    [
+      "a missing safety setting",
+      { ...input, settings: { ...input.settings, skipAdmins: undefined } },
+      "'settings.skipAdmins'",
+    ],
+    [
+      "no write cap",
+      { ...input, settings: { ...input.settings, maxWritesPerRun: undefined } },
+      "'settings.maxWritesPerRun'",
+    ],
+    [
+      "an unknown key",
+      { ...input, settings: { ...input.settings, skipAdminsOverride: false } },
+      "unknown keys 'skipAdminsOverride'",
+    ],
+    [
+      "a wrong type",
+      { ...input, settings: { ...input.settings, dryRun: "false" } },
+      "'settings.dryRun'",
+    ],
+    ["no tuning", { ...input, tuning: undefined }, "'tuning'"],
+  ])("refuses an input with %s before calling anything", (_, bad, named) => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input: bad,
+      answer: tenantAnswers(),
+    });
+    expect(run.error?.message).toMatch(/^nightlyRun: the input is refused: /);
+    expect(run.error?.message).toContain(named);
+    expect(run.calls).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * Parses and type-checks KQL with Microsoft's Kusto language service
- * (`@kusto/language-service-next`, the parser behind the portal's query editor) against the
+ * (`@kusto/language-service-next`, its Kusto.Language library compiled to JavaScript) against the
  * documented tables in `kqlSchemas.ts`. Used by `test/infra/kql.test.ts`; also runs alone:
  *
  *   npx tsx infra/scripts/kqlCheck.ts

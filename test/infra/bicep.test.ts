@@ -381,11 +381,27 @@ describe("Graph permissions", () => {
     }
   });
 
-  it("runs the grant script after provisioning and never assigns Graph roles in Bicep", () => {
+  it("runs the project's own grant script after provisioning, built here, never fetched, and never assigns Graph roles in Bicep", () => {
     const azureYaml = read("azure.yaml");
     expect(azureYaml).toMatch(/^ {2}postprovision:$/m);
-    const runs = [...azureYaml.matchAll(/run: npx tsx (\S+)$/gm)].map((m) => m[1]);
-    expect(runs).toEqual(["infra/scripts/grantGraphRoles.ts", "infra/scripts/grantGraphRoles.ts"]);
+    const runs = [...azureYaml.matchAll(/^\s+run: (.+)$/gm)].map((m) => m[1]);
+    expect(runs).toEqual([
+      "npm run build && node dist/infra/scripts/grantGraphRoles.js",
+      "npm run build && node dist/infra/scripts/grantGraphRoles.js",
+    ]);
+    // A registry fetch at hook time (npx, npm exec, pnpm dlx, yarn dlx) would run whatever the
+    // registry serves that day with the admin's Graph rights.
+    expect(azureYaml).not.toMatch(/\bnpx\b|npm exec|\bdlx\b/);
+    // `npm run build` compiles infra/ to that path: tsc includes it, and rootDir is the repository.
+    const tsconfig = JSON.parse(read("tsconfig.json")) as {
+      include: string[];
+      compilerOptions: { outDir: string; rootDir: string };
+    };
+    expect(tsconfig.include).toContain("infra");
+    expect(tsconfig.compilerOptions).toMatchObject({ outDir: "dist", rootDir: "." });
+    const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> })
+      .scripts;
+    expect(scripts.build).toBe("tsc -p tsconfig.json");
     expect(existsSync(path.join(repo, "infra/scripts/grantGraphRoles.ts"))).toBe(true);
     expect(azureYaml).toMatch(/^ {2}api:\n {4}project: \.\n {4}language: ts\n {4}host: function$/m);
     for (const file of bicepFiles) {

@@ -83,6 +83,30 @@ param logPhoneNumbers string = 'masked'
 @description('GRAPH_BASE_URL: Graph root; change only for a national cloud.')
 param graphBaseUrl string = 'https://graph.microsoft.com'
 
+// ---- security (README: Security model) ----
+
+@minLength(36)
+@maxLength(36)
+@description('Client (application) id of the runs API\'s Entra app registration, from infra/scripts/createApiApp.sh. Required: App Service authentication rejects every call without a token issued for it (401).')
+param apiClientId string
+
+@minValue(1)
+@maxValue(3650)
+@description('RUN_RETENTION_DAYS: run-store data (chunk files with full numbers, reports) is deleted this many days after it was written.')
+param runRetentionDays int = 30
+
+@allowed(['public', 'restricted'])
+@description('Storage network access. public: any network, Entra auth only (works with no VNet). restricted: firewall on; only storageAllowedIpRanges, appSubnetId and trusted Azure services get through.')
+param storageNetworkMode string = 'public'
+
+@description('restricted mode: public IPv4 addresses or CIDR ranges of the deployers (azd deploy, the portal).')
+param storageAllowedIpRanges array = []
+
+@description('Subnet resource id for the app\'s VNet integration (delegated to Microsoft.App/environments, with the Microsoft.Storage service endpoint); required for restricted mode. Empty for none.')
+param appSubnetId string = ''
+
+// ---- hosting ----
+
 @minValue(0)
 @maxValue(3)
 @description('Always-ready instances for the durable trigger group. 0 keeps the idle cost near zero (the timer wakes the app); 1 is what the Flex docs advise for Durable latency.')
@@ -123,6 +147,12 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     containerNames: [deploymentContainerName, runStoreContainerName]
+    runStoreContainerName: runStoreContainerName
+    runRetentionDays: runRetentionDays
+    networkMode: storageNetworkMode
+    allowedIpRanges: storageAllowedIpRanges
+    allowedSubnetIds: empty(appSubnetId) ? [] : [appSubnetId]
+    workspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -146,6 +176,7 @@ module rbac 'app/rbac.bicep' = {
     identityPrincipalId: identity.outputs.principalId
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
+    runStoreContainerName: runStoreContainerName
   }
 }
 
@@ -163,6 +194,9 @@ module api 'app/api.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     durableAlwaysReady: durableAlwaysReady
+    apiClientId: apiClientId
+    workspaceId: monitoring.outputs.logAnalyticsId
+    virtualNetworkSubnetId: appSubnetId
     appSettings: {
       GRAPH_BASE_URL: graphBaseUrl
       STAGING_GROUP: stagingGroup
@@ -178,6 +212,7 @@ module api 'app/api.bicep' = {
       LOG_PHONE_NUMBERS: logPhoneNumbers
       RUN_STORE: 'blob'
       RUN_STORE_CONTAINER: runStoreContainerName
+      RUN_RETENTION_DAYS: string(runRetentionDays)
       TASKHUB_NAME: taskHubName
     }
   }
@@ -207,6 +242,7 @@ output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output RUN_STORE_CONTAINER string = runStoreContainerName
+output API_CLIENT_ID string = apiClientId
 output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.logAnalyticsName
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output AZURE_WORKBOOK_ID string = workbook.outputs.id

@@ -44,6 +44,17 @@ param instanceMemoryMB int = 2048
 @description('The product settings (contracts/cli.md), merged over the platform settings below.')
 param appSettings object
 
+@minLength(36)
+@maxLength(36)
+@description('Client (application) id of the runs API\'s Entra app registration (infra/scripts/createApiApp.sh); App Service authentication accepts only tokens issued for it.')
+param apiClientId string
+
+@description('Resource id of the Log Analytics workspace that receives the app\'s resource logs.')
+param workspaceId string
+
+@description('Subnet (delegated to Microsoft.App/environments) for VNet integration; empty for none.')
+param virtualNetworkSubnetId string = ''
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -78,6 +89,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -128,6 +140,70 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: union(platformSettings, appSettings)
+}
+
+// Who may call the runs API: App Service authentication (built-in, "Easy Auth") with Microsoft
+// Entra ID in front of the app. There is no anonymous route and no excluded path: a request
+// without a valid token for apiClientId gets 401 from the platform. (The Flex Consumption preview
+// did not enforce this; the current plan docs no longer list it as a limitation. The README's
+// smoke test checks the 401 after each deployment.) Function keys stay (the HTTP functions keep
+// authLevel 'function') as a second lock, but a key alone is not enough: anyone who may list the
+// app's keys (Website Contributor and up) holds them all, a key names no caller, and it carries
+// no role. The token says who called and which app role (Runs.Read or Runs.Operate) they hold;
+// the app reads both from the X-MS-CLIENT-PRINCIPAL header the platform sets. Who holds a role
+// is decided in Entra (role assignments, with assignment required on the API's service
+// principal), not here.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: apiClientId
+          // v2.0 issuer of this tenant; the script sets the API to issue v2 access tokens.
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          // v2 tokens carry the client id as audience, v1 tokens the Application ID URI.
+          allowedAudiences: [
+            apiClientId
+            'api://${apiClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      // Bearer tokens only: no sign-in sessions, so no token store and no client secret.
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+}
+
+// The app's resource logs (function execution logs, and the platform's authentication logs where
+// it offers them) in the workspace, apart from Application Insights and never sampled.
+resource appDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'app-to-log-analytics'
+  scope: functionApp
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      { categoryGroup: 'allLogs', enabled: true }
+    ]
+  }
 }
 
 output name string = functionApp.name

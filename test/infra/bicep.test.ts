@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { SETTING_DEFAULTS } from "../../shared/config.js";
 import { PROFILES } from "../../local/graph-emulator/index.js";
 import { REQUIRED_GRAPH_ROLES } from "../../infra/scripts/grantGraphRoles.js";
+import { runKeys } from "../../shared/runTypes.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (rel: string): string => readFileSync(path.join(repo, rel), "utf8");
@@ -381,15 +382,256 @@ describe("Graph permissions", () => {
     }
   });
 
-  it("runs the grant script after provisioning and never assigns Graph roles in Bicep", () => {
+  it("runs the project's own grant script after provisioning, built here, never fetched, and never assigns Graph roles in Bicep", () => {
     const azureYaml = read("azure.yaml");
     expect(azureYaml).toMatch(/^ {2}postprovision:$/m);
-    const runs = [...azureYaml.matchAll(/run: npx tsx (\S+)$/gm)].map((m) => m[1]);
-    expect(runs).toEqual(["infra/scripts/grantGraphRoles.ts", "infra/scripts/grantGraphRoles.ts"]);
+    const runs = [...azureYaml.matchAll(/^\s+run: (.+)$/gm)].map((m) => m[1]);
+    expect(runs).toEqual([
+      "npm run build && node dist/infra/scripts/grantGraphRoles.js",
+      "npm run build && node dist/infra/scripts/grantGraphRoles.js",
+    ]);
+    // A registry fetch at hook time (npx, npm exec, pnpm dlx, yarn dlx) would run whatever the
+    // registry serves that day with the admin's Graph rights.
+    expect(azureYaml).not.toMatch(/\bnpx\b|npm exec|\bdlx\b/);
+    // `npm run build` compiles infra/ to that path: tsc includes it, and rootDir is the repository.
+    const tsconfig = JSON.parse(read("tsconfig.json")) as {
+      include: string[];
+      compilerOptions: { outDir: string; rootDir: string };
+    };
+    expect(tsconfig.include).toContain("infra");
+    expect(tsconfig.compilerOptions).toMatchObject({ outDir: "dist", rootDir: "." });
+    const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> })
+      .scripts;
+    expect(scripts.build).toBe("tsc -p tsconfig.json");
     expect(existsSync(path.join(repo, "infra/scripts/grantGraphRoles.ts"))).toBe(true);
     expect(azureYaml).toMatch(/^ {2}api:\n {4}project: \.\n {4}language: ts\n {4}host: function$/m);
     for (const file of bicepFiles) {
       expect(read(file)).not.toMatch(/appRoleAssignedTo|00000003-0000-0000-c000-000000000000/);
+    }
+  });
+});
+
+/** `resource <symbol> '...' = {` with its brace-balanced body. */
+function resourceBlock(text: string, symbol: string): string {
+  const start = text.search(new RegExp(`^resource ${symbol} '`, "m"));
+  expect(start, `resource '${symbol}' is missing`).toBeGreaterThanOrEqual(0);
+  let depth = 0;
+  for (let i = text.indexOf("{", start); i < text.length; i++) {
+    depth += text[i] === "{" ? 1 : text[i] === "}" ? -1 : 0;
+    if (depth === 0) {
+      return text.slice(start, i + 1);
+    }
+  }
+  throw new Error(`resource '${symbol}' is not closed`);
+}
+
+/** Azure ABAC `StringLike`: `*` matches any run of characters (slashes too), `?` one; case-sensitive. */
+function stringLike(value: string, pattern: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${re}$`).test(value);
+}
+
+function mainParameters(): Record<string, { value: string }> {
+  return (
+    JSON.parse(read("infra/main.parameters.json")) as {
+      parameters: Record<string, { value: string }>;
+    }
+  ).parameters;
+}
+
+describe("security guards (README: Security model)", () => {
+  const auth = resourceBlock(api, "authSettings");
+  const mainParams = new Map(params(main).map((p) => [p.name, p]));
+
+  it("puts Entra authentication in front of every route: 401 for anonymous calls, no excluded path", () => {
+    expect(auth).toMatch(/^resource authSettings 'Microsoft\.Web\/sites\/config@[\d-]+' = \{$/m);
+    expect(auth).toMatch(/^\s+parent: functionApp$/m);
+    expect(auth).toMatch(/^\s+name: 'authsettingsV2'$/m);
+    expect(auth).toMatch(/platform: \{\n\s+enabled: true\n/);
+    expect(auth).toMatch(/^\s+requireAuthentication: true$/m);
+    expect(auth).toMatch(/^\s+unauthenticatedClientAction: 'Return401'$/m);
+    expect(auth).toMatch(/^\s+requireHttps: true$/m);
+    // No way around it: no anonymous action, no excluded path, no second provider.
+    expect(auth).not.toMatch(
+      /AllowAnonymous|excludedPaths|RedirectToLoginPage|requireAuthentication: false/,
+    );
+    expect(/identityProviders: \{\n\s+(\w+): \{/.exec(auth)?.[1]).toBe("azureActiveDirectory");
+    expect(auth.match(/^\s+enabled: \w+$/gm)?.map((l) => l.trim())).toEqual([
+      "enabled: true", // platform
+      "enabled: true", // Microsoft Entra ID
+      "enabled: false", // the token store
+    ]);
+  });
+
+  it("accepts only tokens of this tenant issued for the runs API's client id, which deployment requires", () => {
+    expect(auth).toMatch(/^\s+clientId: apiClientId$/m);
+    expect(auth).toMatch(
+      /openIdIssuer: '\$\{environment\(\)\.authentication\.loginEndpoint\}\$\{tenant\(\)\.tenantId\}\/v2\.0'/,
+    );
+    const audiences = /allowedAudiences: \[\n([^\]]+)\]/
+      .exec(auth)?.[1]
+      ?.trim()
+      .split(/\s*\n\s*/);
+    expect(audiences).toEqual(["apiClientId", "'api://${apiClientId}'"]);
+    expect(auth).not.toMatch(/clientSecret/); // bearer tokens only: nothing secret to store
+    expect(mainParams.get("apiClientId")?.defaultValue).toBeUndefined();
+    expect(mainParams.get("apiClientId")?.decorators).toEqual(
+      expect.arrayContaining(["@minLength(36)", "@maxLength(36)"]),
+    );
+    expect(main).toMatch(/^\s+apiClientId: apiClientId$/m);
+    // No fallback value: without the app registration the deployment stops.
+    expect(mainParameters().apiClientId?.value).toBe("${API_CLIENT_ID}");
+  });
+
+  it("keeps function keys as a second lock on every HTTP route", () => {
+    const levels = [...read("orchestrators/runsApi.ts").matchAll(/authLevel: "(\w+)"/g)];
+    expect(levels.map((m) => m[1])).toEqual(["function"]);
+    for (const dir of ["orchestrators", "activities"]) {
+      for (const f of readdirSync(path.join(repo, dir)).filter((n) => n.endsWith(".ts"))) {
+        expect(read(`${dir}/${f}`), `${dir}/${f}`).not.toMatch(/authLevel: "anonymous"/);
+      }
+    }
+  });
+
+  it("deletes run-store data RUN_RETENTION_DAYS after it was written (default 30)", () => {
+    expect(mainParams.get("runRetentionDays")?.defaultValue).toBe("30");
+    expect(mainParams.get("runRetentionDays")?.decorators).toContain("@minValue(1)");
+    expect(appSettings().get("RUN_RETENTION_DAYS")).toBe("string(runRetentionDays)");
+    expect(mainParameters().runRetentionDays?.value).toBe("${RUN_RETENTION_DAYS=30}");
+    expect(main).toMatch(/module storage[\s\S]*?\n {4}runRetentionDays: runRetentionDays\n/);
+    expect(main).toMatch(
+      /module storage[\s\S]*?\n {4}runStoreContainerName: runStoreContainerName\n/,
+    );
+    const lifecycle = storage.slice(storage.indexOf("resource lifecycle 'managementPolicies'"));
+    expect(lifecycle).toMatch(/^\s+name: 'default'$/m);
+    expect(lifecycle).toMatch(/^\s+enabled: true$/m);
+    // Lifecycle prefixes start with the container; runs/ holds every run (the store's own keys).
+    expect(lifecycle).toMatch(/prefixMatch: \['\$\{runStoreContainerName\}\/runs\/'\]/);
+    expect(runKeys.root("any").startsWith("runs/")).toBe(true);
+    expect(lifecycle).toMatch(/delete: \{ daysAfterModificationGreaterThan: runRetentionDays \}/);
+  });
+
+  it("lets the deployer read reports and plans, but not chunk files, user pages, outcomes or other containers", () => {
+    const reader = resourceBlock(rbac, "deployerBlobReader");
+    expect(rbac).toMatch(
+      /^var storageBlobDataReaderRoleId = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1' \/\/ Storage Blob Data Reader$/m,
+    );
+    expect(reader).toMatch(/roleDefinitions', storageBlobDataReaderRoleId\)/);
+    expect(reader).toMatch(/^\s+condition: deployerReadCondition$/m);
+    expect(reader).toMatch(/^\s+conditionVersion: '2\.0'$/m);
+    expect(rbac).toMatch(
+      /^var deployerReadCondition = replace\(deployerReadConditionTemplate, '<runStoreContainer>', runStoreContainerName\)$/m,
+    );
+    expect(main).toMatch(/module rbac[\s\S]*?\n {4}runStoreContainerName: runStoreContainerName\n/);
+    const condition = /var deployerReadConditionTemplate = '''([\s\S]*?)'''/.exec(rbac)?.[1] ?? "";
+    // Two rules joined by AND: reading a blob (container and path), listing (container only).
+    const rules = condition.trim().split(/\n\)\nAND\n\(/);
+    expect(rules).toHaveLength(2);
+    const [readRule = "", listRule = ""] = rules;
+    expect(readRule).toMatch(/blobs\/read'\} AND NOT SubOperationMatches\{'Blob\.List'\}/);
+    expect(listRule).toMatch(/blobs\/read'\} AND SubOperationMatches\{'Blob\.List'\}/);
+    for (const rule of rules) {
+      expect(rule).toMatch(/containers:name\] StringEquals '<runStoreContainer>'/);
+    }
+    const like = [...readRule.matchAll(/blobs:path\] StringLike '([^']+)'/g)].map(
+      (m) => m[1] ?? "",
+    );
+    const notLike = [...readRule.matchAll(/blobs:path\] StringNotLike '([^']+)'/g)].map(
+      (m) => m[1] ?? "",
+    );
+    const mayRead = (key: string): boolean =>
+      like.some((p) => stringLike(key, p)) && !notLike.some((p) => stringLike(key, p));
+    // The run store's own key layout decides, not hand-written paths.
+    const id = "20250101T020000Z-abc";
+    const readable = [
+      runKeys.reportCsv(id),
+      runKeys.reportJson(id),
+      runKeys.reportIndex(id),
+      runKeys.planCsv(id),
+      runKeys.plan(id, 1),
+    ];
+    const hidden = [
+      runKeys.chunk(id, 1),
+      runKeys.page(id, "users", 1),
+      runKeys.page(id, "report", 1),
+      runKeys.page(id, "excluded", 1),
+      runKeys.outcome(id, 1),
+      runKeys.partialOutcome(id, 1),
+    ];
+    expect(readable.filter((k) => !mayRead(k))).toEqual([]);
+    expect(hidden.filter((k) => mayRead(k))).toEqual([]);
+  });
+
+  it("sends the storage account's blob logs and the app's logs to the Log Analytics workspace", () => {
+    const blob = resourceBlock(storage, "blobDiagnostics");
+    expect(blob).toMatch(/'Microsoft\.Insights\/diagnosticSettings@[\w-]+'/);
+    expect(blob).toMatch(/^\s+scope: storage::blobServices$/m);
+    expect(blob).toMatch(/^\s+workspaceId: workspaceId$/m);
+    const categories = [...blob.matchAll(/category: '(\w+)', enabled: true/g)].map((m) => m[1]);
+    expect(categories.sort()).toEqual(["StorageDelete", "StorageRead", "StorageWrite"]);
+    const app = resourceBlock(api, "appDiagnostics");
+    expect(app).toMatch(/'Microsoft\.Insights\/diagnosticSettings@[\w-]+'/);
+    expect(app).toMatch(/^\s+scope: functionApp$/m);
+    expect(app).toMatch(/^\s+workspaceId: workspaceId$/m);
+    expect(app).toMatch(/categoryGroup: 'allLogs', enabled: true/);
+    for (const module of ["storage", "api"]) {
+      expect(main).toMatch(
+        new RegExp(
+          `module ${module} [\\s\\S]*?\\n {4}workspaceId: monitoring\\.outputs\\.logAnalyticsId\\n`,
+        ),
+      );
+    }
+  });
+
+  it("keeps HTTPS only and TLS 1.2 on the app and the storage account", () => {
+    expect(api).toMatch(/^\s+httpsOnly: true$/m);
+    expect(api).toMatch(/^\s+minTlsVersion: '1\.2'$/m);
+    expect(api).toMatch(/^\s+ftpsState: 'Disabled'$/m);
+    expect(storage).toMatch(/^\s+supportsHttpsTrafficOnly: true$/m);
+    expect(storage).toMatch(/^\s+minimumTlsVersion: 'TLS1_2'$/m);
+  });
+
+  it("limits storage network access through storageNetworkMode: public by default, a firewall when restricted", () => {
+    expect(mainParams.get("storageNetworkMode")?.defaultValue).toBe("'public'");
+    expect(mainParams.get("storageNetworkMode")?.decorators).toContain(
+      "@allowed(['public', 'restricted'])",
+    );
+    expect(mainParameters().storageNetworkMode?.value).toBe("${STORAGE_NETWORK_MODE=public}");
+    expect(main).toMatch(/^\s+networkMode: storageNetworkMode$/m);
+    expect(main).toMatch(/^\s+allowedIpRanges: storageAllowedIpRanges$/m);
+    expect(main).toMatch(/^\s+allowedSubnetIds: empty\(appSubnetId\) \? \[\] : \[appSubnetId\]$/m);
+    expect(main).toMatch(/^\s+virtualNetworkSubnetId: appSubnetId$/m);
+    expect(storage).toMatch(/^var restricted = networkMode == 'restricted'$/m);
+    expect(storage).toMatch(/^\s+defaultAction: restricted \? 'Deny' : 'Allow'$/m);
+    expect(storage).toMatch(/^\s+ipRules: restricted \? ipRules : \[\]$/m);
+    expect(storage).toMatch(/^\s+virtualNetworkRules: restricted \? subnetRules : \[\]$/m);
+  });
+
+  it("keeps every log line out of Application Insights sampling, so no write goes unlogged", () => {
+    const host = JSON.parse(read("host.json")) as {
+      logging: { applicationInsights: { samplingSettings: { excludedTypes: string } } };
+    };
+    // context.info lines reach Application Insights as Trace telemetry (traces / AppTraces).
+    const excluded = host.logging.applicationInsights.samplingSettings.excludedTypes.split(";");
+    expect(excluded.sort()).toEqual(["Request", "Trace"]);
+  });
+
+  it("names each security parameter and both app roles in the README's security model", () => {
+    const start = main.indexOf("// ---- security");
+    const end = main.indexOf("\n// ----", start + 1);
+    const security = params(main.slice(start, end > start ? end : undefined)).map((p) => p.name);
+    expect(security).toEqual(
+      expect.arrayContaining(["apiClientId", "runRetentionDays", "storageNetworkMode"]),
+    );
+    const readme = read("README.md");
+    const from = readme.indexOf("\n### Security model");
+    expect(from).toBeGreaterThan(0);
+    const section = readme.slice(from + 1, readme.indexOf("\n### ", from + 1));
+    for (const name of [...security, "Runs.Read", "Runs.Operate", "RUN_RETENTION_DAYS"]) {
+      expect(section, name).toContain(name);
     }
   });
 });

@@ -18,6 +18,7 @@ export const planChunksInput = z.strictObject({
   runId: runIdSchema,
   settings: runSettingsSchema,
   stagingGroupSet: z.boolean(),
+  roleHoldersRead: z.boolean(),
   fromPage: pageNo,
   toPage: pageNo,
   reportPages: pageNo,

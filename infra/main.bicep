@@ -69,6 +69,9 @@ param replaceExisting string = 'false'
 @description('MAX_WRITES_PER_RUN: stop planning writes past this many per run; 0 = no cap.')
 param maxWritesPerRun string = '0'
 
+@description('NUMBER_SETTLE_DAYS: a number is written only after the user has held it this many days; 0 turns the guard off.')
+param numberSettleDays string = '3'
+
 @allowed(['true', 'false'])
 @description('DRY_RUN: plan and report, write nothing. On until the admin has read a dry-run report.')
 param dryRun string = 'true'
@@ -207,6 +210,7 @@ module api 'app/api.bicep' = {
       ALLOW_LANDLINE: allowLandline
       REPLACE_EXISTING: replaceExisting
       MAX_WRITES_PER_RUN: maxWritesPerRun
+      NUMBER_SETTLE_DAYS: numberSettleDays
       DRY_RUN: dryRun
       NIGHTLY_SCHEDULE: nightlySchedule
       LOG_PHONE_NUMBERS: logPhoneNumbers

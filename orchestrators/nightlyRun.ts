@@ -1,6 +1,7 @@
 /**
- * nightlyRun: one run of the product, as a deterministic orchestration in four steps: discover
- * (resolve the groups, page the report, exclusion members and users into the run store), plan
+ * nightlyRun: one run of the product, as a deterministic orchestration in five steps: discover
+ * (resolve the groups, read the role holders, page the report, the audit log, exclusion members
+ * and users into the run store), census (which numbers are shared, which are not settled), plan
  * (decide every user, write chunks), provision (waves of sub-orchestrations, so no history grows
  * past a few hundred events) and summarize (the report). No time limit or token expiry can stop
  * it: every step is a retried activity that resumes from the last stored page or chunk.
@@ -13,6 +14,7 @@ import {
   type RunInput,
   type RunOutput,
 } from "../shared/run/index.js";
+import { census } from "./steps/census.js";
 import { discover } from "./steps/discover.js";
 import { plan } from "./steps/plan.js";
 import { RunProgress } from "./steps/progress.js";
@@ -37,6 +39,7 @@ function* runNightly(
   const run = { runId, settings, tuning, retry, progress };
 
   const discovery = yield* discover(context, run);
+  yield* census(context, { ...run, discovery });
   const totals = yield* plan(context, { ...run, discovery });
   const failedChunks = yield* provision(context, { ...run, plan: totals });
   return yield* summarize(context, { ...run, discovery, plan: totals, failedChunks });

@@ -10,6 +10,7 @@ import {
   defineOrchestration,
   resultOf,
   retryOptions,
+  settleAll,
   type TypedTask,
 } from "../shared/durable/index.js";
 import {
@@ -49,32 +50,6 @@ export interface ProvisionWaveOutput {
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return (text.split("\n")[0] ?? text).slice(0, 300);
-}
-
-/**
- * Waits for every task of a group and returns them. A compound task re-sends the actions of
- * its children, so a task already yielded inside one must never go into another (the extension
- * would schedule it twice): each group is yielded once, and after a failure the still-running
- * tasks are awaited one by one, which re-sends nothing.
- */
-function* settleAll<T extends Task>(
-  context: OrchestrationContext,
-  tasks: T[],
-): Generator<Task, T[], unknown> {
-  try {
-    yield context.df.Task.all(tasks);
-  } catch {
-    for (const task of tasks) {
-      if (!task.isCompleted) {
-        try {
-          yield task;
-        } catch {
-          // Its failure is read from the task below.
-        }
-      }
-    }
-  }
-  return tasks;
 }
 
 /**

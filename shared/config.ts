@@ -30,6 +30,8 @@ export interface Settings {
   allowLandline: boolean;
   replaceExisting: boolean;
   maxWritesPerRun: number;
+  /** Days a user must have held a number before it is written (0: the guard is off). */
+  numberSettleDays: number;
   dryRun: boolean;
   nightlySchedule: string;
   logPhoneNumbers: "masked" | "full";
@@ -50,6 +52,7 @@ export const SETTING_DEFAULTS = {
   ALLOW_LANDLINE: "false",
   REPLACE_EXISTING: "false",
   MAX_WRITES_PER_RUN: "0",
+  NUMBER_SETTLE_DAYS: "3",
   DRY_RUN: "false",
   NIGHTLY_SCHEDULE: "0 0 2 * * *",
   LOG_PHONE_NUMBERS: "masked",
@@ -168,6 +171,15 @@ export function loadSettings(raw: RawSettings = process.env): Settings {
     });
   }
 
+  const settleRaw = withDefault("NUMBER_SETTLE_DAYS");
+  const numberSettleDays = Number(settleRaw);
+  if (!/^\d+$/.test(settleRaw) || numberSettleDays > 365) {
+    problems.push({
+      setting: "NUMBER_SETTLE_DAYS",
+      problem: "must be a whole number of days from 0 (guard off) to 365",
+    });
+  }
+
   const nightlySchedule = withDefault("NIGHTLY_SCHEDULE");
   if (nightlySchedule.split(/\s+/).length !== 6) {
     problems.push({
@@ -196,6 +208,7 @@ export function loadSettings(raw: RawSettings = process.env): Settings {
     allowLandline: bool("ALLOW_LANDLINE"),
     replaceExisting: bool("REPLACE_EXISTING"),
     maxWritesPerRun,
+    numberSettleDays,
     dryRun: bool("DRY_RUN"),
     nightlySchedule,
     logPhoneNumbers: oneOf("LOG_PHONE_NUMBERS", ["masked", "full"] as const),

@@ -17,21 +17,32 @@ export type UserSource = { kind: "allUsers" } | { kind: "groupMembers"; groupId:
 /** Graph's documented maximum page size for users and group members. */
 export const MAX_PAGE_SIZE = 999;
 
-const USER_SELECT = "id,userPrincipalName,mobilePhone,accountEnabled,userType";
+const USER_SELECT = "id,userPrincipalName,mobilePhone,accountEnabled,userType,createdDateTime";
 
-/** The first page's path and the headers every page needs. */
+/**
+ * The first page's path and the headers every page needs.
+ *
+ * @param source - all users, or a group's transitive members.
+ * @param idsOnly - only ids (exclusion groups): read without advanced query options, so the read
+ *   goes to the directory itself and not to the index advanced queries read, which can lag
+ *   minutes behind; a member just added to an exclusion group is seen. Members of every type
+ *   are listed, which is harmless: only user ids match candidates.
+ */
 export function firstUsersRequest(
   source: UserSource,
   idsOnly = false,
 ): { path: string; headers: Headers } {
-  const $select = idsOnly ? "id" : USER_SELECT;
   if (source.kind === "allUsers") {
-    return { path: `/users${query({ $select, $top: MAX_PAGE_SIZE })}`, headers: {} };
+    return { path: `/users${query({ $select: USER_SELECT, $top: MAX_PAGE_SIZE })}`, headers: {} };
   }
-  // Query options on member lists are documented as supported only as advanced queries, and
-  // Graph does not carry the header into next links: it is sent on every page.
+  const group = `/groups/${encodeURIComponent(source.groupId)}/transitiveMembers`;
+  if (idsOnly) {
+    return { path: `${group}${query({ $select: "id", $top: MAX_PAGE_SIZE })}`, headers: {} };
+  }
+  // Query options on a cast member list are documented as supported only as advanced queries,
+  // and Graph does not carry the header into next links: it is sent on every page.
   return {
-    path: `/groups/${encodeURIComponent(source.groupId)}/transitiveMembers/microsoft.graph.user${query({ $select, $top: MAX_PAGE_SIZE, $count: "true" })}`,
+    path: `${group}/microsoft.graph.user${query({ $select: USER_SELECT, $top: MAX_PAGE_SIZE, $count: "true" })}`,
     headers: { ConsistencyLevel: "eventual" },
   };
 }
@@ -68,7 +79,8 @@ export async function fetchPagesToStore<TIn, TOut>(
     firstPath: string;
     headers: Headers;
     maxPages: number;
-    map: (item: TIn) => TOut;
+    /** Keeps what the run needs of an item; `undefined` drops the item. */
+    map: (item: TIn) => TOut | undefined;
     /** A path to use instead when Graph refuses the first one with a 400 (e.g. without `$top`). */
     fallbackFirstPath?: string;
   },
@@ -94,7 +106,7 @@ export async function fetchPagesToStore<TIn, TOut>(
         throw error;
       }
     }
-    const value = page.value.map(args.map);
+    const value = page.value.map(args.map).filter((v): v is TOut => v !== undefined);
     await store.putJson(runKeys.page(args.runId, args.list, args.firstPageNo + pages), value);
     pages++;
     items += value.length;

@@ -5,6 +5,7 @@
  * streamed page by page.
  */
 import { readPages } from "./discovery.js";
+import { loadValueGuards } from "./guards/census.js";
 import type { Logger } from "./log/logger.js";
 import { numberFormatErrorLine } from "./log/seedLines.js";
 import {
@@ -104,12 +105,29 @@ export async function loadExcludedIds(
   return ids;
 }
 
+/**
+ * The users holding a directory role, as discovery stored them.
+ *
+ * @param store - the run store.
+ * @param runId - the run.
+ */
+export async function loadRoleHolders(store: RunStore, runId: string): Promise<Set<string>> {
+  const ids = await store.getJson<string[]>(runKeys.roleHolders(runId));
+  if (!ids) {
+    // Admins fail closed: planning without the role data would take every admin for a user.
+    throw new Error(`Planning: the role holders of run '${runId}' are missing from the run store.`);
+  }
+  return new Set(ids);
+}
+
 /** Arguments of {@link planUserPages}. */
 export interface PlanArgs {
   runId: string;
   settings: RunSettings;
   /** Candidates are the staging group's members (so every candidate is inside it). */
   stagingGroupSet: boolean;
+  /** The directory's role holders were read into the run store (with `SKIP_ADMINS`). */
+  roleHoldersRead: boolean;
   /** User pages `[fromPage, toPage)` to plan in this call. */
   fromPage: number;
   toPage: number;
@@ -197,6 +215,10 @@ export async function planUserPages(
 ): Promise<PlanResult> {
   const report = await ensureReportIndex(store, args.runId, args.reportPages);
   const excluded = await loadExcludedIds(store, args.runId, args.excludedPages);
+  const roleHolders = args.roleHoldersRead
+    ? await loadRoleHolders(store, args.runId)
+    : new Set<string>();
+  const guards = await loadValueGuards(store, args.runId);
   const targeting = targetingOf(args);
   const result: PlanResult = {
     decisions: {},
@@ -229,6 +251,9 @@ export async function planUserPages(
       report: reportRow(user.id, report.get(user.id)),
       inStagingGroup: args.stagingGroupSet,
       inExcludedGroup: excluded.has(user.id),
+      holdsDirectoryRole: roleHolders.has(user.id),
+      numberSharedBy: guards.sharedBy.get(user.id),
+      numberUnsettled: guards.unsettled.get(user.id),
     }));
     const decisions = await decidePage(contexts, targeting, lookupPhoneMethods);
     const plan: PlanEntry[] = [];

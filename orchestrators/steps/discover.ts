@@ -3,8 +3,10 @@
  * members and the candidate users into the run store, a few pages per activity call.
  */
 import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import { fetchAuditPageActivity } from "../../activities/fetchAuditPage.js";
 import { fetchReportPageActivity } from "../../activities/fetchReportPage.js";
 import { fetchUsersPageActivity } from "../../activities/fetchUsersPage.js";
+import { readRoleHoldersActivity } from "../../activities/readRoleHolders.js";
 import { resolveScopeActivity, type ResolvedGroup } from "../../activities/resolveScope.js";
 import type { FetchActivityResult } from "../../shared/discovery.js";
 import type { ActivityDefinition } from "../../shared/durable/index.js";
@@ -17,6 +19,10 @@ export interface Discovery {
   reportPages: number;
   excludedPages: number;
   userPages: number;
+  /** Audit pages stored (0 when the settle guard is off). */
+  auditPages: number;
+  /** Whether the directory's role holders were read (with `SKIP_ADMINS`). */
+  roleHoldersRead: boolean;
 }
 
 /** Options of {@link fetchAll}. */
@@ -96,6 +102,30 @@ export function* discover(
     progress,
     onPages: (n) => (pages.report += n),
   });
+  // Admins fail closed: with SKIP_ADMINS, who holds a role is read from the directory, and a run
+  // that cannot read it stops before anything is decided.
+  if (settings.skipAdmins) {
+    const holders = yield* readRoleHoldersActivity.call(context, { runId }, retry);
+    if (!holders.ok) {
+      return progress.fail(holders.error);
+    }
+  }
+  const auditPages =
+    settings.numberSettleDays === 0
+      ? 0
+      : yield* fetchAll(context, {
+          activity: fetchAuditPageActivity,
+          input: (next) => ({
+            runId,
+            since: settlePeriodStart(progress, settings),
+            maxPages,
+            ...next,
+          }),
+          startPage: 0,
+          retry,
+          progress,
+          onPages: () => undefined,
+        });
   let excludedPages = 0;
   for (const group of scope.excluded) {
     excludedPages += yield* fetchAll(context, {
@@ -124,5 +154,19 @@ export function* discover(
     progress,
     onPages: (n) => (pages.users += n),
   });
-  return { staging: scope.staging, reportPages, excludedPages, userPages };
+  return {
+    staging: scope.staging,
+    reportPages,
+    excludedPages,
+    userPages,
+    auditPages,
+    roleHoldersRead: settings.skipAdmins,
+  };
+}
+
+/** The start of the settle period, from the run's start (orchestration time, so replays agree). */
+function settlePeriodStart(progress: RunProgress, settings: RunSettings): string {
+  return new Date(
+    Date.parse(progress.status.startedAt) - settings.numberSettleDays * 86_400_000,
+  ).toISOString();
 }

@@ -1,5 +1,5 @@
 /**
- * Step 2 of a run: decide every stored user, a range of pages per activity call, writing the plan
+ * Step 3 of a run: decide every stored user, a range of pages per activity call, writing the plan
  * and the chunks of writes to the run store.
  */
 import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
@@ -45,6 +45,7 @@ export function* plan(
         runId: run.runId,
         settings: run.settings,
         stagingGroupSet: discovery.staging !== undefined,
+        roleHoldersRead: discovery.roleHoldersRead,
         fromPage: from,
         toPage: Math.min(discovery.userPages, from + tuning.pagesPerPlan),
         reportPages: discovery.reportPages,

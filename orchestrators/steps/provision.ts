@@ -1,5 +1,5 @@
 /**
- * Step 3 of a run: provision the planned chunks in waves, publishing progress, the write rate and
+ * Step 4 of a run: provision the planned chunks in waves, publishing progress, the write rate and
  * the estimated end after each group of waves. A dry run skips it.
  */
 import type { OrchestrationContext, Task } from "durable-functions";

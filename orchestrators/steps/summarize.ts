@@ -1,5 +1,5 @@
 /**
- * Step 4 of a run: join plan and outcomes into the report and build the run's output.
+ * Step 5 of a run: join plan and outcomes into the report and build the run's output.
  */
 import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
 import { summarizeRunActivity } from "../../activities/summarizeRun.js";

@@ -6,3 +6,4 @@ export * from "./activity.js";
 export * from "./input.js";
 export * from "./orchestration.js";
 export * from "./retry.js";
+export * from "./settleAll.js";

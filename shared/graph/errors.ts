@@ -103,8 +103,11 @@ export function permissionForRoute(route: string | undefined): string | undefine
   if (route.includes("/authentication/")) {
     return "UserAuthenticationMethod.ReadWrite.All";
   }
-  if (route.startsWith("/reports/")) {
+  if (route.startsWith("/reports/") || route.startsWith("/auditLogs/")) {
     return "AuditLog.Read.All";
+  }
+  if (route.startsWith("/roleManagement/")) {
+    return "RoleManagement.Read.Directory";
   }
   if (route.startsWith("/groups")) {
     return "GroupMember.Read.All";

@@ -7,7 +7,14 @@ import type { Logger } from "./logger.js";
 
 /** Names of the events the app writes. */
 export type RunEventName =
-  "scopeResolved" | "pagesFetched" | "chunksPlanned" | "chunkProvisioned" | "runSummarized";
+  | "scopeResolved"
+  | "pagesFetched"
+  | "roleHoldersRead"
+  | "censusSettled"
+  | "numberChanged"
+  | "chunksPlanned"
+  | "chunkProvisioned"
+  | "runSummarized";
 
 /**
  * Writes one structured event at info level.

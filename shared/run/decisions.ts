@@ -7,13 +7,15 @@
 
 /**
  * Why a user is left alone, in the order the reasons are checked; the first that applies is the
- * one reported. Who the user is (guest, disabled) comes first, then which users the run may touch
- * at all (groups, admins), then what they already have (registration, a mobile method), and only
- * then their number; `deferred` is applied last, by planning, to writes past the cap.
+ * one reported. Who the user is (guest, disabled, or a record too incomplete to tell) comes
+ * first, then which users the run may touch at all (groups, admins), then what they already have
+ * (registration, a mobile method), then their number (missing, unusable, held by others, not yet
+ * settled); `deferred` is applied last, by planning, to writes past the cap.
  */
 export const SKIP_PRECEDENCE = [
   "guest",
   "disabled",
+  "incompleteRecord",
   "excludedGroup",
   "outsideStagingGroup",
   "admin",
@@ -21,6 +23,8 @@ export const SKIP_PRECEDENCE = [
   "hasMobileMethod",
   "noNumber",
   "invalidNumber",
+  "sharedNumber",
+  "numberNotSettled",
   "deferred",
 ] as const;
 

@@ -24,6 +24,7 @@ export const runSettingsSchema = z.strictObject({
   allowLandline: z.boolean(),
   replaceExisting: z.boolean(),
   maxWritesPerRun: z.number().int().min(0),
+  numberSettleDays: z.number().int().min(0).max(365),
   dryRun: z.boolean(),
   logPhoneNumbers: z.enum(["masked", "full"]),
 });
@@ -103,6 +104,7 @@ export function runSettingsFrom(settings: Settings, requestDryRun?: boolean): Ru
     allowLandline: settings.allowLandline,
     replaceExisting: settings.replaceExisting,
     maxWritesPerRun: settings.maxWritesPerRun,
+    numberSettleDays: settings.numberSettleDays,
     dryRun: requestDryRun ?? settings.dryRun,
     logPhoneNumbers: settings.logPhoneNumbers,
   };

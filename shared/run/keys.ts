@@ -3,7 +3,7 @@
  */
 
 /** Lists of paged directory data a run keeps. */
-export type PageList = "users" | "report" | "excluded";
+export type PageList = "users" | "report" | "excluded" | "audit";
 
 function pad(n: number): string {
   return String(n).padStart(6, "0");
@@ -14,6 +14,8 @@ export const runKeys = {
   page: (runId: string, list: PageList, pageNo: number): string =>
     `runs/${runId}/pages/${list}/${pad(pageNo)}.json`,
   reportIndex: (runId: string): string => `runs/${runId}/report-index.json`,
+  /** The users holding a directory role (ids only). */
+  roleHolders: (runId: string): string => `runs/${runId}/role-holders.json`,
   plan: (runId: string, planNo: number): string => `runs/${runId}/plan/${pad(planNo)}.json`,
   chunk: (runId: string, chunkNo: number): string => `runs/${runId}/chunks/${pad(chunkNo)}.json`,
   outcome: (runId: string, chunkNo: number): string =>

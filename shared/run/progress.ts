@@ -12,6 +12,7 @@ export type RunPhase =
   | "starting"
   | "resolvingScope"
   | "discovering"
+  | "checkingNumbers"
   | "planning"
   | "provisioning"
   | "summarizing"
@@ -26,6 +27,8 @@ export interface RunStatus {
   startedAt: string;
   updatedAt: string;
   pages: { users: number; report: number; excluded: number };
+  /** What the number guards found: unsettled and changed numbers, shared numbers and their holders. */
+  numbers?: { unsettled: number; changed: number; sharedNumbers: number; sharedHolders: number };
   /** Decisions of the plan. */
   plan: DecisionCounts;
   chunks: { total: number; done: number; failed: number };

@@ -13,6 +13,8 @@ export interface DirectoryUser {
   accountEnabled?: boolean;
   /** `Member` or `Guest`. */
   userType?: string | null;
+  /** When the account was created (ISO); absent when Graph did not say. */
+  createdDateTime?: string | null;
 }
 
 /** A row of `GET /reports/authenticationMethods/userRegistrationDetails`, as the run keeps it. */
@@ -48,6 +50,7 @@ export function toDirectoryUser(u: DirectoryUser): DirectoryUser {
     mobilePhone: u.mobilePhone ?? null,
     accountEnabled: u.accountEnabled,
     userType: u.userType ?? null,
+    createdDateTime: u.createdDateTime ?? null,
   };
 }
 

@@ -7,6 +7,7 @@
  * current number is known and differs.
  */
 import type { Settings } from "../config.js";
+import type { UnsettledUser } from "../guards/census.js";
 import { normalizePhoneNumber, samePhoneNumber } from "../phone/index.js";
 import {
   REPORT_MOBILE_METHOD,
@@ -32,7 +33,16 @@ export interface UserContext {
   existingPhoneMethods?: PhoneMethod[];
   inStagingGroup: boolean;
   inExcludedGroup: boolean;
+  /** The directory's role data lists the user as holding a role, actively or eligibly. */
+  holdsDirectoryRole?: boolean;
+  /** How many users hold the same normalised number, when more than one does. */
+  numberSharedBy?: number;
+  /** Set when the user's number has not been held long enough (`NUMBER_SETTLE_DAYS`). */
+  numberUnsettled?: UnsettledNumber;
 }
+
+/** Why and since when a user's number is not settled (as the census files it). */
+export type UnsettledNumber = Omit<UnsettledUser, "userId">;
 
 function skip(reason: SkipReason, detail?: string): Decision {
   return detail === undefined ? { action: "skip", reason } : { action: "skip", reason, detail };
@@ -60,43 +70,37 @@ function existingMobile(ctx: UserContext): string | null | undefined {
     if (!mobile) {
       return undefined;
     }
-    return isMasked(mobile.phoneNumber) ? null : mobile.phoneNumber;
+    // A method without a number, or with a masked one, cannot be compared.
+    return !mobile.phoneNumber || isMasked(mobile.phoneNumber) ? null : mobile.phoneNumber;
   }
   return ctx.report?.methodsRegistered?.includes(REPORT_MOBILE_METHOD) ? null : undefined;
 }
 
-/**
- * Decides what to do for one user. Rules, in `SKIP_PRECEDENCE` order (`shared/run/decisions.ts`):
- *
- * - guests (directory `userType` or report `userType`), disabled accounts (`accountEnabled`
- *   explicitly `false`), members of an exclusion group, users outside the staging group when one
- *   is set, and with `skipAdmins` users the report marks `isAdmin` are always skipped;
- * - in `mfaUnregistered` mode a user whose report row says `isMfaRegistered` is skipped
- *   (`alreadyMfaRegistered`); a user without a report row counts as not registered (the report
- *   omits disabled users and lags up to a day; the writer reconciles an existing method);
- * - a user who already has a mobile method (from `existingPhoneMethods` when known, else the
- *   report's `methodsRegistered` containing `mobilePhone`; in `mfaUnregistered` mode only the
- *   former, since the report already said the user is not registered) is skipped
- *   (`hasMobileMethod`), unless `replaceExisting` is on and the current number is known (with it
- *   on but the number unknown or masked, the skip carries a `detail`);
- * - an empty or placeholder `mobilePhone` is `noNumber` (a placeholder with the normaliser's
- *   reason as `detail`), one the normaliser rejects is `invalidNumber` with its reason as
- *   `detail`; with `replaceExisting` this also applies to users who have a mobile method, since
- *   there is nothing valid to replace it with;
- * - a user with a known current mobile number and `replaceExisting` gets `alreadyPresent` when it
- *   equals the normalised directory number (compared in normalised form) and `replace` otherwise;
- * - everyone else gets `create`, with the number in Graph's format.
- *
- * @param ctx - the user, report row, known phone methods and group membership.
- * @param settings - the targeting settings of the run.
- * @returns exactly one decision.
- */
-export function decideUser(ctx: UserContext, settings: TargetingSettings): Decision {
+/** What is missing from the user's records that a decision needs, if anything. */
+function missingField(ctx: UserContext, settings: TargetingSettings): string | undefined {
+  if (ctx.user.accountEnabled !== true && ctx.user.accountEnabled !== false) {
+    return "The directory did not say whether the account is enabled (accountEnabled).";
+  }
+  if (!ctx.user.userType && !ctx.report?.userType) {
+    return "Neither the directory nor the registration report says whether the user is a member or a guest (userType).";
+  }
+  if (settings.skipAdmins && ctx.report && typeof ctx.report.isAdmin !== "boolean") {
+    return "The registration report's row does not say whether the user is an admin (isAdmin).";
+  }
+  return undefined;
+}
+
+/** The skip that applies to who the user is and what they already have, if any. */
+function skipForUser(ctx: UserContext, settings: TargetingSettings): Decision | undefined {
   if (isGuest(ctx)) {
     return skip("guest");
   }
   if (ctx.user.accountEnabled === false) {
     return skip("disabled");
+  }
+  const missing = missingField(ctx, settings);
+  if (missing) {
+    return skip("incompleteRecord", missing);
   }
   if (ctx.inExcludedGroup) {
     return skip("excludedGroup");
@@ -104,13 +108,71 @@ export function decideUser(ctx: UserContext, settings: TargetingSettings): Decis
   if (settings.stagingGroupSet && !ctx.inStagingGroup) {
     return skip("outsideStagingGroup");
   }
-  if (settings.skipAdmins && ctx.report?.isAdmin === true) {
+  if (settings.skipAdmins && (ctx.holdsDirectoryRole === true || ctx.report?.isAdmin === true)) {
     return skip("admin");
   }
   if (settings.target === "mfaUnregistered" && ctx.report?.isMfaRegistered === true) {
     return skip("alreadyMfaRegistered");
   }
+  return undefined;
+}
 
+/** The skip that applies to a valid number held by others or not held long enough, if any. */
+function skipForNumberGuards(ctx: UserContext): Decision | undefined {
+  if (ctx.numberSharedBy !== undefined && ctx.numberSharedBy > 1) {
+    return skip(
+      "sharedNumber",
+      `The number is held by ${ctx.numberSharedBy} users; it is registered for none of them until each has a number of their own.`,
+    );
+  }
+  const u = ctx.numberUnsettled;
+  if (u) {
+    const what =
+      u.why === "createdRecently"
+        ? `The account was created ${u.since}`
+        : `The number changed ${u.since}${u.by ? ` by ${u.by}` : ""}`;
+    return skip("numberNotSettled", `${what}; it is registered from ${u.until} if it stays.`);
+  }
+  return undefined;
+}
+
+/**
+ * Decides what to do for one user. Rules, in `SKIP_PRECEDENCE` order (`shared/run/decisions.ts`):
+ *
+ * - guests (directory `userType` or report `userType`) and disabled accounts (`accountEnabled`
+ *   explicitly `false`) are skipped; so is a user whose records leave a deciding fact unknown
+ *   (`incompleteRecord`: no `accountEnabled`, no `userType` anywhere, or with `skipAdmins` a
+ *   report row without `isAdmin`): unknown is never taken for permission;
+ * - members of an exclusion group, users outside the staging group when one is set, and with
+ *   `skipAdmins` every holder of a directory role (from the directory's role data, whatever the
+ *   report says or omits) or a user the report marks `isAdmin` are skipped;
+ * - in `mfaUnregistered` mode a user whose report row says `isMfaRegistered` is skipped
+ *   (`alreadyMfaRegistered`); a user without a report row counts as not registered (the report
+ *   omits disabled users and lags up to a day; the writer reconciles an existing method);
+ * - a user who already has a mobile method (from `existingPhoneMethods` when known, else the
+ *   report's `methodsRegistered` containing `mobilePhone`; in `mfaUnregistered` mode only the
+ *   former, since the report already said the user is not registered) is skipped
+ *   (`hasMobileMethod`), unless `replaceExisting` is on and the current number is known (with it
+ *   on but the number unknown, masked or missing, the skip carries a `detail`);
+ * - an empty or placeholder `mobilePhone` is `noNumber` (a placeholder with the normaliser's
+ *   reason as `detail`), one the normaliser rejects is `invalidNumber` with its reason as
+ *   `detail`; with `replaceExisting` this also applies to users who have a mobile method, since
+ *   there is nothing valid to replace it with;
+ * - a valid number that more than one user holds is `sharedNumber`, one the user has not held
+ *   for the settle period is `numberNotSettled` (both with a `detail`);
+ * - a user with a known current mobile number and `replaceExisting` gets `alreadyPresent` when it
+ *   equals the normalised directory number (compared in normalised form) and `replace` otherwise;
+ * - everyone else gets `create`, with the number in Graph's format.
+ *
+ * @param ctx - the user, report row, known phone methods, group membership, role and guards.
+ * @param settings - the targeting settings of the run.
+ * @returns exactly one decision.
+ */
+export function decideUser(ctx: UserContext, settings: TargetingSettings): Decision {
+  const userSkip = skipForUser(ctx, settings);
+  if (userSkip) {
+    return userSkip;
+  }
   const current =
     settings.target === "mfaUnregistered" && ctx.existingPhoneMethods === undefined
       ? undefined
@@ -137,6 +199,10 @@ export function decideUser(ctx: UserContext, settings: TargetingSettings): Decis
       return skip("noNumber", normalized.reason);
     }
     return skip("invalidNumber", normalized.reason);
+  }
+  const guarded = skipForNumberGuards(ctx);
+  if (guarded) {
+    return guarded;
   }
   if (current === undefined) {
     return { action: "create", phoneNumber: normalized.phoneNumber };

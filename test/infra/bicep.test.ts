@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { SETTING_DEFAULTS } from "../../shared/config.js";
 import { PROFILES } from "../../local/graph-emulator/index.js";
 import { REQUIRED_GRAPH_ROLES } from "../../infra/scripts/grantGraphRoles.js";
-import { runKeys } from "../../shared/runTypes.js";
+import { censusKeys } from "../../shared/guards/census.js";
+import { runKeys } from "../../shared/run/index.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (rel: string): string => readFileSync(path.join(repo, rel), "utf8");
@@ -510,7 +511,7 @@ describe("security guards (README: Security model)", () => {
     expect(lifecycle).toMatch(/^\s+enabled: true$/m);
     // Lifecycle prefixes start with the container; runs/ holds every run (the store's own keys).
     expect(lifecycle).toMatch(/prefixMatch: \['\$\{runStoreContainerName\}\/runs\/'\]/);
-    expect(runKeys.root("any").startsWith("runs/")).toBe(true);
+    expect(runKeys.reportJson("any").startsWith("runs/")).toBe(true);
     expect(lifecycle).toMatch(/delete: \{ daysAfterModificationGreaterThan: runRetentionDays \}/);
   });
 
@@ -550,7 +551,6 @@ describe("security guards (README: Security model)", () => {
       runKeys.reportCsv(id),
       runKeys.reportJson(id),
       runKeys.reportIndex(id),
-      runKeys.planCsv(id),
       runKeys.plan(id, 1),
     ];
     const hidden = [
@@ -560,6 +560,7 @@ describe("security guards (README: Security model)", () => {
       runKeys.page(id, "excluded", 1),
       runKeys.outcome(id, 1),
       runKeys.partialOutcome(id, 1),
+      censusKeys.history("mobile", 1),
     ];
     expect(readable.filter((k) => !mayRead(k))).toEqual([]);
     expect(hidden.filter((k) => mayRead(k))).toEqual([]);

@@ -25,6 +25,7 @@ const input: RunInput = {
     allowLandline: false,
     replaceExisting: false,
     maxWritesPerRun: 0,
+    numberSettleDays: 3,
     dryRun: false,
     logPhoneNumbers: "masked",
   },
@@ -41,6 +42,13 @@ function tenantAnswers(overrides: Partial<Record<string, (call: ScheduledCall) =
     );
   const answers: Record<string, (call: ScheduledCall) => unknown> = {
     resolveScope: () => ({ ok: true, excluded: [{ id: "g-bg", displayName: "Break Glass" }] }),
+    readRoleHolders: () => ({ ok: true, holders: 4 }),
+    fetchAuditPage: () => ({ ok: true, pages: 1, items: 7 }),
+    fileCensus: () => ({ users: 1000, withValue: 900 }),
+    settleCensus: (c) =>
+      (c.input as { shard: number }).shard === 0
+        ? { unsettled: 2, changed: 3, sharedNumbers: 1, sharedHolders: 30 }
+        : { unsettled: 0, changed: 0, sharedNumbers: 0, sharedHolders: 0 },
     fetchReportPage: (c) =>
       (c.input as { cursor?: string }).cursor
         ? { ok: true, pages: 1, items: 999 }
@@ -91,7 +99,7 @@ const phases = (statuses: Record<string, unknown>[]): string[] =>
   statuses.map((s) => s.phase as string).filter((p, i, all) => p !== all[i - 1]);
 
 describe("nightlyRun", () => {
-  it("runs discover, plan, provision and summarize in order, the report before the users", () => {
+  it("runs discover, census, plan, provision and summarize in order, the report before the users", () => {
     const run = driveOrchestration(nightlyRunOrchestration.handler, {
       input,
       answer: tenantAnswers(),
@@ -101,8 +109,13 @@ describe("nightlyRun", () => {
       "resolveScope",
       "fetchReportPage",
       "fetchReportPage",
+      "readRoleHolders",
+      "fetchAuditPage",
       "fetchUsersPage",
       "fetchUsersPage",
+      "fileCensus",
+      "fileCensus",
+      ...Array.from({ length: 16 }, () => "settleCensus"),
       "planChunks",
       "planChunks",
       "provisionWave",
@@ -112,6 +125,7 @@ describe("nightlyRun", () => {
     expect(phases(run.statuses)).toEqual([
       "resolvingScope",
       "discovering",
+      "checkingNumbers",
       "planning",
       "provisioning",
       "summarizing",
@@ -128,6 +142,8 @@ describe("nightlyRun", () => {
     expect(fetches).toEqual([
       { runId: "run-1", maxPages: 10, firstPageNo: 0 },
       { runId: "run-1", maxPages: 10, firstPageNo: 1, cursor: "report-2" },
+      // The audit log over the settle period, from the run's start (orchestration time).
+      { runId: "run-1", since: "2026-11-28T02:00:00.000Z", maxPages: 10, firstPageNo: 0 },
       {
         runId: "run-1",
         list: "excluded",
@@ -136,6 +152,12 @@ describe("nightlyRun", () => {
         firstPageNo: 0,
       },
       { runId: "run-1", list: "users", source: { kind: "allUsers" }, maxPages: 10, firstPageNo: 0 },
+    ]);
+    const census = run.calls.filter((c) => c.name.endsWith("Census")).map((c) => c.input);
+    expect(census.slice(0, 3)).toMatchObject([
+      { fromPage: 0, toPage: 2, range: 0 },
+      { fromPage: 2, toPage: 3, range: 1 },
+      { shard: 0, ranges: 2, now: "2026-12-01T02:00:00.000Z", settleDays: 3, auditPages: 1 },
     ]);
     const plans = run.calls.filter((c) => c.name === "planChunks").map((c) => c.input);
     expect(plans).toMatchObject([
@@ -186,6 +208,12 @@ describe("nightlyRun", () => {
     const statuses = run.statuses as unknown as RunStatus[];
     const planned = statuses.filter((s) => s.phase === "planning").at(-1);
     expect(planned?.pages).toEqual({ users: 3, report: 2, excluded: 1 });
+    expect(planned?.numbers).toEqual({
+      unsettled: 2,
+      changed: 3,
+      sharedNumbers: 1,
+      sharedHolders: 30,
+    });
     expect(planned?.plan).toEqual({ create: 20, "skip:guest": 10 });
     expect(planned?.counts.candidates).toBe(30);
     expect(planned?.counts.planned).toBe(20);
@@ -243,6 +271,30 @@ describe("nightlyRun", () => {
     expect(run.error?.message).toBe(message);
     expect(run.calls.map((c) => c.name)).toEqual(["resolveScope"]);
     expect(run.statuses.at(-1)).toMatchObject({ phase: "failed", message });
+  });
+
+  it("stops when admin status cannot be determined, before any user is paged", () => {
+    const message = "Admin status cannot be determined, so nothing is written: GraphClient: ...";
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers({ readRoleHolders: () => ({ ok: false, error: message }) }),
+    });
+    expect(run.error?.message).toBe(message);
+    expect(run.calls.filter((c) => c.name === "fetchUsersPage")).toEqual([]);
+  });
+
+  it("reads neither role holders nor the audit log when admins are included and the settle guard is off", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input: { ...input, settings: { ...input.settings, skipAdmins: false, numberSettleDays: 0 } },
+      answer: tenantAnswers(),
+    });
+    expect(run.error).toBeUndefined();
+    const names = run.calls.map((c) => c.name);
+    expect(names).not.toContain("readRoleHolders");
+    expect(names).not.toContain("fetchAuditPage");
+    expect(run.calls.find((c) => c.name === "planChunks")?.input).toMatchObject({
+      roleHoldersRead: false,
+    });
   });
 
   it("stops at the report when the tenant has no licence, before any user is paged", () => {

@@ -17,6 +17,7 @@ const source: RunOutput = {
     allowLandline: false,
     replaceExisting: false,
     maxWritesPerRun: 0,
+    numberSettleDays: 3,
     dryRun: false,
     logPhoneNumbers: "full",
   },

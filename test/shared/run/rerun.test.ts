@@ -16,6 +16,7 @@ const output: RunOutput = {
     allowLandline: false,
     replaceExisting: false,
     maxWritesPerRun: 0,
+    numberSettleDays: 3,
     dryRun: false,
     logPhoneNumbers: "full",
   },

@@ -93,10 +93,22 @@ describe("decideUser", () => {
       });
     });
 
-    it("does not take an unselected accountEnabled for a disabled account", () => {
+    it("skips a user whose record does not say whether the account is enabled, never taking it for enabled", () => {
       const ctx = context();
       delete ctx.user.accountEnabled;
-      expect(decideUser(ctx, settings)).toMatchObject({ action: "create" });
+      expect(decideUser(ctx, settings)).toEqual({
+        action: "skip",
+        reason: "incompleteRecord",
+        detail: "The directory did not say whether the account is enabled (accountEnabled).",
+      });
+    });
+
+    it("skips a user whose member or guest status no record gives", () => {
+      const ctx = withUser({ userType: null }, { report: undefined });
+      expect(decideUser(ctx, settings)).toMatchObject({
+        action: "skip",
+        reason: "incompleteRecord",
+      });
     });
 
     it("skips a member of an exclusion group", () => {
@@ -144,10 +156,29 @@ describe("decideUser", () => {
       });
     });
 
-    it("does not treat an unknown isAdmin as an admin", () => {
-      expect(decideUser(withReport({ isAdmin: null }), settings)).toMatchObject({
-        action: "create",
+    it("skips a user whose report row leaves isAdmin unknown, never taking it for 'not an admin'", () => {
+      expect(decideUser(withReport({ isAdmin: null }), settings)).toEqual({
+        action: "skip",
+        reason: "incompleteRecord",
+        detail:
+          "The registration report's row does not say whether the user is an admin (isAdmin).",
       });
+    });
+
+    it("does not ask about isAdmin when admins are not skipped", () => {
+      expect(
+        decideUser(withReport({ isAdmin: null }), { ...settings, skipAdmins: false }),
+      ).toMatchObject({ action: "create" });
+    });
+
+    it("skips a holder of a directory role whatever the report says or omits", () => {
+      expect(decideUser(context({ holdsDirectoryRole: true }), settings)).toEqual({
+        action: "skip",
+        reason: "admin",
+      });
+      expect(
+        decideUser(context({ holdsDirectoryRole: true, report: undefined }), settings),
+      ).toEqual({ action: "skip", reason: "admin" });
     });
   });
 
@@ -368,6 +399,13 @@ describe("decideUser", () => {
         },
         inStagingGroup: false,
         inExcludedGroup: true,
+        holdsDirectoryRole: true,
+        numberSharedBy: 30,
+        numberUnsettled: {
+          since: "2026-12-01T01:00:00.000Z",
+          until: "2026-12-04T01:00:00.000Z",
+          why: "changed",
+        },
       };
       const staged = { ...settings, stagingGroupSet: true };
       const lifts: [string, () => void][] = [
@@ -378,10 +416,17 @@ describe("decideUser", () => {
             (ctx.report as { userType?: string }).userType = "member";
           },
         ],
-        ["disabled", () => (ctx.user.accountEnabled = true)],
+        ["disabled", () => delete ctx.user.accountEnabled],
+        ["incompleteRecord", () => (ctx.user.accountEnabled = true)],
         ["excludedGroup", () => (ctx.inExcludedGroup = false)],
         ["outsideStagingGroup", () => (ctx.inStagingGroup = true)],
-        ["admin", () => ((ctx.report as { isAdmin: boolean }).isAdmin = false)],
+        [
+          "admin",
+          () => {
+            (ctx.report as { isAdmin: boolean }).isAdmin = false;
+            ctx.holdsDirectoryRole = false;
+          },
+        ],
         [
           "alreadyMfaRegistered",
           () => {
@@ -392,6 +437,8 @@ describe("decideUser", () => {
         ["hasMobileMethod", () => (ctx.existingPhoneMethods = [])],
         ["noNumber", () => (ctx.user.mobilePhone = "+45 2012345")],
         ["invalidNumber", () => (ctx.user.mobilePhone = "+45 20123456")],
+        ["sharedNumber", () => delete ctx.numberSharedBy],
+        ["numberNotSettled", () => delete ctx.numberUnsettled],
       ];
 
       // Act and assert
@@ -411,6 +458,67 @@ describe("decideUser", () => {
       expect(decideUser(ctx, settings)).toMatchObject({ reason: "excludedGroup" });
       ctx.inExcludedGroup = false;
       expect(decideUser(ctx, settings)).toMatchObject({ reason: "admin" });
+    });
+  });
+});
+
+describe("decideUser: number guards", () => {
+  it("writes for none of the users who share a number, and says how many hold it", () => {
+    expect(decideUser(context({ numberSharedBy: 30 }), settings)).toEqual({
+      action: "skip",
+      reason: "sharedNumber",
+      detail:
+        "The number is held by 30 users; it is registered for none of them until each has a number of their own.",
+    });
+  });
+
+  it("waits for a number that changed recently, naming who changed it and when it settles", () => {
+    const ctx = context({
+      numberUnsettled: {
+        since: "2026-12-01T01:00:00.000Z",
+        until: "2026-12-04T01:00:00.000Z",
+        why: "changed",
+        by: "helpdesk@contoso.example",
+      },
+    });
+    expect(decideUser(ctx, settings)).toEqual({
+      action: "skip",
+      reason: "numberNotSettled",
+      detail:
+        "The number changed 2026-12-01T01:00:00.000Z by helpdesk@contoso.example; it is registered from 2026-12-04T01:00:00.000Z if it stays.",
+    });
+  });
+
+  it("waits for a new account's number", () => {
+    const ctx = context({
+      numberUnsettled: {
+        since: "2026-11-30T08:00:00.000Z",
+        until: "2026-12-03T08:00:00.000Z",
+        why: "createdRecently",
+      },
+    });
+    expect(decideUser(ctx, settings)).toMatchObject({
+      reason: "numberNotSettled",
+      detail:
+        "The account was created 2026-11-30T08:00:00.000Z; it is registered from 2026-12-03T08:00:00.000Z if it stays.",
+    });
+  });
+
+  it("guards replacements as it guards creations", () => {
+    const ctx = context({
+      existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 30123456" }],
+      numberSharedBy: 2,
+    });
+    expect(decideUser(ctx, replacing)).toMatchObject({ reason: "sharedNumber" });
+  });
+
+  it("leaves a mobile method without a number alone even when replacing", () => {
+    const ctx = context({
+      existingPhoneMethods: [{ phoneType: "mobile", phoneNumber: "" }],
+    });
+    expect(decideUser(ctx, replacing)).toMatchObject({
+      action: "skip",
+      reason: "hasMobileMethod",
     });
   });
 });

@@ -1,17 +1,19 @@
 /**
  * The orchestration engine of the local host: a DTFx-style replay loop around the real
- * durable-functions orchestrator handlers. It owns the instances and composes the parts:
+ * durable-functions orchestrator handlers. It owns the instances, composes the parts and offers
+ * the instance operations that `LocalHost` and the client API expose:
  *
- * - `episode.ts` turns one orchestrator answer into a journal record and new work;
+ * - `scheduler.ts` picks the ready instance that runs its next episode;
  * - `orchestratorInvocation.ts` invokes the orchestrator with the extension's payload;
+ * - `episode.ts` turns the answer into a journal record and new work (retries: `retries.ts`);
  * - `activityQueue.ts` runs activities with bounded concurrency;
  * - `timers.ts` keeps the (real or virtual) clock and the durable timers;
  * - `subOrchestrations.ts` starts children and reports them to their parents;
- * - `instance.ts` persists every change through the instance's journal (`store.ts`).
+ * - `instance.ts` persists every change through the instance's journal (`store.ts`);
+ * - `status.ts` shapes what status queries return.
  *
- * Flow: a delivered event is journalled into the instance's inbox and marks it ready; the pump
- * runs one episode at a time for a ready instance (when `deliveryBatch` events wait or none of
- * its activities is still queued), commits the plan, then dispatches the new work.
+ * Flow: a delivered event is journalled into the instance's inbox and marks it ready; the
+ * scheduler runs its next episode; the engine commits the plan, then dispatches the new work.
  */
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";

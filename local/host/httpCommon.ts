@@ -5,7 +5,7 @@
 import type * as http from "node:http";
 import type { Engine } from "./engine.js";
 
-/** What the HTTP front needs from the host. */
+/** What the HTTP front and the client functions it invokes need from the host. */
 export interface HttpContext {
   engine: Engine;
   taskHubName: string;

@@ -99,10 +99,13 @@ function toImportable(spec: string): string {
   return spec.startsWith("file:") ? fileURLToPath(spec) : path.resolve(spec);
 }
 
-function resolveSchedule(schedule: string): string {
+function resolveSchedule(
+  schedule: string,
+  appSettings: Readonly<Record<string, string | undefined>>,
+): string {
   // Functions resolves `%Name%` schedules from app settings.
   const m = /^%(.+)%$/.exec(schedule.trim());
-  return m ? (process.env[m[1]!] ?? schedule) : schedule;
+  return m ? (appSettings[m[1]!] ?? schedule) : schedule;
 }
 
 /**
@@ -171,7 +174,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   if (options.schedules) {
     for (const fn of registeredFunctions().filter((f) => f.trigger === "timerTrigger")) {
       const binding = fn.metadata.bindings[fn.triggerBindingName]!;
-      const schedule = resolveSchedule(binding.schedule ?? "");
+      const schedule = resolveSchedule(binding.schedule ?? "", options.appSettings ?? process.env);
       const arm = (): void => {
         if (stopped) {
           return;

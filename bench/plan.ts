@@ -19,8 +19,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { appModules } from "../local/cli/localRun.js";
 import { startLocalHost } from "../local/host/index.js";
-import { loadSettings } from "../shared/config.js";
 import { newRunId, runSettingsFrom, type RunOutput } from "../shared/runTypes.js";
+import { configureServices } from "../shared/services.js";
+import { environmentSettings, loadSettings } from "../shared/settings/index.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,7 +60,8 @@ const info = JSON.parse(
 ) as { graphBaseUrl: string; identityEndpoint: string; identityHeader: string; caCertPath: string };
 
 const stateDir = await mkdtemp(path.join(tmpdir(), "mfa-bench-"));
-Object.assign(process.env, {
+const settings = loadSettings({
+  ...environmentSettings(),
   GRAPH_BASE_URL: info.graphBaseUrl,
   GRAPH_AUTH: "managedIdentity",
   GRAPH_CA_FILE: info.caCertPath,
@@ -68,6 +70,7 @@ Object.assign(process.env, {
   DEFAULT_REGION: "DK",
   RUN_STORE: stateDir,
 });
+configureServices(settings);
 try {
   const host = await startLocalHost({
     stateDir: path.join(stateDir, "host"),
@@ -83,7 +86,7 @@ try {
   const started = Date.now();
   await host.startNew("nightlyRun", {
     instanceId: runId,
-    input: { runId, trigger: "cli", settings: runSettingsFrom(loadSettings(process.env), !write) },
+    input: { runId, trigger: "cli", settings: runSettingsFrom(settings, !write) },
   });
   const status = await host.waitForCompletion(runId, { timeoutMs: 3 * 3_600_000 });
   const wallMs = Date.now() - started;

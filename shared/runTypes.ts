@@ -4,7 +4,7 @@
  * number: numbers live in the run store alone.
  */
 import { randomBytes } from "node:crypto";
-import type { Settings } from "./config.js";
+import type { Settings } from "./settings/index.js";
 
 /** The part of the settings a run takes a snapshot of when it starts (no secrets). */
 export type RunSettings = Pick<

@@ -3,7 +3,7 @@
  * and counts decisions. Writes are `create` and `replace`; past the cap they become
  * `skip`/`deferred`, so the next run picks those users up.
  */
-import type { Settings } from "../config.js";
+import type { Settings } from "../settings/index.js";
 import {
   decideUser,
   SKIP_PRECEDENCE,

@@ -161,7 +161,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const server: Server = createHostServer(ctx);
   baseUrl = await listen(server, options.port ?? 0);
   engine.resumeAll();
-  const stopSchedules = options.schedules ? startSchedules(ctx, logger) : () => undefined;
+  const stopSchedules = options.schedules
+    ? startSchedules(ctx, logger, options.appSettings)
+    : () => undefined;
 
   return {
     baseUrl,

@@ -11,10 +11,13 @@ import type { HostLogger } from "./types.js";
 // Node timers cannot be armed further ahead than about 24.8 days.
 const MAX_NODE_DELAY = 2_147_000_000;
 
-function resolveSchedule(schedule: string): string {
+/** App settings that `%Name%` binding expressions resolve from. */
+export type AppSettings = Readonly<Record<string, string | undefined>>;
+
+function resolveSchedule(schedule: string, appSettings: AppSettings): string {
   // Functions resolves `%Name%` schedules from app settings.
   const m = /^%(.+)%$/.exec(schedule.trim());
-  return m ? (process.env[m[1]!] ?? schedule) : schedule;
+  return m ? (appSettings[m[1]!] ?? schedule) : schedule;
 }
 
 /**
@@ -43,9 +46,10 @@ function scheduleFunction(
   fn: RegisteredFunction,
   logger: HostLogger,
   handles: { stopped: boolean; timers: NodeJS.Timeout[] },
+  appSettings: AppSettings,
 ): void {
   const binding = fn.metadata.bindings[fn.triggerBindingName]!;
-  const schedule = resolveSchedule(binding.schedule ?? "");
+  const schedule = resolveSchedule(binding.schedule ?? "", appSettings);
   const fire = (): void => {
     fireTimerFunction(ctx, fn.name)
       .catch((err: unknown) =>
@@ -80,12 +84,17 @@ function scheduleFunction(
  *
  * @param ctx - host context
  * @param logger - where failures go
+ * @param appSettings - what `%Name%` schedules resolve from (default `process.env`)
  * @returns a function that stops all schedules
  */
-export function startSchedules(ctx: HttpContext, logger: HostLogger): () => void {
+export function startSchedules(
+  ctx: HttpContext,
+  logger: HostLogger,
+  appSettings: AppSettings = process.env,
+): () => void {
   const handles = { stopped: false, timers: [] as NodeJS.Timeout[] };
   for (const fn of registeredFunctions().filter((f) => f.trigger === "timerTrigger")) {
-    scheduleFunction(ctx, fn, logger, handles);
+    scheduleFunction(ctx, fn, logger, handles, appSettings);
   }
   return () => {
     handles.stopped = true;

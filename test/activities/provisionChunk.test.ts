@@ -5,7 +5,7 @@ import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionChunk } from "../../activities/provisionChunk.js";
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
-import { loadSettings } from "../../shared/config.js";
+import { loadSettings } from "../../shared/settings/index.js";
 import { GraphAccess } from "../../shared/graph/client.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
 import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run/index.js";

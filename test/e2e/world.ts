@@ -15,17 +15,18 @@ import { validateTenant } from "../../local/graph-emulator/tenant/fixture.js";
 import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
 import { startLocalHost, type LocalHost } from "../../local/host/index.js";
 import type { InstanceStatus } from "../../local/host/types.js";
-import { setServices } from "../../shared/services.js";
+import { configureServices, setServices } from "../../shared/services.js";
 import {
   newRunId,
   readRunOutput,
+  RUN_ORCHESTRATIONS,
   resolveTuning,
   runSettingsFrom,
   type RunInput,
   type RunOutput,
   type RunTuning,
 } from "../../shared/run/index.js";
-import { loadSettings } from "../../shared/config.js";
+import { loadSettings, type RawSettings } from "../../shared/settings/index.js";
 
 /** A running world. */
 export interface World {
@@ -33,8 +34,9 @@ export interface World {
   host: LocalHost;
   stateDir: string;
   runsDir: string;
-  /** Starts a nightly run with the current environment's settings and waits for its end. */
+  /** Starts a nightly run with the world's settings (and `settings` over them); waits for its end. */
   run(overrides?: {
+    settings?: RawSettings;
     dryRun?: boolean;
     tuning?: Partial<RunTuning>;
     timeoutMs?: number;
@@ -68,7 +70,7 @@ export const SMALL_TUNING: Partial<RunTuning> = {
 /**
  * Starts a world.
  *
- * @param options - the tenant, emulator profile/config, and settings (environment) for the app.
+ * @param options - the tenant, emulator profile/config, and settings (by name) for the app.
  */
 export async function startWorld(options: {
   tenant: TenantFixture;
@@ -84,7 +86,7 @@ export async function startWorld(options: {
   });
   const stateDir = await mkdtemp(path.join(tmpdir(), "mfa-e2e-"));
   const runsDir = stateDir;
-  Object.assign(process.env, {
+  const raw: RawSettings = {
     GRAPH_BASE_URL: emulator.graphBaseUrl,
     GRAPH_AUTH: "managedIdentity",
     GRAPH_CA_FILE: emulator.caCertPath,
@@ -92,8 +94,8 @@ export async function startWorld(options: {
     IDENTITY_HEADER: emulator.identityHeader,
     RUN_STORE: runsDir,
     ...options.settings,
-  });
-  setServices(undefined);
+  };
+  configureServices(loadSettings(raw));
   const host = await startLocalHost({
     stateDir: path.join(stateDir, "host"),
     modules: appModules(),
@@ -110,10 +112,13 @@ export async function startWorld(options: {
       const input: RunInput = {
         runId,
         trigger: "cli",
-        settings: runSettingsFrom(loadSettings(process.env), overrides.dryRun),
+        settings: runSettingsFrom(
+          loadSettings({ ...raw, ...overrides.settings }),
+          overrides.dryRun,
+        ),
         tuning: resolveTuning(overrides.tuning ?? SMALL_TUNING),
       };
-      await host.startNew("nightlyRun", { instanceId: runId, input });
+      await host.startNew(RUN_ORCHESTRATIONS.nightlyRun, { instanceId: runId, input });
       return host.waitForCompletion(runId, { timeoutMs: overrides.timeoutMs ?? 120_000 });
     },
     mobiles() {

@@ -233,8 +233,11 @@ const REALISTIC_LATENCY: Partial<Record<RouteKind, LatencyDistribution>> = {
   "report.get": { meanMs: 300, p99Ms: 900 },
 };
 
+/** Names of the profiles. */
+export type ProfileName = "fast" | "realistic" | "hostile";
+
 /** The named profiles; `config` overrides apply on top of the chosen one. */
-export const PROFILES: Record<"fast" | "realistic" | "hostile", EmulatorConfig> = {
+export const PROFILES: Record<ProfileName, EmulatorConfig> = {
   fast: { ...BASE },
   realistic: {
     ...BASE,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTlsMaterial } from "./certs.js";
-import { PROFILES, mergeConfig, type EmulatorConfig } from "./config.js";
+import { PROFILES, mergeConfig, type EmulatorConfig, type ProfileName } from "./config.js";
 import { GraphEngine } from "./engine.js";
 import { MetricsCollector, type EmulatorMetrics } from "./metrics.js";
 import { userState, type AdminContext, type UserState } from "./server/admin.js";
@@ -25,6 +25,7 @@ export type {
   ConfiguredError,
   EmulatorConfig,
   LatencyDistribution,
+  ProfileName,
   RouteKind,
   StormConfig,
 } from "./config.js";
@@ -36,7 +37,7 @@ export interface EmulatorOptions {
   /** The tenant to serve. */
   tenant: TenantFixture;
   /** Named profile; default `fast`. */
-  profile?: "fast" | "realistic" | "hostile";
+  profile?: ProfileName;
   /** Overrides on top of the profile. */
   config?: Partial<EmulatorConfig>;
   /** Host to listen on; default `127.0.0.1`. */

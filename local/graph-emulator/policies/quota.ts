@@ -6,7 +6,7 @@
 import type { EmulatorConfig, RouteKind } from "../config.js";
 import { GraphHttpError } from "../response.js";
 import type { RouteFamily } from "../routes.js";
-import { TokenBucket } from "./quotaShapes.js";
+import { createQuota, type Clock, type Quota, type QuotaShape } from "./quotaShapes.js";
 
 /** The quotas a request can count against. */
 type QuotaName = "ru" | "write" | "reports";
@@ -84,17 +84,21 @@ export function tooManyRequests(waitMs: number, scope: string, info: string): Gr
 
 /** The quotas of one emulated tenant, per calling application. */
 export class QuotaPolicy {
-  private readonly buckets = new Map<string, TokenBucket>();
-  private readonly startMs = Date.now();
+  private readonly buckets = new Map<string, Quota>();
+  private readonly startMs: number;
 
   /**
    * @param tenantId - the tenant (named in `x-ms-throttle-scope`)
    * @param config - the current config
+   * @param now - clock of quotas and storms (default: the system clock)
    */
   constructor(
     private readonly tenantId: string,
     private readonly config: () => EmulatorConfig,
-  ) {}
+    private readonly now: Clock = () => Date.now(),
+  ) {
+    this.startMs = now();
+  }
 
   /**
    * Whether a config change starts the quotas over (a quota, its window or `timeScale` changed).
@@ -135,7 +139,7 @@ export class QuotaPolicy {
     if (storm.periodSeconds > 0 && storm.durationSeconds > 0) {
       const periodMs = storm.periodSeconds * config.timeScale * 1000;
       const durMs = storm.durationSeconds * config.timeScale * 1000;
-      const since = Date.now() - this.startMs;
+      const since = this.now() - this.startMs;
       const phase = since % periodMs;
       if (since >= periodMs && phase < durMs) {
         const access = req.method !== "GET" ? "Write" : "Read";
@@ -179,27 +183,30 @@ export class QuotaPolicy {
     return headers;
   }
 
-  private bucket(name: QuotaName, appId: string): TokenBucket {
+  private bucket(name: QuotaName, appId: string): Quota {
     const key = `${name}|${appId}`;
     let b = this.buckets.get(key);
     if (!b) {
-      const { capacity, windowMs } = bucketShape(name, this.config());
-      b = new TokenBucket(capacity, windowMs);
+      b = createQuota(quotaShape(name, this.config()), this.now);
       this.buckets.set(key, b);
     }
     return b;
   }
 }
 
-function bucketShape(name: QuotaName, c: EmulatorConfig): { capacity: number; windowMs: number } {
+/** The shape and size of a quota under the config, its window scaled. */
+function quotaShape(name: QuotaName, c: EmulatorConfig): QuotaShape {
   const scale = c.timeScale * 1000;
   if (name === "ru") {
-    return { capacity: c.resourceUnitQuota, windowMs: c.resourceUnitWindowSeconds * scale };
+    const windowMs = c.resourceUnitWindowSeconds * scale;
+    return { shape: "tokenBucket", limit: c.resourceUnitQuota, windowMs };
   }
   if (name === "write") {
-    return { capacity: c.writeQuota, windowMs: c.writeQuotaWindowSeconds * scale };
+    const windowMs = c.writeQuotaWindowSeconds * scale;
+    return { shape: "tokenBucket", limit: c.writeQuota, windowMs };
   }
-  return { capacity: c.reportsQuota, windowMs: c.reportsQuotaWindowSeconds * scale };
+  const windowMs = c.reportsQuotaWindowSeconds * scale;
+  return { shape: "tokenBucket", limit: c.reportsQuota, windowMs };
 }
 
 function limitPercentage(

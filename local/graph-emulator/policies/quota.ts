@@ -16,6 +16,8 @@ const QUOTA_KEYS = [
   "timeScale",
   "writeQuota",
   "writeQuotaWindowSeconds",
+  "writeQuotaShape",
+  "writeQuotaBurst",
   "resourceUnitQuota",
   "resourceUnitWindowSeconds",
   "reportsQuota",
@@ -203,7 +205,8 @@ function quotaShape(name: QuotaName, c: EmulatorConfig): QuotaShape {
   }
   if (name === "write") {
     const windowMs = c.writeQuotaWindowSeconds * scale;
-    return { shape: "tokenBucket", limit: c.writeQuota, windowMs };
+    const burst = c.writeQuotaBurst > 0 ? c.writeQuotaBurst : c.writeQuota;
+    return { shape: c.writeQuotaShape, limit: c.writeQuota, windowMs, burst };
   }
   const windowMs = c.reportsQuotaWindowSeconds * scale;
   return { shape: "tokenBucket", limit: c.reportsQuota, windowMs };

@@ -22,7 +22,10 @@ export interface Quota {
 }
 
 /** The shapes a quota can have. */
-export type QuotaShapeName = "tokenBucket" | "slidingWindow" | "fixedWindow";
+export const QUOTA_SHAPE_NAMES = ["tokenBucket", "slidingWindow", "fixedWindow"] as const;
+
+/** The name of a quota shape. */
+export type QuotaShapeName = (typeof QUOTA_SHAPE_NAMES)[number];
 
 /** A quota's shape and size. */
 export interface QuotaShape {

@@ -110,6 +110,13 @@ export interface EmulatorConfig {
    * 0.8 of a limit), `always`, or `never`.
    */
   throttleLimitPercentageHeader: "above80" | "always" | "never";
+  /**
+   * Whether phone-method writes carry `x-ms-throttle-limit-percentage` when
+   * `throttleLimitPercentageHeader` would send it. The header is documented only for the identity
+   * service limits, and authenticationMethod is listed under the reports limits, so on a real
+   * tenant it likely never arrives for these writes: `false` reproduces that.
+   */
+  phoneWriteUsageHeader: boolean;
   /** Latency per route kind (unscaled); kinds not listed use `defaultLatency`. */
   latency: Partial<Record<RouteKind, LatencyDistribution>>;
   /** Latency of route kinds not listed in `latency`. */
@@ -189,6 +196,7 @@ const BASE: EmulatorConfig = {
   phoneWriteQuotaModel: "directory",
   storm: { periodSeconds: 0, durationSeconds: 0 },
   throttleLimitPercentageHeader: "above80",
+  phoneWriteUsageHeader: true,
   latency: {},
   defaultLatency: { meanMs: 0, p99Ms: 0 },
   fault503Rate: 0,

@@ -129,7 +129,12 @@ export class QuotaPolicy {
     const useReports =
       req.family === "reports" ||
       (req.family === "phone" && config.phoneWriteQuotaModel === "reports");
-    return useReports ? this.admitReports(req, config) : this.admitDirectory(req, config);
+    const headers = useReports ? this.admitReports(req, config) : this.admitDirectory(req, config);
+    // See phoneWriteUsageHeader: on a real tenant phone writes likely never carry usage.
+    if (req.family === "phone" && req.method !== "GET" && !config.phoneWriteUsageHeader) {
+      delete headers["x-ms-throttle-limit-percentage"];
+    }
+    return headers;
   }
 
   private scope(access: string, appId: string): string {

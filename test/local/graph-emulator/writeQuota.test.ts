@@ -1,6 +1,7 @@
 /**
  * The write quota's shapes on phone-method writes (token bucket, with a burst, sliding window,
- * fixed window, the reports limits' 5 per 10 s) and changing them mid-run through the admin API.
+ * fixed window, the reports limits' 5 per 10 s), changed mid-run through the admin API, and the
+ * switch that keeps the usage header off phone-method writes.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
@@ -211,5 +212,48 @@ describe("changing the write ceiling mid-run through the admin API", () => {
     expect((await client.admin("POST", "/config", { writeQuotaBurst: -1 })).status).toBe(400);
     expect(emu?.config.writeQuotaShape).toBe("tokenBucket");
     expect((await writePhone()).status).toBe(429);
+  });
+});
+
+describe("the usage header on phone-method writes", () => {
+  const usage = (a: Answer) => a.headers.get("x-ms-throttle-limit-percentage");
+
+  it("comes with phone-method writes by default, like with every other route", async () => {
+    await start({ throttleLimitPercentageHeader: "always" });
+    const write = await writePhone();
+    expect(write.status).toBe(201);
+    expect(usage(write)).not.toBeNull();
+  });
+
+  it("stays off phone-method writes when switched off, also mid-run, while reads keep it", async () => {
+    await start({ throttleLimitPercentageHeader: "always" });
+    expect(usage(await writePhone())).not.toBeNull();
+    await client.admin("POST", "/config", { phoneWriteUsageHeader: false });
+    const write = await writePhone();
+    expect(write.status).toBe(201);
+    expect(usage(write)).toBeNull();
+    expect(write.headers.get("x-ms-resource-unit")).toBe("1");
+    const phoneRead = await client.call("GET", "/v1.0/users/user-0/authentication/phoneMethods");
+    expect(usage(phoneRead)).not.toBeNull();
+    expect(usage(await client.call("GET", "/v1.0/users/user-0"))).not.toBeNull();
+  });
+
+  it("stays off under the reports model too, where the 429 and its Retry-After still tell the ceiling", async () => {
+    await start({
+      throttleLimitPercentageHeader: "always",
+      phoneWriteUsageHeader: false,
+      phoneWriteQuotaModel: "reports",
+      reportsQuota: 2,
+      reportsQuotaWindowSeconds: 10,
+    });
+    const first = await writePhone();
+    expect(first.status).toBe(201);
+    expect(usage(first)).toBeNull();
+    expect(
+      usage(await client.call("GET", "/v1.0/users/user-0/authentication/phoneMethods")),
+    ).not.toBeNull();
+    const over = await writePhone();
+    expect(over.status).toBe(429);
+    expect(over.headers.get("retry-after")).toBe(String(10 / 2));
   });
 });

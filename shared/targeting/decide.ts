@@ -71,7 +71,7 @@ export type SkipReason =
  * The skip reasons in the order they are checked; the first that applies is the one reported.
  * Who the user is (guest, disabled) comes first, then which users the run may touch at all
  * (groups, admins), then what they already have (registration, a mobile method), and only then
- * their number; `deferred` is applied last, by the planner, to writes past the cap.
+ * their number; `deferred` is applied last, by `planUserPages`, to writes past the cap.
  */
 export const SKIP_PRECEDENCE: readonly SkipReason[] = [
   "guest",

@@ -13,4 +13,3 @@ export {
   type TargetingSettings,
   type UserContext,
 } from "./decide.js";
-export { createPlanner, type PlanCounts, type Planner, type PlannerSettings } from "./planner.js";

@@ -19,7 +19,6 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { appModules } from "../local/cli/localRun.js";
 import { startLocalHost } from "../local/host/index.js";
-import { loadSettings } from "../shared/config.js";
 import {
   newRunId,
   readRunOutput,
@@ -27,6 +26,8 @@ import {
   runSettingsFrom,
   RUN_ORCHESTRATIONS,
 } from "../shared/run/index.js";
+import { configureServices } from "../shared/services.js";
+import { environmentSettings, loadSettings } from "../shared/settings/index.js";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,7 +66,8 @@ const info = JSON.parse(
 ) as { graphBaseUrl: string; identityEndpoint: string; identityHeader: string; caCertPath: string };
 
 const stateDir = await mkdtemp(path.join(tmpdir(), "mfa-bench-"));
-Object.assign(process.env, {
+const settings = loadSettings({
+  ...environmentSettings(),
   GRAPH_BASE_URL: info.graphBaseUrl,
   GRAPH_AUTH: "managedIdentity",
   GRAPH_CA_FILE: info.caCertPath,
@@ -74,6 +76,7 @@ Object.assign(process.env, {
   DEFAULT_REGION: "DK",
   RUN_STORE: stateDir,
 });
+configureServices(settings);
 try {
   const host = await startLocalHost({
     stateDir: path.join(stateDir, "host"),
@@ -92,7 +95,7 @@ try {
     input: {
       runId,
       trigger: "cli",
-      settings: runSettingsFrom(loadSettings(process.env), !write),
+      settings: runSettingsFrom(settings, !write),
       tuning: resolveTuning(),
     },
   });

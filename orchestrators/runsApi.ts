@@ -7,7 +7,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import type { HttpDurableClientHandler } from "durable-functions";
 import * as df from "durable-functions";
 import { ConfigurationError } from "../shared/errors.js";
-import { loadSettings } from "../shared/config.js";
+import { services } from "../shared/services.js";
 import {
   isRunOrchestration,
   newRunId,
@@ -53,7 +53,7 @@ export async function startRunIfIdle(
   if (running) {
     return { started: false, runId: running };
   }
-  const settings = loadSettings(process.env);
+  const { settings } = services();
   const runId = newRunId(trigger === "timer" ? "nightly" : "run");
   const input: RunInput = {
     runId,

@@ -1,15 +1,19 @@
 /**
- * The process-wide services activities use: settings, the Graph access layer, the run store and
- * the write limiter. Built once per process from the app settings (environment), so every
- * activity in one Functions instance shares one connection pool and one limiter, as the quota is
- * shared too.
+ * The process-wide services functions use: settings, the Graph access layer, the run store and
+ * the write limiter, built from one settings value. Every activity in one Functions instance
+ * shares one connection pool and one limiter, as the quota is shared too.
+ *
+ * In Azure the first function that needs them builds them from the environment (the settings
+ * entry point); the local CLI and tests install them from a settings value instead.
  */
 import { readFileSync } from "node:fs";
-import { loadSettings, type Settings } from "./config.js";
+import { ConfigurationError } from "./errors.js";
 import { GraphAccess } from "./graph/client.js";
 import { createGraphCredential } from "./graph/credentials.js";
 import { limiterFor, type AdaptiveLimiter } from "./graph/throttle.js";
-import { createRunStore } from "./store/index.js";
+import { settingsFromEnvironment } from "./settings/environment.js";
+import type { Settings } from "./settings/index.js";
+import { createRunStore, type CreateRunStoreOptions } from "./store/index.js";
 import type { RunStore } from "./store/runStore.js";
 
 /** What activities need. */
@@ -20,34 +24,64 @@ export interface Services {
   limiter: AdaptiveLimiter;
 }
 
+/** Options of {@link configureServices}. */
+export interface ServicesOptions {
+  /** How the run store resolves a relative or default folder. */
+  store?: CreateRunStoreOptions;
+}
+
 let current: Services | undefined;
 
 /**
- * The services of this process, built on first use from `process.env`.
+ * Builds the services from a settings value. Makes no network call.
+ *
+ * @param settings - validated settings.
+ * @param options - see {@link ServicesOptions}.
+ * @throws ConfigurationError when `GRAPH_CA_FILE` cannot be read.
  */
-export function services(): Services {
-  if (!current) {
-    const settings = loadSettings(process.env);
-    const caPem = settings.graphCaFile ? readFileSync(settings.graphCaFile, "utf8") : undefined;
-    const graph = new GraphAccess({
-      baseUrl: settings.graphBaseUrl,
-      credential: createGraphCredential(settings),
-      caPem,
-    });
-    const store = createRunStore(process.env);
-    const limiter = limiterFor(
-      `${settings.graphBaseUrl}|${settings.tenantId ?? ""}|${settings.clientId ?? ""}`,
-    );
-    current = { settings, graph, store, limiter };
+export function buildServices(settings: Settings, options: ServicesOptions = {}): Services {
+  const graph = new GraphAccess({
+    baseUrl: settings.graphBaseUrl,
+    credential: createGraphCredential(settings),
+    caPem: settings.graphCaFile ? readCaFile(settings.graphCaFile) : undefined,
+  });
+  const store = createRunStore(settings.runStoreLocation, options.store);
+  const limiter = limiterFor(
+    `${settings.graphBaseUrl}|${settings.tenantId ?? ""}|${settings.clientId ?? ""}`,
+  );
+  return { settings, graph, store, limiter };
+}
+
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigurationError([{ setting: "GRAPH_CA_FILE", problem: "names no readable file" }]);
   }
+}
+
+/**
+ * Builds the services of this process from a settings value and installs them.
+ *
+ * @param settings - validated settings.
+ * @param options - see {@link ServicesOptions}.
+ */
+export function configureServices(settings: Settings, options: ServicesOptions = {}): Services {
+  current = buildServices(settings, options);
+  return current;
+}
+
+/** The services of this process; built from the environment on first use unless configured. */
+export function services(): Services {
+  current ??= buildServices(settingsFromEnvironment());
   return current;
 }
 
 /**
- * Replaces the services (the local host and tests wire their own), or forgets them so the next
- * call rebuilds from `process.env`.
+ * Replaces the services (tests wire their own), or forgets them so the next use builds them from
+ * the environment.
  *
- * @param next - services to use, or undefined to rebuild on next use.
+ * @param next - services to use, or undefined.
  */
 export function setServices(next: Services | undefined): void {
   current = next;

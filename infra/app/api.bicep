@@ -1,4 +1,4 @@
-// The Function app: Flex Consumption (Linux), Node 20, Durable Functions on Azure Storage with
+// The Function app: Flex Consumption (Linux), Node 22, Durable Functions on Azure Storage with
 // identity-based connections, one user-assigned identity for storage, telemetry and Graph.
 @description('Function app name.')
 param name string
@@ -112,7 +112,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'node'
-        version: '20' // matches package.json engines.node
+        version: '22' // Node.js 20 support ended in 2026; package.json engines admits 22
       }
     }
   }

@@ -1,26 +1,24 @@
 /**
- * Runs the product's real Durable Functions app on the local host: starts or resumes a nightly
- * run, follows its progress, and reports the result in the CLI contract's shape. This is the one
- * place that wires product, host and (for the demo) emulator together.
+ * Runs the product's real Durable Functions app on the local host: installs the app's services
+ * from a settings value, starts or resumes a nightly run or a rerun, and follows its progress.
+ * This is the one place that wires product and host together.
  */
 import { readdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadSettings } from "../../shared/config.js";
 import {
   isRunOrchestration,
   newRunId,
-  RUN_ORCHESTRATIONS,
   prepareRerun,
-  readRunOutput,
-  readRunStatus,
   resolveTuning,
+  RUN_ORCHESTRATIONS,
   runSettingsFrom,
-  type RunCounts,
   type RunInput,
   type RunTuning,
 } from "../../shared/run/index.js";
+import { configureServices } from "../../shared/services.js";
+import type { Settings } from "../../shared/settings/index.js";
 import { startLocalHost, type LocalHost } from "../host/index.js";
 import type { HostLogger, InstanceStatus } from "../host/types.js";
 
@@ -38,104 +36,33 @@ export function appModules(): string[] {
   return modules;
 }
 
-/** Where a local run keeps its state. */
-export interface StateLayout {
-  /** The local host's instance state. */
-  hostDir: string;
-  /** Root of the filesystem run store (unless `RUN_STORE` says otherwise); runs live in `runs/`. */
-  storeDir: string;
-}
-
 /**
- * The state layout under a state directory, and `RUN_STORE` pointed at it unless set.
- *
- * @param stateDir - the `--state-dir`.
- */
-export async function prepareState(stateDir: string): Promise<StateLayout> {
-  const layout = {
-    hostDir: path.resolve(stateDir, "host"),
-    storeDir: path.resolve(stateDir),
-  };
-  await mkdir(layout.hostDir, { recursive: true });
-  process.env.RUN_STORE ??= layout.storeDir;
-  return layout;
-}
-
-/**
- * Starts the local host on the app's modules.
+ * Installs the app's services from the settings, with the run store in the state directory
+ * unless `RUN_STORE` says otherwise, and starts the local host on the app's modules (its own
+ * state in `{stateDir}/host`).
  *
  * @param stateDir - the state directory.
+ * @param settings - the validated settings.
  * @param options - logger, port and timer schedules.
  */
 export async function startAppHost(
   stateDir: string,
+  settings: Settings,
   options: { logger: HostLogger; port?: number; schedules?: boolean; activityConcurrency?: number },
 ): Promise<LocalHost> {
-  const layout = await prepareState(stateDir);
+  configureServices(settings, { store: { defaultDirectory: path.resolve(stateDir) } });
+  const hostDir = path.resolve(stateDir, "host");
+  await mkdir(hostDir, { recursive: true });
   return startLocalHost({
-    stateDir: layout.hostDir,
+    stateDir: hostDir,
     modules: appModules(),
     logger: options.logger,
     port: options.port,
     schedules: options.schedules,
+    // The app's `%NAME%` bindings, from the settings value (its defaults applied).
+    appSettings: { NIGHTLY_SCHEDULE: settings.nightlySchedule },
     activityConcurrency: options.activityConcurrency ?? 8,
   });
-}
-
-/** The `--json` result line of `run`, as the CLI contract fixes it. */
-export interface RunJson {
-  runId: string;
-  runtimeStatus: string;
-  counts: Pick<
-    RunCounts,
-    | "candidates"
-    | "planned"
-    | "created"
-    | "alreadyPresent"
-    | "invalidNumber"
-    | "skipped"
-    | "failed"
-    | "deferred"
-  >;
-  failedChunks: number[];
-  durationMs: number;
-  error?: string;
-}
-
-/**
- * The contract's JSON object for a finished run.
- *
- * @param status - the final instance status.
- * @param durationMs - wall time of this command.
- */
-export function runJson(status: InstanceStatus, durationMs: number): RunJson {
-  const output = readRunOutput(status.output);
-  const custom = readRunStatus(status.customStatus);
-  const c: Partial<RunCounts> =
-    (status.runtimeStatus === "Completed" ? output?.counts : custom.counts) ?? {};
-  const runId = output?.runId ?? custom.runId ?? status.instanceId;
-  const json: RunJson = {
-    runId,
-    runtimeStatus: status.runtimeStatus,
-    counts: {
-      candidates: c.candidates ?? 0,
-      planned: c.planned ?? 0,
-      created: c.created ?? 0,
-      alreadyPresent: c.alreadyPresent ?? 0,
-      invalidNumber: c.invalidNumber ?? 0,
-      skipped: c.skipped ?? 0,
-      failed: c.failed ?? 0,
-      deferred: c.deferred ?? 0,
-    },
-    failedChunks: output?.failedChunks ?? [],
-    durationMs,
-  };
-  if (status.runtimeStatus !== "Completed") {
-    json.error = (
-      custom.message ?? (typeof status.output === "string" ? status.output : undefined)
-    )?.split("\n")[0];
-  }
-  return json;
 }
 
 /**
@@ -149,21 +76,22 @@ export async function unfinishedRun(host: LocalHost): Promise<InstanceStatus | u
 }
 
 /**
- * Starts a nightly run with the current settings, or resumes the unfinished one.
+ * Starts a nightly run with the given settings, or resumes the unfinished one.
  *
  * @param host - the local host.
+ * @param settings - the settings the new run takes a snapshot of.
  * @param options - dry run override and tuning.
  * @returns the instance id and whether it was resumed.
  */
 export async function startOrResume(
   host: LocalHost,
+  settings: Settings,
   options: { dryRun?: boolean; tuning?: Partial<RunTuning>; runId?: string },
 ): Promise<{ instanceId: string; resumed: boolean }> {
   const existing = await unfinishedRun(host);
   if (existing) {
     return { instanceId: existing.instanceId, resumed: true };
   }
-  const settings = loadSettings(process.env);
   const runId = options.runId ?? newRunId("run");
   const input: RunInput = {
     runId,
@@ -176,7 +104,7 @@ export async function startOrResume(
 }
 
 /**
- * Starts a rerun of a finished run's failed chunks.
+ * Starts a rerun of a finished run's failed chunks, with that run's own settings.
  *
  * @param host - the local host.
  * @param runId - the finished run.

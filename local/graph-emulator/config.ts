@@ -3,6 +3,7 @@
  * that Microsoft leaves open. Every duration here is in "Graph seconds" and is multiplied by
  * `timeScale` before use, so quotas, latencies, token lifetimes and Retry-After stay in proportion.
  */
+import { QUOTA_SHAPE_NAMES, type QuotaShapeName } from "./policies/quotaShapes.js";
 
 /** A latency distribution for one route kind, in unscaled milliseconds. */
 export interface LatencyDistribution {
@@ -74,6 +75,19 @@ export interface EmulatorConfig {
   writeQuota: number;
   /** Write quota window in seconds (documented 150). */
   writeQuotaWindowSeconds: number;
+  /**
+   * How the write quota admits writes; Microsoft does not document it for phone methods, so a
+   * client's limiter can be tried against each: `tokenBucket` (how the emulator models the
+   * documented quota: `writeQuota` per window, refilled continuously, up to `writeQuotaBurst` at
+   * once), `slidingWindow` (at most `writeQuota` in any window, e.g. 40 per 2 s), or `fixedWindow`
+   * (at most `writeQuota` per window, windows back to back from when the quota started).
+   */
+  writeQuotaShape: QuotaShapeName;
+  /**
+   * Bucket size of the `tokenBucket` write quota: the most writes that pass at once after a quiet
+   * spell; 0 = `writeQuota` (the documented bucket). The window shapes ignore it.
+   */
+  writeQuotaBurst: number;
   /** Resource-unit quota per app+tenant (documented 8,000 for tenants above 500 users). */
   resourceUnitQuota: number;
   /** Resource-unit window in seconds (documented 10). */
@@ -84,9 +98,9 @@ export interface EmulatorConfig {
   reportsQuotaWindowSeconds: number;
   /**
    * Which quota phone-method requests count against (undocumented). `directory`: 1 RU plus
-   * 1 write per POST/PATCH/DELETE, 1 RU per GET. `reports`: every phone-method request (read or
-   * write, as the reports reading of the limits implies) takes one slot of the reports quota,
-   * i.e. 0.5 requests/s with the defaults.
+   * 1 write of the write quota (in its `writeQuotaShape`) per POST/PATCH/DELETE, 1 RU per GET.
+   * `reports`: every phone-method request (read or write, as the reports reading of the limits
+   * implies) takes one slot of the reports quota, i.e. 0.5 requests/s with the defaults.
    */
   phoneWriteQuotaModel: "directory" | "reports";
   /** Periodic throttling storms. */
@@ -96,6 +110,13 @@ export interface EmulatorConfig {
    * 0.8 of a limit), `always`, or `never`.
    */
   throttleLimitPercentageHeader: "above80" | "always" | "never";
+  /**
+   * Whether phone-method writes carry `x-ms-throttle-limit-percentage` when
+   * `throttleLimitPercentageHeader` would send it. The header is documented only for the identity
+   * service limits, and authenticationMethod is listed under the reports limits, so on a real
+   * tenant it likely never arrives for these writes: `false` reproduces that.
+   */
+  phoneWriteUsageHeader: boolean;
   /** Latency per route kind (unscaled); kinds not listed use `defaultLatency`. */
   latency: Partial<Record<RouteKind, LatencyDistribution>>;
   /** Latency of route kinds not listed in `latency`. */
@@ -166,6 +187,8 @@ const BASE: EmulatorConfig = {
   grantedRoles: FOUR_ROLES,
   writeQuota: 3000,
   writeQuotaWindowSeconds: 150,
+  writeQuotaShape: "tokenBucket",
+  writeQuotaBurst: 0,
   resourceUnitQuota: 8000,
   resourceUnitWindowSeconds: 10,
   reportsQuota: 5,
@@ -173,6 +196,7 @@ const BASE: EmulatorConfig = {
   phoneWriteQuotaModel: "directory",
   storm: { periodSeconds: 0, durationSeconds: 0 },
   throttleLimitPercentageHeader: "above80",
+  phoneWriteUsageHeader: true,
   latency: {},
   defaultLatency: { meanMs: 0, p99Ms: 0 },
   fault503Rate: 0,
@@ -233,8 +257,11 @@ const REALISTIC_LATENCY: Partial<Record<RouteKind, LatencyDistribution>> = {
   "report.get": { meanMs: 300, p99Ms: 900 },
 };
 
+/** Names of the profiles. */
+export type ProfileName = "fast" | "realistic" | "hostile";
+
 /** The named profiles; `config` overrides apply on top of the chosen one. */
-export const PROFILES: Record<"fast" | "realistic" | "hostile", EmulatorConfig> = {
+export const PROFILES: Record<ProfileName, EmulatorConfig> = {
   fast: { ...BASE },
   realistic: {
     ...BASE,
@@ -302,6 +329,14 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     if (!(merged[key] > 0)) {
       throw new RangeError(`GraphEmulator: '${key}' must be positive.`);
     }
+  }
+  if (!(QUOTA_SHAPE_NAMES as readonly string[]).includes(merged.writeQuotaShape)) {
+    throw new RangeError(
+      `GraphEmulator: 'writeQuotaShape' must be one of ${QUOTA_SHAPE_NAMES.map((n) => `'${n}'`).join(", ")}.`,
+    );
+  }
+  if (!(merged.writeQuotaBurst >= 0 && Number.isFinite(merged.writeQuotaBurst))) {
+    throw new RangeError("GraphEmulator: 'writeQuotaBurst' must be 0 or a positive number.");
   }
   for (const key of ["fault503Rate", "fault504Rate", "faultResetRate"] as const) {
     if (!(merged[key] >= 0 && merged[key] <= 1)) {

@@ -1,7 +1,9 @@
 /**
- * Query-option handling shared by the collection routes: `$top`, `$select`, `$skiptoken`, and the
- * filter validation rules of users, groups and the registration report.
+ * Query-option handling shared by the collection routes: `$top`, `$select`, `$skiptoken`, paging
+ * and next links, the advanced-query parameters, and the filter validation rules of users, groups
+ * and the registration report.
  */
+import type { GraphRequest } from "./request.js";
 import { GraphHttpError } from "./response.js";
 import {
   FilterSyntaxError,
@@ -157,6 +159,81 @@ export function decodeSkipToken(raw: string | null, kind: string): number {
     "Request_BadRequest",
     "The specified page token value has expired and can no longer be included in your request.",
   );
+}
+
+/**
+ * Refuses `$skip`, which the directory collections do not support.
+ *
+ * @param q - query options
+ * @param code - Graph error code of the 400
+ */
+export function rejectSkip(q: URLSearchParams, code = "Request_BadRequest"): void {
+  if (q.has("$skip")) {
+    throw new GraphHttpError(400, code, "'$skip' is not supported by the service.");
+  }
+}
+
+/**
+ * Reads the advanced-query parameters: the `ConsistencyLevel: eventual` header and `$count`.
+ *
+ * @param req - the request
+ * @returns whether each is present; a `$count` other than true/false is a 400
+ */
+export function advancedParams(req: GraphRequest): { eventual: boolean; count: boolean } {
+  const eventual = (req.headers.consistencylevel ?? "").trim().toLowerCase() === "eventual";
+  const rawCount = req.query.get("$count");
+  if (rawCount !== null && rawCount !== "true" && rawCount !== "false") {
+    throw new GraphHttpError(400, "Request_BadRequest", `Invalid value '${rawCount}' for $count.`);
+  }
+  return { eventual, count: rawCount === "true" };
+}
+
+/**
+ * The `@odata.nextLink` of a page: the same query with a new `$skiptoken`.
+ *
+ * @param root - absolute Graph root with the version
+ * @param path - collection path after the root
+ * @param q - the request's query options
+ * @param token - the next page's skip token
+ */
+export function nextLink(root: string, path: string, q: URLSearchParams, token: string): string {
+  const params = new URLSearchParams(q);
+  params.delete("$skiptoken");
+  params.set("$skiptoken", token);
+  // Graph writes `$` literally in its links; URLSearchParams would encode it as %24.
+  return `${root}/${path}?${params.toString().replace(/%24/g, "$")}`;
+}
+
+/**
+ * One page of the items that match, from an offset.
+ *
+ * @param items - the whole collection
+ * @param start - offset of the first item to consider
+ * @param top - page size
+ * @param match - the filter
+ * @returns the page and the offset of the next page, undefined on the last page
+ */
+export function page<T>(
+  items: ArrayLike<T>,
+  start: number,
+  top: number,
+  match: (x: T) => boolean,
+): { found: T[]; next: number | undefined } {
+  const found: T[] = [];
+  let i = start;
+  for (; i < items.length && found.length < top; i++) {
+    const x = items[i] as T;
+    if (match(x)) {
+      found.push(x);
+    }
+  }
+  // Looks ahead so the last page carries no nextLink.
+  for (let j = i; j < items.length; j++) {
+    if (match(items[j] as T)) {
+      return { found, next: i };
+    }
+  }
+  return { found, next: undefined };
 }
 
 function parse(raw: string, code: string): FilterNode {

@@ -167,7 +167,7 @@ export class TenantStore {
     return rec;
   }
 
-  // ---- user changes (admin API; the delta feed in delta.ts records them) ----------------------
+  // ---- user changes (admin API; the delta feed in handlers/delta.ts records them) -------------
 
   /**
    * Creates a user, or replaces the directory properties of an existing one. Phone and other

@@ -20,16 +20,12 @@ import * as path from "node:path";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { CronExpressionParser } from "cron-parser";
+import { httpRoutes, type HttpRoute } from "./appHttp.js";
 import { Engine } from "./engine.js";
-import {
-  createHostServer,
-  httpRoutes,
-  invokeClientFunction,
-  type HttpContext,
-  type HttpRoute,
-} from "./http.js";
-import { findFunction, installCoreHook, registeredFunctions, setLogSink } from "./registry.js";
+import { createHostServer } from "./http.js";
+import type { HttpContext } from "./httpCommon.js";
+import { installCoreHook, registeredFunctions, setLogSink } from "./registry.js";
+import { fireTimerFunction, startSchedules } from "./timerTriggers.js";
 import type {
   HostLogger,
   InstanceFilter,
@@ -49,8 +45,9 @@ export type {
   RuntimeStatus,
 } from "./types.js";
 export { readPersistedInstances } from "./store.js";
-export { matchRoute, clientBindingData } from "./http.js";
-export type { HttpRoute } from "./http.js";
+export { matchRoute } from "./appHttp.js";
+export { clientBindingData } from "./clientBinding.js";
+export type { HttpRoute } from "./appHttp.js";
 
 /** A running local host. */
 export interface LocalHost {
@@ -99,10 +96,43 @@ function toImportable(spec: string): string {
   return spec.startsWith("file:") ? fileURLToPath(spec) : path.resolve(spec);
 }
 
-function resolveSchedule(schedule: string): string {
-  // Functions resolves `%Name%` schedules from app settings.
-  const m = /^%(.+)%$/.exec(schedule.trim());
-  return m ? (process.env[m[1]!] ?? schedule) : schedule;
+/** Routes the app's function logs to the host logger by level. */
+function forwardFunctionLogs(logger: HostLogger): void {
+  setLogSink((level, category, message) => {
+    const line = `[${category}] ${message}`;
+    if (level === "error" || level === "critical") {
+      logger.error(line);
+    } else if (level === "warning") {
+      logger.warn(line);
+    } else {
+      logger.info(line);
+    }
+  });
+}
+
+/** Imports the app modules; each registers its functions through the fake core. */
+async function loadModules(modules: string[], logger: HostLogger): Promise<void> {
+  for (const m of modules) {
+    await import(toImportable(m));
+  }
+  if (modules.length > 0 && registeredFunctions().length === 0) {
+    logger.warn(
+      "LocalHost: the app modules registered no functions; '@azure/functions' was probably used before the host was imported, which puts it in test mode for the whole process.",
+    );
+  }
+}
+
+function listen(server: Server, port: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    );
+  });
+}
+
+function noInstance(id: string): Error {
+  return new Error(`LocalHost: no instance with id '${id}' exists.`);
 }
 
 /**
@@ -115,25 +145,8 @@ function resolveSchedule(schedule: string): string {
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const logger = options.logger ?? defaultLogger;
   installCoreHook();
-  setLogSink((level, category, message) => {
-    const line = `[${category}] ${message}`;
-    if (level === "error" || level === "critical") {
-      logger.error(line);
-    } else if (level === "warning") {
-      logger.warn(line);
-    } else {
-      logger.info(line);
-    }
-  });
-  for (const m of options.modules) {
-    await import(toImportable(m));
-  }
-  if (options.modules.length > 0 && registeredFunctions().length === 0) {
-    logger.warn(
-      "LocalHost: the app modules registered no functions; '@azure/functions' was probably used before the host was imported, which puts it in test mode for the whole process.",
-    );
-  }
-  const taskHubName = options.taskHubName ?? "LocalTaskHub";
+  forwardFunctionLogs(logger);
+  await loadModules(options.modules, logger);
   const engine = new Engine({
     stateDir: path.resolve(options.stateDir),
     activityConcurrency: Math.max(1, options.activityConcurrency ?? 8),
@@ -143,75 +156,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     logger,
   });
   let baseUrl = "http://127.0.0.1:0";
+  const taskHubName = options.taskHubName ?? "LocalTaskHub";
   const ctx: HttpContext = { engine, taskHubName, baseUrl: () => baseUrl, logger };
   const server: Server = createHostServer(ctx);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = await listen(server, options.port ?? 0);
   engine.resumeAll();
-
-  const fireTimer = async (name: string): Promise<void> => {
-    const fn = findFunction(name);
-    if (!fn || fn.trigger !== "timerTrigger") {
-      throw new Error(`LocalHost: no timer function named '${name}' is registered.`);
-    }
-    await invokeClientFunction(ctx, fn, {
-      string: JSON.stringify({
-        Schedule: { AdjustForDST: true },
-        ScheduleStatus: null,
-        IsPastDue: false,
-      }),
-    });
-  };
-
-  const scheduleTimers: NodeJS.Timeout[] = [];
-  let stopped = false;
-  if (options.schedules) {
-    for (const fn of registeredFunctions().filter((f) => f.trigger === "timerTrigger")) {
-      const binding = fn.metadata.bindings[fn.triggerBindingName]!;
-      const schedule = resolveSchedule(binding.schedule ?? "");
-      const arm = (): void => {
-        if (stopped) {
-          return;
-        }
-        let next: number;
-        try {
-          next = CronExpressionParser.parse(schedule, { currentDate: new Date() }).next().getTime();
-        } catch (err) {
-          logger.error(
-            `LocalHost: timer function '${fn.name}' has an invalid schedule: ${(err as Error).message}.`,
-          );
-          return;
-        }
-        const t = setTimeout(
-          () => {
-            fireTimer(fn.name)
-              .catch((err: unknown) =>
-                logger.error(
-                  `LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}.`,
-                ),
-              )
-              .finally(arm);
-          },
-          Math.min(Math.max(0, next - Date.now()), 2_147_000_000),
-        );
-        scheduleTimers.push(t);
-      };
-      if (binding.runOnStartup) {
-        fireTimer(fn.name)
-          .catch((err: unknown) =>
-            logger.error(
-              `LocalHost: timer function '${fn.name}' failed: ${(err as Error).message}.`,
-            ),
-          )
-          .finally(arm);
-      } else {
-        arm();
-      }
-    }
-  }
+  const stopSchedules = options.schedules
+    ? startSchedules(ctx, logger, options.appSettings)
+    : () => undefined;
 
   return {
     baseUrl,
@@ -224,27 +176,22 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     waitForCompletion: (id, opts) => engine.waitFor(id, opts?.timeoutMs ?? 60_000),
     listInstances: (filter) => Promise.resolve(engine.list(filter)),
     raiseEvent: async (id, name, data) => {
-      const r = engine.raiseEvent(id, name, data);
-      if (r === false) {
-        throw new Error(`LocalHost: no instance with id '${id}' exists.`);
+      if (engine.raiseEvent(id, name, data) === false) {
+        throw noInstance(id);
       }
     },
     terminate: async (id, reason) => {
-      const r = engine.terminate(id, reason ?? "");
-      if (r === false) {
-        throw new Error(`LocalHost: no instance with id '${id}' exists.`);
+      if (engine.terminate(id, reason ?? "") === false) {
+        throw noInstance(id);
       }
     },
     purge: async (id) => {
       engine.purge(id);
     },
-    fireTimer,
+    fireTimer: (name) => fireTimerFunction(ctx, name),
     stats: () => engine.stats(),
     stop: async () => {
-      stopped = true;
-      for (const t of scheduleTimers) {
-        clearTimeout(t);
-      }
+      stopSchedules();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.stop();

@@ -130,6 +130,11 @@ export interface LocalHostOptions {
   /** Start NCRONTAB timer triggers on their schedule; default false. */
   schedules?: boolean;
   /**
+   * App settings that `%NAME%` binding expressions (a timer's schedule) resolve from, as the
+   * Functions host resolves them; default `process.env`.
+   */
+  appSettings?: Readonly<Record<string, string | undefined>>;
+  /**
    * An instance gets its next episode once this many events wait for it, or as soon as none
    * of its activities is still queued; default 100. Mirrors the batching of the Azure Storage
    * provider, which hands an orchestration all messages that arrived while it was busy.

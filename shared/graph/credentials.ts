@@ -11,7 +11,8 @@ import {
   DeviceCodeCredential,
 } from "@azure/identity";
 import { ManagedIdentityApplication } from "@azure/msal-node";
-import type { Settings } from "../config.js";
+import { exposeManagedIdentityEndpoint } from "../settings/environment.js";
+import type { Settings } from "../settings/index.js";
 
 /** Hosts of Microsoft Graph in the public and national clouds. */
 export const GRAPH_HOSTS: readonly string[] = [
@@ -130,7 +131,8 @@ export interface CredentialOptions {
 /**
  * Creates the credential that `GRAPH_AUTH` asks for.
  *
- * @param settings - validated settings (auth mode, tenant, client id, secret or certificate path).
+ * @param settings - validated settings (auth mode, tenant, client id, secret or certificate path,
+ *   and the managed-identity endpoint when the settings name one).
  * @param options - device-code prompt sink.
  */
 export function createGraphCredential(
@@ -142,6 +144,8 @@ export function createGraphCredential(
     | "clientId"
     | "clientSecret"
     | "clientCertificatePath"
+    | "identityEndpoint"
+    | "identityHeader"
   >,
   options: CredentialOptions = {},
 ): GraphCredential {
@@ -150,6 +154,9 @@ export function createGraphCredential(
   const { tenantId, clientId } = settings;
   switch (settings.graphAuth) {
     case "managedIdentity":
+      if (settings.identityEndpoint !== undefined && settings.identityHeader !== undefined) {
+        exposeManagedIdentityEndpoint(settings.identityEndpoint, settings.identityHeader);
+      }
       return managedIdentity(resource, clientId);
     case "clientSecret":
       return fromIdentity(

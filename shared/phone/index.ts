@@ -3,7 +3,6 @@
  */
 export {
   normalizePhoneNumber,
-  NORMALIZE_FAILURE_CODES,
   type NormalizeFailureCode,
   type NormalizeOptions,
   type NormalizeResult,

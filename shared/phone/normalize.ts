@@ -41,23 +41,6 @@ export type NormalizeFailureCode =
   | "fixedLine"
   | "notMobile";
 
-/** Every {@link NormalizeFailureCode}, for exhaustive checks and reports. */
-export const NORMALIZE_FAILURE_CODES: readonly NormalizeFailureCode[] = [
-  "empty",
-  "placeholder",
-  "letters",
-  "invalidCharacters",
-  "multipleNumbers",
-  "noRegion",
-  "unknownRegion",
-  "unknownCountry",
-  "tooShort",
-  "tooLong",
-  "invalid",
-  "fixedLine",
-  "notMobile",
-];
-
 /**
  * The outcome of {@link normalizePhoneNumber}: the number in Graph's format with its region
  * (ISO 3166-1 alpha-2, absent for non-geographic codes such as +800) and libphonenumber type, or

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Settings } from "../config.js";
+import type { Settings } from "../settings/index.js";
 
 /** A run id: letters, digits, '.', '_', '-'; the instance id of the run's orchestration. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;

@@ -5,6 +5,7 @@
 import { Readable } from "node:stream";
 import type { TokenCredential } from "@azure/identity";
 import { BlobServiceClient, type ContainerClient, RestError } from "@azure/storage-blob";
+import { DEFAULT_RUN_STORE_CONTAINER } from "./location.js";
 import {
   JSON_CONTENT_TYPE,
   type RunStore,
@@ -31,8 +32,8 @@ export interface BlobRunStoreOptions {
   listPageSize?: number;
 }
 
-/** Default container of the run store. */
-export const DEFAULT_RUN_STORE_CONTAINER = "mfa-prepopulate-runs";
+/** Default container of the run store (the `RUN_STORE_CONTAINER` default). */
+export { DEFAULT_RUN_STORE_CONTAINER };
 
 /**
  * A {@link RunStore} on Azure Blob Storage. The key is the blob name.

@@ -6,7 +6,7 @@
  * a skip: an existing mobile method is never changed unless the replace policy is on and its
  * current number is known and differs.
  */
-import type { Settings } from "../config.js";
+import type { Settings } from "../settings/index.js";
 import type { UnsettledUser } from "../guards/census.js";
 import { normalizePhoneNumber, samePhoneNumber } from "../phone/index.js";
 import {

@@ -5,7 +5,7 @@ import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionChunk } from "../../activities/provisionChunk.js";
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
-import { loadSettings } from "../../shared/config.js";
+import { loadSettings } from "../../shared/settings/index.js";
 import { GraphAccess } from "../../shared/graph/client.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
 import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run/index.js";
@@ -16,12 +16,20 @@ describe("provisionChunk", () => {
   let emulator: EmulatorHandle;
   let dir: string;
   let store: FsRunStore;
-  const lines: string[] = [];
-  const context = (): InvocationContext =>
+  const context = (lines: string[]): InvocationContext =>
     new InvocationContext({
       functionName: "provisionChunk",
       logHandler: (_level, ...args) => lines.push(args.map(String).join(" ")),
     });
+
+  /** One chunk's story, shared by the tests below: every Graph answer a 504, then a rerun. */
+  const faulted = {
+    lines: [] as string[],
+    failed: undefined as unknown,
+    writesAfterFailure: -1,
+    rerun: undefined as unknown,
+    writesAfterRerun: -1,
+  };
 
   beforeAll(async () => {
     emulator = await startEmulator({
@@ -60,6 +68,20 @@ describe("provisionChunk", () => {
       action: "create",
     }));
     await store.putJson(runKeys.chunk("r1", 0), chunk);
+
+    // Every Graph answer is a 504 without the write being applied: nothing can succeed.
+    emulator.setConfig({ fault504Rate: 1, faultAfterWrite: false });
+    faulted.failed = await provisionChunk(
+      { runId: "r1", chunkNo: 0, logPhoneNumbers: "masked" },
+      context(faulted.lines),
+    );
+    faulted.writesAfterFailure = emulator.metrics().writes;
+    emulator.setConfig({ fault504Rate: 0 });
+    faulted.rerun = await provisionChunk(
+      { runId: "r1", chunkNo: 0, retryFailed: true, logPhoneNumbers: "masked" },
+      context(faulted.lines),
+    );
+    faulted.writesAfterRerun = emulator.metrics().writes;
   });
   afterAll(async () => {
     setServices(undefined);
@@ -68,25 +90,13 @@ describe("provisionChunk", () => {
   });
 
   it("records transient failures, then a rerun writes only those users", async () => {
-    // Every Graph answer is a 504 without the write being applied: nothing can succeed.
-    emulator.setConfig({ fault504Rate: 1, faultAfterWrite: false });
-    const failed = await provisionChunk(
-      { runId: "r1", chunkNo: 0, logPhoneNumbers: "masked" },
-      context(),
-    );
-    expect(failed).toMatchObject({
+    expect(faulted.failed).toMatchObject({
       chunkNo: 0,
       counts: { created: 0, failed: 3, failedTransient: 3 },
     });
-    expect(emulator.metrics().writes).toBe(0);
-
-    emulator.setConfig({ fault504Rate: 0 });
-    const rerun = await provisionChunk(
-      { runId: "r1", chunkNo: 0, retryFailed: true, logPhoneNumbers: "masked" },
-      context(),
-    );
-    expect(rerun).toMatchObject({ counts: { created: 3, failed: 0 } });
-    expect(emulator.metrics().writes).toBe(3);
+    expect(faulted.writesAfterFailure).toBe(0);
+    expect(faulted.rerun).toMatchObject({ counts: { created: 3, failed: 0 } });
+    expect(faulted.writesAfterRerun).toBe(3);
     const file = await store.getJson<ChunkOutcomeFile>(runKeys.outcome("r1", 0));
     expect(file?.complete).toBe(true);
     expect(file?.outcomes.map((o) => o.result)).toEqual(["created", "created", "created"]);
@@ -96,13 +106,14 @@ describe("provisionChunk", () => {
     const before = emulator.metrics().requests;
     const again = await provisionChunk(
       { runId: "r1", chunkNo: 0, logPhoneNumbers: "masked" },
-      context(),
+      context([]),
     );
     expect(again).toMatchObject({ counts: { created: 3 } });
     expect(emulator.metrics().requests).toBe(before);
   });
 
   it("logs the runbook's Status lines with masked numbers only", () => {
+    const lines = faulted.lines;
     const provisioned = lines.filter((l) =>
       l.startsWith(
         "Status: MFA Phonemethod provisioned successfully; User: user1@contoso.example;",
@@ -130,7 +141,7 @@ describe("provisionChunk", () => {
 
   it("fails loudly when its chunk is missing from the run store", async () => {
     await expect(
-      provisionChunk({ runId: "r1", chunkNo: 9, logPhoneNumbers: "masked" }, context()),
+      provisionChunk({ runId: "r1", chunkNo: 9, logPhoneNumbers: "masked" }, context([])),
     ).rejects.toThrow("provisionChunk: chunk 9 of run 'r1' is missing from the run store.");
   });
 });

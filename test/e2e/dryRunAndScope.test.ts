@@ -2,7 +2,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
-import { fixtureUserId as id, outputOf, startWorld, targetingTenant, type World } from "./world.js";
+import {
+  expectedWrites,
+  fixtureUserId as id,
+  outputOf,
+  startWorld,
+  targetingTenant,
+  type World,
+} from "./world.js";
 
 /** Every run in this file is a dry run or fails before writing, so the tenant stays as loaded. */
 describe("dry runs, staging and exclusion groups (targeting fixture)", () => {
@@ -28,7 +35,7 @@ describe("dry runs, staging and exclusion groups (targeting fixture)", () => {
     expect(world.emulator.metrics().writes).toBe(0);
     expect(world.mobiles()).toEqual(pristine);
     expect(output.counts.candidates).toBe(tenant.users.length);
-    expect(output.counts.planned).toBe(23);
+    expect(output.counts.planned).toBe(expectedWrites(tenant));
     expect(output.counts.created).toBe(0);
     const sum = Object.values(output.plan).reduce((a, b) => a + b, 0);
     expect(sum).toBe(tenant.users.length);
@@ -37,20 +44,17 @@ describe("dry runs, staging and exclusion groups (targeting fixture)", () => {
   });
 
   it("considers only the staging group's transitive members, found by a name with an apostrophe", async () => {
-    process.env.STAGING_GROUP = "Sales - Rock 'n' Roll";
-    try {
-      const output = outputOf(await world.run());
-      // Sales - Rock 'n' Roll holds its members and, two levels down, Sales - Nordics.
-      const group = (tenant.groups ?? []).find((g) => g.displayName === "Sales - Rock 'n' Roll");
-      expect(group).toBeDefined();
-      expect(output.counts.candidates).toBeGreaterThan(0);
-      expect(output.counts.candidates).toBeLessThan(tenant.users.length);
-      const csv = await readFile(join(world.runsDir, output.reportKeys.csv), "utf8");
-      expect(csv).toContain(id(45));
-      expect(csv).not.toContain(id(2));
-    } finally {
-      delete process.env.STAGING_GROUP;
-    }
+    const output = outputOf(
+      await world.run({ settings: { STAGING_GROUP: "Sales - Rock 'n' Roll" } }),
+    );
+    // Sales - Rock 'n' Roll holds its members and, two levels down, Sales - Nordics.
+    const group = (tenant.groups ?? []).find((g) => g.displayName === "Sales - Rock 'n' Roll");
+    expect(group).toBeDefined();
+    expect(output.counts.candidates).toBeGreaterThan(0);
+    expect(output.counts.candidates).toBeLessThan(tenant.users.length);
+    const csv = await readFile(join(world.runsDir, output.reportKeys.csv), "utf8");
+    expect(csv).toContain(id(45));
+    expect(csv).not.toContain(id(2));
   });
 
   it("never plans a write for a member of a nested exclusion group", async () => {
@@ -61,31 +65,21 @@ describe("dry runs, staging and exclusion groups (targeting fixture)", () => {
   });
 
   it("fails early, naming the setting, when a group name is unknown or ambiguous", async () => {
-    process.env.STAGING_GROUP = "No Such Group";
-    try {
-      const unknown = await world.run();
-      expect(unknown.runtimeStatus).toBe("Failed");
-      expect(JSON.stringify(unknown.output)).toContain(
-        "STAGING_GROUP: no group is named 'No Such Group'",
-      );
-      process.env.STAGING_GROUP = "Duplicate Name";
-      const ambiguous = await world.run();
-      expect(ambiguous.runtimeStatus).toBe("Failed");
-      expect(JSON.stringify(ambiguous.output)).toContain("2 groups are named 'Duplicate Name'");
-    } finally {
-      delete process.env.STAGING_GROUP;
-    }
+    const unknown = await world.run({ settings: { STAGING_GROUP: "No Such Group" } });
+    expect(unknown.runtimeStatus).toBe("Failed");
+    expect(JSON.stringify(unknown.output)).toContain(
+      "STAGING_GROUP: no group is named 'No Such Group'",
+    );
+    const ambiguous = await world.run({ settings: { STAGING_GROUP: "Duplicate Name" } });
+    expect(ambiguous.runtimeStatus).toBe("Failed");
+    expect(JSON.stringify(ambiguous.output)).toContain("2 groups are named 'Duplicate Name'");
     expect(world.emulator.metrics().writes).toBe(0);
   });
 
   it("caps writes with MAX_WRITES_PER_RUN and reports the rest as deferred", async () => {
-    process.env.MAX_WRITES_PER_RUN = "10";
-    try {
-      const output = outputOf(await world.run());
-      expect(output.counts.planned).toBe(10);
-      expect(output.counts.deferred).toBe(13);
-    } finally {
-      delete process.env.MAX_WRITES_PER_RUN;
-    }
+    const cap = 10;
+    const output = outputOf(await world.run({ settings: { MAX_WRITES_PER_RUN: String(cap) } }));
+    expect(output.counts.planned).toBe(cap);
+    expect(output.counts.deferred).toBe(expectedWrites(tenant) - cap);
   });
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
 import {
   expectedMobiles,
+  expectedWrites,
   fixtureUserId as id,
   outputOf,
   startWorld,
@@ -10,9 +12,11 @@ import {
 
 describe("REPLACE_EXISTING with TARGET=noMobileMethod (targeting fixture)", () => {
   let world: World;
+  let tenant: TenantFixture;
   beforeAll(async () => {
+    tenant = await targetingTenant();
     world = await startWorld({
-      tenant: await targetingTenant(),
+      tenant,
       settings: {
         DEFAULT_REGION: "DK",
         EXCLUDE_GROUPS: "Break Glass Accounts",
@@ -27,17 +31,27 @@ describe("REPLACE_EXISTING with TARGET=noMobileMethod (targeting fixture)", () =
 
   it("reads existing mobile methods, replaces a different number and leaves an equal one", async () => {
     const output = outputOf(await world.run());
-    const expected = expectedMobiles();
-    // No mobile method before: written under noMobileMethod.
-    expected.set(id(25), "+45 30123457");
-    expected.set(id(26), "+45 31123457");
+    // No mobile method before: written under noMobileMethod, on top of the baseline's creates.
+    const newlyTargeted = new Map([
+      [id(25), "+45 30123457"],
+      [id(26), "+45 31123457"],
+    ]);
     // A different mobile number: replaced by the directory's.
-    expected.set(id(24), "+45 29123456");
+    const replaced = new Map([[id(24), "+45 29123456"]]);
+    const expected = new Map([...expectedMobiles(), ...newlyTargeted, ...replaced]);
     expect(world.mobiles()).toEqual(expected);
-    expect(output.counts.replaced).toBe(1);
-    expect(output.counts.created).toBe(25);
-    expect(output.plan.alreadyPresent).toBe(2);
-    // 25 creates and one PATCH; the equal numbers were only read.
-    expect(world.emulator.metrics().writes).toBe(26);
+    // A mobile method that already holds the directory's number is left as it is.
+    const digits = (text: string | null | undefined): string => (text ?? "").replace(/\D/g, "");
+    const equal = tenant.users.filter((u) =>
+      (u.phoneMethods ?? []).some(
+        (m) => m.phoneType === "mobile" && digits(m.phoneNumber) === digits(u.mobilePhone),
+      ),
+    );
+    const created = expectedWrites(tenant) + newlyTargeted.size;
+    expect(output.counts.replaced).toBe(replaced.size);
+    expect(output.counts.created).toBe(created);
+    expect(output.plan.alreadyPresent).toBe(equal.length);
+    // The creates and one PATCH per replaced number; the equal numbers were only read.
+    expect(world.emulator.metrics().writes).toBe(created + replaced.size);
   });
 });

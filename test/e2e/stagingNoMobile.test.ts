@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixtureUserId as id, outputOf, startWorld, targetingTenant, type World } from "./world.js";
+import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
+import {
+  fixtureUserId as id,
+  outputOf,
+  startWorld,
+  targetingTenant,
+  transitiveMembers,
+  type World,
+} from "./world.js";
 
 describe("staging group and TARGET=noMobileMethod with real writes (targeting fixture)", () => {
   let world: World;
+  let tenant: TenantFixture;
   beforeAll(async () => {
+    tenant = await targetingTenant();
     world = await startWorld({
-      tenant: await targetingTenant(),
+      tenant,
       settings: {
         DEFAULT_REGION: "DK",
         EXCLUDE_GROUPS: "Break Glass Accounts",
@@ -20,7 +30,7 @@ describe("staging group and TARGET=noMobileMethod with real writes (targeting fi
 
   it("writes only for staging members without a mobile method, nested groups included", async () => {
     const output = outputOf(await world.run());
-    const expected = new Map([
+    const written = new Map([
       // Staging members (two levels of nesting) who need a method under noMobileMethod.
       [id(1), "+45 20123456"],
       [id(4), "+46 701234567"],
@@ -30,15 +40,21 @@ describe("staging group and TARGET=noMobileMethod with real writes (targeting fi
       // Registered with the authenticator app but no mobile phone: noMobileMethod writes it.
       [id(25), "+45 30123457"],
       [id(45), "+47 41234567"],
-      // Existing methods, untouched.
+    ]);
+    // Existing methods, untouched.
+    const untouched = new Map([
       [id(22), "+45 27123456"],
       [id(23), "+45 28123456"],
       [id(24), "+45 31123456"],
     ]);
-    expect(world.mobiles()).toEqual(expected);
-    expect(output.counts.candidates).toBe(13);
-    expect(output.counts.created).toBe(7);
-    expect(output.plan["skip:hasMobileMethod"]).toBe(1);
-    expect(world.emulator.metrics().writes).toBe(7);
+    expect(world.mobiles()).toEqual(new Map([...written, ...untouched]));
+    const members = transitiveMembers(tenant, "MFA Pilot");
+    const membersWithMobile = tenant.users.filter(
+      (u) => members.has(u.id) && (u.phoneMethods ?? []).some((m) => m.phoneType === "mobile"),
+    );
+    expect(output.counts.candidates).toBe(members.size);
+    expect(output.counts.created).toBe(written.size);
+    expect(output.plan["skip:hasMobileMethod"]).toBe(membersWithMobile.length);
+    expect(world.emulator.metrics().writes).toBe(written.size);
   });
 });

@@ -12,20 +12,21 @@ import { appModules } from "../../local/cli/localRun.js";
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
 import type { EmulatorConfig } from "../../local/graph-emulator/config.js";
 import { validateTenant } from "../../local/graph-emulator/tenant/fixture.js";
-import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
+import type { FixtureUser, TenantFixture } from "../../local/graph-emulator/tenant/types.js";
 import { startLocalHost, type LocalHost } from "../../local/host/index.js";
 import type { InstanceStatus } from "../../local/host/types.js";
-import { setServices } from "../../shared/services.js";
+import { configureServices, setServices } from "../../shared/services.js";
 import {
   newRunId,
   readRunOutput,
+  RUN_ORCHESTRATIONS,
   resolveTuning,
   runSettingsFrom,
   type RunInput,
   type RunOutput,
   type RunTuning,
 } from "../../shared/run/index.js";
-import { loadSettings } from "../../shared/config.js";
+import { loadSettings, type RawSettings } from "../../shared/settings/index.js";
 
 /** A running world. */
 export interface World {
@@ -33,8 +34,9 @@ export interface World {
   host: LocalHost;
   stateDir: string;
   runsDir: string;
-  /** Starts a nightly run with the current environment's settings and waits for its end. */
+  /** Starts a nightly run with the world's settings (and `settings` over them); waits for its end. */
   run(overrides?: {
+    settings?: RawSettings;
     dryRun?: boolean;
     tuning?: Partial<RunTuning>;
     timeoutMs?: number;
@@ -42,6 +44,11 @@ export interface World {
   }): Promise<InstanceStatus>;
   /** Mobile method numbers by user id, read back from the emulator. */
   mobiles(): Map<string, string>;
+  /**
+   * Puts every user's phone methods back as the fixture has them and starts the emulator's
+   * metrics over, so a test does not see an earlier test's writes.
+   */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -68,7 +75,7 @@ export const SMALL_TUNING: Partial<RunTuning> = {
 /**
  * Starts a world.
  *
- * @param options - the tenant, emulator profile/config, and settings (environment) for the app.
+ * @param options - the tenant, emulator profile/config, and settings (by name) for the app.
  */
 export async function startWorld(options: {
   tenant: TenantFixture;
@@ -84,7 +91,7 @@ export async function startWorld(options: {
   });
   const stateDir = await mkdtemp(path.join(tmpdir(), "mfa-e2e-"));
   const runsDir = stateDir;
-  Object.assign(process.env, {
+  const raw: RawSettings = {
     GRAPH_BASE_URL: emulator.graphBaseUrl,
     GRAPH_AUTH: "managedIdentity",
     GRAPH_CA_FILE: emulator.caCertPath,
@@ -92,8 +99,8 @@ export async function startWorld(options: {
     IDENTITY_HEADER: emulator.identityHeader,
     RUN_STORE: runsDir,
     ...options.settings,
-  });
-  setServices(undefined);
+  };
+  configureServices(loadSettings(raw));
   const host = await startLocalHost({
     stateDir: path.join(stateDir, "host"),
     modules: appModules(),
@@ -110,10 +117,13 @@ export async function startWorld(options: {
       const input: RunInput = {
         runId,
         trigger: "cli",
-        settings: runSettingsFrom(loadSettings(process.env), overrides.dryRun),
+        settings: runSettingsFrom(
+          loadSettings({ ...raw, ...overrides.settings }),
+          overrides.dryRun,
+        ),
         tuning: resolveTuning(overrides.tuning ?? SMALL_TUNING),
       };
-      await host.startNew("nightlyRun", { instanceId: runId, input });
+      await host.startNew(RUN_ORCHESTRATIONS.nightlyRun, { instanceId: runId, input });
       return host.waitForCompletion(runId, { timeoutMs: overrides.timeoutMs ?? 120_000 });
     },
     mobiles() {
@@ -125,6 +135,13 @@ export async function startWorld(options: {
         }
       }
       return out;
+    },
+    reset() {
+      for (const user of options.tenant.users) {
+        // An explicit empty list removes the methods runs wrote to users the fixture left bare.
+        emulator.upsertUser({ ...user, phoneMethods: user.phoneMethods ?? [] });
+      }
+      emulator.resetMetrics();
     },
     async close() {
       await host.stop();
@@ -189,4 +206,67 @@ export function expectedMobiles(): Map<string, string> {
   return new Map(
     Object.entries(EXPECTED_MOBILES).map(([n, phone]) => [fixtureUserId(Number(n)), phone]),
   );
+}
+
+/** The decision a fixture user expects under the baseline settings (test/fixtures/README.md). */
+export function expectedDecision(user: FixtureUser): string {
+  return (user.displayName ?? "").split(" | ")[0] as string;
+}
+
+/** How many of the fixture's users expect each decision under the baseline settings. */
+export function expectedPlan(tenant: TenantFixture): Record<string, number> {
+  const plan: Record<string, number> = {};
+  for (const user of tenant.users) {
+    const decision = expectedDecision(user);
+    plan[decision] = (plan[decision] ?? 0) + 1;
+  }
+  return plan;
+}
+
+/** The writes a baseline run plans: users whose expected decision is `create` or `replace`. */
+export function expectedWrites(tenant: TenantFixture): number {
+  const plan = expectedPlan(tenant);
+  return (plan.create ?? 0) + (plan.replace ?? 0);
+}
+
+/**
+ * Baseline creates whose number another user already holds for SMS sign-in: Graph creates the
+ * method and answers 409 phoneNumberNotUnique.
+ */
+export function expectedSmsSignInClashes(tenant: TenantFixture): number {
+  const held = new Set(
+    tenant.users.flatMap((u) =>
+      (u.phoneMethods ?? []).filter((m) => m.smsSignInNumber).map((m) => m.phoneNumber),
+    ),
+  );
+  const mobiles = expectedMobiles();
+  return tenant.users.filter(
+    (u) => expectedDecision(u) === "create" && held.has(mobiles.get(u.id) ?? ""),
+  ).length;
+}
+
+/** Ids of the users in a fixture group, through nested groups, by the group's display name. */
+export function transitiveMembers(tenant: TenantFixture, groupName: string): Set<string> {
+  const groups = new Map((tenant.groups ?? []).map((g) => [g.id, g]));
+  const users = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (groupId: string): void => {
+    if (seen.has(groupId)) {
+      return;
+    }
+    seen.add(groupId);
+    for (const member of groups.get(groupId)?.members ?? []) {
+      if (groups.has(member)) {
+        visit(member);
+      } else {
+        users.add(member);
+      }
+    }
+  };
+  for (const group of tenant.groups ?? []) {
+    if (group.displayName === groupName) {
+      visit(group.id);
+    }
+  }
+  return users;
 }

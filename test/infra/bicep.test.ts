@@ -5,8 +5,9 @@
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import semver from "semver";
 import { describe, expect, it } from "vitest";
-import { SETTING_DEFAULTS } from "../../shared/config.js";
+import { SETTINGS } from "../../shared/settings/index.js";
 import { PROFILES } from "../../local/graph-emulator/index.js";
 import { REQUIRED_GRAPH_ROLES } from "../../infra/scripts/grantGraphRoles.js";
 import { censusKeys } from "../../shared/guards/census.js";
@@ -80,14 +81,9 @@ function appSettings(): Map<string, string> {
   ]);
 }
 
-/** Names the code reads through its settings helpers, `%NAME%` bindings and host.json. */
-function settingsTheCodeReads(): Set<string> {
+/** Names of the `%NAME%` bindings in host.json and the function registrations. */
+function bindingNames(): Set<string> {
   const names = new Set<string>();
-  for (const file of ["shared/config.ts", "shared/store/index.ts"]) {
-    for (const m of read(file).matchAll(/\b(?:get|withDefault|bool|oneOf)\(\s*"([A-Za-z_]\w*)"/g)) {
-      names.add(m[1] ?? "");
-    }
-  }
   const bindingFiles = [
     "host.json",
     ...["orchestrators", "activities"].flatMap((dir) =>
@@ -104,17 +100,8 @@ function settingsTheCodeReads(): Set<string> {
   return names;
 }
 
-/** Settings the code reads that Azure must not get from the template, and why. */
-const NOT_SET_IN_AZURE: Record<string, string> = {
-  AZURE_TENANT_ID: "only for app-registration auth; the managed identity knows its tenant",
-  AZURE_CLIENT_SECRET: "no secrets: Graph is called with the managed identity",
-  AZURE_CLIENT_CERTIFICATE_PATH: "no certificates: Graph is called with the managed identity",
-  GRAPH_CA_FILE: "only for the local Graph emulator",
-  WEBSITE_INSTANCE_ID: "set by the platform",
-  AzureWebJobsStorage: "a connection string would hold the account key; shared keys are off",
-  AzureWebJobsStorage__serviceUri: "the per-service URIs are set instead",
-  AzureWebJobsStorage__accountName: "the per-service URIs are set instead",
-};
+/** The settings spec by name. */
+const declared = new Map<string, (typeof SETTINGS)[number]>(SETTINGS.map((row) => [row.name, row]));
 
 describe("infra/main.bicep", () => {
   it("deploys at subscription scope and creates its own resource group", () => {
@@ -250,17 +237,20 @@ describe("every Bicep file", () => {
 });
 
 describe("infra/app modules", () => {
-  it("creates a Flex Consumption Linux function app on Node 20, matching package.json engines", () => {
+  it("creates a Flex Consumption Linux function app on Node 22, a version package.json engines admits", () => {
     expect(api).toMatch(/resource plan 'Microsoft\.Web\/serverfarms@[\d-]+'/);
     expect(api).toMatch(/tier: 'FlexConsumption'\n\s+name: 'FC1'/);
     expect(api).toMatch(/resource functionApp 'Microsoft\.Web\/sites@[\d-]+'/);
     expect(api).toMatch(/kind: 'functionapp,linux'/);
     expect(api).toMatch(/functionAppConfig: \{/);
+    // Azure Functions ended Node.js 20 support in 2026: the app is deployed on Node.js 22.
     const runtime = /runtime: \{\n\s+name: 'node'\n\s+version: '(\d+)'/.exec(api);
-    expect(runtime?.[1]).toBe("20");
+    expect(runtime?.[1]).toBe("22");
     const engines = (JSON.parse(read("package.json")) as { engines: { node: string } }).engines
       .node;
-    expect(engines).toMatch(new RegExp(`^>=${runtime?.[1]}\\.`));
+    // engines admits the major Azure runs, and the Node.js that builds and tests the app.
+    expect(semver.intersects(engines, `^${runtime?.[1]}.0.0`)).toBe(true);
+    expect(semver.satisfies(process.version, engines)).toBe(true);
     expect(api).toMatch(/'azd-service-name': 'api'/);
   });
 
@@ -312,23 +302,40 @@ describe("infra/app modules", () => {
 });
 
 describe("app settings", () => {
-  it("sets every setting the code reads, except those Azure must not get", () => {
+  it("sets every setting the spec says the template sets, and none it must not", () => {
     const set = appSettings();
-    const read = settingsTheCodeReads();
-    expect(read.size).toBeGreaterThan(15);
-    for (const name of read) {
-      if (name in NOT_SET_IN_AZURE) {
-        expect(set.has(name), `'${name}' must not be set: ${NOT_SET_IN_AZURE[name]}`).toBe(false);
+    const fromTemplate = SETTINGS.filter((row) => row.azure === "template");
+    expect(fromTemplate.length).toBeGreaterThan(15);
+    for (const row of SETTINGS) {
+      if (row.azure === "template") {
+        expect(set.has(row.name), `'${row.name}' is declared as set by the template`).toBe(true);
       } else {
-        expect(set.has(name), `'${name}' is read by the code but not set`).toBe(true);
+        expect(set.has(row.name), `'${row.name}' must not be set: ${row.azure.notSet}`).toBe(false);
       }
     }
   });
 
-  it("covers every setting of the contract", () => {
+  it("sets no setting the spec does not declare", () => {
+    for (const name of appSettings().keys()) {
+      expect(declared.has(name), `'${name}' is not declared in shared/settings/spec.ts`).toBe(true);
+    }
+  });
+
+  it("declares every %NAME% binding of host.json and the functions, and sets it", () => {
+    const bindings = bindingNames();
+    expect(bindings).toContain("NIGHTLY_SCHEDULE");
+    expect(bindings).toContain("TASKHUB_NAME");
+    for (const name of bindings) {
+      expect(declared.get(name)?.azure, `'${name}'`).toBe("template");
+    }
+  });
+
+  it("covers every setting of the contract (each one with a default)", () => {
     const set = appSettings();
-    for (const name of Object.keys(SETTING_DEFAULTS)) {
-      expect(set.has(name), `'${name}'`).toBe(true);
+    const withDefault = SETTINGS.filter((row) => row.default !== undefined);
+    expect(withDefault.length).toBeGreaterThan(10);
+    for (const row of withDefault) {
+      expect(set.has(row.name), `'${row.name}'`).toBe(true);
     }
   });
 

@@ -1,5 +1,5 @@
 /**
- * The Graph emulator's `/servicePrincipals` module (local/graph-emulator/servicePrincipals.ts),
+ * The Graph emulator's `/servicePrincipals` module (local/graph-emulator/handlers/servicePrincipals.ts),
  * which exists so the grant script can be tested offline, and the grant script's command line.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -8,7 +8,7 @@ import {
   GRAPH_APP_ID,
   GRAPH_APP_ROLES,
   servicePrincipalIdFor,
-} from "../../local/graph-emulator/servicePrincipals.js";
+} from "../../local/graph-emulator/handlers/servicePrincipals.js";
 import { main } from "../../infra/scripts/grantGraphRoles.js";
 import { GraphTestClient, smallTenant } from "../local/graph-emulator/helpers.js";
 

@@ -6,7 +6,7 @@ import {
   GRAPH_APP_ID,
   GRAPH_APP_ROLES,
   servicePrincipalIdFor,
-} from "../../local/graph-emulator/servicePrincipals.js";
+} from "../../local/graph-emulator/handlers/servicePrincipals.js";
 import {
   GrantError,
   REQUIRED_GRAPH_ROLES,

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorld, targetingTenant, type World } from "../e2e/world.js";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { TenantFixture } from "../../local/graph-emulator/tenant/types.js";
+import { expectedWrites, startWorld, targetingTenant, type World } from "../e2e/world.js";
 
 interface RunView {
   id: string;
@@ -13,6 +14,7 @@ interface RunView {
 
 describe("runs HTTP API on the local host", () => {
   let world: World;
+  let tenant: TenantFixture;
   const api = (path: string, init?: RequestInit): Promise<Response> =>
     fetch(`${world.host.baseUrl}/api${path}`, init);
 
@@ -27,8 +29,9 @@ describe("runs HTTP API on the local host", () => {
   }
 
   beforeAll(async () => {
+    tenant = await targetingTenant();
     world = await startWorld({
-      tenant: await targetingTenant(),
+      tenant,
       // Slow writes, so a run is still in progress while the next requests arrive.
       config: { latency: { "phoneMethods.create": { meanMs: 400, p99Ms: 600 } } },
       settings: { DEFAULT_REGION: "DK", EXCLUDE_GROUPS: "Break Glass Accounts", DRY_RUN: "false" },
@@ -36,6 +39,10 @@ describe("runs HTTP API on the local host", () => {
   });
   afterAll(async () => {
     await world?.close();
+  });
+  // Runs here write (or are cancelled while writing): each test starts from the fixture.
+  beforeEach(() => {
+    world.reset();
   });
 
   it("starts a dry run, reports its progress and lists it", async () => {
@@ -50,7 +57,7 @@ describe("runs HTTP API on the local host", () => {
     const done = await waitDone(id);
     expect(done.runtimeStatus).toBe("Completed");
     expect(done.progressPercent).toBe(100);
-    expect(done.counts?.planned).toBe(23);
+    expect(done.counts?.planned).toBe(expectedWrites(tenant));
     expect(done.counts?.created).toBe(0);
     expect(done.links.rerun).toContain(`/api/runs/${id}/rerun`);
     const list = (await (await api("/runs")).json()) as { runs: RunView[] };
@@ -105,6 +112,6 @@ describe("runs HTTP API on the local host", () => {
     expect(again.filter((r) => r.name === "nightlyRun")).toHaveLength(1);
     const done = await waitDone(nightly!.instanceId);
     expect(done.runtimeStatus).toBe("Completed");
-    expect(done.counts?.created).toBe(23);
+    expect(done.counts?.created).toBe(expectedWrites(tenant));
   });
 });

@@ -1,14 +1,45 @@
 /**
- * The core of `mfa-prepopulate normalize [--default-region CC] [--allow-landline]`: one raw
- * number per input line, one JSON object per output line, in order. It streams, so a
- * 100,000-line HR export is checked with bounded memory, and it honours backpressure of the
- * output (a slow pipe pauses the reading).
+ * `mfa-prepopulate normalize [--default-region CC] [--allow-landline]`: one raw number per input
+ * line, one JSON object per output line, in order. It streams, so a 100,000-line HR export is
+ * checked with bounded memory, and it honours backpressure of the output (a slow pipe pauses the
+ * reading).
  */
 import { createInterface } from "node:readline";
 
+import type { Command } from "commander";
 import { isSupportedCountry } from "libphonenumber-js/max";
 
 import { normalizePhoneNumber, type NormalizeOptions } from "../../../shared/phone/index.js";
+import { fail } from "../fail.js";
+
+/**
+ * Adds `normalize`.
+ *
+ * @param program - the CLI program.
+ */
+export function addNormalizeCommand(program: Command): Command {
+  return program
+    .command("normalize")
+    .description("read one raw number per line on stdin, write one JSON result per line on stdout")
+    .option("--default-region <cc>", "region for numbers without a country code")
+    .option("--allow-landline", "accept fixed-line-only numbers")
+    .action(async (opts: { defaultRegion?: string; allowLandline?: boolean }) => {
+      try {
+        const region = opts.defaultRegion?.toUpperCase();
+        if (region !== undefined && !/^[A-Z]{2}$/.test(region)) {
+          throw new Error(
+            `'--default-region' must be an ISO 3166-1 alpha-2 region such as DK, not '${opts.defaultRegion}'.`,
+          );
+        }
+        await runNormalize(process.stdin, process.stdout, {
+          defaultRegion: region,
+          allowLandline: opts.allowLandline === true,
+        });
+      } catch (error) {
+        fail(error);
+      }
+    });
+}
 
 /** Options of {@link runNormalize}: the same meaning as `DEFAULT_REGION` and `ALLOW_LANDLINE`. */
 export type NormalizeCommandOptions = NormalizeOptions;

@@ -215,6 +215,7 @@ export function generateTenant(options: GenerateTenantOptions): TenantFixture {
  * @returns the fixture and, per user, what kind of number it was given.
  * @throws RangeError when `users` is not a non-negative integer or the mix is out of range.
  */
+// Long on purpose: one pass of ordered PRNG draws per user, the order that keeps a seed's tenant.
 export function generateTenantWithTruth(options: GenerateTenantOptions): GeneratedTenant {
   const count = options.users;
   if (!Number.isInteger(count) || count < 0 || count > 0x7fffffff) {

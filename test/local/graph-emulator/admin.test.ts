@@ -5,7 +5,8 @@ import {
   startEmulator,
   type EmulatorHandle,
 } from "../../../local/graph-emulator/index.js";
-import { drawLatency, Prng } from "../../../local/graph-emulator/response.js";
+import { drawLatency } from "../../../local/graph-emulator/policies/latency.js";
+import { Prng } from "../../../local/graph-emulator/policies/random.js";
 import { mergeConfig } from "../../../local/graph-emulator/config.js";
 import { GraphTestClient, smallTenant } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
-import { Prng } from "../../../local/graph-emulator/response.js";
+import { Prng } from "../../../local/graph-emulator/policies/random.js";
 import { GraphTestClient, smallTenant } from "./helpers.js";
 
 describe("bad input", () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GraphAccess, MAX_BATCH_SIZE } from "../../../shared/graph/client.js";
 import type { GraphCredential } from "../../../shared/graph/credentials.js";
 import { GraphRequestError } from "../../../shared/graph/errors.js";
@@ -42,16 +42,6 @@ const SMALL: TenantFixture = {
 
 describe("GraphAccess against the emulator (fast profile)", () => {
   let emulator: EmulatorHandle;
-  afterEach(() => {
-    emulator.setConfig({
-      grantedRoles: [
-        "UserAuthenticationMethod.ReadWrite.All",
-        "User.Read.All",
-        "GroupMember.Read.All",
-        "AuditLog.Read.All",
-      ],
-    });
-  });
   beforeAll(async () => {
     emulator = await startEmulator({ tenant: structuredClone(SMALL), profile: "fast" });
   });
@@ -146,9 +136,16 @@ describe("GraphAccess against the emulator (fast profile)", () => {
   });
 
   it("names the missing permission when Graph answers 403", async () => {
-    emulator.setConfig({ grantedRoles: ["User.Read.All"] });
-    emulator.revokeAllTokens();
-    const graph = access(emulator);
+    // A token of its own: MSAL caches managed-identity tokens process-wide, and a narrow one
+    // left in that cache would refuse the other tests' writes.
+    const readOnly: GraphCredential = {
+      getToken: async () => ({
+        token: emulator.issueToken({ roles: ["User.Read.All"] }),
+        expiresOnTimestamp: Date.now() + 3_600_000,
+      }),
+      invalidate: () => undefined,
+    };
+    const graph = access(emulator, [], readOnly);
     const error = await graph.get(phoneMethodsPath("u1")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GraphRequestError);
     expect((error as GraphRequestError).status).toBe(403);

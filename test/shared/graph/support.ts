@@ -9,11 +9,11 @@ import type { EmulatorHandle } from "../../../local/graph-emulator/index.js";
 
 /** The real managed-identity path: the App Service protocol through MSAL, as in Azure. */
 export function managedIdentity(emulator: EmulatorHandle): GraphCredential {
-  process.env.IDENTITY_ENDPOINT = emulator.identityEndpoint;
-  process.env.IDENTITY_HEADER = emulator.identityHeader;
   return createGraphCredential({
     graphAuth: "managedIdentity",
     graphBaseUrl: emulator.graphBaseUrl,
+    identityEndpoint: emulator.identityEndpoint,
+    identityHeader: emulator.identityHeader,
   });
 }
 

@@ -198,14 +198,13 @@ export function describeRunStoreContract(name: string, factory: RunStoreFactory)
 
     it("deletes every key under a prefix and nothing else, returning how many", async () => {
       const store = await factory();
-      await Promise.all(
-        Array.from({ length: 15 }, (_, n) => store.putJson(`runs/1/outcomes/${n}.json`, { n })),
-      );
+      const outcomes = Array.from({ length: 15 }, (_, n) => `runs/1/outcomes/${n}.json`);
+      await Promise.all(outcomes.map((key, n) => store.putJson(key, { n })));
       await store.putJson("runs/1/report.json", {});
       await store.putJson("runs/10/report.json", { keep: true });
       await store.putJson("runs/1-old/report.json", { keep: true });
 
-      expect(await store.delete("runs/1/")).toBe(16);
+      expect(await store.delete("runs/1/")).toBe(outcomes.length + 1);
       expect(await collect(store.list("runs/1/"))).toEqual([]);
       expect(await store.exists("runs/1/report.json")).toBe(false);
       expect(await collect(store.list(""))).toEqual([

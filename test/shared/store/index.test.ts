@@ -4,11 +4,14 @@ import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identi
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "../../../shared/errors.js";
+import { loadSettings, type RawSettings } from "../../../shared/settings/index.js";
 import {
   BlobRunStore,
   DEFAULT_RUN_STORE_DIRECTORY,
   FsRunStore,
   createRunStore,
+  type CreateRunStoreOptions,
+  type RunStore,
 } from "../../../shared/store/index.js";
 
 const cwd = path.resolve("/srv/app");
@@ -26,6 +29,11 @@ function configurationError(call: () => unknown): ConfigurationError {
   throw new Error("expected a ConfigurationError");
 }
 
+/** The store the settings name, as the app builds it: validated settings, then the store. */
+function storeFrom(raw: RawSettings, options?: CreateRunStoreOptions): RunStore {
+  return createRunStore(loadSettings(raw).runStoreLocation, options);
+}
+
 function credentialOf(store: unknown): unknown {
   expect(store).toBeInstanceOf(BlobRunStore);
   return (store as BlobRunStore).container.credential;
@@ -33,24 +41,22 @@ function credentialOf(store: unknown): unknown {
 
 describe("createRunStore", () => {
   it("uses a folder under the current directory when nothing is set outside Azure", () => {
-    const store = createRunStore({}, { cwd });
+    const store = storeFrom({}, { cwd });
     expect(store).toBeInstanceOf(FsRunStore);
     expect((store as FsRunStore).root).toBe(path.join(cwd, DEFAULT_RUN_STORE_DIRECTORY));
-    const custom = createRunStore({ RUN_STORE: "  " }, { cwd, defaultDirectory: "state/runs" });
+    const custom = storeFrom({ RUN_STORE: "  " }, { cwd, defaultDirectory: "state/runs" });
     expect((custom as FsRunStore).root).toBe(path.join(cwd, "state", "runs"));
   });
 
   it("uses a file URL or a directory path from RUN_STORE", () => {
     const absolute = path.resolve("/var/lib/mfa/runs");
-    const fromUrl = createRunStore({ RUN_STORE: pathToFileURL(absolute).href }, { cwd });
+    const fromUrl = storeFrom({ RUN_STORE: pathToFileURL(absolute).href }, { cwd });
     expect((fromUrl as FsRunStore).root).toBe(absolute);
     expect(fromUrl.describe()).toBe(pathToFileURL(absolute).href);
-    const fromPath = createRunStore({ RUN_STORE: "data/runs" }, { cwd });
+    const fromPath = storeFrom({ RUN_STORE: "data/runs" }, { cwd });
     expect((fromPath as FsRunStore).root).toBe(path.join(cwd, "data", "runs"));
     // An explicit folder wins even in Azure.
-    expect(createRunStore({ ...IN_AZURE, RUN_STORE: absolute }, { cwd })).toBeInstanceOf(
-      FsRunStore,
-    );
+    expect(storeFrom({ ...IN_AZURE, RUN_STORE: absolute }, { cwd })).toBeInstanceOf(FsRunStore);
   });
 
   it("rejects RUN_STORE values that are neither blob, a file URL nor a path, naming the setting", () => {
@@ -59,7 +65,7 @@ describe("createRunStore", () => {
       "s3://bucket",
       "file://host/share",
     ]) {
-      const error = configurationError(() => createRunStore({ RUN_STORE: value }, { cwd }));
+      const error = configurationError(() => storeFrom({ RUN_STORE: value }, { cwd }));
       expect(error.problems.map((p) => p.setting)).toEqual(["RUN_STORE"]);
       expect(error.message).toMatch(
         /^Configuration: 1 setting is invalid: 'RUN_STORE' must be blob/,
@@ -68,7 +74,7 @@ describe("createRunStore", () => {
   });
 
   it("uses blob storage from the AzureWebJobsStorage connection string, in the default container", () => {
-    const store = createRunStore({
+    const store = storeFrom({
       RUN_STORE: "Blob",
       AzureWebJobsStorage: "UseDevelopmentStorage=true",
     });
@@ -77,7 +83,7 @@ describe("createRunStore", () => {
   });
 
   it("defaults to blob storage in Azure, in the container RUN_STORE_CONTAINER names", () => {
-    const store = createRunStore({
+    const store = storeFrom({
       ...IN_AZURE,
       RUN_STORE_CONTAINER: "nightly-runs",
       AzureWebJobsStorage: `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${SECRET};EndpointSuffix=core.windows.net`,
@@ -87,7 +93,7 @@ describe("createRunStore", () => {
   });
 
   it("keeps a SAS signature of the connection string out of describe()", () => {
-    const store = createRunStore({
+    const store = storeFrom({
       RUN_STORE: "blob",
       AzureWebJobsStorage:
         "BlobEndpoint=https://acct.blob.core.windows.net;SharedAccessSignature=sv=2024-01-01&sig=abc",
@@ -96,14 +102,14 @@ describe("createRunStore", () => {
   });
 
   it("uses the Functions identity-based settings with managed identity in Azure", () => {
-    const system = createRunStore({
+    const system = storeFrom({
       ...IN_AZURE,
       AzureWebJobsStorage__blobServiceUri: "https://acct.blob.core.usgovcloudapi.net",
     });
     expect(system.describe()).toBe("https://acct.blob.core.usgovcloudapi.net/mfa-prepopulate-runs");
     expect(credentialOf(system)).toBeInstanceOf(ManagedIdentityCredential);
 
-    const userAssigned = createRunStore({
+    const userAssigned = storeFrom({
       ...IN_AZURE,
       AzureWebJobsStorage__accountName: "acct",
       AzureWebJobsStorage__clientId: "00000000-0000-4000-8000-000000000001",
@@ -113,9 +119,9 @@ describe("createRunStore", () => {
   });
 
   it("uses the developer's sign-in for identity-based settings outside Azure, unless told managedidentity", () => {
-    const local = createRunStore({ RUN_STORE: "blob", AzureWebJobsStorage__accountName: "acct" });
+    const local = storeFrom({ RUN_STORE: "blob", AzureWebJobsStorage__accountName: "acct" });
     expect(credentialOf(local)).toBeInstanceOf(DefaultAzureCredential);
-    const forced = createRunStore({
+    const forced = storeFrom({
       RUN_STORE: "blob",
       AzureWebJobsStorage__accountName: "acct",
       AzureWebJobsStorage__credential: "ManagedIdentity",
@@ -130,7 +136,7 @@ describe("createRunStore", () => {
         expiresOnTimestamp: Date.now() + 60_000,
       }),
     };
-    const store = createRunStore(
+    const store = storeFrom(
       { ...IN_AZURE, AzureWebJobsStorage__accountName: "acct" },
       { credential },
     );
@@ -138,7 +144,7 @@ describe("createRunStore", () => {
   });
 
   it("prefers the connection string when both kinds of settings are present", () => {
-    const store = createRunStore({
+    const store = storeFrom({
       ...IN_AZURE,
       AzureWebJobsStorage: "UseDevelopmentStorage=true",
       AzureWebJobsStorage__accountName: "acct",
@@ -147,16 +153,16 @@ describe("createRunStore", () => {
   });
 
   it("names AzureWebJobsStorage when blob storage is asked for without an account", () => {
-    const error = configurationError(() => createRunStore({ RUN_STORE: "blob" }));
+    const error = configurationError(() => storeFrom({ RUN_STORE: "blob" }));
     expect(error.problems.map((p) => p.setting)).toEqual(["AzureWebJobsStorage"]);
     expect(error.message).toContain("AzureWebJobsStorage__blobServiceUri");
-    configurationError(() => createRunStore(IN_AZURE));
+    configurationError(() => storeFrom(IN_AZURE));
   });
 
   it("names a bad connection string without printing it", () => {
     for (const bad of ["not a connection string", `AccountName=acct;AccountKey=${SECRET}`]) {
       const error = configurationError(() =>
-        createRunStore({ RUN_STORE: "blob", AzureWebJobsStorage: bad }),
+        storeFrom({ RUN_STORE: "blob", AzureWebJobsStorage: bad }),
       );
       expect(error.problems.map((p) => p.setting)).toEqual(["AzureWebJobsStorage"]);
       expect(error.message).not.toContain(SECRET);
@@ -166,7 +172,7 @@ describe("createRunStore", () => {
 
   it("names bad identity-based settings and a bad container, all at once", () => {
     const error = configurationError(() =>
-      createRunStore({
+      storeFrom({
         RUN_STORE: "blob",
         RUN_STORE_CONTAINER: "Runs--Bad",
         AzureWebJobsStorage__blobServiceUri: "acct.blob.core.windows.net",
@@ -177,12 +183,12 @@ describe("createRunStore", () => {
       "AzureWebJobsStorage__blobServiceUri",
     ]);
     const badAccount = configurationError(() =>
-      createRunStore({ RUN_STORE: "blob", AzureWebJobsStorage__accountName: "My Account" }),
+      storeFrom({ RUN_STORE: "blob", AzureWebJobsStorage__accountName: "My Account" }),
     );
     expect(badAccount.problems.map((p) => p.setting)).toEqual(["AzureWebJobsStorage__accountName"]);
     for (const name of ["ab", "-runs", "runs-", "a".repeat(64), "runs_1"]) {
       const bad = configurationError(() =>
-        createRunStore({
+        storeFrom({
           RUN_STORE: "blob",
           RUN_STORE_CONTAINER: name,
           AzureWebJobsStorage: "UseDevelopmentStorage=true",

@@ -12,8 +12,9 @@
  * run), the `(appId='...')` alternate key, `$select`/`$top`, and any `$filter` other than
  * `appId eq '...'` / `displayName eq '...'`.
  */
-import { createHash, randomUUID } from "node:crypto";
-import { GraphHttpError, ODATA_JSON, type GraphResponse } from "./response.js";
+import { randomUUID } from "node:crypto";
+import { GraphHttpError, ODATA_JSON, type GraphResponse } from "../response.js";
+import { stableGuid } from "./context.js";
 
 /** Client id (appId) of Microsoft Graph in every tenant. */
 export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
@@ -80,8 +81,7 @@ interface AppRoleAssignment {
  * @returns a stable GUID-shaped id
  */
 export function servicePrincipalIdFor(appId: string): string {
-  const h = createHash("sha1").update(`servicePrincipal|${appId}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return stableGuid(`servicePrincipal|${appId}`);
 }
 
 function notFound(id: string): GraphHttpError {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadSettings, redactSettings } from "../../shared/config.js";
-import { ConfigurationError } from "../../shared/errors.js";
+import { ConfigurationError } from "../../../shared/errors.js";
+import { loadSettings } from "../../../shared/settings/index.js";
 
 describe("loadSettings", () => {
   it("applies the documented defaults when nothing is set", () => {
@@ -76,13 +76,58 @@ describe("loadSettings", () => {
     expect((error as ConfigurationError).problems).toHaveLength(8);
   });
 
-  it("redacts the client secret from a settings snapshot", () => {
-    const settings = loadSettings({
-      GRAPH_AUTH: "clientSecret",
-      AZURE_TENANT_ID: "t",
-      AZURE_CLIENT_ID: "c",
-      AZURE_CLIENT_SECRET: "hidden",
+  it("requires what each credential needs, naming only the missing settings", () => {
+    const problems = (raw: Record<string, string>): string[] => {
+      try {
+        loadSettings(raw);
+        return [];
+      } catch (error) {
+        return (error as ConfigurationError).problems.map((p) => p.setting);
+      }
+    };
+    expect(problems({ GRAPH_AUTH: "clientCertificate", AZURE_TENANT_ID: "t" })).toEqual([
+      "AZURE_CLIENT_ID",
+      "AZURE_CLIENT_CERTIFICATE_PATH",
+    ]);
+    expect(
+      problems({
+        GRAPH_AUTH: "clientCertificate",
+        AZURE_TENANT_ID: "t",
+        AZURE_CLIENT_ID: "c",
+        AZURE_CLIENT_CERTIFICATE_PATH: "/etc/app.pem",
+      }),
+    ).toEqual([]);
+    // A bad mode is one problem; what the mode would need is not guessed.
+    expect(problems({ GRAPH_AUTH: "password" })).toEqual(["GRAPH_AUTH"]);
+  });
+
+  it("reports run-store problems in the same error as the others", () => {
+    let error: unknown;
+    try {
+      loadSettings({ TARGET: "everyone", RUN_STORE: "blob", RUN_STORE_CONTAINER: "Bad_Name" });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigurationError).problems.map((p) => p.setting)).toEqual([
+      "TARGET",
+      "RUN_STORE_CONTAINER",
+      "AzureWebJobsStorage",
+    ]);
+  });
+
+  it("keeps a folder run store outside Azure and a blob one in Azure", () => {
+    expect(loadSettings({}).runStoreLocation).toEqual({ kind: "directory" });
+    expect(
+      loadSettings({ WEBSITE_INSTANCE_ID: "i1", AzureWebJobsStorage__accountName: "acct" })
+        .runStoreLocation,
+    ).toEqual({
+      kind: "blob",
+      container: "mfa-prepopulate-runs",
+      connection: {
+        serviceUri: "https://acct.blob.core.windows.net",
+        managedIdentity: true,
+        clientId: undefined,
+      },
     });
-    expect(JSON.stringify(redactSettings(settings))).not.toContain("hidden");
   });
 });

@@ -7,19 +7,19 @@
  * its issue time), so no token snapshots the tenant: answering a token is a binary search in the
  * log followed by a walk over the entries after it.
  */
-import type { EmulatorConfig } from "./config.js";
-import { FilterSyntaxError, parseFilter, type FilterNode } from "./odata.js";
+import type { EmulatorConfig } from "../config.js";
+import { FilterSyntaxError, parseFilter, type FilterNode } from "../odata.js";
 import {
   USER_DEFAULT_PROPERTIES,
   USER_PROPERTIES,
   parseSelect,
   project,
   userObject,
-} from "./queries.js";
-import { GraphHttpError, ODATA_JSON, type GraphResponse } from "./response.js";
-import type { TenantStore, UserRec } from "./store.js";
-import { validateTenant } from "./tenant/fixture.js";
-import type { FixtureUser } from "./tenant/types.js";
+} from "../queries.js";
+import { GraphHttpError, ODATA_JSON, type GraphResponse } from "../response.js";
+import type { TenantStore, UserRec } from "../store.js";
+import { validateTenant } from "../tenant/fixture.js";
+import type { FixtureUser } from "../tenant/types.js";
 
 /** Page size of delta rounds: the emulator's default user page size (`$top` is refused). */
 export const DELTA_PAGE_SIZE = 100;

@@ -1,0 +1,79 @@
+/**
+ * `mfa-prepopulate run [settings flags] [--state-dir DIR] [--json] [--chunk-size N]`: one nightly
+ * run on the local host against the configured Graph. The same state directory after a crash
+ * resumes the unfinished run instead of starting another. `plan` is this command with `DRY_RUN`
+ * fixed on.
+ */
+import type { Command } from "commander";
+import { fail } from "../fail.js";
+import { wholeNumber } from "../numberFlags.js";
+import { addSettingFlags, settingsFromCommandLine } from "../settingFlags.js";
+
+interface RunOptions {
+  stateDir: string;
+  json?: boolean;
+  chunkSize?: string;
+}
+
+/** A command that runs one nightly run: its name, help, and whether it fixes `DRY_RUN` on. */
+export interface NightlyRunCommand {
+  name: string;
+  description: string;
+  dryRun: boolean;
+}
+
+/**
+ * Adds a nightly-run command (`run` or `plan`) with the setting flags.
+ *
+ * @param program - the CLI program.
+ * @param spec - see {@link NightlyRunCommand}.
+ */
+export function addNightlyRunCommand(program: Command, spec: NightlyRunCommand): Command {
+  return addSettingFlags(program.command(spec.name))
+    .description(spec.description)
+    .option(
+      "--state-dir <dir>",
+      "where the local host and the run store keep their state",
+      ".state",
+    )
+    .option("--json", "print the result as one JSON line on stdout")
+    .option("--chunk-size <n>", "users per provisioning chunk (default 250)")
+    .action(async (opts: RunOptions, command: Command) => runNightly(opts, command, spec.dryRun));
+}
+
+/**
+ * Adds `run`.
+ *
+ * @param program - the CLI program.
+ */
+export function addRunCommand(program: Command): Command {
+  return addNightlyRunCommand(program, {
+    name: "run",
+    description:
+      "run one nightly run on the local host against the configured Graph; resumes an unfinished run in --state-dir",
+    dryRun: false,
+  });
+}
+
+async function runNightly(opts: RunOptions, command: Command, dryRun: boolean): Promise<void> {
+  try {
+    const settings = await settingsFromCommandLine(command, dryRun ? { DRY_RUN: "true" } : {});
+    const tuning = opts.chunkSize
+      ? { chunkSize: Math.max(1, wholeNumber("--chunk-size", opts.chunkSize)) }
+      : undefined;
+    const { hostAndFollow } = await import("../hostAndFollow.js");
+    const { startOrResume } = await import("../localRun.js");
+    await hostAndFollow(
+      { stateDir: opts.stateDir, json: opts.json, settings },
+      async (host, logFile) => {
+        const { instanceId, resumed } = await startOrResume(host, settings, { tuning });
+        process.stderr.write(
+          `${resumed ? "Resuming" : "Started"} run '${instanceId}'; logs in ${logFile}\n`,
+        );
+        return instanceId;
+      },
+    );
+  } catch (error) {
+    fail(error);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What `run`, `plan`, `rerun` and `demo` share: the local host on a state directory, one instance
+ * followed with live progress until it ends, the summary (and the contract's JSON line with
+ * `--json`), and exit code 0 only when the instance completed.
+ */
+import { mkdir } from "node:fs/promises";
+import * as path from "node:path";
+import type { Settings } from "../../shared/settings/index.js";
+import type { LocalHost } from "../host/index.js";
+import type { InstanceStatus } from "../host/types.js";
+import { fileLogger } from "./fileLogger.js";
+import { follow, startAppHost } from "./localRun.js";
+import { ProgressView } from "./progress.js";
+import { printSummary, runJson } from "./summary.js";
+
+/** Options of {@link hostAndFollow}. */
+export interface HostAndFollowOptions {
+  /** The `--state-dir`: host state, run store (unless `RUN_STORE` is set) and `logs/host.log`. */
+  stateDir: string;
+  settings: Settings;
+  /** Print the contract's JSON object as the last stdout line. */
+  json?: boolean;
+  /** When the command started (default: now); the JSON's `durationMs` counts from it. */
+  started?: number;
+  /** Runs after the summary and before the JSON line (the demo adds its details there). */
+  afterSummary?: (final: InstanceStatus, logFile: string) => Promise<void>;
+}
+
+/**
+ * Starts the local host, starts or resumes an instance with `begin`, shows its progress until it
+ * ends, prints the summary, and exits.
+ *
+ * @param options - see {@link HostAndFollowOptions}.
+ * @param begin - starts (or finds) the instance to follow and returns its id.
+ */
+export async function hostAndFollow(
+  options: HostAndFollowOptions,
+  begin: (host: LocalHost, logFile: string) => Promise<string>,
+): Promise<never> {
+  const started = options.started ?? Date.now();
+  const logFile = path.resolve(options.stateDir, "logs", "host.log");
+  await mkdir(path.dirname(logFile), { recursive: true });
+  const logger = fileLogger(logFile);
+  const host = await startAppHost(options.stateDir, options.settings, { logger });
+  const instanceId = await begin(host, logFile);
+  const view = new ProgressView();
+  const final = await follow(host, instanceId, (s) => view.update(s));
+  view.stop();
+  await host.stop();
+  await logger.close();
+  const result = runJson(final, Date.now() - started);
+  printSummary(result);
+  await options.afterSummary?.(final, logFile);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+  process.exit(final.runtimeStatus === "Completed" ? 0 : 1);
+}

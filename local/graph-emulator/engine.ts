@@ -1,0 +1,258 @@
+/**
+ * The Graph request pipeline. A request passes, in this order: path and version, token
+ * (policies/auth.ts), route (routes.ts), roles and licence, quota (policies/quota.ts), fault draw
+ * (policies/faults.ts), the handler, then the latency wait (policies/latency.ts). Top-level
+ * requests and `$batch` items (handlers/batch.ts) take the same path.
+ */
+import type { EmulatorConfig, RouteKind } from "./config.js";
+import type { HandlerContext, Outcome } from "./handlers/context.js";
+import { handleBatch, type BatchRunner } from "./handlers/batch.js";
+import { UsersDelta } from "./handlers/delta.js";
+import { MemberLists } from "./handlers/memberLists.js";
+import { ServicePrincipalDirectory } from "./handlers/servicePrincipals.js";
+import type { MetricsCollector } from "./metrics.js";
+import { authenticate, authorize, requireLicence } from "./policies/auth.js";
+import { drawFault, faultResponse } from "./policies/faults.js";
+import { routeLatencyMs, sleep } from "./policies/latency.js";
+import { QuotaPolicy } from "./policies/quota.js";
+import { Prng } from "./policies/random.js";
+import { splitPath, type GraphRequest } from "./request.js";
+import { GraphHttpError, errorResponse, newRequestId, type GraphResponse } from "./response.js";
+import { isServicePrincipalsPath, matchRoute, operationOf, routeKind } from "./routes.js";
+import type { TenantStore } from "./store.js";
+import type { TokenAuthority, TokenClaims } from "./tokens.js";
+
+/** Everything the engine needs from the server around it. */
+export interface EngineContext {
+  store: TenantStore;
+  tokens: TokenAuthority;
+  metrics: MetricsCollector;
+  config: () => EmulatorConfig;
+  /** Absolute Graph root, e.g. `https://127.0.0.1:1234`. */
+  baseUrl: () => string;
+}
+
+/** An answer with the route kind it is counted under. */
+type Processed = Outcome & { kind: RouteKind };
+
+/** Ids echoed on every answer. */
+interface RequestIds {
+  requestId: string;
+  clientRequestId: string | undefined;
+}
+
+/** The Graph engine: the pipeline plus the state that outlives a request. */
+export class GraphEngine {
+  /** The PRNG of fault and latency draws, in that order per request. */
+  private readonly prng: Prng;
+  private readonly quota: QuotaPolicy;
+  private readonly memberLists = new MemberLists();
+  private readonly batchRunner: BatchRunner;
+  /** `/users/delta` and the user changes it reports (admin upserts and deletes). */
+  readonly usersDelta: UsersDelta;
+  /** `/servicePrincipals` and app-role assignments (deploy-time calls). */
+  readonly servicePrincipals = new ServicePrincipalDirectory();
+
+  /** @param ctx - store, tokens, metrics and config */
+  constructor(private readonly ctx: EngineContext) {
+    this.prng = new Prng(ctx.config().seed);
+    this.quota = new QuotaPolicy(ctx.store.tenantId, ctx.config);
+    this.usersDelta = new UsersDelta({
+      store: ctx.store,
+      config: ctx.config,
+      onUsersChanged: () => this.memberLists.clear(),
+    });
+    this.batchRunner = {
+      metrics: ctx.metrics,
+      authenticate: (authorization) => authenticate(ctx.tokens, authorization),
+      process: (req, segs, claims) => this.process(req, segs, claims, true),
+      finish: (kind, response, write) => this.finish(kind, response, write),
+    };
+  }
+
+  /**
+   * Follows a config change: a new seed restarts the draws, a quota change the quotas.
+   *
+   * @param prev - the config before
+   * @param next - the config now in effect
+   */
+  configChanged(prev: EmulatorConfig, next: EmulatorConfig): void {
+    if (next.seed !== prev.seed) {
+      this.prng.reseed(next.seed);
+    }
+    if (QuotaPolicy.restartsOn(prev, next)) {
+      this.quota.reset();
+    }
+  }
+
+  /**
+   * Answers one top-level Graph request (a `$batch` envelope included).
+   *
+   * @param req - the parsed request
+   */
+  async handle(req: GraphRequest): Promise<GraphResponse> {
+    const segs = splitPath(req.path);
+    if (segs instanceof GraphHttpError) {
+      return this.finish("unknown", errorAnswer(segs, idsOf(req)), false);
+    }
+    const [version, ...rest] = segs;
+    if (rest.length === 1 && rest[0] === "$batch") {
+      return handleBatch(this.batchRunner, req, version ?? "");
+    }
+    const { response, write, kind } = await this.process(req, segs, undefined, false);
+    return this.finish(kind, response, write);
+  }
+
+  private finish(kind: RouteKind, response: GraphResponse, write: boolean): GraphResponse {
+    this.ctx.metrics.record(kind, response.reset ? 0 : response.status, write);
+    return response;
+  }
+
+  /**
+   * Processes one Graph request end to end except metrics.
+   *
+   * @param req - request
+   * @param segs - decoded path segments incl. version
+   * @param claims - pre-validated claims (batch items), or undefined to authenticate here
+   * @param inBatch - whether this is a batch item (no connection resets)
+   */
+  private async process(
+    req: GraphRequest,
+    segs: string[],
+    claims: TokenClaims | undefined,
+    inBatch: boolean,
+  ): Promise<Processed> {
+    const ids = idsOf(req);
+    let kind: RouteKind = "unknown";
+    try {
+      const [version, ...path] = segs;
+      if (version !== "v1.0" && version !== "beta") {
+        throw new GraphHttpError(400, "BadRequest", `Invalid version: ${version ?? ""}`);
+      }
+      const auth = claims ?? authenticate(this.ctx.tokens, req.headers.authorization);
+      if (auth instanceof GraphHttpError) {
+        throw auth;
+      }
+      const root = `${this.ctx.baseUrl()}/${version}`;
+      if (isServicePrincipalsPath(path)) {
+        kind = "servicePrincipals";
+        return { ...this.servicePrincipalsAnswer(req, path, auth, root, ids), kind };
+      }
+      const { route, params } = matchRoute(path);
+      kind = routeKind(route);
+      const method = req.method.toUpperCase();
+      const op = operationOf(route, method);
+      kind = op.kind;
+      const isWrite = method !== "GET";
+      authorize(route, isWrite, auth.roles);
+      requireLicence(route.family, this.ctx.store);
+      const quotaHeaders = this.quota.admit({
+        family: route.family,
+        kind,
+        method,
+        query: req.query,
+        appId: auth.appId,
+      });
+      const outcome = await this.runWithFaultsAndLatency(kind, isWrite, inBatch, ids, async () => {
+        const answered = await op.handle(this.handlerContext(root), req, params);
+        Object.assign(answered.response.headers, quotaHeaders, idHeaders(ids));
+        return answered;
+      });
+      return { ...outcome, kind };
+    } catch (e) {
+      return { response: errorAnswer(e, ids), write: false, kind };
+    }
+  }
+
+  /**
+   * Draws a fault, runs the handler (unless the fault comes first) and waits out the latency.
+   * With `faultAfterWrite`, a write is applied and then answered with the fault.
+   */
+  private async runWithFaultsAndLatency(
+    kind: RouteKind,
+    isWrite: boolean,
+    inBatch: boolean,
+    ids: RequestIds,
+    run: () => Outcome | Promise<Outcome>,
+  ): Promise<Outcome> {
+    const config = this.ctx.config();
+    const fault = drawFault(this.prng, config, inBatch);
+    if (fault && !(config.faultAfterWrite && isWrite)) {
+      return {
+        response: faultResponse(fault, config, ids.requestId, ids.clientRequestId),
+        write: false,
+      };
+    }
+    const latencyMs = routeLatencyMs(this.prng, kind, config);
+    const started = Date.now();
+    const outcome = await run();
+    // Latency is applied after the state change so that concurrent readers see it as Graph would.
+    await sleep(latencyMs - (Date.now() - started));
+    if (fault) {
+      const response = faultResponse(fault, config, ids.requestId, ids.clientRequestId);
+      return { response, write: outcome.write };
+    }
+    return outcome;
+  }
+
+  private servicePrincipalsAnswer(
+    req: GraphRequest,
+    path: string[],
+    auth: TokenClaims,
+    root: string,
+    ids: RequestIds,
+  ): Outcome {
+    this.servicePrincipals.ensureApplication(auth.appId);
+    const method = req.method.toUpperCase();
+    const response = this.servicePrincipals.handle(
+      method,
+      path,
+      req.query,
+      req.body,
+      auth.roles,
+      root,
+    );
+    Object.assign(response.headers, idHeaders(ids));
+    return { response, write: false };
+  }
+
+  private handlerContext(root: string): HandlerContext {
+    return {
+      store: this.ctx.store,
+      config: this.ctx.config(),
+      root,
+      usersDelta: this.usersDelta,
+      memberLists: this.memberLists,
+    };
+  }
+}
+
+function idsOf(req: GraphRequest): RequestIds {
+  return { requestId: newRequestId(), clientRequestId: req.headers["client-request-id"] };
+}
+
+function idHeaders(ids: RequestIds): Record<string, string> {
+  return { "request-id": ids.requestId, "client-request-id": ids.clientRequestId ?? ids.requestId };
+}
+
+/** A thrown Graph error as its answer; anything else is the emulator's own bug, a 500. */
+function errorAnswer(e: unknown, ids: RequestIds): GraphResponse {
+  if (e instanceof GraphHttpError) {
+    return errorResponse(
+      e.status,
+      e.code,
+      e.message,
+      ids.requestId,
+      ids.clientRequestId,
+      e.headers,
+    );
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return errorResponse(
+    500,
+    "UnknownError",
+    `GraphEmulator: internal error: ${message}`,
+    ids.requestId,
+    ids.clientRequestId,
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * `/reports/authenticationMethods/userRegistrationDetails`: the registration report, derived from
+ * the tenant with the configured lag; disabled users have no row; `$skip` is refused.
+ */
+import {
+  REPORT_PROPERTIES,
+  compileReportFilter,
+  decodeSkipToken,
+  encodeSkipToken,
+  nextLink,
+  parseSelect,
+  parseTop,
+  project,
+} from "../queries.js";
+import { GraphHttpError } from "../response.js";
+import type { UserRec } from "../store.js";
+import { ok, reportLagMs, type Handler } from "./context.js";
+
+const REPORT_PATH = "reports/authenticationMethods/userRegistrationDetails";
+const REPORT_TYPE = "microsoft.graph.userRegistrationDetails";
+
+/** `GET .../userRegistrationDetails` with `$top`, `$select`, `$filter` and next links. */
+export const listReport: Handler = (ctx, req) => {
+  const q = req.query;
+  const config = ctx.config;
+  if (q.has("$skip")) {
+    throw new GraphHttpError(
+      400,
+      "BadRequest",
+      "The query specified in the URI is not valid. Query option 'Skip' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.",
+    );
+  }
+  const top = parseTop(q.get("$top"), config.reportDefaultTop, config.reportMaxTop, "BadRequest");
+  const select = parseSelect(q.get("$select"), REPORT_PROPERTIES, REPORT_TYPE);
+  const rawFilter = q.get("$filter");
+  const rowFilter = rawFilter !== null ? compileReportFilter(rawFilter) : () => true;
+  const lag = reportLagMs(config);
+  const store = ctx.store;
+  const shown = (u: UserRec): boolean => u.accountEnabled && rowFilter(store.reportRow(u, lag));
+  const found: Record<string, unknown>[] = [];
+  const users = store.users;
+  let i = decodeSkipToken(q.get("$skiptoken"), "report");
+  for (; i < users.length && found.length < top; i++) {
+    const u = users[i] as UserRec;
+    if (!u.accountEnabled) {
+      continue;
+    }
+    const row = store.reportRow(u, lag);
+    if (rowFilter(row)) {
+      found.push(select ? project({ ...row }, select) : { ...row });
+    }
+  }
+  const body: Record<string, unknown> = {
+    "@odata.context": `${ctx.root}/$metadata#${REPORT_PATH}`,
+  };
+  // Looks ahead so the last page carries no nextLink.
+  let more = false;
+  for (let j = i; j < users.length && !more; j++) {
+    more = shown(users[j] as UserRec);
+  }
+  if (more) {
+    body["@odata.nextLink"] = nextLink(ctx.root, REPORT_PATH, q, encodeSkipToken("report", i));
+  }
+  body.value = found;
+  return ok(body);
+};
+
+/** `GET .../userRegistrationDetails/{user id}` with `$select`. */
+export const getReportRow: Handler = (ctx, req, params) => {
+  const userId = params.user ?? "";
+  const u = ctx.store.findUser(userId);
+  if (!u || !u.accountEnabled || u.id.toLowerCase() !== userId.toLowerCase()) {
+    throw new GraphHttpError(
+      404,
+      "Request_ResourceNotFound",
+      `Resource '${userId}' does not exist or one of its queried reference-property objects are not present.`,
+    );
+  }
+  const select = parseSelect(req.query.get("$select"), REPORT_PROPERTIES, REPORT_TYPE);
+  const row = { ...ctx.store.reportRow(u, reportLagMs(ctx.config)) };
+  return ok({
+    "@odata.context": `${ctx.root}/$metadata#${REPORT_PATH}/$entity`,
+    ...(select ? project(row, select) : row),
+  });
+};

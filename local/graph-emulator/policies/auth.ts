@@ -1,0 +1,111 @@
+/**
+ * Who may call what: bearer-token validation (401 `InvalidAuthenticationToken` with
+ * `WWW-Authenticate`), application-role checks with the 403 shape each API family answers, and
+ * the premium-licence check of the registration report.
+ */
+import type { RouteFamily, Role } from "../routes.js";
+import { GraphHttpError } from "../response.js";
+import type { TenantStore } from "../store.js";
+import type { TokenAuthority, TokenClaims } from "../tokens.js";
+
+/** Application roles that grant each role of the route table (any one of them suffices). */
+const ROLE_SETS: Record<Role, string[]> = {
+  user: ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+  group: [
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "GroupMember.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+  ],
+  report: ["AuditLog.Read.All", "UserAuthenticationMethod.Read.All"],
+  phoneRead: [
+    "UserAuthenticationMethod.Read.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+    "UserAuthMethod-Phone.Read.All",
+    "UserAuthMethod-Phone.ReadWrite.All",
+  ],
+  phoneWrite: ["UserAuthenticationMethod.ReadWrite.All", "UserAuthMethod-Phone.ReadWrite.All"],
+};
+
+const WWW_AUTHENTICATE =
+  'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
+
+const TOKEN_MESSAGES = {
+  missing: "Access token is empty.",
+  malformed: "Access token validation failure. Invalid signature.",
+  expired: "Lifetime validation failed, the token is expired.",
+  revoked: "Access token has been revoked.",
+} as const;
+
+/**
+ * Validates the bearer token of a request.
+ *
+ * @param tokens - the emulator's token authority
+ * @param authorization - the `Authorization` header
+ * @returns the token's claims, or the 401 to answer
+ */
+export function authenticate(
+  tokens: TokenAuthority,
+  authorization: string | undefined,
+): TokenClaims | GraphHttpError {
+  const m = /^Bearer\s+(.+)$/i.exec((authorization ?? "").trim());
+  const result = tokens.verify(m ? m[1] : undefined);
+  if (typeof result !== "string") {
+    return result;
+  }
+  return new GraphHttpError(401, "InvalidAuthenticationToken", TOKEN_MESSAGES[result], {
+    "WWW-Authenticate": WWW_AUTHENTICATE,
+  });
+}
+
+/**
+ * Throws the family's 403 when the caller's roles do not allow the request: phone-method writes
+ * need a write role, everything else the route's read role.
+ *
+ * @param route - the route's role and family
+ * @param isWrite - whether the method changes state
+ * @param roles - application roles of the caller's token
+ */
+export function authorize(
+  route: { role: Role; family: RouteFamily },
+  isWrite: boolean,
+  roles: string[],
+): void {
+  const role: Role = route.family === "phone" && isWrite ? "phoneWrite" : route.role;
+  if (ROLE_SETS[role].some((r) => roles.includes(r))) {
+    return;
+  }
+  if (route.family === "phone") {
+    throw new GraphHttpError(403, "accessDenied", "Request Authorization failed");
+  }
+  if (route.family === "reports") {
+    throw new GraphHttpError(
+      403,
+      "Authentication_MSGraphPermissionMissing",
+      "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
+    );
+  }
+  throw new GraphHttpError(
+    403,
+    "Authorization_RequestDenied",
+    "Insufficient privileges to complete the operation.",
+  );
+}
+
+/**
+ * Throws the documented 403 when a report route is called on a tenant without a premium licence.
+ *
+ * @param family - the route's family
+ * @param store - the tenant (its licence)
+ */
+export function requireLicence(family: RouteFamily, store: TenantStore): void {
+  if (family === "reports" && !store.premium) {
+    throw new GraphHttpError(
+      403,
+      "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+      "Neither tenant is B2C or tenant doesn't have premium license",
+    );
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The admin API on the plain-http port (`{adminUrl}` = `/admin`): state, metrics, config, tokens
+ * and user changes, for tests and the local tools. Not part of Graph.
+ */
+import type http from "node:http";
+import type { EmulatorConfig } from "../config.js";
+import type { UsersDelta } from "../handlers/delta.js";
+import type { MetricsCollector } from "../metrics.js";
+import { PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
+import type { TokenAuthority } from "../tokens.js";
+import { sendJson } from "./http.js";
+import type { TokenIssuer } from "./tokenIssuer.js";
+
+/** One user in `GET {adminUrl}/state`. */
+export interface UserState {
+  id: string;
+  userPrincipalName: string;
+  phoneMethods: { phoneType: string; phoneNumber: string }[];
+}
+
+/** What the admin API works on. */
+export interface AdminContext {
+  store: TenantStore;
+  metrics: MetricsCollector;
+  tokens: TokenAuthority;
+  issuer: TokenIssuer;
+  usersDelta: UsersDelta;
+  config: () => EmulatorConfig;
+  setConfig: (patch: Partial<EmulatorConfig>) => void;
+}
+
+/**
+ * A user and its phone methods as the state view shows them.
+ *
+ * @param u - the user
+ */
+export function userState(u: UserRec): UserState {
+  return {
+    id: u.id,
+    userPrincipalName: u.userPrincipalName,
+    phoneMethods: PHONE_TYPES.filter((t) => u.phones[t]).map((t) => ({
+      phoneType: t,
+      phoneNumber: u.phones[t]?.phoneNumber ?? "",
+    })),
+  };
+}
+
+/** An admin route: method, path after `/admin`, and what it does. */
+type AdminRoute = (
+  ctx: AdminContext,
+  res: http.ServerResponse,
+  body: () => Record<string, unknown>,
+) => void;
+
+const ADMIN_ROUTES: Record<string, AdminRoute> = {
+  "GET /state": (ctx, res) => writeStateStream(ctx.store, res),
+  "GET /metrics": (ctx, res) => sendJson(res, 200, ctx.metrics.snapshot()),
+  "GET /config": (ctx, res) => sendJson(res, 200, ctx.config()),
+  "POST /config": (ctx, res, body) => {
+    ctx.setConfig(body() as Partial<EmulatorConfig>);
+    sendJson(res, 200, ctx.config());
+  },
+  "POST /revoke-tokens": (ctx, res) => {
+    ctx.tokens.revokeAll();
+    res.writeHead(204).end();
+  },
+  "POST /reset-metrics": (ctx, res) => {
+    ctx.metrics.reset();
+    res.writeHead(204).end();
+  },
+  "POST /token": (ctx, res, body) => {
+    const b = body();
+    const config = ctx.config();
+    const roles = Array.isArray(b.roles) ? b.roles.map(String) : config.grantedRoles;
+    const ms =
+      typeof b.lifetimeSeconds === "number"
+        ? b.lifetimeSeconds * 1000
+        : config.tokenLifetimeSeconds * config.timeScale * 1000;
+    sendJson(res, 200, { access_token: ctx.issuer.issue(roles, ms, ms), token_type: "Bearer" });
+  },
+  "POST /users": (ctx, res, body) => sendJson(res, 200, ctx.usersDelta.upsertUser(body())),
+};
+
+/**
+ * Answers an admin request; throws (a 400 of the server) on a body that is not JSON.
+ *
+ * @param ctx - what the admin API works on
+ * @param res - the response
+ * @param method - HTTP method
+ * @param sub - path after `/admin`, without a trailing slash
+ * @param raw - the request body
+ * @param query - query options
+ */
+export function handleAdmin(
+  ctx: AdminContext,
+  res: http.ServerResponse,
+  method: string,
+  sub: string,
+  raw: string,
+  query: URLSearchParams,
+): void {
+  const body = (): Record<string, unknown> => {
+    if (raw.trim() === "") {
+      return {};
+    }
+    try {
+      return JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      throw new Error("GraphEmulator: the admin request body is not valid JSON.");
+    }
+  };
+  const key = `${method} ${sub}`;
+  const route = Object.hasOwn(ADMIN_ROUTES, key) ? ADMIN_ROUTES[key] : undefined;
+  if (route) {
+    route(ctx, res, body);
+    return;
+  }
+  const userPath = /^\/users\/([^/]+)$/.exec(sub);
+  if (method === "DELETE" && userPath) {
+    const id = decodeURIComponent(userPath[1] ?? "");
+    if (ctx.usersDelta.deleteUser(id, { hard: query.get("hard") === "true" })) {
+      res.writeHead(204).end();
+    } else {
+      sendJson(res, 404, {
+        error: { code: "NotFound", message: `GraphEmulator: no user '${id}' to delete.` },
+      });
+    }
+    return;
+  }
+  sendJson(res, 404, {
+    error: { code: "NotFound", message: `GraphEmulator: no admin route '${method} ${sub}'.` },
+  });
+}
+
+/** Streams the state so a million users do not need one giant string. */
+function writeStateStream(store: TenantStore, res: http.ServerResponse): void {
+  res.writeHead(200, { "Content-Type": "application/json" });
+  const users = store.users;
+  let i = 0;
+  const writeChunk = (): void => {
+    while (i < users.length) {
+      const end = Math.min(users.length, i + 5000);
+      const parts: string[] = [];
+      for (; i < end; i++) {
+        const u = users[i];
+        if (u) {
+          parts.push(JSON.stringify(userState(u)));
+        }
+      }
+      const prefix = end <= 5000 ? '{"users":[' : ",";
+      if (!res.write(prefix + parts.join(","))) {
+        res.once("drain", writeChunk);
+        return;
+      }
+    }
+    res.end(users.length === 0 ? '{"users":[]}' : "]}");
+  };
+  writeChunk();
+}

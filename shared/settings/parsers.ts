@@ -1,0 +1,92 @@
+/**
+ * Parsers of setting values (zod schemas). Each takes the raw text (trimmed; undefined when unset
+ * and without a default) and fails with a message that completes "'NAME' …" and never quotes the
+ * value, so a secret cannot leak into an error.
+ */
+import { z } from "zod";
+
+/** Free text; unset stays undefined. */
+export const text: z.ZodType<string | undefined> = z.string().optional();
+
+/** `true`/`false` (also `1`/`0`, `yes`/`no`), in any case. */
+export const onOff: z.ZodType<boolean> = z.stringbool({
+  truthy: ["true", "1", "yes"],
+  falsy: ["false", "0", "no"],
+  error: "must be true or false",
+});
+
+/**
+ * One of a fixed set of words, matched in any case and returned as spelled in `values`.
+ *
+ * @param values - the allowed words.
+ */
+export function oneOf<const T extends readonly [string, ...string[]]>(
+  values: T,
+): z.ZodType<T[number]> {
+  return z.string().transform((value, ctx): T[number] => {
+    const match = values.find((v) => v.toLowerCase() === value.toLowerCase());
+    if (match === undefined) {
+      ctx.addIssue({ code: "custom", message: `must be one of ${values.join(", ")}` });
+      return z.NEVER;
+    }
+    return match;
+  });
+}
+
+/**
+ * A whole number, 0 or more.
+ *
+ * @param problem - the message when it is not one (it says what 0 means).
+ */
+export function wholeNumber(problem: string): z.ZodType<number> {
+  return z.string().regex(/^\d+$/, problem).transform(Number).refine(Number.isSafeInteger, problem);
+}
+
+/** Comma-separated items, trimmed, empty ones dropped; unset is the empty list. */
+export const commaList: z.ZodType<string[]> = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== ""),
+  );
+
+/** An ISO 3166-1 alpha-2 region, returned upper case; unset stays undefined. */
+export const region: z.ZodType<string | undefined> = z
+  .string()
+  .optional()
+  .transform((value) => value?.toUpperCase())
+  .refine(
+    (value) => value === undefined || /^[A-Z]{2}$/.test(value),
+    "must be an ISO 3166-1 alpha-2 region such as DK",
+  );
+
+/** The Graph root: an https URL, returned without trailing slashes or a `/v1.0` suffix. */
+export const graphRoot: z.ZodType<string> = z.string().transform((value, ctx) => {
+  const root = value.replace(/\/+$/, "").replace(/\/v1\.0$/, "");
+  let url: URL;
+  try {
+    url = new URL(root);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "is not a valid URL" });
+    return z.NEVER;
+  }
+  if (url.protocol !== "https:") {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be an https URL (Graph clients send tokens only over https)",
+    });
+    return z.NEVER;
+  }
+  return root;
+});
+
+/** An NCRONTAB expression (six fields, seconds first), as the Functions timer takes it. */
+export const ncrontab: z.ZodType<string> = z
+  .string()
+  .refine(
+    (value) => value.split(/\s+/).length === 6,
+    "must be an NCRONTAB expression with six fields (second minute hour day month weekday)",
+  );

@@ -8,6 +8,7 @@ import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import { defineActivity } from "../shared/durable/index.js";
 import { GraphRequestError } from "../shared/graph/errors.js";
+import { recheckKeys, type ChangedUser } from "../shared/guards/recheck.js";
 import { writePhoneMethods } from "../shared/graph/phoneWriter.js";
 import { logEvent } from "../shared/log/events.js";
 import { provisionedLine, provisioningFailedLine } from "../shared/log/seedLines.js";
@@ -86,6 +87,13 @@ export async function provisionChunk(
   if (complete) {
     return { chunkNo: input.chunkNo, counts: countOutcomes(done.values()), throttled: 0 };
   }
+  // A re-check before writing (after an approval wait, or a rerun) left these users out.
+  const changed = await store.getJson<ChangedUser[]>(recheckKeys.chunk(input.runId, input.chunkNo));
+  for (const c of changed ?? []) {
+    if (!done.has(c.userId) || done.get(c.userId)?.result === "failed") {
+      done.set(c.userId, { userId: c.userId, result: "changedSincePlan", why: c.why });
+    }
+  }
 
   const byId = new Map(items.map((i) => [i.userId, i]));
   const todo = items.filter((i) => !done.has(i.userId));
@@ -146,6 +154,7 @@ export async function provisionChunk(
     failed: counts.failed,
     failedTransient: counts.failedTransient,
     smsSignInNotUnique: counts.smsSignInNotUnique,
+    changedSincePlan: counts.changedSincePlan,
   });
   return { chunkNo: input.chunkNo, counts, throttled };
 }

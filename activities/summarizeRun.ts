@@ -15,6 +15,13 @@ import {
 } from "../shared/log/seedLines.js";
 import { formatForLog } from "../shared/phone/index.js";
 import {
+  censusKeys,
+  loadValueGuards,
+  type SettledShard,
+  type ValueChange,
+} from "../shared/guards/census.js";
+import { SHARDS } from "../shared/guards/valueHash.js";
+import {
   emptyCounts,
   isWrite,
   runIdSchema,
@@ -33,11 +40,18 @@ import { services } from "../shared/services.js";
 /** Input of the summary. */
 export const summarizeRunInput = z.strictObject({
   runId: runIdSchema,
+  /** True when nothing was written (a dry run, or a plan that was not approved). */
   dryRun: z.boolean(),
+  /** The outcome column of planned writes when nothing was written (default `dryRun`). */
+  unwrittenOutcome: z.enum(["dryRun", "awaitingApproval", "notApproved"]).optional(),
   userPages: z.number().int().min(0),
   chunks: z.number().int().min(0),
   withoutMfa: z.number().int().min(0),
   logPhoneNumbers: z.enum(["masked", "full"]),
+  /** Who started the run through the runs API, for the report. */
+  startedBy: z.strictObject({ name: z.string(), objectId: z.string().optional() }).optional(),
+  /** The run's settle period, for the report (0: the guard was off). */
+  numberSettleDays: z.number().int().min(0),
   startedAt: z.string(),
   finishedAt: z.string(),
 });
@@ -75,11 +89,34 @@ interface ListedFailure {
   status: number;
 }
 
+/** A number held back because several users hold it (masked unless `LOG_PHONE_NUMBERS=full`). */
+interface SharedNumberRow {
+  phoneNumber: string;
+  holders: number;
+}
+
+/** A number that changed since the last run, with who changed it when the audit log says. */
+interface ChangedNumberRow {
+  userId: string;
+  userPrincipalName: string;
+  phoneNumber: string;
+  at: string;
+  by?: string;
+}
+
 /** What the report's rows add up to. */
 interface Tallies {
   counts: RunCounts;
   retryable: Set<number>;
   failures: ListedFailure[];
+  sharedNumbers: Map<string, SharedNumberRow>;
+  changedNumbers: ChangedNumberRow[];
+}
+
+/** What the guards found, for the report's lists. */
+interface GuardFindings {
+  sharedBy: Map<string, number>;
+  changes: Map<string, ValueChange>;
 }
 
 /**
@@ -110,12 +147,12 @@ async function joinOutcome(
   input: SummarizeRunInput,
   outcomesOf: (chunkNo: number) => Promise<Map<string, Outcome>>,
   t: Tallies,
-): Promise<{ outcome: string; code: string }> {
+): Promise<{ outcome: string; code: string; detail?: string }> {
   if (!isWrite(entry.decision)) {
     return { outcome: "", code: "" };
   }
   if (input.dryRun) {
-    return { outcome: "dryRun", code: "" };
+    return { outcome: input.unwrittenOutcome ?? "dryRun", code: "" };
   }
   const chunkNo = entry.chunkNo ?? -1;
   const o = (await outcomesOf(chunkNo)).get(entry.userId);
@@ -135,7 +172,52 @@ async function joinOutcome(
     }
     return { outcome: o.result, code: o.code };
   }
+  if (o.result === "changedSincePlan") {
+    return { outcome: o.result, code: "", detail: o.why };
+  }
   return { outcome: o.result, code: o.result === "created" ? (o.note ?? "") : "" };
+}
+
+/** Adds an entry to the guards' lists of the report. */
+function listGuardFindings(
+  entry: PlanEntry,
+  input: SummarizeRunInput,
+  guards: GuardFindings,
+  t: Tallies,
+): void {
+  const phone = entry.phoneNumber ? formatForLog(entry.phoneNumber, input.logPhoneNumbers) : "";
+  if (entry.decision === "skip:sharedNumber" && !t.sharedNumbers.has(phone)) {
+    if (t.sharedNumbers.size < MAX_LISTED_FAILURES) {
+      t.sharedNumbers.set(phone, {
+        phoneNumber: phone,
+        holders: guards.sharedBy.get(entry.userId) ?? 0,
+      });
+    }
+  }
+  const change = guards.changes.get(entry.userId);
+  if (change && t.changedNumbers.length < MAX_LISTED_FAILURES) {
+    const { userId, userPrincipalName } = entry;
+    t.changedNumbers.push({
+      userId,
+      userPrincipalName,
+      phoneNumber: phone,
+      at: change.at,
+      ...(change.by ? { by: change.by } : {}),
+    });
+  }
+}
+
+/** The census's findings of a run: who shares a number, whose number changed. */
+async function guardFindings(store: RunStore, runId: string): Promise<GuardFindings> {
+  const changes = new Map<string, ValueChange>();
+  for (let shard = 0; shard < SHARDS; shard++) {
+    const settled = await store.getJson<SettledShard>(censusKeys.settled(runId, shard));
+    for (const change of settled?.changes ?? []) {
+      changes.set(change.userId, change);
+    }
+  }
+  const { sharedBy } = await loadValueGuards(store, runId);
+  return { sharedBy, changes };
 }
 
 /** The report's CSV, page by page of the plan, counting as it goes. */
@@ -146,12 +228,14 @@ async function* reportRows(
 ): AsyncGenerator<string> {
   yield `${CSV_HEADER.map((h) => formatCsvCell(h)).join(",")}${CSV_LINE_END}`;
   const outcomesOf = outcomeReader(store, input.runId);
+  const guards = await guardFindings(store, input.runId);
   for (let page = 0; page < input.userPages; page++) {
     const plan = (await store.getJson<PlanEntry[]>(runKeys.plan(input.runId, page))) ?? [];
     let lines = "";
     for (const entry of plan) {
       tallyDecision(t.counts, entry.decision);
-      const { outcome, code } = await joinOutcome(entry, input, outcomesOf, t);
+      listGuardFindings(entry, input, guards, t);
+      const { outcome, code, detail } = await joinOutcome(entry, input, outcomesOf, t);
       const phone = entry.phoneNumber ? formatForLog(entry.phoneNumber, input.logPhoneNumbers) : "";
       lines +=
         [
@@ -160,7 +244,7 @@ async function* reportRows(
           formatCsvCell(entry.decision),
           formatCsvCell(outcome),
           formatCsvCell(code),
-          formatCsvCell(entry.detail),
+          formatCsvCell(detail ?? entry.detail),
           formatCsvCell(phone, true),
         ].join(",") + CSV_LINE_END;
     }
@@ -179,7 +263,13 @@ export async function summarizeRun(
   context: InvocationContext,
 ): Promise<SummarizeRunResult> {
   const { store } = services();
-  const t: Tallies = { counts: emptyCounts(), retryable: new Set(), failures: [] };
+  const t: Tallies = {
+    counts: emptyCounts(),
+    retryable: new Set(),
+    failures: [],
+    sharedNumbers: new Map(),
+    changedNumbers: [],
+  };
   const keys = { json: runKeys.reportJson(input.runId), csv: runKeys.reportCsv(input.runId) };
   await store.putStream(keys.csv, reportRows(store, input, t), CSV_CONTENT_TYPE);
   const { counts } = t;
@@ -187,13 +277,22 @@ export async function summarizeRun(
   await store.putJson(keys.json, {
     runId: input.runId,
     dryRun: input.dryRun,
+    ...(input.startedBy ? { startedBy: input.startedBy } : {}),
     startedAt: input.startedAt,
     finishedAt: input.finishedAt,
     counts,
     retryableChunks,
     failures: t.failures,
     failuresTruncated: counts.failed > t.failures.length,
+    numberSettleDays: input.numberSettleDays,
+    sharedNumbers: [...t.sharedNumbers.values()],
+    numbersChanged: t.changedNumbers,
   });
+  if (input.numberSettleDays === 0) {
+    context.warn(
+      "summarizeRun: NUMBER_SETTLE_DAYS is 0: the settled-numbers guard is off, and numbers changed today can be written today.",
+    );
+  }
 
   context.info(usersWithoutMfaLine(input.withoutMfa));
   context.info(targetedUsersLine(counts.planned));

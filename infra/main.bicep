@@ -72,6 +72,15 @@ param maxWritesPerRun string = '0'
 @description('NUMBER_SETTLE_DAYS: a number is written only after the user has held it this many days; 0 turns the guard off.')
 param numberSettleDays string = '3'
 
+@description('APPROVAL_THRESHOLD: a run planning more writes waits for an operator\'s approval; 0 = never ask.')
+param approvalThreshold string = '1000'
+
+@description('APPROVAL_TIMEOUT_HOURS: an unapproved run ends with nothing written after this many hours.')
+param approvalTimeoutHours string = '20'
+
+@description('RERUN_MAX_AGE_HOURS: reruns of runs that finished longer ago are refused.')
+param rerunMaxAgeHours string = '48'
+
 @allowed(['true', 'false'])
 @description('DRY_RUN: plan and report, write nothing. On until the admin has read a dry-run report.')
 param dryRun string = 'true'
@@ -211,6 +220,9 @@ module api 'app/api.bicep' = {
       REPLACE_EXISTING: replaceExisting
       MAX_WRITES_PER_RUN: maxWritesPerRun
       NUMBER_SETTLE_DAYS: numberSettleDays
+      APPROVAL_THRESHOLD: approvalThreshold
+      APPROVAL_TIMEOUT_HOURS: approvalTimeoutHours
+      RERUN_MAX_AGE_HOURS: rerunMaxAgeHours
       DRY_RUN: dryRun
       NIGHTLY_SCHEDULE: nightlySchedule
       LOG_PHONE_NUMBERS: logPhoneNumbers

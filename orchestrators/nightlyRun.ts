@@ -1,9 +1,10 @@
 /**
- * nightlyRun: one run of the product, as a deterministic orchestration in five steps: discover
+ * nightlyRun: one run of the product, as a deterministic orchestration in six steps: discover
  * (resolve the groups, read the role holders, page the report, the audit log, exclusion members
  * and users into the run store), census (which numbers are shared, which are not settled), plan
- * (decide every user, write chunks), provision (waves of sub-orchestrations, so no history grows
- * past a few hundred events) and summarize (the report). No time limit or token expiry can stop
+ * (decide every user, write chunks), approval (above `APPROVAL_THRESHOLD` planned writes, wait for
+ * an operator and re-check before writing), provision (waves of sub-orchestrations, so no history
+ * grows past a few hundred events) and summarize (the report). No time limit or token expiry can stop
  * it: every step is a retried activity that resumes from the last stored page or chunk.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
@@ -14,6 +15,7 @@ import {
   type RunInput,
   type RunOutput,
 } from "../shared/run/index.js";
+import { awaitApproval } from "./steps/approve.js";
 import { census } from "./steps/census.js";
 import { discover } from "./steps/discover.js";
 import { plan } from "./steps/plan.js";
@@ -41,8 +43,17 @@ function* runNightly(
   const discovery = yield* discover(context, run);
   yield* census(context, { ...run, discovery });
   const totals = yield* plan(context, { ...run, discovery });
-  const failedChunks = yield* provision(context, { ...run, plan: totals });
-  return yield* summarize(context, { ...run, discovery, plan: totals, failedChunks });
+  const approval = yield* awaitApproval(context, { ...run, discovery, plan: totals });
+  const failedChunks =
+    approval.status === "notApproved" ? [] : yield* provision(context, { ...run, plan: totals });
+  return yield* summarize(context, {
+    ...run,
+    discovery,
+    plan: totals,
+    approval,
+    failedChunks,
+    startedBy: input.startedBy,
+  });
 }
 
 /** The orchestration. */

@@ -1,10 +1,13 @@
 /**
  * rerunFailed: provisions again, for a finished run, only its failed chunks and the chunks that
  * hold transiently failed users, then rebuilds that run's report. It runs with the settings and
- * tuning the finished run was started with. Users already done are not written again:
- * provisionChunk keeps every recorded outcome except transient failures.
+ * tuning the finished run was started with, re-reads every user it would write and leaves out
+ * those who changed since the plan (`changedSincePlan`). Users already done are not written
+ * again: provisionChunk keeps every recorded outcome except transient failures.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
+import { recheckChunksActivity } from "../activities/recheckChunks.js";
+import { refreshHoldersActivity } from "../activities/refreshHolders.js";
 import { summarizeRunActivity } from "../activities/summarizeRun.js";
 import { defineOrchestration, retryOptions } from "../shared/durable/index.js";
 import {
@@ -34,11 +37,39 @@ function* runRerun(
     (a, b) => a - b,
   );
   const startedAt = context.df.currentUtcDateTime.toISOString();
+  const retry = retryOptions(tuning.retryIntervalMs, 5);
   context.df.setCustomStatus({
     runId: source.runId,
     phase: "provisioning",
     chunks: { total: chunkNos.length, done: 0, failed: 0 },
   });
+  // Fresh at write time: the run is hours or days old, so every user about to be written is
+  // read again (number, state, exclusion groups, roles); who changed is not written.
+  const fresh = yield* refreshHoldersActivity.call(
+    context,
+    {
+      runId: source.runId,
+      excludedGroupIds: source.excludedGroupIds,
+      skipAdmins: settings.skipAdmins,
+    },
+    retry,
+  );
+  if (!fresh.ok) {
+    throw new Error(fresh.error);
+  }
+  if (chunkNos.length > 0) {
+    yield* recheckChunksActivity.call(
+      context,
+      {
+        runId: source.runId,
+        chunkNos,
+        rereadUsers: true,
+        allowLandline: settings.allowLandline,
+        ...(settings.defaultRegion ? { defaultRegion: settings.defaultRegion } : {}),
+      },
+      retry,
+    );
+  }
   const result = yield* provisionWaves(context, {
     runId: source.runId,
     chunkNos,
@@ -67,10 +98,11 @@ function* runRerun(
       chunks: source.chunks,
       withoutMfa: source.withoutMfa,
       logPhoneNumbers: settings.logPhoneNumbers,
+      numberSettleDays: settings.numberSettleDays,
       startedAt: source.startedAt,
       finishedAt,
     },
-    retryOptions(tuning.retryIntervalMs, 5),
+    retry,
   );
   context.df.setCustomStatus({ runId: source.runId, phase: "completed", counts: summary.counts });
   return {

@@ -1,12 +1,19 @@
 /**
  * The runs HTTP API (Durable client functions): start a run, list runs, read one run's progress,
- * rerun a finished run's failed chunks, cancel a run. Function-level keys protect it in Azure.
- * Errors are JSON `{ "error": "..." }` with a 4xx status, never a stack trace.
+ * approve a run that waits, rerun a finished run's failed chunks, cancel a run. In Azure it sits
+ * behind Microsoft Entra ID authentication: reading needs the app role `Runs.Read`, everything
+ * that can make the product write needs `Runs.Operate`, and the caller is recorded in the run.
+ * Function keys stay on too, but a key alone is not enough: anyone who can list the app's keys
+ * could otherwise start writes. Errors are JSON `{ "error": "..." }` with a 4xx status, never a
+ * stack trace.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { HttpDurableClientHandler } from "durable-functions";
 import * as df from "durable-functions";
+import { z } from "zod";
+import { authorize, type Caller, type Need } from "../shared/api/caller.js";
 import { ConfigurationError } from "../shared/errors.js";
+import { logEvent } from "../shared/log/events.js";
 import { services } from "../shared/services.js";
 import {
   isRunOrchestration,
@@ -16,6 +23,7 @@ import {
   runSettingsFrom,
   readRunOutput,
   readRunStatus,
+  APPROVAL_EVENT,
   type RunInput,
   type RunTrigger,
 } from "../shared/run/index.js";
@@ -41,28 +49,35 @@ export async function activeRunId(client: df.DurableClient): Promise<string | un
  *
  * @param client - the Durable client.
  * @param trigger - who starts it.
- * @param dryRun - overrides `DRY_RUN` when given.
+ * @param options - a dry run asked for by the caller (it can only ask for less than the
+ *   settings allow), and who started it.
  * @returns the new run's id, or the running one's with `started: false`.
  */
 export async function startRunIfIdle(
   client: df.DurableClient,
   trigger: RunTrigger,
-  dryRun?: boolean,
-): Promise<{ started: boolean; runId: string }> {
+  options: { dryRun?: boolean; startedBy?: Caller } = {},
+): Promise<{ started: boolean; runId: string; dryRun: boolean }> {
   const running = await activeRunId(client);
-  if (running) {
-    return { started: false, runId: running };
-  }
   const { settings } = services();
+  if (running) {
+    return { started: false, runId: running, dryRun: settings.dryRun };
+  }
   const runId = newRunId(trigger === "timer" ? "nightly" : "run");
   const input: RunInput = {
     runId,
     trigger,
-    settings: runSettingsFrom(settings, dryRun),
+    settings: runSettingsFrom(settings, options.dryRun),
     tuning: resolveTuning(),
+    ...(options.startedBy ? { startedBy: startedByOf(options.startedBy) } : {}),
   };
   await nightlyRunOrchestration.start(client, { instanceId: runId, input });
-  return { started: true, runId };
+  return { started: true, runId, dryRun: input.settings.dryRun };
+}
+
+/** The caller as a run records it. */
+function startedByOf(caller: Caller): NonNullable<RunInput["startedBy"]> {
+  return caller.objectId ? { name: caller.name, objectId: caller.objectId } : { name: caller.name };
 }
 
 /**
@@ -135,11 +150,15 @@ function firstLine(value: unknown): string | undefined {
   return (text.split("\n")[0] ?? text).slice(0, 500);
 }
 
+/** The body of `POST /api/runs`: nothing, or `{"dryRun": true}`. */
+const startBody = z.strictObject({ dryRun: z.boolean().optional() });
+
 /** POST /api/runs: start a run (`{"dryRun": true}` for a plan only). */
 export async function startRun(
   request: HttpRequest,
   client: df.DurableClient,
   context: InvocationContext,
+  caller: Caller,
 ): Promise<HttpResponseInit> {
   let dryRun: boolean | undefined;
   const text = await request.text();
@@ -150,23 +169,36 @@ export async function startRun(
     } catch {
       return json(400, { error: 'The request body must be JSON, e.g. {"dryRun": true}.' });
     }
-    const value = (body as { dryRun?: unknown } | null)?.dryRun;
-    if (value !== undefined && typeof value !== "boolean") {
-      return json(400, { error: "'dryRun' must be true or false." });
+    const parsed = startBody.safeParse(body);
+    if (!parsed.success) {
+      return json(400, { error: "The body may hold only 'dryRun', true or false." });
     }
-    dryRun = value as boolean | undefined;
+    dryRun = parsed.data.dryRun;
   }
   try {
-    const result = await startRunIfIdle(client, "http", dryRun);
+    const result = await startRunIfIdle(client, "http", { dryRun, startedBy: caller });
     if (!result.started) {
       return json(409, {
         error: `Run '${result.runId}' is in progress; wait for it or cancel it.`,
         runningId: result.runId,
       });
     }
-    context.info(`runsApi: started run '${result.runId}'.`);
+    logEvent(context, "runStarted", {
+      runId: result.runId,
+      dryRun: result.dryRun,
+      by: caller.name,
+    });
     const location = `${new URL(request.url).origin}/api/runs/${result.runId}`;
-    return json(202, { id: result.runId, statusUrl: location }, { Location: location });
+    const body: Record<string, unknown> = {
+      id: result.runId,
+      dryRun: result.dryRun,
+      statusUrl: location,
+    };
+    if (dryRun === false && result.dryRun) {
+      body.note =
+        "DRY_RUN is on, so this run writes nothing: a request can ask for a dry run, never for writes. Only the DRY_RUN setting turns writes on.";
+    }
+    return json(202, body, { Location: location });
   } catch (error) {
     if (error instanceof ConfigurationError) {
       return json(500, { error: error.message });
@@ -228,12 +260,16 @@ export async function rerunRun(
   request: HttpRequest,
   client: df.DurableClient,
   context: InvocationContext,
+  caller: Caller,
 ): Promise<HttpResponseInit> {
   const found = await findRun(request, client);
   if ("response" in found) {
     return found.response;
   }
-  const rerun = prepareRerun(found.status);
+  const rerun = prepareRerun(found.status, {
+    maxAgeHours: services().settings.rerunMaxAgeHours,
+    now: new Date(),
+  });
   if ("error" in rerun) {
     return json(409, { error: rerun.error });
   }
@@ -247,7 +283,7 @@ export async function rerunRun(
   const { rerunId, input } = rerun;
   const source = input.source;
   await rerunFailedOrchestration.start(client, { instanceId: rerunId, input });
-  context.info(`runsApi: rerun '${rerunId}' of run '${source.runId}' started.`);
+  logEvent(context, "rerunStarted", { runId: rerunId, rerunOf: source.runId, by: caller.name });
   const location = `${new URL(request.url).origin}/api/runs/${rerunId}`;
   return json(
     202,
@@ -256,11 +292,39 @@ export async function rerunRun(
   );
 }
 
+/** POST /api/runs/{id}/approve: let a run that waits for approval write its plan. */
+export async function approveRun(
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+  caller: Caller,
+): Promise<HttpResponseInit> {
+  const found = await findRun(request, client);
+  if ("response" in found) {
+    return found.response;
+  }
+  const { id, status } = found;
+  const phase = readRunStatus(status.customStatus).phase;
+  if (!ACTIVE.includes(status.runtimeStatus) || phase !== "awaitingApproval") {
+    return json(409, {
+      error: `Run '${id}' is not waiting for approval (${status.runtimeStatus}, phase ${phase ?? "unknown"}).`,
+    });
+  }
+  await client.raiseEvent(id, APPROVAL_EVENT, { by: caller.name });
+  logEvent(context, "runApproved", {
+    runId: id,
+    by: caller.name,
+    objectId: caller.objectId ?? null,
+  });
+  return json(202, { id, approved: true, by: caller.name });
+}
+
 /** POST /api/runs/{id}/cancel: stop a run in progress. */
 export async function cancelRun(
   request: HttpRequest,
   client: df.DurableClient,
   context: InvocationContext,
+  caller: Caller,
 ): Promise<HttpResponseInit> {
   const found = await findRun(request, client);
   if ("response" in found) {
@@ -272,23 +336,53 @@ export async function cancelRun(
       error: `Run '${id}' is ${status.runtimeStatus}; only a run in progress can be cancelled.`,
     });
   }
-  await client.terminate(id, "Cancelled through the runs API.");
-  context.info(`runsApi: run '${id}' cancelled.`);
+  await client.terminate(id, `Cancelled through the runs API by ${caller.name}.`);
+  logEvent(context, "runCancelled", { runId: id, by: caller.name });
   return json(202, { id, cancelled: true });
+}
+
+/** A route's handler: the request, the Durable client, the invocation and the checked caller. */
+type RunsHandler = (
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+  caller: Caller,
+) => Promise<HttpResponseInit>;
+
+/**
+ * Wraps a handler with the caller check: in Azure, a request without a caller or without the
+ * route's role is refused before the handler runs.
+ */
+function guarded(need: Need, handler: RunsHandler): HttpDurableClientHandler {
+  return async (request, client, context) => {
+    const inAzure = services().settings.websiteInstanceId !== undefined;
+    const auth = authorize(request.headers, need, inAzure);
+    if ("status" in auth) {
+      return json(auth.status, { error: auth.error });
+    }
+    return handler(request, client, context, auth.caller);
+  };
 }
 
 const ROUTES: [
   name: string,
   route: string,
   method: "GET" | "POST",
-  handler: HttpDurableClientHandler,
+  need: Need,
+  handler: RunsHandler,
 ][] = [
-  ["runsStart", "runs", "POST", startRun],
-  ["runsList", "runs", "GET", listRuns],
-  ["runsGet", "runs/{id}", "GET", getRun],
-  ["runsRerun", "runs/{id}/rerun", "POST", rerunRun],
-  ["runsCancel", "runs/{id}/cancel", "POST", cancelRun],
+  ["runsStart", "runs", "POST", "operate", startRun],
+  ["runsList", "runs", "GET", "read", listRuns],
+  ["runsGet", "runs/{id}", "GET", "read", getRun],
+  ["runsApprove", "runs/{id}/approve", "POST", "operate", approveRun],
+  ["runsRerun", "runs/{id}/rerun", "POST", "operate", rerunRun],
+  ["runsCancel", "runs/{id}/cancel", "POST", "operate", cancelRun],
 ];
-for (const [name, route, method, handler] of ROUTES) {
-  df.app.client.http(name, { route, methods: [method], authLevel: "function", handler });
+for (const [name, route, method, need, handler] of ROUTES) {
+  df.app.client.http(name, {
+    route,
+    methods: [method],
+    authLevel: "function",
+    handler: guarded(need, handler),
+  });
 }

@@ -310,7 +310,7 @@ function planEntry(user: DirectoryUser, decision: Decision): PlanEntry {
   if (decision.action === "skip" && decision.detail) {
     entry.detail = decision.detail;
   }
-  if (decision.action !== "skip") {
+  if (decision.phoneNumber !== undefined) {
     entry.phoneNumber = decision.phoneNumber;
   }
   return entry;

@@ -8,6 +8,13 @@ import * as path from "node:path";
 import type { Settings } from "../../shared/settings/index.js";
 import type { LocalHost } from "../host/index.js";
 import type { InstanceStatus } from "../host/types.js";
+import {
+  approveInHost,
+  awaitingApprovalMessage,
+  cliApprover,
+  isAwaitingApproval,
+  publishEndpoint,
+} from "./approval.js";
 import { fileLogger } from "./fileLogger.js";
 import { follow, startAppHost } from "./localRun.js";
 import { ProgressView } from "./progress.js";
@@ -24,6 +31,11 @@ export interface HostAndFollowOptions {
   started?: number;
   /** Runs after the summary and before the JSON line (the demo adds its details there). */
   afterSummary?: (final: InstanceStatus, logFile: string) => Promise<void>;
+  /**
+   * Approve the run when it waits for approval (`run --approve`: the operator running the CLI by
+   * hand is the person who approves); otherwise say how to approve from another shell.
+   */
+  approve?: boolean;
 }
 
 /**
@@ -42,10 +54,26 @@ export async function hostAndFollow(
   await mkdir(path.dirname(logFile), { recursive: true });
   const logger = fileLogger(logFile);
   const host = await startAppHost(options.stateDir, options.settings, { logger });
+  const unpublish = await publishEndpoint(options.stateDir, host);
   const instanceId = await begin(host, logFile);
   const view = new ProgressView();
-  const final = await follow(host, instanceId, (s) => view.update(s));
+  let told = false;
+  const final = await follow(host, instanceId, (s) => {
+    view.update(s);
+    if (!told && isAwaitingApproval(s)) {
+      told = true;
+      view.note(
+        options.approve
+          ? `Run '${instanceId}' waits for approval; --approve approves it as ${cliApprover()}.\n`
+          : awaitingApprovalMessage(s, options.stateDir),
+      );
+      if (options.approve) {
+        void approveInHost(host, instanceId, cliApprover());
+      }
+    }
+  });
   view.stop();
+  await unpublish();
   await host.stop();
   await logger.close();
   const result = runJson(final, Date.now() - started);

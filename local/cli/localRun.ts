@@ -108,13 +108,18 @@ export async function startOrResume(
  *
  * @param host - the local host.
  * @param runId - the finished run.
+ * @param maxAgeHours - `RERUN_MAX_AGE_HOURS`.
  */
-export async function startRerun(host: LocalHost, runId: string): Promise<string> {
+export async function startRerun(
+  host: LocalHost,
+  runId: string,
+  maxAgeHours: number,
+): Promise<string> {
   const status = await host.getStatus(runId);
   if (!status || !isRunOrchestration(status.name)) {
     throw new Error(`No run has the id '${runId}' in this state directory.`);
   }
-  const rerun = prepareRerun(status);
+  const rerun = prepareRerun(status, { maxAgeHours, now: new Date() });
   if ("error" in rerun) {
     throw new Error(rerun.error);
   }

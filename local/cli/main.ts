@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { addApproveCommand } from "./commands/approve.js";
 import { addDemoCommand } from "./commands/demo.js";
 import { addEmulatorCommand } from "./commands/emulator.js";
 import { addNormalizeCommand } from "./commands/normalize.js";
@@ -47,6 +48,7 @@ addRunCommand(program);
 addPlanCommand(program);
 addStatusCommand(program);
 addRerunCommand(program);
+addApproveCommand(program);
 addServeCommand(program);
 addDemoCommand(program);
 

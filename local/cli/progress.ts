@@ -71,6 +71,21 @@ export class ProgressView {
     }
   }
 
+  /**
+   * Shows a message above the bar (or as a plain line without a terminal).
+   *
+   * @param text - the message, ending with a newline.
+   */
+  note(text: string): void {
+    if (this.bar) {
+      this.bar.stop();
+      this.stream.write(text);
+      this.bar.start(1, 0);
+      return;
+    }
+    this.stream.write(text);
+  }
+
   /** Ends the bar, leaving it on screen. */
   stop(): void {
     this.bar?.stop();

@@ -16,6 +16,8 @@ import type { RunProgress } from "./progress.js";
 /** What discovery stored. */
 export interface Discovery {
   staging?: ResolvedGroup;
+  /** The exclusion groups' ids (a re-check before writing reads their members again). */
+  excludedGroupIds: string[];
   reportPages: number;
   excludedPages: number;
   userPages: number;
@@ -156,6 +158,7 @@ export function* discover(
   });
   return {
     staging: scope.staging,
+    excludedGroupIds: scope.excluded.map((g) => g.id),
     reportPages,
     excludedPages,
     userPages,

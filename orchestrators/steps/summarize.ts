@@ -1,9 +1,10 @@
 /**
- * Step 5 of a run: join plan and outcomes into the report and build the run's output.
+ * The last step of a run: join plan and outcomes into the report and build the run's output.
  */
 import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
 import { summarizeRunActivity } from "../../activities/summarizeRun.js";
 import type { RunOutput, RunSettings, RunTuning } from "../../shared/run/index.js";
+import type { ApprovalResult } from "./approve.js";
 import type { Discovery } from "./discover.js";
 import type { PlanTotals } from "./plan.js";
 import type { RunProgress } from "./progress.js";
@@ -25,33 +26,42 @@ export function* summarize(
     progress: RunProgress;
     discovery: Discovery;
     plan: PlanTotals;
+    approval: ApprovalResult;
     failedChunks: number[];
+    startedBy?: RunOutput["startedBy"];
   },
 ): Generator<Task, RunOutput, unknown> {
-  const { progress, settings } = run;
+  const { progress, settings, approval } = run;
+  const notApproved = approval.status === "notApproved";
   progress.enter("summarizing");
   const finishedAt = progress.now().toISOString();
   const summary = yield* summarizeRunActivity.call(
     context,
     {
       runId: run.runId,
-      dryRun: settings.dryRun,
+      dryRun: settings.dryRun || notApproved,
+      ...(notApproved ? { unwrittenOutcome: "notApproved" as const } : {}),
       userPages: run.discovery.userPages,
       chunks: run.plan.chunks,
       withoutMfa: run.plan.withoutMfa,
       logPhoneNumbers: settings.logPhoneNumbers,
+      numberSettleDays: settings.numberSettleDays,
+      ...(run.startedBy ? { startedBy: run.startedBy } : {}),
       startedAt: progress.status.startedAt,
       finishedAt,
     },
     run.retry,
   );
   progress.status.counts = summary.counts;
-  progress.enter("completed");
+  progress.enter(notApproved ? "notApproved" : "completed");
   return {
     runId: run.runId,
     dryRun: settings.dryRun,
     settings,
     tuning: run.tuning,
+    ...(run.startedBy ? { startedBy: run.startedBy } : {}),
+    excludedGroupIds: run.discovery.excludedGroupIds,
+    ...(approval.status === "notNeeded" ? {} : { approval: approvalOutput(approval) }),
     counts: summary.counts,
     plan: progress.status.plan,
     failedChunks: run.failedChunks,
@@ -64,4 +74,12 @@ export function* summarize(
     finishedAt,
     reportKeys: summary.reportKeys,
   };
+}
+
+function approvalOutput(
+  a: Exclude<ApprovalResult, { status: "notNeeded" }>,
+): NonNullable<RunOutput["approval"]> {
+  return a.status === "approved"
+    ? { status: a.status, threshold: a.threshold, planned: a.planned, by: a.by, at: a.at }
+    : { status: a.status, threshold: a.threshold, planned: a.planned };
 }

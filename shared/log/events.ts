@@ -12,6 +12,13 @@ export type RunEventName =
   | "roleHoldersRead"
   | "censusSettled"
   | "numberChanged"
+  | "runStarted"
+  | "rerunStarted"
+  | "runCancelled"
+  | "approvalRequested"
+  | "runApproved"
+  | "holdersRefreshed"
+  | "chunksRechecked"
   | "chunksPlanned"
   | "chunkProvisioned"
   | "runSummarized";

@@ -28,6 +28,8 @@ export interface RunCounts {
   existingDiffers: number;
   /** Created, but Graph said the number is another user's SMS sign-in number. */
   smsSignInNotUnique: number;
+  /** Not written: the user changed between the plan and the write (number, state, groups, role). */
+  changedSincePlan: number;
 }
 
 /** A zeroed {@link RunCounts}. */
@@ -45,6 +47,7 @@ export function emptyCounts(): RunCounts {
     deferred: 0,
     existingDiffers: 0,
     smsSignInNotUnique: 0,
+    changedSincePlan: 0,
   };
 }
 
@@ -78,6 +81,10 @@ export function tally(counts: RunCounts, outcome: Outcome): RunCounts {
       if (outcome.transient) {
         counts.failedTransient++;
       }
+      break;
+    case "changedSincePlan":
+      counts.changedSincePlan++;
+      counts.skipped++;
       break;
   }
   return counts;

@@ -38,7 +38,8 @@ export type WriteAction = "create" | "replace";
 export type Decision =
   | { action: WriteAction; phoneNumber: string }
   | { action: "alreadyPresent"; phoneNumber: string }
-  | { action: "skip"; reason: SkipReason; detail?: string };
+  /** `phoneNumber` is kept where a guard held back a valid number (for the report). */
+  | { action: "skip"; reason: SkipReason; detail?: string; phoneNumber?: string };
 
 /** A decision as the plan, the counts and the report name it: the action, or `skip:<reason>`. */
 export type DecisionLabel = WriteAction | "alreadyPresent" | `skip:${SkipReason}`;

@@ -25,6 +25,9 @@ export const runSettingsSchema = z.strictObject({
   replaceExisting: z.boolean(),
   maxWritesPerRun: z.number().int().min(0),
   numberSettleDays: z.number().int().min(0).max(365),
+  /** Planned writes above which the run waits for approval; 0: never. */
+  approvalThreshold: z.number().int().min(0),
+  approvalTimeoutHours: z.number().positive(),
   dryRun: z.boolean(),
   logPhoneNumbers: z.enum(["masked", "full"]),
 });
@@ -85,16 +88,21 @@ export const runInputSchema = z.strictObject({
   trigger: z.enum(["timer", "http", "cli"]),
   settings: runSettingsSchema,
   tuning: runTuningSchema,
+  /** Who started the run through the runs API (the platform's client principal). */
+  startedBy: z
+    .strictObject({ name: z.string().max(256), objectId: z.string().max(64).optional() })
+    .optional(),
 });
 
 /** Input of the nightlyRun orchestration. */
 export type RunInput = z.infer<typeof runInputSchema>;
 
 /**
- * The part of the settings a run snapshots.
+ * The part of the settings a run snapshots. Only the settings turn writes on: a request may ask
+ * for less than they allow (a dry run), never more, so `dryRun` is true when either says so.
  *
  * @param settings - validated settings.
- * @param requestDryRun - overrides `DRY_RUN` when given.
+ * @param requestDryRun - what the starter asked for, if anything.
  */
 export function runSettingsFrom(settings: Settings, requestDryRun?: boolean): RunSettings {
   const snapshot: RunSettings = {
@@ -105,7 +113,9 @@ export function runSettingsFrom(settings: Settings, requestDryRun?: boolean): Ru
     replaceExisting: settings.replaceExisting,
     maxWritesPerRun: settings.maxWritesPerRun,
     numberSettleDays: settings.numberSettleDays,
-    dryRun: requestDryRun ?? settings.dryRun,
+    approvalThreshold: settings.approvalThreshold,
+    approvalTimeoutHours: settings.approvalTimeoutHours,
+    dryRun: settings.dryRun || requestDryRun === true,
     logPhoneNumbers: settings.logPhoneNumbers,
   };
   if (settings.stagingGroup !== undefined) {

@@ -20,3 +20,6 @@ export type RunOrchestrationName = (typeof RUN_ORCHESTRATIONS)[keyof typeof RUN_
 export function isRunOrchestration(name: string): name is RunOrchestrationName {
   return Object.values<string>(RUN_ORCHESTRATIONS).includes(name);
 }
+
+/** The external event that approves a run waiting in phase `awaitingApproval`. */
+export const APPROVAL_EVENT = "approve";

@@ -11,6 +11,8 @@ export type Outcome =
   | { userId: string; result: "alreadyPresent" }
   /** The user has a mobile method with another number, left alone (REPLACE_EXISTING off). */
   | { userId: string; result: "existingDiffers" }
+  /** Not written: a re-check before writing found the user changed since the plan. */
+  | { userId: string; result: "changedSincePlan"; why: string }
   | {
       userId: string;
       result: "failed";

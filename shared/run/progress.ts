@@ -14,10 +14,26 @@ export type RunPhase =
   | "discovering"
   | "checkingNumbers"
   | "planning"
+  | "awaitingApproval"
   | "provisioning"
   | "summarizing"
   | "completed"
+  | "notApproved"
   | "failed";
+
+/** A run's approval, while it waits and after. */
+export interface RunApproval {
+  /** `APPROVAL_THRESHOLD` when the run started. */
+  threshold: number;
+  /** Writes the plan holds. */
+  planned: number;
+  /** When an unapproved run ends with nothing written. */
+  expiresAt: string;
+  /** The plan's report, to review before approving. */
+  reportKeys?: { json: string; csv: string };
+  approvedBy?: string;
+  approvedAt?: string;
+}
 
 /** The custom status. */
 export interface RunStatus {
@@ -31,6 +47,8 @@ export interface RunStatus {
   numbers?: { unsettled: number; changed: number; sharedNumbers: number; sharedHolders: number };
   /** Decisions of the plan. */
   plan: DecisionCounts;
+  /** Set when the plan needed an operator's approval. */
+  approval?: RunApproval;
   chunks: { total: number; done: number; failed: number };
   counts: RunCounts;
   throttled: number;
@@ -57,6 +75,7 @@ const runCountsSchema: z.ZodType<RunCounts> = z.strictObject({
   deferred: count,
   existingDiffers: count,
   smsSignInNotUnique: count,
+  changedSincePlan: count,
 });
 
 /** Output of a finished run (a rerun takes it as its input, so it is checked like one). */
@@ -66,6 +85,20 @@ export const runOutputSchema = z.strictObject({
   /** The settings snapshot and tuning the run ran with; a rerun uses the same. */
   settings: runSettingsSchema,
   tuning: runTuningSchema,
+  /** Who started the run through the runs API, when someone did. */
+  startedBy: z.strictObject({ name: z.string(), objectId: z.string().optional() }).optional(),
+  /** The exclusion groups the run resolved (a rerun re-reads their members). */
+  excludedGroupIds: z.array(z.string()),
+  /** How the plan was approved, when it needed approval. */
+  approval: z
+    .strictObject({
+      status: z.enum(["approved", "notApproved"]),
+      threshold: count,
+      planned: count,
+      by: z.string().optional(),
+      at: z.string().optional(),
+    })
+    .optional(),
   counts: runCountsSchema,
   plan: z.partialRecord(z.enum(DECISION_LABELS as [DecisionLabel, ...DecisionLabel[]]), count),
   failedChunks: z.array(count),

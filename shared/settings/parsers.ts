@@ -42,6 +42,19 @@ export function wholeNumber(problem: string): z.ZodType<number> {
   return z.string().regex(/^\d+$/, problem).transform(Number).refine(Number.isSafeInteger, problem);
 }
 
+/**
+ * A positive number of hours (fractions allowed, so a test or a demo can wait seconds).
+ *
+ * @param problem - the message when it is not.
+ */
+export function hours(problem: string): z.ZodType<number> {
+  return z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, problem)
+    .transform(Number)
+    .refine((h) => h > 0 && h <= 24 * 365, problem);
+}
+
 /** Comma-separated items, trimmed, empty ones dropped; unset is the empty list. */
 export const commaList: z.ZodType<string[]> = z
   .string()

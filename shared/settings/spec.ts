@@ -16,6 +16,7 @@ import {
   oneOf,
   onOff,
   region,
+  hours,
   text,
   wholeNumber,
 } from "./parsers.js";
@@ -282,6 +283,40 @@ export const SETTINGS = [
     flag: { flag: "--number-settle-days", value: "<days>" },
     description:
       "a number is written only after the user has held it this many days (store history, else the audit log and account age); `0` turns the guard off and every run says so",
+    azure: "template",
+    sample: true,
+  }),
+  app({
+    name: "APPROVAL_THRESHOLD",
+    key: "approvalThreshold",
+    group: "Run",
+    parse: wholeNumber("must be a whole number (0 = never ask)"),
+    default: "1000",
+    shownDefault: "`1000` (0: never ask)",
+    description:
+      "a run planning more writes than this waits, before writing, for an operator's approval (`POST /api/runs/{id}/approve`, `mfa-prepopulate approve`)",
+    azure: "template",
+    sample: true,
+  }),
+  app({
+    name: "APPROVAL_TIMEOUT_HOURS",
+    key: "approvalTimeoutHours",
+    group: "Run",
+    parse: hours("must be a positive number of hours"),
+    default: "20",
+    description:
+      "a run not approved within this many hours ends as `notApproved`, with nothing written",
+    azure: "template",
+    sample: true,
+  }),
+  app({
+    name: "RERUN_MAX_AGE_HOURS",
+    key: "rerunMaxAgeHours",
+    group: "Run",
+    parse: hours("must be a positive number of hours"),
+    default: "48",
+    description:
+      "a rerun is refused for a run that finished longer ago; a rerun re-reads each user before writing",
     azure: "template",
     sample: true,
   }),

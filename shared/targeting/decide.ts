@@ -118,12 +118,14 @@ function skipForUser(ctx: UserContext, settings: TargetingSettings): Decision | 
 }
 
 /** The skip that applies to a valid number held by others or not held long enough, if any. */
-function skipForNumberGuards(ctx: UserContext): Decision | undefined {
+function skipForNumberGuards(ctx: UserContext, phoneNumber: string): Decision | undefined {
   if (ctx.numberSharedBy !== undefined && ctx.numberSharedBy > 1) {
-    return skip(
-      "sharedNumber",
-      `The number is held by ${ctx.numberSharedBy} users; it is registered for none of them until each has a number of their own.`,
-    );
+    return {
+      action: "skip",
+      reason: "sharedNumber",
+      detail: `The number is held by ${ctx.numberSharedBy} users; it is registered for none of them until each has a number of their own.`,
+      phoneNumber,
+    };
   }
   const u = ctx.numberUnsettled;
   if (u) {
@@ -131,7 +133,12 @@ function skipForNumberGuards(ctx: UserContext): Decision | undefined {
       u.why === "createdRecently"
         ? `The account was created ${u.since}`
         : `The number changed ${u.since}${u.by ? ` by ${u.by}` : ""}`;
-    return skip("numberNotSettled", `${what}; it is registered from ${u.until} if it stays.`);
+    return {
+      action: "skip",
+      reason: "numberNotSettled",
+      detail: `${what}; it is registered from ${u.until} if it stays.`,
+      phoneNumber,
+    };
   }
   return undefined;
 }
@@ -200,7 +207,7 @@ export function decideUser(ctx: UserContext, settings: TargetingSettings): Decis
     }
     return skip("invalidNumber", normalized.reason);
   }
-  const guarded = skipForNumberGuards(ctx);
+  const guarded = skipForNumberGuards(ctx, normalized.phoneNumber);
   if (guarded) {
     return guarded;
   }

@@ -14,21 +14,12 @@ import {
   type RunStatus,
 } from "../../shared/run/index.js";
 import { driveOrchestration, type ScheduledCall } from "../support/orchestrationDriver.js";
+import { testRunSettings } from "../support/runFixtures.js";
 
 const input: RunInput = {
   runId: "run-1",
   trigger: "timer",
-  settings: {
-    excludeGroups: ["Break Glass"],
-    target: "mfaUnregistered",
-    skipAdmins: true,
-    allowLandline: false,
-    replaceExisting: false,
-    maxWritesPerRun: 0,
-    numberSettleDays: 3,
-    dryRun: false,
-    logPhoneNumbers: "masked",
-  },
+  settings: testRunSettings({ excludeGroups: ["Break Glass"] }),
   tuning: resolveTuning({ pagesPerPlan: 2, chunksPerWave: 2, wavesInFlight: 1 }),
 };
 
@@ -79,6 +70,8 @@ function tenantAnswers(overrides: Partial<Record<string, (call: ScheduledCall) =
         })),
       };
     },
+    refreshHolders: () => ({ ok: true, excluded: 3, roleHolders: 4 }),
+    recheckChunks: (c) => ({ changed: (c.input as { chunkNos: number[] }).chunkNos.length }),
     summarizeRun: () => ({
       counts: { ...emptyCounts(), candidates: 30, planned: 20, created: 20, skipped: 10 },
       retryableChunks: [],
@@ -366,5 +359,94 @@ describe("nightlyRun", () => {
     expect(run.error?.message).toMatch(/^nightlyRun: the input is refused: /);
     expect(run.error?.message).toContain(named);
     expect(run.calls).toEqual([]);
+  });
+
+  describe("a plan above APPROVAL_THRESHOLD", () => {
+    const braked: RunInput = {
+      ...input,
+      settings: { ...input.settings, approvalThreshold: 10, approvalTimeoutHours: 20 },
+    };
+
+    it("writes the plan's report, waits for approval, re-checks groups and roles, then writes", () => {
+      const run = driveOrchestration(nightlyRunOrchestration.handler, {
+        input: braked,
+        answer: tenantAnswers(),
+        events: { approve: { by: "ops@contoso.example" } },
+      });
+      expect(run.error).toBeUndefined();
+      const names = run.calls.map((c) => c.name);
+      const planned = names.lastIndexOf("planChunks");
+      expect(names.slice(planned + 1, planned + 6)).toEqual([
+        "summarizeRun",
+        "refreshHolders",
+        "recheckChunks",
+        "recheckChunks",
+        "provisionWave",
+      ]);
+      // Every planned chunk is re-checked for group and role changes (not re-read user by user).
+      const rechecks = run.calls.filter((c) => c.name === "recheckChunks");
+      expect(rechecks.flatMap((c) => (c.input as { chunkNos: number[] }).chunkNos)).toEqual([
+        0, 1, 2, 3,
+      ]);
+      expect(
+        rechecks.every((c) => (c.input as { rereadUsers: boolean }).rereadUsers === false),
+      ).toBe(true);
+      expect(run.calls[planned + 1]?.input).toMatchObject({
+        dryRun: true,
+        unwrittenOutcome: "awaitingApproval",
+      });
+      const waiting = (run.statuses as unknown as RunStatus[]).find(
+        (s) => s.phase === "awaitingApproval",
+      );
+      expect(waiting?.approval).toMatchObject({
+        threshold: 10,
+        planned: 20,
+        reportKeys: { csv: "runs/run-1/report.csv" },
+      });
+      expect(
+        Date.parse(waiting?.approval?.expiresAt ?? "") - Date.parse(waiting?.updatedAt ?? ""),
+      ).toBe(20 * 3_600_000);
+      expect((run.output as RunOutput).approval).toMatchObject({
+        status: "approved",
+        by: "ops@contoso.example",
+        threshold: 10,
+        planned: 20,
+      });
+    });
+
+    it("ends as notApproved with nothing written when no approval comes before the timeout", () => {
+      const run = driveOrchestration(nightlyRunOrchestration.handler, {
+        input: braked,
+        answer: tenantAnswers(),
+      });
+      expect(run.error).toBeUndefined();
+      const names = run.calls.map((c) => c.name);
+      expect(names).not.toContain("provisionWave");
+      expect(names).not.toContain("refreshHolders");
+      expect(run.calls.at(-1)?.input).toMatchObject({
+        dryRun: true,
+        unwrittenOutcome: "notApproved",
+      });
+      expect(run.statuses.at(-1)).toMatchObject({ phase: "notApproved" });
+      expect((run.output as RunOutput).approval).toEqual({
+        status: "notApproved",
+        threshold: 10,
+        planned: 20,
+      });
+    });
+
+    it("does not ask when the threshold is 0, nor for a dry run", () => {
+      for (const settings of [
+        { ...input.settings, approvalThreshold: 0 },
+        { ...input.settings, approvalThreshold: 10, dryRun: true },
+      ]) {
+        const run = driveOrchestration(nightlyRunOrchestration.handler, {
+          input: { ...input, settings },
+          answer: tenantAnswers(),
+        });
+        expect(run.statuses.some((s) => s.phase === "awaitingApproval")).toBe(false);
+        expect((run.output as RunOutput).approval).toBeUndefined();
+      }
+    });
   });
 });

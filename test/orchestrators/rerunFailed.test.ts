@@ -6,36 +6,27 @@ import { describe, expect, it } from "vitest";
 import { rerunFailedOrchestration } from "../../orchestrators/rerunFailed.js";
 import { emptyCounts, resolveTuning, type RunOutput } from "../../shared/run/index.js";
 import { driveOrchestration, type ScheduledCall } from "../support/orchestrationDriver.js";
+import { testRunOutput, testRunSettings } from "../support/runFixtures.js";
 
-const source: RunOutput = {
-  runId: "run-1",
-  dryRun: false,
-  settings: {
-    excludeGroups: [],
-    target: "mfaUnregistered",
-    skipAdmins: true,
-    allowLandline: false,
-    replaceExisting: false,
-    maxWritesPerRun: 0,
-    numberSettleDays: 3,
-    dryRun: false,
-    logPhoneNumbers: "full",
-  },
+const source: RunOutput = testRunOutput({
+  settings: testRunSettings({ logPhoneNumbers: "full" }),
   tuning: resolveTuning({ chunksPerWave: 8, retryIntervalMs: 50 }),
+  excludedGroupIds: ["g-bg"],
   counts: { ...emptyCounts(), created: 15, failed: 5 },
   plan: { create: 20 },
   failedChunks: [3],
   retryableChunks: [1, 3],
   chunks: 4,
-  userPages: 1,
   withoutMfa: 20,
-  throttled: 0,
-  startedAt: "2026-12-01T02:00:00.000Z",
-  finishedAt: "2026-12-01T02:10:00.000Z",
-  reportKeys: { json: "runs/run-1/report.json", csv: "runs/run-1/report.csv" },
-};
+});
 
 const answer = (call: ScheduledCall): unknown => {
+  if (call.name === "refreshHolders") {
+    return { ok: true, excluded: 2, roleHolders: 4 };
+  }
+  if (call.name === "recheckChunks") {
+    return { changed: 1 };
+  }
   if (call.name === "provisionWave") {
     const { chunkNos } = call.input as { chunkNos: number[] };
     return {
@@ -62,6 +53,14 @@ describe("rerunFailed", () => {
       instanceId: "run-1-rerun",
     });
     expect(run.error).toBeUndefined();
+    // Fresh at write time: groups and roles read again, every user to write re-read, first.
+    expect(run.calls.slice(0, 2).map((c) => [c.name, c.input])).toEqual([
+      ["refreshHolders", { runId: "run-1", excludedGroupIds: ["g-bg"], skipAdmins: true }],
+      [
+        "recheckChunks",
+        { runId: "run-1", chunkNos: [1, 3], rereadUsers: true, allowLandline: false },
+      ],
+    ]);
     const wave = run.calls.find((c) => c.name === "provisionWave");
     expect(wave?.input).toEqual({
       runId: "run-1",

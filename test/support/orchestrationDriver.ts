@@ -23,6 +23,10 @@ export type Answer = (call: ScheduledCall) => unknown;
 interface FakeTask extends Task {
   call?: ScheduledCall;
   children?: FakeTask[];
+  /** `Task.any` rather than `Task.all`. */
+  any?: boolean;
+  event?: string;
+  timer?: { fireAt: Date; canceled: boolean };
 }
 
 /** What a driven orchestration did. */
@@ -53,6 +57,8 @@ export function driveOrchestration(
     start?: Date;
     /** Orchestration time that passes per answered task (default 1 s). */
     stepMs?: number;
+    /** External events that arrive while the orchestration waits for them, by name. */
+    events?: Record<string, unknown>;
   },
 ): DrivenRun {
   const run: DrivenRun = { calls: [], yields: [], statuses: [] };
@@ -87,6 +93,28 @@ export function driveOrchestration(
         isFaulted: false,
         children: tasks,
       }),
+      any: (tasks: FakeTask[]): FakeTask => ({
+        isCompleted: false,
+        isFaulted: false,
+        children: tasks,
+        any: true,
+      }),
+    },
+    waitForExternalEvent: (name: string): FakeTask => ({
+      isCompleted: false,
+      isFaulted: false,
+      event: name,
+    }),
+    createTimer: (fireAt: Date): FakeTask & { cancel(): void } => {
+      const task: FakeTask & { cancel(): void } = {
+        isCompleted: false,
+        isFaulted: false,
+        timer: { fireAt, canceled: false },
+        cancel: () => {
+          (task.timer as { canceled: boolean }).canceled = true;
+        },
+      };
+      return task;
     },
   };
   const settle = (task: FakeTask): void => {
@@ -104,7 +132,29 @@ export function driveOrchestration(
       task.result = error;
     }
   };
+  /** A wait: the scripted event arrives at once; otherwise the timer fires at its time. */
+  const resolveAny = (task: FakeTask): FakeTask => {
+    const children = task.children ?? [];
+    const event = children.find(
+      (c) => c.event !== undefined && options.events && c.event in options.events,
+    );
+    if (event) {
+      event.isCompleted = true;
+      event.result = options.events?.[event.event as string];
+      return event;
+    }
+    const timer = children.find((c) => c.timer);
+    if (!timer?.timer) {
+      throw new Error("driveOrchestration: Task.any with nothing that can complete");
+    }
+    now = new Date(Math.max(now.getTime(), timer.timer.fireAt.getTime()));
+    timer.isCompleted = true;
+    return timer;
+  };
   const resolve = (task: FakeTask): unknown => {
+    if (task.any) {
+      return resolveAny(task);
+    }
     if (task.children) {
       task.children.forEach(settle);
       const failed = task.children.find((c) => c.isFaulted);

@@ -84,6 +84,8 @@ async function demo(opts: DemoOptions): Promise<void> {
       json: opts.json,
       settings,
       started,
+      // The demo is one command: it approves its own plan when the plan needs approval.
+      approve: true,
       afterSummary: async (final, logFile) => {
         printDemoDetails(final, emulator, opts.stateDir, logFile);
         await emulator.close();

@@ -31,7 +31,7 @@ export function addRerunCommand(program: Command): Command {
         await hostAndFollow(
           { stateDir: opts.stateDir, json: opts.json, settings },
           async (host) => {
-            const rerunId = await startRerun(host, runId);
+            const rerunId = await startRerun(host, runId, settings.rerunMaxAgeHours);
             process.stderr.write(`Started rerun '${rerunId}' of run '${runId}'.\n`);
             return rerunId;
           },

@@ -13,6 +13,7 @@ interface RunOptions {
   stateDir: string;
   json?: boolean;
   chunkSize?: string;
+  approve?: boolean;
 }
 
 /** A command that runs one nightly run: its name, help, and whether it fixes `DRY_RUN` on. */
@@ -38,6 +39,10 @@ export function addNightlyRunCommand(program: Command, spec: NightlyRunCommand):
     )
     .option("--json", "print the result as one JSON line on stdout")
     .option("--chunk-size <n>", "users per provisioning chunk (default 250)")
+    .option(
+      "--approve",
+      "approve the run's plan if it needs approval (more writes than APPROVAL_THRESHOLD): you are the person who approves",
+    )
     .action(async (opts: RunOptions, command: Command) => runNightly(opts, command, spec.dryRun));
 }
 
@@ -64,7 +69,7 @@ async function runNightly(opts: RunOptions, command: Command, dryRun: boolean): 
     const { hostAndFollow } = await import("../hostAndFollow.js");
     const { startOrResume } = await import("../localRun.js");
     await hostAndFollow(
-      { stateDir: opts.stateDir, json: opts.json, settings },
+      { stateDir: opts.stateDir, json: opts.json, settings, approve: opts.approve === true },
       async (host, logFile) => {
         const { instanceId, resumed } = await startOrResume(host, settings, { tuning });
         process.stderr.write(

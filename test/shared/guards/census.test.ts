@@ -12,19 +12,9 @@ import {
 import { SHARDS } from "../../../shared/guards/valueHash.js";
 import { runKeys, type DirectoryUser, type RunSettings } from "../../../shared/run/index.js";
 import { FsRunStore } from "../../../shared/store/index.js";
+import { testRunSettings } from "../../support/runFixtures.js";
 
-const settings: RunSettings = {
-  excludeGroups: [],
-  defaultRegion: "DK",
-  target: "mfaUnregistered",
-  skipAdmins: true,
-  allowLandline: false,
-  replaceExisting: false,
-  maxWritesPerRun: 0,
-  numberSettleDays: 3,
-  dryRun: true,
-  logPhoneNumbers: "masked",
-};
+const settings: RunSettings = testRunSettings({ defaultRegion: "DK", dryRun: true });
 
 const user = (id: string, mobilePhone: string | null, createdDateTime?: string): DirectoryUser => ({
   id,

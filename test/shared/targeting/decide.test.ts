@@ -469,6 +469,7 @@ describe("decideUser: number guards", () => {
       reason: "sharedNumber",
       detail:
         "The number is held by 30 users; it is registered for none of them until each has a number of their own.",
+      phoneNumber: "+45 20123456",
     });
   });
 
@@ -486,6 +487,7 @@ describe("decideUser: number guards", () => {
       reason: "numberNotSettled",
       detail:
         "The number changed 2026-12-01T01:00:00.000Z by helpdesk@contoso.example; it is registered from 2026-12-04T01:00:00.000Z if it stays.",
+      phoneNumber: "+45 20123456",
     });
   });
 

@@ -36,9 +36,11 @@ export const provisionChunkInput = z.strictObject({
 /** Input of one chunk. */
 export type ProvisionChunkInput = z.infer<typeof provisionChunkInput>;
 
-/** Result: counts, or the fatal reason that must stop the run. */
+/** Result: counts, or the fatal reason that must stop the run, or that the run was cancelled. */
 export type ProvisionChunkResult =
-  { chunkNo: number; counts: RunCounts; throttled: number } | { chunkNo: number; fatal: string };
+  | { chunkNo: number; counts: RunCounts; throttled: number }
+  | { chunkNo: number; fatal: string }
+  | { chunkNo: number; stopped: true };
 
 /** Save partial progress at most this often. */
 const CHECKPOINT_MS = 2_000;
@@ -87,6 +89,13 @@ export async function provisionChunk(
   if (complete) {
     return { chunkNo: input.chunkNo, counts: countOutcomes(done.values()), throttled: 0 };
   }
+  // Stop means stop: a cancel writes the flag before it terminates the run, and every batch
+  // checks it, so no batch starts after the cancel is recorded.
+  const stopKey = runKeys.stopFlag(input.runId);
+  const shouldStop = (): Promise<boolean> => store.exists(stopKey);
+  if (await shouldStop()) {
+    return { chunkNo: input.chunkNo, stopped: true };
+  }
   // A re-check before writing (after an approval wait, or a rerun) left these users out.
   const changed = await store.getJson<ChangedUser[]>(recheckKeys.chunk(input.runId, input.chunkNo));
   for (const c of changed ?? []) {
@@ -125,11 +134,14 @@ export async function provisionChunk(
     }
   };
 
+  // While this marker exists the run counts as still writing (a cancel is "cancelling").
+  const running = runKeys.runningChunk(input.runId, input.chunkNo);
+  await store.putJson(running, { startedAt: new Date().toISOString() });
   try {
     await writePhoneMethods(
       graph,
       todo.map((i) => ({ userId: i.userId, phoneNumber: i.phoneNumber, action: i.action })),
-      { limiter, onThrottled: (n) => (throttled += n), onOutcome },
+      { limiter, onThrottled: (n) => (throttled += n), onOutcome, shouldStop },
     );
   } catch (error) {
     await saving;
@@ -138,8 +150,14 @@ export async function provisionChunk(
       return { chunkNo: input.chunkNo, fatal: error.message };
     }
     throw error;
+  } finally {
+    await store.delete(running);
   }
   await saving;
+  if (done.size < items.length && (await shouldStop())) {
+    await save(false);
+    return { chunkNo: input.chunkNo, stopped: true };
+  }
   await save(true);
   await store.delete(partialKey);
   const counts = countOutcomes(done.values());

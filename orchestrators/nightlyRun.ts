@@ -8,6 +8,7 @@
  * it: every step is a retried activity that resumes from the last stored page or chunk.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
+import { releaseRunLockActivity } from "../activities/releaseRunLock.js";
 import { defineOrchestration, retryOptions } from "../shared/durable/index.js";
 import {
   RUN_ORCHESTRATIONS,
@@ -39,21 +40,28 @@ function* runNightly(
   // activity's own retries.
   const retry = retryOptions(tuning.retryIntervalMs, 5);
   const run = { runId, settings, tuning, retry, progress };
-
-  const discovery = yield* discover(context, run);
-  yield* census(context, { ...run, discovery });
-  const totals = yield* plan(context, { ...run, discovery });
-  const approval = yield* awaitApproval(context, { ...run, discovery, plan: totals });
-  const failedChunks =
-    approval.status === "notApproved" ? [] : yield* provision(context, { ...run, plan: totals });
-  return yield* summarize(context, {
-    ...run,
-    discovery,
-    plan: totals,
-    approval,
-    failedChunks,
-    startedBy: input.startedBy,
-  });
+  try {
+    const discovery = yield* discover(context, run);
+    yield* census(context, { ...run, discovery });
+    const totals = yield* plan(context, { ...run, discovery });
+    const approval = yield* awaitApproval(context, { ...run, discovery, plan: totals });
+    const failedChunks =
+      approval.status === "notApproved" ? [] : yield* provision(context, { ...run, plan: totals });
+    const output = yield* summarize(context, {
+      ...run,
+      discovery,
+      plan: totals,
+      approval,
+      failedChunks,
+      startedBy: input.startedBy,
+    });
+    yield* releaseRunLockActivity.call(context, { runId }, retry);
+    return output;
+  } catch (error) {
+    // A failed run gives the one-run lock back too (a terminated one cannot: starters detect it).
+    yield* releaseRunLockActivity.call(context, { runId }, retry);
+    throw error;
+  }
 }
 
 /** The orchestration. */

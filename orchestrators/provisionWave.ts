@@ -89,6 +89,10 @@ function* runWave(
         fatal ??= r.fatal;
         return;
       }
+      if ("stopped" in r) {
+        results.push({ chunkNo, ok: false, error: "The run was cancelled." });
+        return;
+      }
       results.push({ chunkNo, ok: true, counts: r.counts, throttled: r.throttled });
     });
     if (fatal) {

@@ -5,9 +5,10 @@
  * those who changed since the plan (`changedSincePlan`). Users already done are not written
  * again: provisionChunk keeps every recorded outcome except transient failures.
  */
-import type { OrchestrationContext, Task } from "durable-functions";
+import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
 import { recheckChunksActivity } from "../activities/recheckChunks.js";
 import { refreshHoldersActivity } from "../activities/refreshHolders.js";
+import { releaseRunLockActivity } from "../activities/releaseRunLock.js";
 import { summarizeRunActivity } from "../activities/summarizeRun.js";
 import { defineOrchestration, retryOptions } from "../shared/durable/index.js";
 import {
@@ -19,32 +20,16 @@ import {
 import { provisionWaves } from "./provisionWave.js";
 
 /**
- * The rerun.
- *
- * @param context - the orchestration context.
- * @param input - the checked input: the finished run's output.
+ * Fresh at write time: the run is hours or days old, so the exclusion groups and role holders
+ * are read again and every user about to be written is re-read (number, state, type).
  */
-function* runRerun(
+function* recheckUsers(
   context: OrchestrationContext,
-  input: RerunFailedInput,
-): Generator<Task, RunOutput, unknown> {
-  const { source } = input;
-  if (source.dryRun) {
-    throw new Error(`rerunFailed: run '${source.runId}' was a dry run; there is nothing to rerun.`);
-  }
-  const { tuning, settings } = source;
-  const chunkNos = [...new Set([...source.failedChunks, ...source.retryableChunks])].sort(
-    (a, b) => a - b,
-  );
-  const startedAt = context.df.currentUtcDateTime.toISOString();
-  const retry = retryOptions(tuning.retryIntervalMs, 5);
-  context.df.setCustomStatus({
-    runId: source.runId,
-    phase: "provisioning",
-    chunks: { total: chunkNos.length, done: 0, failed: 0 },
-  });
-  // Fresh at write time: the run is hours or days old, so every user about to be written is
-  // read again (number, state, exclusion groups, roles); who changed is not written.
+  source: RunOutput,
+  chunkNos: number[],
+  retry: RetryOptions,
+): Generator<Task, void, unknown> {
+  const { settings } = source;
   const fresh = yield* refreshHoldersActivity.call(
     context,
     {
@@ -70,6 +55,32 @@ function* runRerun(
       retry,
     );
   }
+}
+
+/**
+ * The rerun.
+ *
+ * @param context - the orchestration context.
+ * @param input - the checked input: the finished run's output.
+ */
+function* runRerun(
+  context: OrchestrationContext,
+  input: RerunFailedInput,
+): Generator<Task, RunOutput, unknown> {
+  const { source } = input;
+  if (source.dryRun) {
+    throw new Error(`rerunFailed: run '${source.runId}' was a dry run; there is nothing to rerun.`);
+  }
+  const { tuning, settings } = source;
+  const chunkNos = [...new Set([...source.failedChunks, ...source.retryableChunks])].sort(
+    (a, b) => a - b,
+  );
+  const startedAt = context.df.currentUtcDateTime.toISOString();
+  const retry = retryOptions(tuning.retryIntervalMs, 5);
+  const status = (extra: Record<string, unknown>): void =>
+    context.df.setCustomStatus({ runId: source.runId, ...extra });
+  status({ phase: "provisioning", chunks: { total: chunkNos.length, done: 0, failed: 0 } });
+  yield* recheckUsers(context, source, chunkNos, retry);
   const result = yield* provisionWaves(context, {
     runId: source.runId,
     chunkNos,
@@ -77,8 +88,7 @@ function* runRerun(
     retryFailed: true,
     logPhoneNumbers: settings.logPhoneNumbers,
     onProgress: (p) =>
-      context.df.setCustomStatus({
-        runId: source.runId,
+      status({
         phase: "provisioning",
         chunks: { total: chunkNos.length, done: p.chunksDone, failed: p.chunksFailed },
         counts: p.counts,
@@ -104,7 +114,7 @@ function* runRerun(
     },
     retry,
   );
-  context.df.setCustomStatus({ runId: source.runId, phase: "completed", counts: summary.counts });
+  status({ phase: "completed", counts: summary.counts });
   return {
     ...source,
     counts: summary.counts,
@@ -117,9 +127,26 @@ function* runRerun(
   };
 }
 
+/** The rerun, giving the one-run lock back when it ends, however it ends. */
+function* runRerunAndRelease(
+  context: OrchestrationContext,
+  input: RerunFailedInput,
+): Generator<Task, RunOutput, unknown> {
+  const release = { runId: context.df.instanceId };
+  const retry = retryOptions(input.source.tuning.retryIntervalMs, 5);
+  try {
+    const output = yield* runRerun(context, input);
+    yield* releaseRunLockActivity.call(context, release, retry);
+    return output;
+  } catch (error) {
+    yield* releaseRunLockActivity.call(context, release, retry);
+    throw error;
+  }
+}
+
 /** The orchestration. */
 export const rerunFailedOrchestration = defineOrchestration({
   name: RUN_ORCHESTRATIONS.rerunFailed,
   input: rerunInputSchema,
-  run: runRerun,
+  run: runRerunAndRelease,
 });

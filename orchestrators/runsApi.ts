@@ -23,6 +23,11 @@ import {
   runSettingsFrom,
   readRunOutput,
   readRunStatus,
+  acquireRunLock,
+  countsAsActive,
+  releaseRunLock,
+  runKeys,
+  stillWriting,
   APPROVAL_EVENT,
   type RunInput,
   type RunTrigger,
@@ -35,17 +40,25 @@ const ACTIVE = [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeSt
 const RUN_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /**
- * The id of a run in progress, if any.
+ * Takes the one-run lock for a new run, asking the Durable client whether the holder is still
+ * active (running, pending, suspended, or terminated while a chunk still writes).
  *
  * @param client - the Durable client.
+ * @param runId - the run to start.
  */
-export async function activeRunId(client: df.DurableClient): Promise<string | undefined> {
-  const active = await client.getStatusBy({ runtimeStatus: ACTIVE });
-  return active.find((s) => isRunOrchestration(s.name))?.instanceId;
+async function takeRunLock(
+  client: df.DurableClient,
+  runId: string,
+): Promise<{ acquired: true } | { acquired: false; heldBy: string }> {
+  const { store } = services();
+  return acquireRunLock(store, runId, async (holder) =>
+    countsAsActive(store, holder, (await statusOf(client, holder))?.runtimeStatus),
+  );
 }
 
 /**
- * Starts a nightly run unless one is in progress.
+ * Starts a nightly run unless one is in progress. Atomic: of a timer and requests racing, exactly
+ * one starts a run (the run store's lock decides).
  *
  * @param client - the Durable client.
  * @param trigger - who starts it.
@@ -58,12 +71,12 @@ export async function startRunIfIdle(
   trigger: RunTrigger,
   options: { dryRun?: boolean; startedBy?: Caller } = {},
 ): Promise<{ started: boolean; runId: string; dryRun: boolean }> {
-  const running = await activeRunId(client);
-  const { settings } = services();
-  if (running) {
-    return { started: false, runId: running, dryRun: settings.dryRun };
-  }
+  const { settings, store } = services();
   const runId = newRunId(trigger === "timer" ? "nightly" : "run");
+  const lock = await takeRunLock(client, runId);
+  if (!lock.acquired) {
+    return { started: false, runId: lock.heldBy, dryRun: settings.dryRun };
+  }
   const input: RunInput = {
     runId,
     trigger,
@@ -71,7 +84,12 @@ export async function startRunIfIdle(
     tuning: resolveTuning(),
     ...(options.startedBy ? { startedBy: startedByOf(options.startedBy) } : {}),
   };
-  await nightlyRunOrchestration.start(client, { instanceId: runId, input });
+  try {
+    await nightlyRunOrchestration.start(client, { instanceId: runId, input });
+  } catch (error) {
+    await releaseRunLock(store, runId);
+    throw error;
+  }
   return { started: true, runId, dryRun: input.settings.dryRun };
 }
 
@@ -252,7 +270,15 @@ export async function getRun(
   client: df.DurableClient,
 ): Promise<HttpResponseInit> {
   const found = await findRun(request, client);
-  return "response" in found ? found.response : json(200, runView(request, found.status));
+  if ("response" in found) {
+    return found.response;
+  }
+  const view = runView(request, found.status);
+  if (found.status.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated) {
+    // "Cancelled" only once nothing of the run still writes.
+    view.phase = (await stillWriting(services().store, found.id)) ? "cancelling" : "cancelled";
+  }
+  return json(200, view);
 }
 
 /** POST /api/runs/{id}/rerun: provision a finished run's failed chunks again. */
@@ -273,16 +299,21 @@ export async function rerunRun(
   if ("error" in rerun) {
     return json(409, { error: rerun.error });
   }
-  const running = await activeRunId(client);
-  if (running) {
+  const { rerunId, input } = rerun;
+  const lock = await takeRunLock(client, rerunId);
+  if (!lock.acquired) {
     return json(409, {
-      error: `Run '${running}' is in progress; wait for it or cancel it.`,
-      runningId: running,
+      error: `Run '${lock.heldBy}' is in progress; wait for it or cancel it.`,
+      runningId: lock.heldBy,
     });
   }
-  const { rerunId, input } = rerun;
   const source = input.source;
-  await rerunFailedOrchestration.start(client, { instanceId: rerunId, input });
+  try {
+    await rerunFailedOrchestration.start(client, { instanceId: rerunId, input });
+  } catch (error) {
+    await releaseRunLock(services().store, rerunId);
+    throw error;
+  }
   logEvent(context, "rerunStarted", { runId: rerunId, rerunOf: source.runId, by: caller.name });
   const location = `${new URL(request.url).origin}/api/runs/${rerunId}`;
   return json(
@@ -336,9 +367,20 @@ export async function cancelRun(
       error: `Run '${id}' is ${status.runtimeStatus}; only a run in progress can be cancelled.`,
     });
   }
-  await client.terminate(id, `Cancelled through the runs API by ${caller.name}.`);
+  // The flag first: from here on no chunk starts another batch, whatever is still running.
+  await services().store.putJson(runKeys.stopFlag(id), {
+    at: new Date().toISOString(),
+    by: caller.name,
+  });
+  const reason = `Cancelled through the runs API by ${caller.name}.`;
+  await client.terminate(id, reason);
+  // Terminating a parent leaves its sub-orchestrations running: end the run's waves too.
+  const active = await client.getStatusBy({ runtimeStatus: ACTIVE });
+  for (const wave of active.filter((s) => s.instanceId.startsWith(`${id}:wave:`))) {
+    await client.terminate(wave.instanceId, reason);
+  }
   logEvent(context, "runCancelled", { runId: id, by: caller.name });
-  return json(202, { id, cancelled: true });
+  return json(202, { id, cancelled: true, phase: "cancelling" });
 }
 
 /** A route's handler: the request, the Durable client, the invocation and the checked caller. */

@@ -8,6 +8,8 @@ import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  acquireRunLock,
+  countsAsActive,
   isRunOrchestration,
   newRunId,
   prepareRerun,
@@ -17,7 +19,7 @@ import {
   type RunInput,
   type RunTuning,
 } from "../../shared/run/index.js";
-import { configureServices } from "../../shared/services.js";
+import { configureServices, services } from "../../shared/services.js";
 import type { Settings } from "../../shared/settings/index.js";
 import { startLocalHost, type LocalHost } from "../host/index.js";
 import type { HostLogger, InstanceStatus } from "../host/types.js";
@@ -93,6 +95,7 @@ export async function startOrResume(
     return { instanceId: existing.instanceId, resumed: true };
   }
   const runId = options.runId ?? newRunId("run");
+  await takeRunLock(host, runId);
   const input: RunInput = {
     runId,
     trigger: "cli",
@@ -101,6 +104,22 @@ export async function startOrResume(
   };
   await host.startNew(RUN_ORCHESTRATIONS.nightlyRun, { instanceId: runId, input });
   return { instanceId: runId, resumed: false };
+}
+
+/**
+ * Takes the one-run lock of the run store for a new run, or says which run holds it.
+ *
+ * @param host - the local host (it tells whether the holder is still active).
+ * @param runId - the run to start.
+ */
+async function takeRunLock(host: LocalHost, runId: string): Promise<void> {
+  const { store } = services();
+  const lock = await acquireRunLock(store, runId, async (holder) =>
+    countsAsActive(store, holder, (await host.getStatus(holder))?.runtimeStatus),
+  );
+  if (!lock.acquired) {
+    throw new Error(`Run '${lock.heldBy}' is in progress; wait for it or cancel it.`);
+  }
 }
 
 /**
@@ -124,6 +143,7 @@ export async function startRerun(
     throw new Error(rerun.error);
   }
   const { rerunId, input } = rerun;
+  await takeRunLock(host, rerunId);
   await host.startNew(RUN_ORCHESTRATIONS.rerunFailed, { instanceId: rerunId, input });
   return rerunId;
 }

@@ -33,6 +33,11 @@ export interface PhoneWriterOptions {
   onOutcome?: (outcome: Outcome) => void;
   /** Called per Graph answer, for live throttling counts. */
   onThrottled?: (count: number) => void;
+  /**
+   * Asked before every batch; when it answers true no further batch starts (a cancelled run).
+   * Users not reached have no outcome.
+   */
+  shouldStop?: () => Promise<boolean>;
 }
 
 interface Pending extends PhoneWrite {
@@ -244,9 +249,10 @@ export async function writePhoneMethods(
     });
   };
 
+  let stopped = false;
   const worker = async (): Promise<void> => {
     for (;;) {
-      if (fatal) {
+      if (fatal || stopped) {
         return;
       }
       const reading = toRead.length > 0;
@@ -276,6 +282,12 @@ export async function writePhoneMethods(
       if (size === 0 || fatal) {
         options.limiter.refund(size);
         continue;
+      }
+      if (options.shouldStop && (await options.shouldStop())) {
+        stopped = true;
+        options.limiter.refund(size);
+        notify();
+        return;
       }
       const batch = from.splice(0, size);
       inFlight++;

@@ -12,3 +12,4 @@ export * from "./progress.js";
 export * from "./records.js";
 export * from "./rerun.js";
 export * from "./names.js";
+export * from "./lock.js";

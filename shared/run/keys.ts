@@ -23,5 +23,11 @@ export const runKeys = {
   partialOutcome: (runId: string, chunkNo: number): string =>
     `runs/${runId}/outcomes/${pad(chunkNo)}.partial.json`,
   reportJson: (runId: string): string => `runs/${runId}/report.json`,
+  /** Written by a cancel before the run is terminated; chunks check it before every batch. */
+  stopFlag: (runId: string): string => `runs/${runId}/stop.json`,
+  /** A chunk activity writing right now (removed when it ends). */
+  runningChunk: (runId: string, chunkNo: number): string =>
+    `runs/${runId}/running/${pad(chunkNo)}.json`,
+  runningChunks: (runId: string): string => `runs/${runId}/running/`,
   reportCsv: (runId: string): string => `runs/${runId}/report.csv`,
 };

@@ -71,6 +71,7 @@ function tenantAnswers(overrides: Partial<Record<string, (call: ScheduledCall) =
       };
     },
     refreshHolders: () => ({ ok: true, excluded: 3, roleHolders: 4 }),
+    releaseRunLock: () => null,
     recheckChunks: (c) => ({ changed: (c.input as { chunkNos: number[] }).chunkNos.length }),
     summarizeRun: () => ({
       counts: { ...emptyCounts(), candidates: 30, planned: 20, created: 20, skipped: 10 },
@@ -114,6 +115,7 @@ describe("nightlyRun", () => {
       "provisionWave",
       "provisionWave",
       "summarizeRun",
+      "releaseRunLock",
     ]);
     expect(phases(run.statuses)).toEqual([
       "resolvingScope",
@@ -252,7 +254,8 @@ describe("nightlyRun", () => {
     });
     expect(run.error).toBeUndefined();
     expect(run.calls.some((c) => c.name === "provisionWave")).toBe(false);
-    expect(run.calls.at(-1)?.input).toMatchObject({ dryRun: true, chunks: 4 });
+    const summary = run.calls.find((c) => c.name === "summarizeRun");
+    expect(summary?.input).toMatchObject({ dryRun: true, chunks: 4 });
   });
 
   it("fails with the scope's message, before paging anything, when a group cannot be resolved", () => {
@@ -262,7 +265,8 @@ describe("nightlyRun", () => {
       answer: tenantAnswers({ resolveScope: () => ({ ok: false, error: message }) }),
     });
     expect(run.error?.message).toBe(message);
-    expect(run.calls.map((c) => c.name)).toEqual(["resolveScope"]);
+    // Nothing is paged; the one-run lock is given back.
+    expect(run.calls.map((c) => c.name)).toEqual(["resolveScope", "releaseRunLock"]);
     expect(run.statuses.at(-1)).toMatchObject({ phase: "failed", message });
   });
 
@@ -423,7 +427,8 @@ describe("nightlyRun", () => {
       const names = run.calls.map((c) => c.name);
       expect(names).not.toContain("provisionWave");
       expect(names).not.toContain("refreshHolders");
-      expect(run.calls.at(-1)?.input).toMatchObject({
+      const summaries = run.calls.filter((c) => c.name === "summarizeRun");
+      expect(summaries.at(-1)?.input).toMatchObject({
         dryRun: true,
         unwrittenOutcome: "notApproved",
       });

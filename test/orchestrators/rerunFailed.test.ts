@@ -24,6 +24,9 @@ const answer = (call: ScheduledCall): unknown => {
   if (call.name === "refreshHolders") {
     return { ok: true, excluded: 2, roleHolders: 4 };
   }
+  if (call.name === "releaseRunLock") {
+    return null;
+  }
   if (call.name === "recheckChunks") {
     return { changed: 1 };
   }
@@ -98,6 +101,8 @@ describe("rerunFailed", () => {
       answer,
     });
     expect(extra.error?.message).toContain("unknown keys 'logPhoneNumbers'");
-    expect([...dry.calls, ...extra.calls]).toEqual([]);
+    // Nothing is re-read or written; the refused input never reaches the rerun at all.
+    expect(dry.calls.map((c) => c.name)).toEqual(["releaseRunLock"]);
+    expect(extra.calls).toEqual([]);
   });
 });

@@ -13,7 +13,6 @@ import {
   targetedUsersLine,
   usersWithoutMfaLine,
 } from "../shared/log/seedLines.js";
-import { formatForLog } from "../shared/phone/index.js";
 import {
   censusKeys,
   loadValueGuards,
@@ -28,6 +27,7 @@ import {
   runKeys,
   tally,
   tallyDecision,
+  type ChunkItem,
   type ChunkOutcomeFile,
   type Outcome,
   type PlanEntry,
@@ -116,24 +116,42 @@ interface Tallies {
 /** What the guards found, for the report's lists. */
 interface GuardFindings {
   sharedBy: Map<string, number>;
+  sharedValue: Map<string, string>;
   changes: Map<string, ValueChange>;
 }
 
+/** What the report reads of one chunk: its outcomes, and its full numbers when the report shows them. */
+interface ChunkView {
+  outcomes: Map<string, Outcome>;
+  numbers: Map<string, string>;
+}
+
 /**
- * The outcomes of one chunk at a time: plan entries of writes come in chunk order, so one chunk is
- * held in memory, and outcomes are joined to entries by user id.
+ * One chunk at a time: plan entries of writes come in chunk order, so one chunk is held in
+ * memory, and outcomes are joined to entries by user id. Full numbers are read from the chunk file
+ * only when `LOG_PHONE_NUMBERS=full` (plan pages keep masked numbers).
  */
-function outcomeReader(
+function chunkReader(
   store: RunStore,
   runId: string,
-): (chunkNo: number) => Promise<Map<string, Outcome>> {
-  let loaded: { chunkNo: number; outcomes: Map<string, Outcome> } | undefined;
+  fullNumbers: boolean,
+): (chunkNo: number) => Promise<ChunkView> {
+  let loaded: { chunkNo: number; view: ChunkView } | undefined;
   return async (chunkNo) => {
     if (loaded?.chunkNo !== chunkNo) {
       const file = await store.getJson<ChunkOutcomeFile>(runKeys.outcome(runId, chunkNo));
-      loaded = { chunkNo, outcomes: new Map((file?.outcomes ?? []).map((o) => [o.userId, o])) };
+      const items = fullNumbers
+        ? ((await store.getJson<ChunkItem[]>(runKeys.chunk(runId, chunkNo))) ?? [])
+        : [];
+      loaded = {
+        chunkNo,
+        view: {
+          outcomes: new Map((file?.outcomes ?? []).map((o) => [o.userId, o])),
+          numbers: new Map(items.map((i) => [i.userId, i.phoneNumber])),
+        },
+      };
     }
-    return loaded.outcomes;
+    return loaded.view;
   };
 }
 
@@ -145,7 +163,7 @@ function outcomeReader(
 async function joinOutcome(
   entry: PlanEntry,
   input: SummarizeRunInput,
-  outcomesOf: (chunkNo: number) => Promise<Map<string, Outcome>>,
+  chunkOf: (chunkNo: number) => Promise<ChunkView>,
   t: Tallies,
 ): Promise<{ outcome: string; code: string; detail?: string }> {
   if (!isWrite(entry.decision)) {
@@ -155,7 +173,7 @@ async function joinOutcome(
     return { outcome: input.unwrittenOutcome ?? "dryRun", code: "" };
   }
   const chunkNo = entry.chunkNo ?? -1;
-  const o = (await outcomesOf(chunkNo)).get(entry.userId);
+  const o = (await chunkOf(chunkNo)).outcomes.get(entry.userId);
   if (!o) {
     t.counts.failed++;
     t.retryable.add(chunkNo);
@@ -179,16 +197,12 @@ async function joinOutcome(
 }
 
 /** Adds an entry to the guards' lists of the report. */
-function listGuardFindings(
-  entry: PlanEntry,
-  input: SummarizeRunInput,
-  guards: GuardFindings,
-  t: Tallies,
-): void {
-  const phone = entry.phoneNumber ? formatForLog(entry.phoneNumber, input.logPhoneNumbers) : "";
-  if (entry.decision === "skip:sharedNumber" && !t.sharedNumbers.has(phone)) {
+function listGuardFindings(entry: PlanEntry, guards: GuardFindings, t: Tallies): void {
+  const phone = entry.phoneNumber ?? "";
+  const value = guards.sharedValue.get(entry.userId);
+  if (entry.decision === "skip:sharedNumber" && value && !t.sharedNumbers.has(value)) {
     if (t.sharedNumbers.size < MAX_LISTED_FAILURES) {
-      t.sharedNumbers.set(phone, {
+      t.sharedNumbers.set(value, {
         phoneNumber: phone,
         holders: guards.sharedBy.get(entry.userId) ?? 0,
       });
@@ -216,8 +230,8 @@ async function guardFindings(store: RunStore, runId: string): Promise<GuardFindi
       changes.set(change.userId, change);
     }
   }
-  const { sharedBy } = await loadValueGuards(store, runId);
-  return { sharedBy, changes };
+  const { sharedBy, sharedValue } = await loadValueGuards(store, runId);
+  return { sharedBy, sharedValue, changes };
 }
 
 /** The report's CSV, page by page of the plan, counting as it goes. */
@@ -227,16 +241,24 @@ async function* reportRows(
   t: Tallies,
 ): AsyncGenerator<string> {
   yield `${CSV_HEADER.map((h) => formatCsvCell(h)).join(",")}${CSV_LINE_END}`;
-  const outcomesOf = outcomeReader(store, input.runId);
+  const chunkOf = chunkReader(
+    store,
+    input.runId,
+    input.logPhoneNumbers === "full" && !input.dryRun,
+  );
   const guards = await guardFindings(store, input.runId);
   for (let page = 0; page < input.userPages; page++) {
     const plan = (await store.getJson<PlanEntry[]>(runKeys.plan(input.runId, page))) ?? [];
     let lines = "";
     for (const entry of plan) {
       tallyDecision(t.counts, entry.decision);
-      listGuardFindings(entry, input, guards, t);
-      const { outcome, code, detail } = await joinOutcome(entry, input, outcomesOf, t);
-      const phone = entry.phoneNumber ? formatForLog(entry.phoneNumber, input.logPhoneNumbers) : "";
+      listGuardFindings(entry, guards, t);
+      const { outcome, code, detail } = await joinOutcome(entry, input, chunkOf, t);
+      const full =
+        entry.chunkNo !== undefined && input.logPhoneNumbers === "full" && !input.dryRun
+          ? (await chunkOf(entry.chunkNo)).numbers.get(entry.userId)
+          : undefined;
+      const phone = full ?? entry.phoneNumber ?? "";
       lines +=
         [
           formatCsvCell(entry.userPrincipalName),

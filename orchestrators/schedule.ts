@@ -4,6 +4,9 @@
  */
 import type { InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
+import { logEvent } from "../shared/log/events.js";
+import { services } from "../shared/services.js";
+import { expireRuns } from "../shared/store/retention.js";
 import { startRunIfIdle } from "./runsApi.js";
 
 /** Registered name. */
@@ -21,6 +24,7 @@ export async function nightlySchedule(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<void> {
+  await expireOldRuns(client, context);
   const result = await startRunIfIdle(client, "timer");
   if (result.started) {
     context.info(
@@ -31,6 +35,34 @@ export async function nightlySchedule(
       `nightlySchedule: run '${result.runId}' is still in progress; no new run tonight.`,
     );
   }
+}
+
+/**
+ * Numbers do not linger: before each night, the Durable history of runs finished more than
+ * `RUN_RETENTION_DAYS` ago is purged, and a run store in a folder deletes those runs' data (in
+ * Azure the run-store container's lifecycle rule deletes it).
+ */
+async function expireOldRuns(client: df.DurableClient, context: InvocationContext): Promise<void> {
+  const { settings, store } = services();
+  const now = new Date();
+  const createdTimeTo = new Date(now.getTime() - settings.runRetentionDays * 86_400_000);
+  const purged = await client.purgeInstanceHistoryBy({
+    createdTimeFrom: new Date(0),
+    createdTimeTo,
+    runtimeStatus: [
+      df.OrchestrationRuntimeStatus.Completed,
+      df.OrchestrationRuntimeStatus.Failed,
+      df.OrchestrationRuntimeStatus.Terminated,
+    ],
+  });
+  const expired = store.describe().startsWith("file:")
+    ? await expireRuns(store, { retentionDays: settings.runRetentionDays, now })
+    : [];
+  logEvent(context, "runsExpired", {
+    instancesPurged: purged.instancesDeleted,
+    runsDeleted: expired.length,
+    retentionDays: settings.runRetentionDays,
+  });
 }
 
 df.app.client.timer(nightlyScheduleName, {

@@ -8,6 +8,7 @@ import { readPages } from "./discovery.js";
 import { loadValueGuards } from "./guards/census.js";
 import type { Logger } from "./log/logger.js";
 import { numberFormatErrorLine } from "./log/seedLines.js";
+import { maskPhoneNumber } from "./phone/index.js";
 import {
   decisionLabel,
   isWrite,
@@ -310,8 +311,9 @@ function planEntry(user: DirectoryUser, decision: Decision): PlanEntry {
   if (decision.action === "skip" && decision.detail) {
     entry.detail = decision.detail;
   }
+  // Plan pages keep masked numbers only: the chunk files are the one place with full numbers.
   if (decision.phoneNumber !== undefined) {
-    entry.phoneNumber = decision.phoneNumber;
+    entry.phoneNumber = maskPhoneNumber(decision.phoneNumber);
   }
   return entry;
 }

@@ -20,6 +20,7 @@ import {
   type RunTuning,
 } from "../../shared/run/index.js";
 import { configureServices, services } from "../../shared/services.js";
+import { expireRuns } from "../../shared/store/retention.js";
 import type { Settings } from "../../shared/settings/index.js";
 import { startLocalHost, type LocalHost } from "../host/index.js";
 import type { HostLogger, InstanceStatus } from "../host/types.js";
@@ -96,6 +97,11 @@ export async function startOrResume(
   }
   const runId = options.runId ?? newRunId("run");
   await takeRunLock(host, runId);
+  // Numbers do not linger: a store in a folder drops runs older than RUN_RETENTION_DAYS.
+  const { store } = services();
+  if (store.describe().startsWith("file:")) {
+    await expireRuns(store, { retentionDays: settings.runRetentionDays, now: new Date() });
+  }
   const input: RunInput = {
     runId,
     trigger: "cli",

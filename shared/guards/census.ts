@@ -223,6 +223,8 @@ export interface ValueGuards {
   unsettled: Map<string, UnsettledUser>;
   /** User id to the number of users holding the same value. */
   sharedBy: Map<string, number>;
+  /** User id to the hash of the value they share (so a report groups holders exactly). */
+  sharedValue: Map<string, string>;
 }
 
 /**
@@ -232,7 +234,7 @@ export interface ValueGuards {
  * @param runId - the run.
  */
 export async function loadValueGuards(store: RunStore, runId: string): Promise<ValueGuards> {
-  const guards: ValueGuards = { unsettled: new Map(), sharedBy: new Map() };
+  const guards: ValueGuards = { unsettled: new Map(), sharedBy: new Map(), sharedValue: new Map() };
   for (let shard = 0; shard < SHARDS; shard++) {
     const settled = await store.getJson<SettledShard>(censusKeys.settled(runId, shard));
     const shared = await store.getJson<SharedValue[]>(censusKeys.shared(runId, shard));
@@ -245,6 +247,7 @@ export async function loadValueGuards(store: RunStore, runId: string): Promise<V
     for (const value of shared) {
       for (const userId of value.userIds) {
         guards.sharedBy.set(userId, value.userIds.length);
+        guards.sharedValue.set(userId, value.h);
       }
     }
   }

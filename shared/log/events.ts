@@ -13,6 +13,7 @@ export type RunEventName =
   | "censusSettled"
   | "numberChanged"
   | "runStarted"
+  | "runsExpired"
   | "rerunStarted"
   | "runCancelled"
   | "approvalRequested"

@@ -67,6 +67,109 @@ async function recordedOutcomes(
 }
 
 /**
+ * The outcomes of one chunk as they come in: recorded by user, logged as the runbook's Status
+ * lines, saved as a partial file every few seconds (a crash loses at most that much), and saved
+ * complete at the end.
+ */
+class ChunkRecorder {
+  private lastSave = Date.now();
+  private saving: Promise<void> | undefined;
+
+  constructor(
+    private readonly input: ProvisionChunkInput,
+    private readonly items: Map<string, ChunkItem>,
+    readonly done: Map<string, Outcome>,
+    private readonly context: InvocationContext,
+  ) {}
+
+  /** Records one outcome (the writer calls it as soon as a user's outcome is final). */
+  readonly record = (o: Outcome): void => {
+    const item = this.items.get(o.userId);
+    const upn = item?.userPrincipalName ?? o.userId;
+    this.done.set(o.userId, o);
+    if (wrote(o)) {
+      this.context.info(provisionedLine(upn, item?.phoneNumber ?? "", this.input.logPhoneNumbers));
+    } else if (o.result === "failed") {
+      this.context.warn(provisioningFailedLine(upn, o.code, o.message ?? `HTTP ${o.status}`));
+    }
+    if (!this.saving && Date.now() - this.lastSave > CHECKPOINT_MS) {
+      this.lastSave = Date.now();
+      this.saving = this.save(false).finally(() => {
+        this.saving = undefined;
+      });
+    }
+  };
+
+  /**
+   * Saves what is recorded: as the partial file, or as the complete outcome file.
+   *
+   * @param complete - every user of the chunk has an outcome.
+   */
+  async save(complete: boolean): Promise<void> {
+    await this.saving;
+    const { runId, chunkNo } = this.input;
+    const file: ChunkOutcomeFile = { chunkNo, complete, outcomes: [...this.done.values()] };
+    const { store } = services();
+    await store.putJson(
+      complete ? runKeys.outcome(runId, chunkNo) : runKeys.partialOutcome(runId, chunkNo),
+      file,
+    );
+    if (complete) {
+      await store.delete(runKeys.partialOutcome(runId, chunkNo));
+    }
+  }
+}
+
+/** Marks the users a re-check before writing (an approval wait, a rerun) left out. */
+async function leaveOutChanged(
+  input: ProvisionChunkInput,
+  done: Map<string, Outcome>,
+): Promise<void> {
+  const changed = await services().store.getJson<ChangedUser[]>(
+    recheckKeys.chunk(input.runId, input.chunkNo),
+  );
+  for (const c of changed ?? []) {
+    if (!done.has(c.userId) || done.get(c.userId)?.result === "failed") {
+      done.set(c.userId, { userId: c.userId, result: "changedSincePlan", why: c.why });
+    }
+  }
+}
+
+/**
+ * Writes the chunk's open users while marking the chunk as writing (a cancelled run reads
+ * "cancelling" until no chunk of it writes).
+ *
+ * @returns throttled answers, or the fatal reason that must stop the run.
+ */
+async function writeOpenUsers(
+  input: ProvisionChunkInput,
+  todo: ChunkItem[],
+  recorder: ChunkRecorder,
+  shouldStop: () => Promise<boolean>,
+): Promise<{ throttled: number } | { fatal: string }> {
+  const { graph, store, limiter } = services();
+  const running = runKeys.runningChunk(input.runId, input.chunkNo);
+  await store.putJson(running, { startedAt: new Date().toISOString() });
+  let throttled = 0;
+  try {
+    await writePhoneMethods(
+      graph,
+      todo.map((i) => ({ userId: i.userId, phoneNumber: i.phoneNumber, action: i.action })),
+      { limiter, onThrottled: (n) => (throttled += n), onOutcome: recorder.record, shouldStop },
+    );
+    return { throttled };
+  } catch (error) {
+    await recorder.save(false);
+    if (error instanceof GraphRequestError && error.kind === "fatal") {
+      return { fatal: error.message };
+    }
+    throw error;
+  } finally {
+    await store.delete(running);
+  }
+}
+
+/**
  * Provisions one chunk.
  *
  * @param input - run, chunk and rerun flag.
@@ -76,105 +179,53 @@ export async function provisionChunk(
   input: ProvisionChunkInput,
   context: InvocationContext,
 ): Promise<ProvisionChunkResult> {
-  const { graph, store, limiter } = services();
-  const outcomeKey = runKeys.outcome(input.runId, input.chunkNo);
-  const partialKey = runKeys.partialOutcome(input.runId, input.chunkNo);
-  const items = await store.getJson<ChunkItem[]>(runKeys.chunk(input.runId, input.chunkNo));
+  const { store } = services();
+  const { chunkNo } = input;
+  const items = await store.getJson<ChunkItem[]>(runKeys.chunk(input.runId, chunkNo));
   if (!items) {
     throw new Error(
-      `provisionChunk: chunk ${input.chunkNo} of run '${input.runId}' is missing from the run store.`,
+      `provisionChunk: chunk ${chunkNo} of run '${input.runId}' is missing from the run store.`,
     );
   }
   const { done, complete } = await recordedOutcomes(input);
   if (complete) {
-    return { chunkNo: input.chunkNo, counts: countOutcomes(done.values()), throttled: 0 };
+    return { chunkNo, counts: countOutcomes(done.values()), throttled: 0 };
   }
   // Stop means stop: a cancel writes the flag before it terminates the run, and every batch
   // checks it, so no batch starts after the cancel is recorded.
   const stopKey = runKeys.stopFlag(input.runId);
   const shouldStop = (): Promise<boolean> => store.exists(stopKey);
   if (await shouldStop()) {
-    return { chunkNo: input.chunkNo, stopped: true };
+    return { chunkNo, stopped: true };
   }
-  // A re-check before writing (after an approval wait, or a rerun) left these users out.
-  const changed = await store.getJson<ChangedUser[]>(recheckKeys.chunk(input.runId, input.chunkNo));
-  for (const c of changed ?? []) {
-    if (!done.has(c.userId) || done.get(c.userId)?.result === "failed") {
-      done.set(c.userId, { userId: c.userId, result: "changedSincePlan", why: c.why });
-    }
-  }
-
-  const byId = new Map(items.map((i) => [i.userId, i]));
+  await leaveOutChanged(input, done);
+  const recorder = new ChunkRecorder(
+    input,
+    new Map(items.map((i) => [i.userId, i])),
+    done,
+    context,
+  );
   const todo = items.filter((i) => !done.has(i.userId));
-  let throttled = 0;
-  let lastSave = Date.now();
-  let saving: Promise<void> | undefined;
-  const save = async (final: boolean): Promise<void> => {
-    const file: ChunkOutcomeFile = {
-      chunkNo: input.chunkNo,
-      complete: final,
-      outcomes: [...done.values()],
-    };
-    await store.putJson(final ? outcomeKey : partialKey, file);
-  };
-  const onOutcome = (o: Outcome): void => {
-    const item = byId.get(o.userId);
-    const upn = item?.userPrincipalName ?? o.userId;
-    done.set(o.userId, o);
-    if (wrote(o)) {
-      context.info(provisionedLine(upn, item?.phoneNumber ?? "", input.logPhoneNumbers));
-    } else if (o.result === "failed") {
-      context.warn(provisioningFailedLine(upn, o.code, o.message ?? `HTTP ${o.status}`));
-    }
-    if (!saving && Date.now() - lastSave > CHECKPOINT_MS) {
-      lastSave = Date.now();
-      saving = save(false).finally(() => {
-        saving = undefined;
-      });
-    }
-  };
-
-  // While this marker exists the run counts as still writing (a cancel is "cancelling").
-  const running = runKeys.runningChunk(input.runId, input.chunkNo);
-  await store.putJson(running, { startedAt: new Date().toISOString() });
-  try {
-    await writePhoneMethods(
-      graph,
-      todo.map((i) => ({ userId: i.userId, phoneNumber: i.phoneNumber, action: i.action })),
-      { limiter, onThrottled: (n) => (throttled += n), onOutcome, shouldStop },
-    );
-  } catch (error) {
-    await saving;
-    await save(false);
-    if (error instanceof GraphRequestError && error.kind === "fatal") {
-      return { chunkNo: input.chunkNo, fatal: error.message };
-    }
-    throw error;
-  } finally {
-    await store.delete(running);
+  const written = await writeOpenUsers(input, todo, recorder, shouldStop);
+  if ("fatal" in written) {
+    return { chunkNo, fatal: written.fatal };
   }
-  await saving;
   if (done.size < items.length && (await shouldStop())) {
-    await save(false);
-    return { chunkNo: input.chunkNo, stopped: true };
+    await recorder.save(false);
+    return { chunkNo, stopped: true };
   }
-  await save(true);
-  await store.delete(partialKey);
+  await recorder.save(true);
   const counts = countOutcomes(done.values());
+  const { created, replaced, alreadyPresent, existingDiffers, failed, failedTransient } = counts;
   logEvent(context, "chunkProvisioned", {
     runId: input.runId,
-    chunkNo: input.chunkNo,
-    throttled,
-    created: counts.created,
-    replaced: counts.replaced,
-    alreadyPresent: counts.alreadyPresent,
-    existingDiffers: counts.existingDiffers,
-    failed: counts.failed,
-    failedTransient: counts.failedTransient,
+    chunkNo,
+    throttled: written.throttled,
+    ...{ created, replaced, alreadyPresent, existingDiffers, failed, failedTransient },
     smsSignInNotUnique: counts.smsSignInNotUnique,
     changedSincePlan: counts.changedSincePlan,
   });
-  return { chunkNo: input.chunkNo, counts, throttled };
+  return { chunkNo, counts, throttled: written.throttled };
 }
 
 /** The activity. */

@@ -199,6 +199,109 @@ async function decidePage(
   return decisions;
 }
 
+/** Writes planned writes to the run store in chunks of `chunkSize`, numbering them on. */
+class ChunkWriter {
+  private buffer: ChunkItem[] = [];
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly args: PlanArgs,
+    private readonly result: PlanResult,
+  ) {}
+
+  /** The number of the chunk the next write goes into. */
+  get chunkNo(): number {
+    return this.result.nextChunkNo;
+  }
+
+  /**
+   * Adds one write; writes the chunk when it is full.
+   *
+   * @param item - the write.
+   */
+  async add(item: ChunkItem): Promise<void> {
+    this.buffer.push(item);
+    if (this.buffer.length >= this.args.chunkSize) {
+      await this.flush();
+    }
+  }
+
+  /** Writes the chunk being filled, if it holds anything. */
+  async flush(): Promise<void> {
+    if (this.buffer.length === 0) {
+      return;
+    }
+    await this.store.putJson(runKeys.chunk(this.args.runId, this.result.nextChunkNo), this.buffer);
+    this.result.nextChunkNo++;
+    this.result.chunks++;
+    this.buffer = [];
+  }
+}
+
+/** Everything a planning call knows before it decides a page. */
+interface PlanningData {
+  report: Map<string, number>;
+  excluded: Set<string>;
+  roleHolders: Set<string>;
+  guards: Awaited<ReturnType<typeof loadValueGuards>>;
+}
+
+/** What is known about each user of a page, for {@link decideUser}. */
+function pageContexts(users: DirectoryUser[], args: PlanArgs, data: PlanningData): UserContext[] {
+  return users.map((user) => ({
+    user,
+    report: reportRow(user.id, data.report.get(user.id)),
+    inStagingGroup: args.stagingGroupSet,
+    inExcludedGroup: data.excluded.has(user.id),
+    holdsDirectoryRole: data.roleHolders.has(user.id),
+    numberSharedBy: data.guards.sharedBy.get(user.id),
+    numberUnsettled: data.guards.unsettled.get(user.id),
+  }));
+}
+
+/**
+ * Plans one user: applies the write cap, counts the decision, logs an unusable number, and files
+ * a write in the current chunk.
+ *
+ * @returns the user's plan entry.
+ */
+async function planUser(
+  user: DirectoryUser,
+  decided: Decision,
+  args: PlanArgs,
+  result: PlanResult,
+  chunks: ChunkWriter,
+  logger: Logger,
+): Promise<PlanEntry> {
+  let decision = decided;
+  const cap = args.settings.maxWritesPerRun;
+  if (isWrite(decision) && cap > 0 && args.writesSoFar + result.writes >= cap) {
+    decision = { action: "skip", reason: "deferred" };
+  }
+  const entry = planEntry(user, decision);
+  result.decisions[entry.decision] = (result.decisions[entry.decision] ?? 0) + 1;
+  if (decision.action === "skip" && decision.reason === "invalidNumber") {
+    logger.warn(
+      numberFormatErrorLine(
+        user.userPrincipalName,
+        user.mobilePhone,
+        args.settings.logPhoneNumbers,
+      ),
+    );
+  }
+  if (decision.action === "create" || decision.action === "replace") {
+    result.writes++;
+    entry.chunkNo = chunks.chunkNo;
+    await chunks.add({
+      userId: user.id,
+      userPrincipalName: user.userPrincipalName,
+      phoneNumber: decision.phoneNumber,
+      action: decision.action,
+    });
+  }
+  return entry;
+}
+
 /**
  * Plans user pages `[fromPage, toPage)`: decides every user, writes the plan pages and the chunks.
  * Deterministic for the same stored pages, so running it twice writes the same files.
@@ -214,12 +317,14 @@ export async function planUserPages(
   logger: Logger,
   lookupPhoneMethods?: PhoneMethodLookup,
 ): Promise<PlanResult> {
-  const report = await ensureReportIndex(store, args.runId, args.reportPages);
-  const excluded = await loadExcludedIds(store, args.runId, args.excludedPages);
-  const roleHolders = args.roleHoldersRead
-    ? await loadRoleHolders(store, args.runId)
-    : new Set<string>();
-  const guards = await loadValueGuards(store, args.runId);
+  const data: PlanningData = {
+    report: await ensureReportIndex(store, args.runId, args.reportPages),
+    excluded: await loadExcludedIds(store, args.runId, args.excludedPages),
+    roleHolders: args.roleHoldersRead
+      ? await loadRoleHolders(store, args.runId)
+      : new Set<string>(),
+    guards: await loadValueGuards(store, args.runId),
+  };
   const targeting = targetingOf(args);
   const result: PlanResult = {
     decisions: {},
@@ -229,17 +334,7 @@ export async function planUserPages(
     chunks: 0,
     nextChunkNo: args.firstChunkNo,
   };
-  let buffer: ChunkItem[] = [];
-  const flush = async (): Promise<void> => {
-    if (buffer.length === 0) {
-      return;
-    }
-    await store.putJson(runKeys.chunk(args.runId, result.nextChunkNo), buffer);
-    result.nextChunkNo++;
-    result.chunks++;
-    buffer = [];
-  };
-
+  const chunks = new ChunkWriter(store, args, result);
   for (let pageNo = args.fromPage; pageNo < args.toPage; pageNo++) {
     const users = await store.getJson<DirectoryUser[]>(runKeys.page(args.runId, "users", pageNo));
     if (!users) {
@@ -247,57 +342,23 @@ export async function planUserPages(
         `Planning: user page ${pageNo} of run '${args.runId}' is missing from the run store.`,
       );
     }
-    const contexts: UserContext[] = users.map((user) => ({
-      user,
-      report: reportRow(user.id, report.get(user.id)),
-      inStagingGroup: args.stagingGroupSet,
-      inExcludedGroup: excluded.has(user.id),
-      holdsDirectoryRole: roleHolders.has(user.id),
-      numberSharedBy: guards.sharedBy.get(user.id),
-      numberUnsettled: guards.unsettled.get(user.id),
-    }));
-    const decisions = await decidePage(contexts, targeting, lookupPhoneMethods);
+    const decisions = await decidePage(
+      pageContexts(users, args, data),
+      targeting,
+      lookupPhoneMethods,
+    );
     const plan: PlanEntry[] = [];
     for (const [index, user] of users.entries()) {
       result.users++;
-      const flags = report.get(user.id);
+      const flags = data.report.get(user.id);
       if (flags === undefined || (flags & MFA_REGISTERED) === 0) {
         result.withoutMfa++;
       }
-      let decision = decisions[index] as Decision;
-      const cap = args.settings.maxWritesPerRun;
-      if (isWrite(decision) && cap > 0 && args.writesSoFar + result.writes >= cap) {
-        decision = { action: "skip", reason: "deferred" };
-      }
-      const entry = planEntry(user, decision);
-      result.decisions[entry.decision] = (result.decisions[entry.decision] ?? 0) + 1;
-      if (decision.action === "skip" && decision.reason === "invalidNumber") {
-        logger.warn(
-          numberFormatErrorLine(
-            user.userPrincipalName,
-            user.mobilePhone,
-            args.settings.logPhoneNumbers,
-          ),
-        );
-      }
-      if (decision.action === "create" || decision.action === "replace") {
-        result.writes++;
-        entry.chunkNo = result.nextChunkNo;
-        buffer.push({
-          userId: user.id,
-          userPrincipalName: user.userPrincipalName,
-          phoneNumber: decision.phoneNumber,
-          action: decision.action,
-        });
-        if (buffer.length >= args.chunkSize) {
-          await flush();
-        }
-      }
-      plan.push(entry);
+      plan.push(await planUser(user, decisions[index] as Decision, args, result, chunks, logger));
     }
     await store.putJson(runKeys.plan(args.runId, pageNo), plan);
   }
-  await flush();
+  await chunks.flush();
   return result;
 }
 

@@ -66,6 +66,73 @@ function* fetchAll<I>(
   }
 }
 
+/** The run as the discovery steps see it. */
+interface DiscoverRun {
+  runId: string;
+  settings: RunSettings;
+  tuning: RunTuning;
+  retry: RetryOptions;
+  progress: RunProgress;
+}
+
+/**
+ * Evidence the guards need: with `SKIP_ADMINS`, who holds a directory role (admins fail closed:
+ * a run that cannot read it stops before anything is decided), and with a settle period, the
+ * audit log's changes within it.
+ *
+ * @returns how many audit pages were stored.
+ */
+function* guardEvidence(
+  context: OrchestrationContext,
+  run: DiscoverRun,
+): Generator<Task, number, unknown> {
+  const { runId, settings, retry, progress } = run;
+  if (settings.skipAdmins) {
+    const holders = yield* readRoleHoldersActivity.call(context, { runId }, retry);
+    if (!holders.ok) {
+      return progress.fail(holders.error);
+    }
+  }
+  if (settings.numberSettleDays === 0) {
+    return 0;
+  }
+  const since = settlePeriodStart(progress, settings);
+  return yield* fetchAll(context, {
+    activity: fetchAuditPageActivity,
+    input: (next) => ({ runId, since, maxPages: run.tuning.pagesPerCall, ...next }),
+    startPage: 0,
+    retry,
+    progress,
+    onPages: () => undefined,
+  });
+}
+
+/** The members of every exclusion group, one list of pages after another. */
+function* excludedMembers(
+  context: OrchestrationContext,
+  run: DiscoverRun,
+  groups: ResolvedGroup[],
+): Generator<Task, number, unknown> {
+  let pages = 0;
+  for (const group of groups) {
+    pages += yield* fetchAll(context, {
+      activity: fetchUsersPageActivity,
+      input: (next) => ({
+        runId: run.runId,
+        list: "excluded" as const,
+        source: { kind: "groupMembers" as const, groupId: group.id },
+        maxPages: run.tuning.pagesPerCall,
+        ...next,
+      }),
+      startPage: pages,
+      retry: run.retry,
+      progress: run.progress,
+      onPages: (n) => (run.progress.status.pages.excluded += n),
+    });
+  }
+  return pages;
+}
+
 /**
  * Discovers the run's directory data.
  *
@@ -74,15 +141,9 @@ function* fetchAll<I>(
  */
 export function* discover(
   context: OrchestrationContext,
-  run: {
-    runId: string;
-    settings: RunSettings;
-    tuning: RunTuning;
-    retry: RetryOptions;
-    progress: RunProgress;
-  },
+  run: DiscoverRun,
 ): Generator<Task, Discovery, unknown> {
-  const { runId, settings, tuning, retry, progress } = run;
+  const { runId, settings, retry, progress } = run;
   const pages = progress.status.pages;
   const scopeInput =
     settings.stagingGroup === undefined
@@ -94,7 +155,7 @@ export function* discover(
   }
 
   progress.enter("discovering");
-  const maxPages = tuning.pagesPerCall;
+  const maxPages = run.tuning.pagesPerCall;
   // The report first: a missing licence or permission stops the run before any user is paged.
   const reportPages = yield* fetchAll(context, {
     activity: fetchReportPageActivity,
@@ -104,47 +165,8 @@ export function* discover(
     progress,
     onPages: (n) => (pages.report += n),
   });
-  // Admins fail closed: with SKIP_ADMINS, who holds a role is read from the directory, and a run
-  // that cannot read it stops before anything is decided.
-  if (settings.skipAdmins) {
-    const holders = yield* readRoleHoldersActivity.call(context, { runId }, retry);
-    if (!holders.ok) {
-      return progress.fail(holders.error);
-    }
-  }
-  const auditPages =
-    settings.numberSettleDays === 0
-      ? 0
-      : yield* fetchAll(context, {
-          activity: fetchAuditPageActivity,
-          input: (next) => ({
-            runId,
-            since: settlePeriodStart(progress, settings),
-            maxPages,
-            ...next,
-          }),
-          startPage: 0,
-          retry,
-          progress,
-          onPages: () => undefined,
-        });
-  let excludedPages = 0;
-  for (const group of scope.excluded) {
-    excludedPages += yield* fetchAll(context, {
-      activity: fetchUsersPageActivity,
-      input: (next) => ({
-        runId,
-        list: "excluded" as const,
-        source: { kind: "groupMembers" as const, groupId: group.id },
-        maxPages,
-        ...next,
-      }),
-      startPage: excludedPages,
-      retry,
-      progress,
-      onPages: (n) => (pages.excluded += n),
-    });
-  }
+  const auditPages = yield* guardEvidence(context, run);
+  const excludedPages = yield* excludedMembers(context, run, scope.excluded);
   const source = scope.staging
     ? { kind: "groupMembers" as const, groupId: scope.staging.id }
     : { kind: "allUsers" as const };

@@ -275,6 +275,13 @@ export async function writePhoneMethods(
       // request go, not to what it allowed when the worker started waiting.
       const wanted = Math.min(options.limiter.batchSize(MAX_BATCH), source.length);
       const startedAt = await options.limiter.acquire(wanted);
+      // Asked after the wait for permits, right before the batch is cut and sent.
+      if (options.shouldStop && (await options.shouldStop())) {
+        stopped = true;
+        options.limiter.refund(wanted);
+        notify();
+        return;
+      }
       const nowReading = toRead.length > 0;
       const from = nowReading ? toRead : toWrite;
       const size = Math.min(wanted, options.limiter.batchSize(MAX_BATCH), from.length);
@@ -282,12 +289,6 @@ export async function writePhoneMethods(
       if (size === 0 || fatal) {
         options.limiter.refund(size);
         continue;
-      }
-      if (options.shouldStop && (await options.shouldStop())) {
-        stopped = true;
-        options.limiter.refund(size);
-        notify();
-        return;
       }
       const batch = from.splice(0, size);
       inFlight++;

@@ -30,6 +30,8 @@ export const USER_PROPERTIES = [
   "officeLocation",
   "preferredLanguage",
   "businessPhones",
+  "createdDateTime",
+  "otherMails",
 ] as const;
 
 /** Properties returned without `$select` (documented default set). */
@@ -496,6 +498,8 @@ export function userObject(u: UserRec): Record<string, unknown> {
     jobTitle: null,
     officeLocation: null,
     preferredLanguage: null,
-    businessPhones: [],
+    businessPhones: [...u.businessPhones],
+    createdDateTime: u.createdDateTime,
+    otherMails: [...u.otherMails],
   };
 }

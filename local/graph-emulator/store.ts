@@ -39,6 +39,10 @@ export interface UserRec {
   isAdmin: boolean;
   phones: Partial<Record<PhoneType, PhoneRec>>;
   otherMethods: OtherMethod[];
+  /** ISO 8601, never changes once the user exists. */
+  createdDateTime: string;
+  otherMails: string[];
+  businessPhones: string[];
   /** Phone types the report still shows while a change is within the report lag. */
   reportPhonesBefore?: PhoneType[];
   /** Real time of the last phone change, epoch ms (0 = never). */
@@ -92,6 +96,18 @@ const PASSWORDLESS: ReadonlySet<string> = new Set([
   "windowsHelloForBusiness",
 ]);
 
+/** How long before the emulator started a fixture user without `createdDateTime` was created. */
+const LONG_AGO_MS = 400 * 24 * 3600 * 1000;
+
+/**
+ * A date and time as Graph writes it: UTC, whole seconds, `Z`.
+ *
+ * @param ms - epoch milliseconds
+ */
+export function graphDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 function normalizeNumber(n: string): string {
   return n.replace(/\s+/g, "").toLowerCase();
 }
@@ -111,6 +127,8 @@ export class TenantStore {
   /** Normalised number -> user holding it for SMS sign-in. */
   private readonly smsHolders = new Map<string, UserRec>();
   private readonly startedIso = new Date().toISOString();
+  /** `createdDateTime` of users whose fixture leaves it out: long before any run. */
+  private readonly longAgoIso = graphDateTime(Date.parse(this.startedIso) - LONG_AGO_MS);
 
   /**
    * @param fixture - the tenant fixture (not kept; the store copies what it needs)
@@ -148,6 +166,12 @@ export class TenantStore {
       isAdmin: u.isAdmin ?? false,
       phones: {},
       otherMethods: [...(u.otherMethods ?? [])],
+      createdDateTime:
+        u.createdDateTime === undefined
+          ? this.longAgoIso
+          : graphDateTime(Date.parse(u.createdDateTime)),
+      otherMails: [...(u.otherMails ?? [])],
+      businessPhones: [...(u.businessPhones ?? [])],
       changedAtMs: 0,
     };
     for (const p of u.phoneMethods ?? []) {
@@ -201,6 +225,12 @@ export class TenantStore {
     existing.accountEnabled = fresh.accountEnabled;
     existing.userType = fresh.userType;
     existing.isAdmin = fresh.isAdmin;
+    existing.otherMails = fresh.otherMails;
+    existing.businessPhones = fresh.businessPhones;
+    // A user's creation time does not change; an upsert may only state it.
+    if (u.createdDateTime !== undefined) {
+      existing.createdDateTime = fresh.createdDateTime;
+    }
     this.byUpn.set(existing.userPrincipalName.toLowerCase(), existing);
     if (u.otherMethods !== undefined) {
       existing.otherMethods = [...u.otherMethods];

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 import { TENANT_FIXTURE_SCHEMA } from "./schema.js";
 import type { TenantFixture } from "./types.js";
 
@@ -49,6 +50,8 @@ function schemaValidator(): ValidateFunction {
     // allErrors stays off: the message reports the first error, and stopping there keeps a
     // million-user fixture cheap to reject.
     const ajv = new Ajv2020({ allErrors: false, strict: true });
+    // `date-time` (RFC 3339, with an offset) is the only format the schema uses.
+    addFormats.default(ajv, ["date-time"]);
     compiled = ajv.compile(TENANT_FIXTURE_SCHEMA);
   }
   return compiled;

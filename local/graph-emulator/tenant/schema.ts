@@ -8,7 +8,7 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
   title: "Graph emulator tenant fixture",
   description:
-    "A tenant for the offline Graph emulator: users, groups, and the authentication methods each user already has. The registration report is derived from it: isMfaRegistered is true when the user has any phone method or any MFA-capable entry in otherMethods; methodsRegistered lists mobilePhone / alternateMobilePhone / officePhone for phone methods plus otherMethods; disabled users are absent from the report, as in Graph.",
+    "A tenant for the offline Graph emulator: users, groups, and the authentication methods each user already has. The registration report is derived from it: isMfaRegistered is true when the user has any phone method or any MFA-capable entry in otherMethods; methodsRegistered lists mobilePhone / alternateMobilePhone / officePhone for phone methods plus otherMethods; disabled users are absent from the report, as in Graph. Compatibility rule: every field added to this format is optional, and a fixture that leaves it out describes the plain case: a user without createdDateTime was created long ago (more than a year before the run), a user or group without role fields holds no directory role beyond what isAdmin says, a tenant without audit events has had no recent attribute change, and a user without otherMails/businessPhones has none. Fixtures written for an older version of this format must keep producing the same runs.",
   type: "object",
   required: ["tenant", "users"],
   additionalProperties: false,
@@ -134,6 +134,27 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             },
             description:
               "methods other than phones; email and temporaryAccessPass do not make a user MFA-registered",
+          },
+          createdDateTime: {
+            type: "string",
+            format: "date-time",
+            description:
+              "when the user was created; absent: long ago (the emulator uses 400 days before it started)",
+          },
+          otherMails: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+            description: "directory alternate emails, free text as typed; absent: none",
+          },
+          businessPhones: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+            description:
+              "directory office numbers, free text as typed (Graph keeps at most one); absent: none",
           },
         },
       },

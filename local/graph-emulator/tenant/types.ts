@@ -40,6 +40,12 @@ export interface FixtureUser {
   isAdmin?: boolean;
   phoneMethods?: FixturePhoneMethod[];
   otherMethods?: OtherMethod[];
+  /** ISO 8601 with an offset; absent: long ago (400 days before the emulator started). */
+  createdDateTime?: string;
+  /** Directory alternate email addresses, free text; absent: none. */
+  otherMails?: string[];
+  /** Directory office numbers, free text (Graph keeps at most one); absent: none. */
+  businessPhones?: string[];
 }
 
 /** A group; members are ids of users or of other groups (nested). */

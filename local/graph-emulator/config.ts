@@ -22,7 +22,10 @@ export type RouteKind =
   | "users.get"
   | "users.delta"
   | "groups.list"
+  | "groups.get"
   | "groups.transitiveMembers"
+  | "roleAssignments.list"
+  | "roleEligibilities.list"
   | "report.list"
   | "report.get"
   | "phoneMethods.list"
@@ -160,6 +163,11 @@ export interface EmulatorConfig {
   /** Answer to a DELETE of the default method (undocumented). */
   deleteDefaultError: ConfiguredError;
   /**
+   * Answer of `roleEligibilityScheduleInstances` in a tenant without Entra ID P2 (fixture
+   * `tenant.pim: false`). Not documented; observed: 400 `AadPremiumLicenseRequired`.
+   */
+  pimLicenceError: ConfiguredError;
+  /**
    * Lifetime of `/users/delta` delta and skip tokens in seconds (scaled), counted from when each
    * token was issued; documented 7 days for directory objects.
    */
@@ -230,6 +238,12 @@ const BASE: EmulatorConfig = {
     status: 400,
     code: "badRequest",
     message: "The default authentication method cannot be deleted.",
+  },
+  pimLicenceError: {
+    status: 400,
+    code: "AadPremiumLicenseRequired",
+    message:
+      "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
   },
   deltaTokenLifetimeSeconds: 7 * 24 * 3600,
   deltaTokenExpiredError: {

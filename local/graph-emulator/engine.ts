@@ -145,7 +145,7 @@ export class GraphEngine {
       kind = op.kind;
       const isWrite = method !== "GET";
       authorize(route, isWrite, auth.roles);
-      requireLicence(route.family, this.ctx.store);
+      requireLicence(route, this.ctx.store, this.ctx.config());
       const quotaHeaders = this.quota.admit({
         family: route.family,
         kind,

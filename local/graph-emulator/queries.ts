@@ -58,6 +58,7 @@ export const GROUP_PROPERTIES = [
   "mailEnabled",
   "securityEnabled",
   "groupTypes",
+  "isAssignableToRole",
 ];
 
 /**

@@ -3,9 +3,16 @@
  * transitive membership, phone methods with their fixed ids, SMS sign-in numbers, and the
  * registration report derived on the fly (with a configurable lag).
  */
-import type { FixtureUser, OtherMethod, PhoneType, TenantFixture } from "./tenant/types.js";
+import type {
+  FixtureDirectoryRole,
+  FixtureUser,
+  OtherMethod,
+  PhoneType,
+  TenantFixture,
+} from "./tenant/types.js";
 import type { EmulatorConfig } from "./config.js";
 import { GraphHttpError } from "./response.js";
+import { RoleGrants } from "./roleGrants.js";
 
 /** Fixed phone-method ids per type (identical in every tenant). */
 export const PHONE_METHOD_IDS: Record<PhoneType, string> = {
@@ -43,6 +50,8 @@ export interface UserRec {
   createdDateTime: string;
   otherMails: string[];
   businessPhones: string[];
+  /** Directory roles as the fixture gave them; undefined = none beyond what `isAdmin` implies. */
+  directoryRoles: FixtureDirectoryRole[] | undefined;
   /** Phone types the report still shows while a change is within the report lag. */
   reportPhonesBefore?: PhoneType[];
   /** Real time of the last phone change, epoch ms (0 = never). */
@@ -54,6 +63,8 @@ export interface GroupRec {
   id: string;
   displayName: string;
   members: string[];
+  isAssignableToRole: boolean;
+  directoryRoles: FixtureDirectoryRole[];
 }
 
 /** A row of `userRegistrationDetails`. */
@@ -118,6 +129,8 @@ export class TenantStore {
   readonly domain: string;
   readonly premium: boolean;
   readonly smsSignInEnabled: boolean;
+  /** Entra ID P2: PIM eligibility can be read. */
+  readonly pim: boolean;
   readonly users: UserRec[] = [];
   readonly groups: GroupRec[] = [];
   private readonly byId = new Map<string, UserRec>();
@@ -127,8 +140,12 @@ export class TenantStore {
   /** Normalised number -> user holding it for SMS sign-in. */
   private readonly smsHolders = new Map<string, UserRec>();
   private readonly startedIso = new Date().toISOString();
+  /** Bumped on every change of users or groups, so derived views know when to start over. */
+  private changeCount = 0;
+  /** Who holds which directory role, derived from users and groups. */
+  readonly roles = new RoleGrants(this);
   /** `createdDateTime` of users whose fixture leaves it out: long before any run. */
-  private readonly longAgoIso = graphDateTime(Date.parse(this.startedIso) - LONG_AGO_MS);
+  readonly longAgoIso = graphDateTime(Date.parse(this.startedIso) - LONG_AGO_MS);
 
   /**
    * @param fixture - the tenant fixture (not kept; the store copies what it needs)
@@ -138,6 +155,7 @@ export class TenantStore {
     this.domain = fixture.tenant.domain;
     this.premium = fixture.tenant.premium ?? true;
     this.smsSignInEnabled = fixture.tenant.smsSignInEnabled ?? true;
+    this.pim = fixture.tenant.pim ?? true;
     for (const u of fixture.users) {
       if (this.byId.has(u.id)) {
         throw new TypeError(`GraphEmulator: duplicate user id '${u.id}' in the tenant fixture.`);
@@ -148,7 +166,13 @@ export class TenantStore {
       this.byUpn.set(rec.userPrincipalName.toLowerCase(), rec);
     }
     for (const g of fixture.groups ?? []) {
-      const rec: GroupRec = { id: g.id, displayName: g.displayName, members: [...g.members] };
+      const rec: GroupRec = {
+        id: g.id,
+        displayName: g.displayName,
+        members: [...g.members],
+        isAssignableToRole: g.isAssignableToRole ?? false,
+        directoryRoles: [...(g.directoryRoles ?? [])],
+      };
       this.groups.push(rec);
       this.groupById.set(g.id.toLowerCase(), rec);
     }
@@ -172,6 +196,7 @@ export class TenantStore {
           : graphDateTime(Date.parse(u.createdDateTime)),
       otherMails: [...(u.otherMails ?? [])],
       businessPhones: [...(u.businessPhones ?? [])],
+      directoryRoles: u.directoryRoles === undefined ? undefined : [...u.directoryRoles],
       changedAtMs: 0,
     };
     for (const p of u.phoneMethods ?? []) {
@@ -209,6 +234,7 @@ export class TenantStore {
     }
     // Membership caches hold user records, so any change of the user set starts them over.
     this.transitiveCache.clear();
+    this.changeCount++;
     const existing = this.byId.get(u.id.toLowerCase());
     if (!existing) {
       const rec = this.buildUser(u, this.users.length);
@@ -227,6 +253,10 @@ export class TenantStore {
     existing.isAdmin = fresh.isAdmin;
     existing.otherMails = fresh.otherMails;
     existing.businessPhones = fresh.businessPhones;
+    // Roles, like methods, are replaced only when the user lists them.
+    if (u.directoryRoles !== undefined) {
+      existing.directoryRoles = fresh.directoryRoles;
+    }
     // A user's creation time does not change; an upsert may only state it.
     if (u.createdDateTime !== undefined) {
       existing.createdDateTime = fresh.createdDateTime;
@@ -278,7 +308,13 @@ export class TenantStore {
       }
     }
     this.transitiveCache.clear();
+    this.changeCount++;
     return rec;
+  }
+
+  /** A number that changes whenever a user or group changes (for caches of derived views). */
+  get version(): number {
+    return this.changeCount;
   }
 
   /**
@@ -488,7 +524,7 @@ export class TenantStore {
       userPrincipalName: user.userPrincipalName,
       userDisplayName: user.displayName,
       userType: user.userType === "Guest" ? "guest" : "member",
-      isAdmin: user.isAdmin,
+      isAdmin: user.isAdmin || this.roles.holdsActiveRole(user.id),
       isSsprRegistered: sspr,
       isSsprEnabled: true,
       isSsprCapable: sspr,

@@ -1,8 +1,9 @@
 /**
  * Who may call what: bearer-token validation (401 `InvalidAuthenticationToken` with
  * `WWW-Authenticate`), application-role checks with the 403 shape each API family answers, and
- * the premium-licence check of the registration report.
+ * the licence checks (P1/P2 for the registration report, P2 for PIM).
  */
+import type { EmulatorConfig } from "../config.js";
 import type { RouteFamily, Role } from "../routes.js";
 import { GraphHttpError } from "../response.js";
 import type { TenantStore } from "../store.js";
@@ -27,6 +28,21 @@ const ROLE_SETS: Record<Role, string[]> = {
     "UserAuthMethod-Phone.ReadWrite.All",
   ],
   phoneWrite: ["UserAuthenticationMethod.ReadWrite.All", "UserAuthMethod-Phone.ReadWrite.All"],
+  // The documented lists of the two role-management reads (learn: rbacapplication-list-*).
+  roleAssignmentRead: [
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Directory.ReadWrite.All",
+  ],
+  roleEligibilityRead: [
+    "RoleEligibilitySchedule.Read.Directory",
+    "RoleEligibilitySchedule.ReadWrite.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.Read.Directory",
+    "RoleManagement.ReadWrite.Directory",
+  ],
 };
 
 const WWW_AUTHENTICATE =
@@ -95,17 +111,27 @@ export function authorize(
 }
 
 /**
- * Throws the documented 403 when a report route is called on a tenant without a premium licence.
+ * Throws when the tenant lacks the licence a route needs: the documented 403 for the registration
+ * report without P1/P2, the configured `pimLicenceError` for PIM without P2.
  *
- * @param family - the route's family
- * @param store - the tenant (its licence)
+ * @param route - the route's licence, if any
+ * @param store - the tenant (its licences)
+ * @param config - the current config
  */
-export function requireLicence(family: RouteFamily, store: TenantStore): void {
-  if (family === "reports" && !store.premium) {
+export function requireLicence(
+  route: { licence?: "premium" | "pim" },
+  store: TenantStore,
+  config: EmulatorConfig,
+): void {
+  if (route.licence === "premium" && !store.premium) {
     throw new GraphHttpError(
       403,
       "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
       "Neither tenant is B2C or tenant doesn't have premium license",
     );
+  }
+  if (route.licence === "pim" && !store.pim) {
+    const e = config.pimLicenceError;
+    throw new GraphHttpError(e.status, e.code, e.message);
   }
 }

@@ -38,6 +38,12 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
           description:
             "when true, creating a mobile method also registers it for SMS sign-in; a number already held by another user for SMS sign-in yields 409 phoneNumberNotUnique while the method is still created",
         },
+        pim: {
+          type: "boolean",
+          default: true,
+          description:
+            "Entra ID P2 (Privileged Identity Management): without it roleEligibilityScheduleInstances answers the configured pimLicenceError while roleAssignments still answers",
+        },
       },
     },
     groups: {
@@ -60,6 +66,36 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             },
             description:
               "ids of users or of other groups (nested groups count for transitive membership)",
+          },
+          isAssignableToRole: {
+            type: "boolean",
+            default: false,
+            description:
+              "a role-assignable group: it may hold directoryRoles, and only users may be its members",
+          },
+          directoryRoles: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["role"],
+              additionalProperties: false,
+              properties: {
+                role: {
+                  type: "string",
+                  minLength: 1,
+                  description:
+                    "a built-in role's display name (e.g. Global Administrator) or a role definition id",
+                },
+                eligible: {
+                  type: "boolean",
+                  default: false,
+                  description:
+                    "true: PIM-eligible (roleEligibilityScheduleInstances); false: active (roleAssignments)",
+                },
+              },
+            },
+            description:
+              "directory roles held at tenant scope; only on role-assignable groups; every member holds them",
           },
         },
       },
@@ -155,6 +191,30 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             },
             description:
               "directory office numbers, free text as typed (Graph keeps at most one); absent: none",
+          },
+          directoryRoles: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["role"],
+              additionalProperties: false,
+              properties: {
+                role: {
+                  type: "string",
+                  minLength: 1,
+                  description:
+                    "a built-in role's display name (e.g. Global Administrator) or a role definition id",
+                },
+                eligible: {
+                  type: "boolean",
+                  default: false,
+                  description:
+                    "true: PIM-eligible (roleEligibilityScheduleInstances); false: active (roleAssignments)",
+                },
+              },
+            },
+            description:
+              "directory roles held at tenant scope; absent: none beyond what isAdmin implies (an isAdmin user without this field holds an active User Administrator assignment)",
           },
         },
       },

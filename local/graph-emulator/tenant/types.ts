@@ -25,6 +25,14 @@ export interface FixturePhoneMethod {
   smsSignInNumber?: boolean;
 }
 
+/** A directory role held at tenant scope, by a user or a role-assignable group. */
+export interface FixtureDirectoryRole {
+  /** A built-in role's display name (see `roles.ts`) or a role definition id. */
+  role: string;
+  /** PIM-eligible rather than active (default false). */
+  eligible?: boolean;
+}
+
 /** A user of the fixture. */
 export interface FixtureUser {
   id: string;
@@ -46,6 +54,11 @@ export interface FixtureUser {
   otherMails?: string[];
   /** Directory office numbers, free text (Graph keeps at most one); absent: none. */
   businessPhones?: string[];
+  /**
+   * Directory roles; absent: none beyond what `isAdmin` implies (an active User Administrator
+   * assignment).
+   */
+  directoryRoles?: FixtureDirectoryRole[];
 }
 
 /** A group; members are ids of users or of other groups (nested). */
@@ -53,6 +66,10 @@ export interface FixtureGroup {
   id: string;
   displayName: string;
   members: string[];
+  /** A role-assignable group (default false): it may hold roles, and only users are members. */
+  isAssignableToRole?: boolean;
+  /** Roles every member holds; only on a role-assignable group. */
+  directoryRoles?: FixtureDirectoryRole[];
 }
 
 /** A whole tenant fixture. */
@@ -64,6 +81,8 @@ export interface TenantFixture {
     premium?: boolean;
     /** Default true: creating a mobile method also registers it for SMS sign-in. */
     smsSignInEnabled?: boolean;
+    /** Entra ID P2 (default true); without it PIM eligibility answers `pimLicenceError`. */
+    pim?: boolean;
   };
   groups?: FixtureGroup[];
   users: FixtureUser[];

@@ -140,6 +140,12 @@ export interface EmulatorConfig {
    * reconcile, as Graph advises after a 5xx on a non-idempotent POST).
    */
   faultAfterWrite: boolean;
+  /**
+   * Milliseconds (scaled) during which a group membership change made through the admin API is
+   * not yet visible to advanced queries of group members (`ConsistencyLevel: eventual` and/or
+   * `$count`), which read an index that lags; plain reads see it at once. Graph gives no figure.
+   */
+  advancedQueryLagMs: number;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
   /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
@@ -212,6 +218,7 @@ const BASE: EmulatorConfig = {
   faultResetRate: 0,
   fault503RetryAfterSeconds: 5,
   faultAfterWrite: false,
+  advancedQueryLagMs: 0,
   reportLagSeconds: 0,
   reportMaxTop: 999,
   reportDefaultTop: 100,
@@ -281,6 +288,7 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     ...BASE,
     latency: REALISTIC_LATENCY,
     defaultLatency: { meanMs: 150, p99Ms: 500 },
+    advancedQueryLagMs: 5000,
     reportLagSeconds: 300,
   },
   hostile: {
@@ -295,6 +303,7 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     fault504Rate: 0.01,
     faultResetRate: 0.005,
     faultAfterWrite: true,
+    advancedQueryLagMs: 15_000,
     reportLagSeconds: 1800,
   },
 };

@@ -119,6 +119,27 @@ export interface EmulatorHandle {
    * @returns false when there is no such user
    */
   deleteUser(id: string, opts?: { hard?: boolean }): boolean;
+  /**
+   * Adds a direct member to a group. Plain reads of the group's members see it at once; advanced
+   * queries only after `advancedQueryLagMs`. Also `POST {adminUrl}/groups/{id}/members`
+   * `{ "id": "<member id>" }`.
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it already was a member
+   * @throws RangeError for an unknown group, TypeError for a member Graph would refuse
+   */
+  addGroupMember(groupId: string, memberId: string): boolean;
+  /**
+   * Removes a direct member from a group, with the same visibility as `addGroupMember`. Also
+   * `DELETE {adminUrl}/groups/{id}/members/{memberId}`.
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it was not a direct member
+   * @throws RangeError for an unknown group
+   */
+  removeGroupMember(groupId: string, memberId: string): boolean;
   /** Stops both servers and removes the CA file. */
   close(): Promise<void>;
 }
@@ -196,6 +217,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     resetMetrics: () => metrics.reset(),
     upsertUser: (user) => engine.usersDelta.upsertUser(user),
     deleteUser: (id, opts) => engine.usersDelta.deleteUser(id, opts),
+    addGroupMember: (groupId, memberId) => store.addGroupMember(groupId, memberId),
+    removeGroupMember: (groupId, memberId) => store.removeGroupMember(groupId, memberId),
     async close(): Promise<void> {
       await Promise.all([closeServer(graphServer), closeServer(controlServer)]);
       rmSync(dir, { recursive: true, force: true });

@@ -67,6 +67,14 @@ export interface GroupRec {
   directoryRoles: FixtureDirectoryRole[];
 }
 
+/** One membership change, kept so a lagging index can answer as of before it. */
+interface MembershipChange {
+  group: GroupRec;
+  memberId: string;
+  op: "add" | "remove";
+  atMs: number;
+}
+
 /** A row of `userRegistrationDetails`. */
 export interface ReportRow {
   id: string;
@@ -142,6 +150,8 @@ export class TenantStore {
   private readonly startedIso = new Date().toISOString();
   /** Bumped on every change of users or groups, so derived views know when to start over. */
   private changeCount = 0;
+  /** Membership changes made through the admin API, oldest first. */
+  private readonly membershipLog: MembershipChange[] = [];
   /** Who holds which directory role, derived from users and groups. */
   readonly roles = new RoleGrants(this);
   /** `createdDateTime` of users whose fixture leaves it out: long before any run. */
@@ -337,17 +347,121 @@ export class TenantStore {
   }
 
   /**
-   * Transitive members of a group (nested groups resolved, cycles safe), cached because the
-   * emulator never changes membership.
+   * Adds a direct member to a group (admin API).
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when the member was already there
+   * @throws TypeError naming what is wrong: no such member, or a group into a role-assignable one
+   */
+  addGroupMember(groupId: string, memberId: string): boolean {
+    const group = this.groupOrThrow(groupId);
+    const key = memberId.toLowerCase();
+    const user = this.byId.get(key);
+    const nested = this.groupById.get(key);
+    if (!user && !nested) {
+      throw new TypeError(`GraphEmulator: '${memberId}' is neither a user nor a group.`);
+    }
+    if (nested && group.isAssignableToRole) {
+      throw new TypeError(
+        `GraphEmulator: the group '${memberId}' cannot join the role-assignable group '${group.id}'; only users can.`,
+      );
+    }
+    if (group.members.some((m) => m.toLowerCase() === key)) {
+      return false;
+    }
+    group.members.push(user?.id ?? (nested as GroupRec).id);
+    this.membershipChanged(group, user?.id ?? (nested as GroupRec).id, "add");
+    return true;
+  }
+
+  /**
+   * Removes a direct member from a group (admin API).
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it was not a direct member
+   */
+  removeGroupMember(groupId: string, memberId: string): boolean {
+    const group = this.groupOrThrow(groupId);
+    const at = group.members.findIndex((m) => m.toLowerCase() === memberId.toLowerCase());
+    if (at === -1) {
+      return false;
+    }
+    const [removed] = group.members.splice(at, 1);
+    this.membershipChanged(group, removed as string, "remove");
+    return true;
+  }
+
+  /**
+   * Whether a membership change happened after a moment (then a view as of that moment differs).
+   *
+   * @param ms - epoch milliseconds
+   */
+  membershipChangedAfter(ms: number): boolean {
+    const last = this.membershipLog[this.membershipLog.length - 1];
+    return last !== undefined && last.atMs > ms;
+  }
+
+  private groupOrThrow(groupId: string): GroupRec {
+    const group = this.groupById.get(groupId.toLowerCase());
+    if (!group) {
+      throw new RangeError(`GraphEmulator: no group '${groupId}'.`);
+    }
+    return group;
+  }
+
+  private membershipChanged(group: GroupRec, memberId: string, op: "add" | "remove"): void {
+    this.membershipLog.push({ group, memberId, op, atMs: Date.now() });
+    this.transitiveCache.clear();
+    this.changeCount++;
+  }
+
+  /**
+   * The direct members of every group as they were at a moment: later membership changes undone.
+   *
+   * @param ms - epoch milliseconds
+   */
+  private membersAsOf(ms: number): Map<GroupRec, string[]> {
+    const view = new Map<GroupRec, string[]>();
+    for (let i = this.membershipLog.length - 1; i >= 0; i--) {
+      const change = this.membershipLog[i] as MembershipChange;
+      if (change.atMs <= ms) {
+        break;
+      }
+      let members = view.get(change.group);
+      if (!members) {
+        members = [...change.group.members];
+        view.set(change.group, members);
+      }
+      if (change.op === "add") {
+        const at = members.lastIndexOf(change.memberId);
+        if (at !== -1) {
+          members.splice(at, 1);
+        }
+      } else {
+        members.push(change.memberId);
+      }
+    }
+    return view;
+  }
+
+  /**
+   * Transitive members of a group (nested groups resolved, cycles safe). The current view is
+   * cached until membership or the user set changes; a view as of an earlier moment (what a
+   * lagging index answers) is built each time.
    *
    * @param group - the group
+   * @param asOfMs - the moment to answer for; the current membership when undefined
    * @returns users and nested groups, each once, in discovery order
    */
-  transitiveMembers(group: GroupRec): { users: UserRec[]; groups: GroupRec[] } {
-    const cached = this.transitiveCache.get(group.id);
+  transitiveMembers(group: GroupRec, asOfMs?: number): { users: UserRec[]; groups: GroupRec[] } {
+    const past = asOfMs !== undefined && this.membershipChangedAfter(asOfMs);
+    const cached = past ? undefined : this.transitiveCache.get(group.id);
     if (cached) {
       return cached;
     }
+    const view = past ? this.membersAsOf(asOfMs) : undefined;
     const users: UserRec[] = [];
     const groups: GroupRec[] = [];
     const seenUsers = new Set<string>();
@@ -355,7 +469,7 @@ export class TenantStore {
     const stack: GroupRec[] = [group];
     while (stack.length > 0) {
       const g = stack.pop() as GroupRec;
-      for (const memberId of g.members) {
+      for (const memberId of view?.get(g) ?? g.members) {
         const key = memberId.toLowerCase();
         const nested = this.groupById.get(key);
         if (nested) {
@@ -374,7 +488,9 @@ export class TenantStore {
       }
     }
     const result = { users, groups };
-    this.transitiveCache.set(group.id, result);
+    if (!past) {
+      this.transitiveCache.set(group.id, result);
+    }
     return result;
   }
 

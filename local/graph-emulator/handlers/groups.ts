@@ -80,7 +80,10 @@ export const transitiveMembers: Handler = (ctx, req, params) => {
   const group = findGroupOr404(ctx.store, params.group ?? "");
   const top = parseTop(q.get("$top"), 100, 999);
   const { eventual, count } = advancedParams(req);
-  const list = ctx.memberLists.get(ctx.store, group, castLower);
+  // Advanced queries read an index that lags behind membership changes; plain reads do not.
+  const lagMs = ctx.config.advancedQueryLagMs * ctx.config.timeScale;
+  const asOfMs = (eventual || count) && lagMs > 0 ? Date.now() - lagMs : undefined;
+  const list = ctx.memberLists.get(ctx.store, group, castLower, asOfMs);
   const isGroupCast = castLower === GROUP_CAST;
   const select = isGroupCast
     ? parseSelect(q.get("$select"), GROUP_PROPERTIES, GROUP_CAST)

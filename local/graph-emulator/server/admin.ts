@@ -115,6 +115,11 @@ export function handleAdmin(
     route(ctx, res, body);
     return;
   }
+  const members = /^\/groups\/([^/]+)\/members(?:\/([^/]+))?$/.exec(sub);
+  if (members) {
+    groupMembers(ctx, res, method, members, body);
+    return;
+  }
   const userPath = /^\/users\/([^/]+)$/.exec(sub);
   if (method === "DELETE" && userPath) {
     const id = decodeURIComponent(userPath[1] ?? "");
@@ -130,6 +135,48 @@ export function handleAdmin(
   sendJson(res, 404, {
     error: { code: "NotFound", message: `GraphEmulator: no admin route '${method} ${sub}'.` },
   });
+}
+
+/**
+ * `POST /groups/{id}/members` `{ "id": "<user or group id>" }` and
+ * `DELETE /groups/{id}/members/{memberId}`: 204 when membership changed, 200 `{changed: false}`
+ * when it already was so, 404 for an unknown group, 400 for a member Graph would refuse.
+ */
+function groupMembers(
+  ctx: AdminContext,
+  res: http.ServerResponse,
+  method: string,
+  match: RegExpExecArray,
+  body: () => Record<string, unknown>,
+): void {
+  const groupId = decodeURIComponent(match[1] ?? "");
+  const memberInPath = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
+  if (!ctx.store.findGroup(groupId)) {
+    sendJson(res, 404, {
+      error: { code: "NotFound", message: `GraphEmulator: no group '${groupId}'.` },
+    });
+    return;
+  }
+  let changed: boolean;
+  if (method === "POST" && memberInPath === undefined) {
+    const id = body().id;
+    if (typeof id !== "string" || id === "") {
+      throw new Error('GraphEmulator: the body must be { "id": "<user or group id>" }.');
+    }
+    changed = ctx.store.addGroupMember(groupId, id);
+  } else if (method === "DELETE" && memberInPath !== undefined) {
+    changed = ctx.store.removeGroupMember(groupId, memberInPath);
+  } else {
+    sendJson(res, 405, {
+      error: { code: "MethodNotAllowed", message: `GraphEmulator: ${method} is not served here.` },
+    });
+    return;
+  }
+  if (changed) {
+    res.writeHead(204).end();
+  } else {
+    sendJson(res, 200, { changed: false });
+  }
 }
 
 /** Streams the state so a million users do not need one giant string. */

@@ -26,6 +26,7 @@ export type RouteKind =
   | "groups.transitiveMembers"
   | "roleAssignments.list"
   | "roleEligibilities.list"
+  | "auditLogs.directoryAudits"
   | "report.list"
   | "report.get"
   | "phoneMethods.list"
@@ -47,6 +48,9 @@ export interface ConfiguredError {
   /** Graph `error.message`. */
   message: string;
 }
+
+/** User properties the audit log records when the admin API changes them. */
+export type AuditedProperty = "mobilePhone" | "businessPhones" | "otherMails";
 
 /** Periodic throttling storms: during a storm every Graph request is answered 429. */
 export interface StormConfig {
@@ -146,6 +150,27 @@ export interface EmulatorConfig {
    * `$count`), which read an index that lags; plain reads see it at once. Graph gives no figure.
    */
   advancedQueryLagMs: number;
+  /**
+   * Whether `GET /auditLogs/directoryAudits` needs `Directory.Read.All` (or
+   * `Directory.ReadWrite.All`) beside `AuditLog.Read.All`, as its permissions table says for
+   * applications; without it the reports family's 403 names `Directory.Read.All`. (On a real
+   * tenant the missing permission is reported to show as intermittent licence-check failures.)
+   */
+  directoryAuditsNeedDirectoryRead: boolean;
+  /** Largest `$top` of the directory audit log (undocumented; default 999). */
+  auditMaxTop: number;
+  /** Page size of the directory audit log without `$top` (undocumented; default 100). */
+  auditDefaultTop: number;
+  /**
+   * How `modifiedProperties` values are encoded (undocumented): `compact` = `["+45 20123456"]`,
+   * `pretty` = `[\r\n  "+45 20123456"\r\n]` (the unified audit log's spelling).
+   */
+  auditValueStyle: "compact" | "pretty";
+  /**
+   * The name each audited user property has in `modifiedProperties` (only MobilePhone is seen in
+   * public examples; the others are assumptions).
+   */
+  auditPropertyNames: Record<AuditedProperty, string>;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
   /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
@@ -219,6 +244,15 @@ const BASE: EmulatorConfig = {
   fault503RetryAfterSeconds: 5,
   faultAfterWrite: false,
   advancedQueryLagMs: 0,
+  directoryAuditsNeedDirectoryRead: true,
+  auditMaxTop: 999,
+  auditDefaultTop: 100,
+  auditValueStyle: "compact",
+  auditPropertyNames: {
+    mobilePhone: "MobilePhone",
+    businessPhones: "TelephoneNumber",
+    otherMails: "OtherMail",
+  },
   reportLagSeconds: 0,
   reportMaxTop: 999,
   reportDefaultTop: 100,
@@ -365,6 +399,12 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     if (!(merged[key] >= 0 && merged[key] <= 1)) {
       throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
     }
+  }
+  if (merged.auditValueStyle !== "compact" && merged.auditValueStyle !== "pretty") {
+    throw new RangeError("GraphEmulator: 'auditValueStyle' must be 'compact' or 'pretty'.");
+  }
+  if (!(merged.auditMaxTop >= 1 && merged.auditDefaultTop >= 1)) {
+    throw new RangeError("GraphEmulator: 'auditMaxTop' and 'auditDefaultTop' must be at least 1.");
   }
   // Fails early on a bad pattern instead of on the first write.
   new RegExp(merged.phoneNumberPattern);

@@ -19,6 +19,7 @@ import { TokenIssuer } from "./server/tokenIssuer.js";
 import { TenantStore } from "./store.js";
 import { TokenAuthority } from "./tokens.js";
 import type { FixtureUser, TenantFixture } from "./tenant/types.js";
+import { readUserPatch, type UserPatch } from "./handlers/delta.js";
 
 export { PROFILES, mergeConfig } from "./config.js";
 export type {
@@ -31,6 +32,7 @@ export type {
 } from "./config.js";
 export type { EmulatorMetrics, MetricsSecond, RouteMetrics } from "./metrics.js";
 export { PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
+export type { UserPatch } from "./handlers/delta.js";
 
 /** Options of `startEmulator`. */
 export interface EmulatorOptions {
@@ -110,6 +112,18 @@ export interface EmulatorHandle {
    * @throws TenantFixtureError when the user does not match the fixture schema
    */
   upsertUser(user: FixtureUser): { created: boolean };
+  /**
+   * Changes a user's directory properties as an administrator or an application would: delta
+   * reports the change and the audit log gets an "Update user" event naming the actor. Also
+   * `PATCH {adminUrl}/users/{id}` with the patch and `by` (a UPN) or `byApp` (an app name).
+   *
+   * @param id - user object id
+   * @param patch - `mobilePhone`, `businessPhones` and/or `otherMails`
+   * @param by - a UPN, or `{ app: "<display name>" }`; default the user `admin@{tenant domain}`
+   * @returns the properties that changed, or undefined when there is no such user
+   * @throws TypeError for a patch key or value a user does not take
+   */
+  updateUser(id: string, patch: UserPatch, by?: string | { app: string }): string[] | undefined;
   /**
    * Deletes a user: soft (delta reports `@removed.reason` `changed`) or, with `hard`, for good
    * (`deleted`). Also `DELETE {adminUrl}/users/{id}[?hard=true]`.
@@ -217,6 +231,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     resetMetrics: () => metrics.reset(),
     upsertUser: (user) => engine.usersDelta.upsertUser(user),
     deleteUser: (id, opts) => engine.usersDelta.deleteUser(id, opts),
+    updateUser: (id, patch, by) =>
+      engine.usersDelta.patchUser(
+        id,
+        readUserPatch({ ...patch }),
+        typeof by === "string" ? { userPrincipalName: by } : by,
+      ),
     addGroupMember: (groupId, memberId) => store.addGroupMember(groupId, memberId),
     removeGroupMember: (groupId, memberId) => store.removeGroupMember(groupId, memberId),
     async close(): Promise<void> {

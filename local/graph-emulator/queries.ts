@@ -292,7 +292,7 @@ export function compileUserFilter(raw: string): UserFilter {
       throw unsupportedProperty(leaf.prop);
     }
     if (prop === "mobilephone" && !advancedReason) {
-      advancedReason = `Operator '${leaf.kind === "cmp" ? leaf.op : "startsWith"}' on 'mobilePhone' is not supported`;
+      advancedReason = `Operator '${leaf.kind === "startsWith" ? "startsWith" : leaf.op}' on 'mobilePhone' is not supported`;
     }
     if (prop === "usertype" && leaf.kind === "cmp" && leaf.value === null && !advancedReason) {
       advancedReason = "Filtering 'userType' on null is not supported";
@@ -329,7 +329,7 @@ export function compileUserFilter(raw: string): UserFilter {
       }
       return (u) => (u.accountEnabled === value) !== neg;
     }
-    if (typeof value === "boolean" || typeof value === "number") {
+    if (value !== null && typeof value !== "string") {
       throw incompatible();
     }
     const get = userString(prop);

@@ -4,9 +4,10 @@
  * `/$batch` (handlers/batch.ts) and `/servicePrincipals` (handlers/servicePrincipals.ts, a
  * deploy-time API outside quotas and faults) are answered before this table is consulted.
  */
-import type { RouteKind } from "./config.js";
+import type { EmulatorConfig, RouteKind } from "./config.js";
 import { GraphHttpError } from "./response.js";
 import type { Handler, RouteParams } from "./handlers/context.js";
+import { listDirectoryAudits } from "./handlers/audit.js";
 import { listAuthMethods } from "./handlers/authMethods.js";
 import { getGroup, listGroups, transitiveMembers } from "./handlers/groups.js";
 import {
@@ -28,7 +29,9 @@ export type Role =
   | "phoneRead"
   | "phoneWrite"
   | "roleAssignmentRead"
-  | "roleEligibilityRead";
+  | "roleEligibilityRead"
+  | "audit"
+  | "directoryRead";
 
 /**
  * Which Graph service a route belongs to: it decides the 403 shape and the quota
@@ -60,6 +63,8 @@ export interface RouteDef {
    * Privileged Identity Management).
    */
   licence?: "premium" | "pim";
+  /** A second role the caller needs as well, when the config says so. */
+  alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
 }
 
 /** The table; the first row whose path matches wins, so literals come before `{params}`. */
@@ -156,6 +161,13 @@ export const ROUTES: readonly RouteDef[] = [
     role: "report",
     family: "reports",
     licence: "premium",
+  },
+  {
+    path: "auditLogs/directoryAudits",
+    ops: { GET: { kind: "auditLogs.directoryAudits", handle: listDirectoryAudits } },
+    role: "audit",
+    family: "reports",
+    alsoNeeds: { role: "directoryRead", when: (c) => c.directoryAuditsNeedDirectoryRead },
   },
   {
     path: "roleManagement/directory/roleAssignments",

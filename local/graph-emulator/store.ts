@@ -12,6 +12,7 @@ import type {
 } from "./tenant/types.js";
 import type { EmulatorConfig } from "./config.js";
 import { GraphHttpError } from "./response.js";
+import { AuditLog, type AuditChange } from "./auditLog.js";
 import { RoleGrants } from "./roleGrants.js";
 
 /** Fixed phone-method ids per type (identical in every tenant). */
@@ -154,6 +155,8 @@ export class TenantStore {
   private readonly membershipLog: MembershipChange[] = [];
   /** Who holds which directory role, derived from users and groups. */
   readonly roles = new RoleGrants(this);
+  /** The directory audit log ("Update user" events). */
+  readonly audits = new AuditLog();
   /** `createdDateTime` of users whose fixture leaves it out: long before any run. */
   readonly longAgoIso = graphDateTime(Date.parse(this.startedIso) - LONG_AGO_MS);
 
@@ -175,6 +178,7 @@ export class TenantStore {
       this.byId.set(rec.id.toLowerCase(), rec);
       this.byUpn.set(rec.userPrincipalName.toLowerCase(), rec);
     }
+    this.seedAuditEvents(fixture);
     for (const g of fixture.groups ?? []) {
       const rec: GroupRec = {
         id: g.id,
@@ -185,6 +189,35 @@ export class TenantStore {
       };
       this.groups.push(rec);
       this.groupById.set(g.id.toLowerCase(), rec);
+    }
+  }
+
+  /** The admin who made a change when nobody is named. */
+  get defaultActor(): { userPrincipalName: string } {
+    return { userPrincipalName: `admin@${this.domain}` };
+  }
+
+  private seedAuditEvents(fixture: TenantFixture): void {
+    const startedMs = Date.parse(this.startedIso);
+    for (const e of fixture.auditEvents ?? []) {
+      const user = this.byId.get(e.userId.toLowerCase());
+      if (!user) {
+        continue;
+      }
+      const timeMs =
+        e.activityDateTime !== undefined
+          ? Date.parse(e.activityDateTime)
+          : startedMs - (e.daysAgo ?? 0) * 24 * 3600 * 1000;
+      const changes: AuditChange[] = (e.properties ?? ["MobilePhone"]).map((name) =>
+        name === "MobilePhone"
+          ? {
+              name,
+              oldValue: e.oldValue ?? null,
+              newValue: e.newValue !== undefined ? e.newValue : user.mobilePhone,
+            }
+          : { name, oldValue: null, newValue: null },
+      );
+      this.audits.record(timeMs, user, changes, e.initiatedBy ?? this.defaultActor, true);
     }
   }
 

@@ -36,6 +36,8 @@ const ROLE_SETS: Record<Role, string[]> = {
     "RoleManagement.ReadWrite.Directory",
     "Directory.ReadWrite.All",
   ],
+  audit: ["AuditLog.Read.All"],
+  directoryRead: ["Directory.Read.All", "Directory.ReadWrite.All"],
   roleEligibilityRead: [
     "RoleEligibilitySchedule.Read.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory",
@@ -78,32 +80,48 @@ export function authenticate(
 
 /**
  * Throws the family's 403 when the caller's roles do not allow the request: phone-method writes
- * need a write role, everything else the route's read role.
+ * need a write role, everything else the route's read role, and some routes a second role too.
  *
- * @param route - the route's role and family
+ * @param route - the route's roles and family
  * @param isWrite - whether the method changes state
  * @param roles - application roles of the caller's token
+ * @param config - the current config (it decides whether a route's second role is needed)
  */
 export function authorize(
-  route: { role: Role; family: RouteFamily },
+  route: {
+    role: Role;
+    family: RouteFamily;
+    alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
+  },
   isWrite: boolean,
   roles: string[],
+  config: EmulatorConfig,
 ): void {
   const role: Role = route.family === "phone" && isWrite ? "phoneWrite" : route.role;
-  if (ROLE_SETS[role].some((r) => roles.includes(r))) {
-    return;
+  const needed = [role];
+  if (route.alsoNeeds?.when(config)) {
+    needed.push(route.alsoNeeds.role);
   }
-  if (route.family === "phone") {
-    throw new GraphHttpError(403, "accessDenied", "Request Authorization failed");
+  for (const r of needed) {
+    if (!ROLE_SETS[r].some((granted) => roles.includes(granted))) {
+      throw refused(route.family, ROLE_SETS[r][0] as string);
+    }
   }
-  if (route.family === "reports") {
-    throw new GraphHttpError(
+}
+
+/** The 403 each family answers for a missing permission (the reports family names it). */
+function refused(family: RouteFamily, permission: string): GraphHttpError {
+  if (family === "phone") {
+    return new GraphHttpError(403, "accessDenied", "Request Authorization failed");
+  }
+  if (family === "reports") {
+    return new GraphHttpError(
       403,
       "Authentication_MSGraphPermissionMissing",
-      "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
+      `Calling principal does not have required MSGraph permissions ${permission}`,
     );
   }
-  throw new GraphHttpError(
+  return new GraphHttpError(
     403,
     "Authorization_RequestDenied",
     "Insufficient privileges to complete the operation.",

@@ -4,7 +4,8 @@
  */
 import type http from "node:http";
 import type { EmulatorConfig } from "../config.js";
-import type { UsersDelta } from "../handlers/delta.js";
+import type { AuditActor } from "../auditLog.js";
+import { readUserPatch, type UsersDelta } from "../handlers/delta.js";
 import type { MetricsCollector } from "../metrics.js";
 import { PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
 import type { TokenAuthority } from "../tokens.js";
@@ -121,6 +122,10 @@ export function handleAdmin(
     return;
   }
   const userPath = /^\/users\/([^/]+)$/.exec(sub);
+  if (method === "PATCH" && userPath) {
+    patchUser(ctx, res, decodeURIComponent(userPath[1] ?? ""), body());
+    return;
+  }
   if (method === "DELETE" && userPath) {
     const id = decodeURIComponent(userPath[1] ?? "");
     if (ctx.usersDelta.deleteUser(id, { hard: query.get("hard") === "true" })) {
@@ -135,6 +140,39 @@ export function handleAdmin(
   sendJson(res, 404, {
     error: { code: "NotFound", message: `GraphEmulator: no admin route '${method} ${sub}'.` },
   });
+}
+
+/**
+ * `PATCH /users/{id}` `{ "mobilePhone"?, "businessPhones"?, "otherMails"?, "by"?: "<UPN>" | "byApp"?:
+ * "<app name>" }`: changes the user as that actor (default the user `admin@{domain}`), for delta
+ * and the audit log; answers `{ changed: [...] }`, 404 for an unknown user.
+ */
+function patchUser(
+  ctx: AdminContext,
+  res: http.ServerResponse,
+  id: string,
+  body: Record<string, unknown>,
+): void {
+  const { by, byApp, ...rest } = body;
+  if (
+    (by !== undefined && typeof by !== "string") ||
+    (byApp !== undefined && typeof byApp !== "string")
+  ) {
+    throw new Error("GraphEmulator: 'by' (a UPN) and 'byApp' (an application name) are strings.");
+  }
+  if (by !== undefined && byApp !== undefined) {
+    throw new Error("GraphEmulator: name the actor with 'by' or with 'byApp', not both.");
+  }
+  const actor: AuditActor | undefined =
+    by !== undefined ? { userPrincipalName: by } : byApp !== undefined ? { app: byApp } : undefined;
+  const changed = ctx.usersDelta.patchUser(id, readUserPatch(rest), actor);
+  if (changed === undefined) {
+    sendJson(res, 404, {
+      error: { code: "NotFound", message: `GraphEmulator: no user '${id}' to change.` },
+    });
+    return;
+  }
+  sendJson(res, 200, { changed });
 }
 
 /**

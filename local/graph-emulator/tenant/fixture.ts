@@ -202,6 +202,36 @@ function checkIntegrity(fixture: TenantFixture): Problem | undefined {
       return roleProblem;
     }
   }
+  return checkAuditEvents(fixture, userIndexById);
+}
+
+// Audit events name a user of the fixture and one past moment.
+function checkAuditEvents(
+  fixture: TenantFixture,
+  userIndexById: ReadonlyMap<string, number>,
+): Problem | undefined {
+  const events = fixture.auditEvents ?? [];
+  for (let e = 0; e < events.length; e++) {
+    const event = events[e]!;
+    if (!userIndexById.has(event.userId)) {
+      return {
+        path: `/auditEvents/${e}/userId`,
+        problem: `the user '${event.userId}' is not a user of the fixture`,
+      };
+    }
+    if ((event.activityDateTime === undefined) === (event.daysAgo === undefined)) {
+      return {
+        path: `/auditEvents/${e}`,
+        problem: "give exactly one of activityDateTime and daysAgo",
+      };
+    }
+    if (event.activityDateTime !== undefined && Date.parse(event.activityDateTime) > Date.now()) {
+      return {
+        path: `/auditEvents/${e}/activityDateTime`,
+        problem: "an audit event cannot lie in the future",
+      };
+    }
+  }
   return undefined;
 }
 
@@ -210,7 +240,8 @@ function checkIntegrity(fixture: TenantFixture): Problem | undefined {
  * (`tenant-fixture.schema.json`, draft 2020-12) and internally consistent (unique user ids, unique
  * UPNs ignoring case, unique group ids not shared with users, group members that exist, at most one
  * phone method per type, `alternateMobile` only beside `mobile`, directory roles that name a known
- * role once, held by groups only when role-assignable, whose members are users only).
+ * role once, held by groups only when role-assignable, whose members are users only, audit events of
+ * fixture users at one past moment each).
  *
  * The value is returned as is, without schema defaults filled in (see `types.ts` for them).
  *

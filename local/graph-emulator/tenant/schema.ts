@@ -100,6 +100,68 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
         },
       },
     },
+    auditEvents: {
+      type: "array",
+      description:
+        'past "Update user" events of the directory audit log; absent: no recent attribute change',
+      items: {
+        type: "object",
+        required: ["userId"],
+        additionalProperties: false,
+        properties: {
+          activityDateTime: {
+            type: "string",
+            format: "date-time",
+            description: "when the change happened (not in the future); give this or daysAgo",
+          },
+          daysAgo: {
+            type: "number",
+            minimum: 0,
+            description:
+              "when the change happened, in days before the emulator started; give this or activityDateTime",
+          },
+          userId: {
+            type: "string",
+            description: "id of the user changed",
+          },
+          properties: {
+            type: "array",
+            minItems: 1,
+            items: {
+              type: "string",
+              minLength: 1,
+            },
+            default: ["MobilePhone"],
+            description: "names of the changed properties as the log writes them, e.g. MobilePhone",
+          },
+          initiatedBy: {
+            type: "object",
+            additionalProperties: false,
+            minProperties: 1,
+            maxProperties: 1,
+            properties: {
+              userPrincipalName: {
+                type: "string",
+              },
+              app: {
+                type: "string",
+                description: "display name of the application",
+              },
+            },
+            description:
+              "who made the change: a user (by UPN) or an application; default the user admin@{tenant domain}",
+          },
+          oldValue: {
+            type: ["string", "null"],
+            description: "the MobilePhone value before the change; default none",
+          },
+          newValue: {
+            type: ["string", "null"],
+            description: "the MobilePhone value after the change; default the user's mobilePhone",
+          },
+        },
+      },
+    },
     users: {
       type: "array",
       items: {

@@ -72,6 +72,24 @@ export interface FixtureGroup {
   directoryRoles?: FixtureDirectoryRole[];
 }
 
+/** A past "Update user" event of the directory audit log. */
+export interface FixtureAuditEvent {
+  /** When the change happened; give this or `daysAgo`. */
+  activityDateTime?: string;
+  /** When the change happened, in days before the emulator started; give this or `activityDateTime`. */
+  daysAgo?: number;
+  /** The user changed. */
+  userId: string;
+  /** Changed properties as the log names them (default `["MobilePhone"]`). */
+  properties?: string[];
+  /** Who changed it (default the user `admin@{tenant domain}`). */
+  initiatedBy?: { userPrincipalName: string } | { app: string };
+  /** The MobilePhone value before (default none). */
+  oldValue?: string | null;
+  /** The MobilePhone value after (default the user's `mobilePhone`). */
+  newValue?: string | null;
+}
+
 /** A whole tenant fixture. */
 export interface TenantFixture {
   tenant: {
@@ -85,5 +103,7 @@ export interface TenantFixture {
     pim?: boolean;
   };
   groups?: FixtureGroup[];
+  /** Past directory audit events; absent: no recent attribute change. */
+  auditEvents?: FixtureAuditEvent[];
   users: FixtureUser[];
 }

@@ -22,7 +22,11 @@ export type RouteKind =
   | "users.get"
   | "users.delta"
   | "groups.list"
+  | "groups.get"
   | "groups.transitiveMembers"
+  | "roleAssignments.list"
+  | "roleEligibilities.list"
+  | "auditLogs.directoryAudits"
   | "report.list"
   | "report.get"
   | "phoneMethods.list"
@@ -44,6 +48,9 @@ export interface ConfiguredError {
   /** Graph `error.message`. */
   message: string;
 }
+
+/** User properties the audit log records when the admin API changes them. */
+export type AuditedProperty = "mobilePhone" | "businessPhones" | "otherMails";
 
 /** Periodic throttling storms: during a storm every Graph request is answered 429. */
 export interface StormConfig {
@@ -137,6 +144,33 @@ export interface EmulatorConfig {
    * reconcile, as Graph advises after a 5xx on a non-idempotent POST).
    */
   faultAfterWrite: boolean;
+  /**
+   * Milliseconds (scaled) during which a group membership change made through the admin API is
+   * not yet visible to advanced queries of group members (`ConsistencyLevel: eventual` and/or
+   * `$count`), which read an index that lags; plain reads see it at once. Graph gives no figure.
+   */
+  advancedQueryLagMs: number;
+  /**
+   * Whether `GET /auditLogs/directoryAudits` needs `Directory.Read.All` (or
+   * `Directory.ReadWrite.All`) beside `AuditLog.Read.All`, as its permissions table says for
+   * applications; without it the reports family's 403 names `Directory.Read.All`. (On a real
+   * tenant the missing permission is reported to show as intermittent licence-check failures.)
+   */
+  directoryAuditsNeedDirectoryRead: boolean;
+  /** Largest `$top` of the directory audit log (undocumented; default 999). */
+  auditMaxTop: number;
+  /** Page size of the directory audit log without `$top` (undocumented; default 100). */
+  auditDefaultTop: number;
+  /**
+   * How `modifiedProperties` values are encoded (undocumented): `compact` = `["+45 20123456"]`,
+   * `pretty` = `[\r\n  "+45 20123456"\r\n]` (the unified audit log's spelling).
+   */
+  auditValueStyle: "compact" | "pretty";
+  /**
+   * The name each audited user property has in `modifiedProperties` (only MobilePhone is seen in
+   * public examples; the others are assumptions).
+   */
+  auditPropertyNames: Record<AuditedProperty, string>;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
   /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
@@ -159,6 +193,11 @@ export interface EmulatorConfig {
   invalidPhoneNumberError: ConfiguredError;
   /** Answer to a DELETE of the default method (undocumented). */
   deleteDefaultError: ConfiguredError;
+  /**
+   * Answer of `roleEligibilityScheduleInstances` in a tenant without Entra ID P2 (fixture
+   * `tenant.pim: false`). Not documented; observed: 400 `AadPremiumLicenseRequired`.
+   */
+  pimLicenceError: ConfiguredError;
   /**
    * Lifetime of `/users/delta` delta and skip tokens in seconds (scaled), counted from when each
    * token was issued; documented 7 days for directory objects.
@@ -204,6 +243,16 @@ const BASE: EmulatorConfig = {
   faultResetRate: 0,
   fault503RetryAfterSeconds: 5,
   faultAfterWrite: false,
+  advancedQueryLagMs: 0,
+  directoryAuditsNeedDirectoryRead: true,
+  auditMaxTop: 999,
+  auditDefaultTop: 100,
+  auditValueStyle: "compact",
+  auditPropertyNames: {
+    mobilePhone: "MobilePhone",
+    businessPhones: "TelephoneNumber",
+    otherMails: "OtherMail",
+  },
   reportLagSeconds: 0,
   reportMaxTop: 999,
   reportDefaultTop: 100,
@@ -230,6 +279,12 @@ const BASE: EmulatorConfig = {
     status: 400,
     code: "badRequest",
     message: "The default authentication method cannot be deleted.",
+  },
+  pimLicenceError: {
+    status: 400,
+    code: "AadPremiumLicenseRequired",
+    message:
+      "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
   },
   deltaTokenLifetimeSeconds: 7 * 24 * 3600,
   deltaTokenExpiredError: {
@@ -267,6 +322,7 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     ...BASE,
     latency: REALISTIC_LATENCY,
     defaultLatency: { meanMs: 150, p99Ms: 500 },
+    advancedQueryLagMs: 5000,
     reportLagSeconds: 300,
   },
   hostile: {
@@ -281,6 +337,7 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     fault504Rate: 0.01,
     faultResetRate: 0.005,
     faultAfterWrite: true,
+    advancedQueryLagMs: 15_000,
     reportLagSeconds: 1800,
   },
 };
@@ -342,6 +399,12 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     if (!(merged[key] >= 0 && merged[key] <= 1)) {
       throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
     }
+  }
+  if (merged.auditValueStyle !== "compact" && merged.auditValueStyle !== "pretty") {
+    throw new RangeError("GraphEmulator: 'auditValueStyle' must be 'compact' or 'pretty'.");
+  }
+  if (!(merged.auditMaxTop >= 1 && merged.auditDefaultTop >= 1)) {
+    throw new RangeError("GraphEmulator: 'auditMaxTop' and 'auditDefaultTop' must be at least 1.");
   }
   // Fails early on a bad pattern instead of on the first write.
   new RegExp(merged.phoneNumberPattern);

@@ -144,8 +144,8 @@ export class GraphEngine {
       const op = operationOf(route, method);
       kind = op.kind;
       const isWrite = method !== "GET";
-      authorize(route, isWrite, auth.roles);
-      requireLicence(route.family, this.ctx.store);
+      authorize(route, isWrite, auth.roles, this.ctx.config());
+      requireLicence(route, this.ctx.store, this.ctx.config());
       const quotaHeaders = this.quota.admit({
         family: route.family,
         kind,

@@ -19,6 +19,7 @@ import { TokenIssuer } from "./server/tokenIssuer.js";
 import { TenantStore } from "./store.js";
 import { TokenAuthority } from "./tokens.js";
 import type { FixtureUser, TenantFixture } from "./tenant/types.js";
+import { readUserPatch, type UserPatch } from "./handlers/delta.js";
 
 export { PROFILES, mergeConfig } from "./config.js";
 export type {
@@ -31,6 +32,7 @@ export type {
 } from "./config.js";
 export type { EmulatorMetrics, MetricsSecond, RouteMetrics } from "./metrics.js";
 export { PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
+export type { UserPatch } from "./handlers/delta.js";
 
 /** Options of `startEmulator`. */
 export interface EmulatorOptions {
@@ -111,6 +113,18 @@ export interface EmulatorHandle {
    */
   upsertUser(user: FixtureUser): { created: boolean };
   /**
+   * Changes a user's directory properties as an administrator or an application would: delta
+   * reports the change and the audit log gets an "Update user" event naming the actor. Also
+   * `PATCH {adminUrl}/users/{id}` with the patch and `by` (a UPN) or `byApp` (an app name).
+   *
+   * @param id - user object id
+   * @param patch - `mobilePhone`, `businessPhones` and/or `otherMails`
+   * @param by - a UPN, or `{ app: "<display name>" }`; default the user `admin@{tenant domain}`
+   * @returns the properties that changed, or undefined when there is no such user
+   * @throws TypeError for a patch key or value a user does not take
+   */
+  updateUser(id: string, patch: UserPatch, by?: string | { app: string }): string[] | undefined;
+  /**
    * Deletes a user: soft (delta reports `@removed.reason` `changed`) or, with `hard`, for good
    * (`deleted`). Also `DELETE {adminUrl}/users/{id}[?hard=true]`.
    *
@@ -119,6 +133,27 @@ export interface EmulatorHandle {
    * @returns false when there is no such user
    */
   deleteUser(id: string, opts?: { hard?: boolean }): boolean;
+  /**
+   * Adds a direct member to a group. Plain reads of the group's members see it at once; advanced
+   * queries only after `advancedQueryLagMs`. Also `POST {adminUrl}/groups/{id}/members`
+   * `{ "id": "<member id>" }`.
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it already was a member
+   * @throws RangeError for an unknown group, TypeError for a member Graph would refuse
+   */
+  addGroupMember(groupId: string, memberId: string): boolean;
+  /**
+   * Removes a direct member from a group, with the same visibility as `addGroupMember`. Also
+   * `DELETE {adminUrl}/groups/{id}/members/{memberId}`.
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it was not a direct member
+   * @throws RangeError for an unknown group
+   */
+  removeGroupMember(groupId: string, memberId: string): boolean;
   /** Stops both servers and removes the CA file. */
   close(): Promise<void>;
 }
@@ -196,6 +231,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     resetMetrics: () => metrics.reset(),
     upsertUser: (user) => engine.usersDelta.upsertUser(user),
     deleteUser: (id, opts) => engine.usersDelta.deleteUser(id, opts),
+    updateUser: (id, patch, by) =>
+      engine.usersDelta.patchUser(
+        id,
+        readUserPatch({ ...patch }),
+        typeof by === "string" ? { userPrincipalName: by } : by,
+      ),
+    addGroupMember: (groupId, memberId) => store.addGroupMember(groupId, memberId),
+    removeGroupMember: (groupId, memberId) => store.removeGroupMember(groupId, memberId),
     async close(): Promise<void> {
       await Promise.all([closeServer(graphServer), closeServer(controlServer)]);
       rmSync(dir, { recursive: true, force: true });

@@ -4,11 +4,12 @@
  * `/$batch` (handlers/batch.ts) and `/servicePrincipals` (handlers/servicePrincipals.ts, a
  * deploy-time API outside quotas and faults) are answered before this table is consulted.
  */
-import type { RouteKind } from "./config.js";
+import type { EmulatorConfig, RouteKind } from "./config.js";
 import { GraphHttpError } from "./response.js";
 import type { Handler, RouteParams } from "./handlers/context.js";
+import { listDirectoryAudits } from "./handlers/audit.js";
 import { listAuthMethods } from "./handlers/authMethods.js";
-import { listGroups, transitiveMembers } from "./handlers/groups.js";
+import { getGroup, listGroups, transitiveMembers } from "./handlers/groups.js";
 import {
   createPhone,
   deletePhone,
@@ -17,10 +18,20 @@ import {
   updatePhone,
 } from "./handlers/phoneMethods.js";
 import { getReportRow, listReport } from "./handlers/report.js";
+import { listRoleAssignments, listRoleEligibilities } from "./handlers/roles.js";
 import { countUsers, getUser, listUsers, usersDelta } from "./handlers/users.js";
 
 /** Which application roles a route needs (see policies/auth.ts). */
-export type Role = "user" | "group" | "report" | "phoneRead" | "phoneWrite";
+export type Role =
+  | "user"
+  | "group"
+  | "report"
+  | "phoneRead"
+  | "phoneWrite"
+  | "roleAssignmentRead"
+  | "roleEligibilityRead"
+  | "audit"
+  | "directoryRead";
 
 /**
  * Which Graph service a route belongs to: it decides the 403 shape and the quota
@@ -47,6 +58,13 @@ export interface RouteDef {
   /** Role a caller needs (phone-method writes need `phoneWrite`, see policies/auth.ts). */
   role: Role;
   family: RouteFamily;
+  /**
+   * A licence the tenant needs (policies/auth.ts): `premium` (Entra ID P1/P2) or `pim` (P2, for
+   * Privileged Identity Management).
+   */
+  licence?: "premium" | "pim";
+  /** A second role the caller needs as well, when the config says so. */
+  alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
 }
 
 /** The table; the first row whose path matches wins, so literals come before `{params}`. */
@@ -113,6 +131,12 @@ export const ROUTES: readonly RouteDef[] = [
     family: "directory",
   },
   {
+    path: "groups/{group}",
+    ops: { GET: { kind: "groups.get", handle: getGroup } },
+    role: "group",
+    family: "directory",
+  },
+  {
     path: "groups/{group}/transitiveMembers",
     ops: { GET: { kind: "groups.transitiveMembers", handle: transitiveMembers } },
     role: "group",
@@ -129,12 +153,34 @@ export const ROUTES: readonly RouteDef[] = [
     ops: { GET: { kind: "report.list", handle: listReport } },
     role: "report",
     family: "reports",
+    licence: "premium",
   },
   {
     path: "reports/authenticationMethods/userRegistrationDetails/{user}",
     ops: { GET: { kind: "report.get", handle: getReportRow } },
     role: "report",
     family: "reports",
+    licence: "premium",
+  },
+  {
+    path: "auditLogs/directoryAudits",
+    ops: { GET: { kind: "auditLogs.directoryAudits", handle: listDirectoryAudits } },
+    role: "audit",
+    family: "reports",
+    alsoNeeds: { role: "directoryRead", when: (c) => c.directoryAuditsNeedDirectoryRead },
+  },
+  {
+    path: "roleManagement/directory/roleAssignments",
+    ops: { GET: { kind: "roleAssignments.list", handle: listRoleAssignments } },
+    role: "roleAssignmentRead",
+    family: "directory",
+  },
+  {
+    path: "roleManagement/directory/roleEligibilityScheduleInstances",
+    ops: { GET: { kind: "roleEligibilities.list", handle: listRoleEligibilities } },
+    role: "roleEligibilityRead",
+    family: "directory",
+    licence: "pim",
   },
 ];
 

@@ -3,9 +3,17 @@
  * transitive membership, phone methods with their fixed ids, SMS sign-in numbers, and the
  * registration report derived on the fly (with a configurable lag).
  */
-import type { FixtureUser, OtherMethod, PhoneType, TenantFixture } from "./tenant/types.js";
+import type {
+  FixtureDirectoryRole,
+  FixtureUser,
+  OtherMethod,
+  PhoneType,
+  TenantFixture,
+} from "./tenant/types.js";
 import type { EmulatorConfig } from "./config.js";
 import { GraphHttpError } from "./response.js";
+import { AuditLog, type AuditChange } from "./auditLog.js";
+import { RoleGrants } from "./roleGrants.js";
 
 /** Fixed phone-method ids per type (identical in every tenant). */
 export const PHONE_METHOD_IDS: Record<PhoneType, string> = {
@@ -39,6 +47,12 @@ export interface UserRec {
   isAdmin: boolean;
   phones: Partial<Record<PhoneType, PhoneRec>>;
   otherMethods: OtherMethod[];
+  /** ISO 8601, never changes once the user exists. */
+  createdDateTime: string;
+  otherMails: string[];
+  businessPhones: string[];
+  /** Directory roles as the fixture gave them; undefined = none beyond what `isAdmin` implies. */
+  directoryRoles: FixtureDirectoryRole[] | undefined;
   /** Phone types the report still shows while a change is within the report lag. */
   reportPhonesBefore?: PhoneType[];
   /** Real time of the last phone change, epoch ms (0 = never). */
@@ -50,6 +64,16 @@ export interface GroupRec {
   id: string;
   displayName: string;
   members: string[];
+  isAssignableToRole: boolean;
+  directoryRoles: FixtureDirectoryRole[];
+}
+
+/** One membership change, kept so a lagging index can answer as of before it. */
+interface MembershipChange {
+  group: GroupRec;
+  memberId: string;
+  op: "add" | "remove";
+  atMs: number;
 }
 
 /** A row of `userRegistrationDetails`. */
@@ -92,6 +116,18 @@ const PASSWORDLESS: ReadonlySet<string> = new Set([
   "windowsHelloForBusiness",
 ]);
 
+/** How long before the emulator started a fixture user without `createdDateTime` was created. */
+const LONG_AGO_MS = 400 * 24 * 3600 * 1000;
+
+/**
+ * A date and time as Graph writes it: UTC, whole seconds, `Z`.
+ *
+ * @param ms - epoch milliseconds
+ */
+export function graphDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 function normalizeNumber(n: string): string {
   return n.replace(/\s+/g, "").toLowerCase();
 }
@@ -102,6 +138,8 @@ export class TenantStore {
   readonly domain: string;
   readonly premium: boolean;
   readonly smsSignInEnabled: boolean;
+  /** Entra ID P2: PIM eligibility can be read. */
+  readonly pim: boolean;
   readonly users: UserRec[] = [];
   readonly groups: GroupRec[] = [];
   private readonly byId = new Map<string, UserRec>();
@@ -111,6 +149,16 @@ export class TenantStore {
   /** Normalised number -> user holding it for SMS sign-in. */
   private readonly smsHolders = new Map<string, UserRec>();
   private readonly startedIso = new Date().toISOString();
+  /** Bumped on every change of users or groups, so derived views know when to start over. */
+  private changeCount = 0;
+  /** Membership changes made through the admin API, oldest first. */
+  private readonly membershipLog: MembershipChange[] = [];
+  /** Who holds which directory role, derived from users and groups. */
+  readonly roles = new RoleGrants(this);
+  /** The directory audit log ("Update user" events). */
+  readonly audits = new AuditLog();
+  /** `createdDateTime` of users whose fixture leaves it out: long before any run. */
+  readonly longAgoIso = graphDateTime(Date.parse(this.startedIso) - LONG_AGO_MS);
 
   /**
    * @param fixture - the tenant fixture (not kept; the store copies what it needs)
@@ -120,6 +168,7 @@ export class TenantStore {
     this.domain = fixture.tenant.domain;
     this.premium = fixture.tenant.premium ?? true;
     this.smsSignInEnabled = fixture.tenant.smsSignInEnabled ?? true;
+    this.pim = fixture.tenant.pim ?? true;
     for (const u of fixture.users) {
       if (this.byId.has(u.id)) {
         throw new TypeError(`GraphEmulator: duplicate user id '${u.id}' in the tenant fixture.`);
@@ -129,10 +178,46 @@ export class TenantStore {
       this.byId.set(rec.id.toLowerCase(), rec);
       this.byUpn.set(rec.userPrincipalName.toLowerCase(), rec);
     }
+    this.seedAuditEvents(fixture);
     for (const g of fixture.groups ?? []) {
-      const rec: GroupRec = { id: g.id, displayName: g.displayName, members: [...g.members] };
+      const rec: GroupRec = {
+        id: g.id,
+        displayName: g.displayName,
+        members: [...g.members],
+        isAssignableToRole: g.isAssignableToRole ?? false,
+        directoryRoles: [...(g.directoryRoles ?? [])],
+      };
       this.groups.push(rec);
       this.groupById.set(g.id.toLowerCase(), rec);
+    }
+  }
+
+  /** The admin who made a change when nobody is named. */
+  get defaultActor(): { userPrincipalName: string } {
+    return { userPrincipalName: `admin@${this.domain}` };
+  }
+
+  private seedAuditEvents(fixture: TenantFixture): void {
+    const startedMs = Date.parse(this.startedIso);
+    for (const e of fixture.auditEvents ?? []) {
+      const user = this.byId.get(e.userId.toLowerCase());
+      if (!user) {
+        continue;
+      }
+      const timeMs =
+        e.activityDateTime !== undefined
+          ? Date.parse(e.activityDateTime)
+          : startedMs - (e.daysAgo ?? 0) * 24 * 3600 * 1000;
+      const changes: AuditChange[] = (e.properties ?? ["MobilePhone"]).map((name) =>
+        name === "MobilePhone"
+          ? {
+              name,
+              oldValue: e.oldValue ?? null,
+              newValue: e.newValue !== undefined ? e.newValue : user.mobilePhone,
+            }
+          : { name, oldValue: null, newValue: null },
+      );
+      this.audits.record(timeMs, user, changes, e.initiatedBy ?? this.defaultActor, true);
     }
   }
 
@@ -148,6 +233,13 @@ export class TenantStore {
       isAdmin: u.isAdmin ?? false,
       phones: {},
       otherMethods: [...(u.otherMethods ?? [])],
+      createdDateTime:
+        u.createdDateTime === undefined
+          ? this.longAgoIso
+          : graphDateTime(Date.parse(u.createdDateTime)),
+      otherMails: [...(u.otherMails ?? [])],
+      businessPhones: [...(u.businessPhones ?? [])],
+      directoryRoles: u.directoryRoles === undefined ? undefined : [...u.directoryRoles],
       changedAtMs: 0,
     };
     for (const p of u.phoneMethods ?? []) {
@@ -185,6 +277,7 @@ export class TenantStore {
     }
     // Membership caches hold user records, so any change of the user set starts them over.
     this.transitiveCache.clear();
+    this.changeCount++;
     const existing = this.byId.get(u.id.toLowerCase());
     if (!existing) {
       const rec = this.buildUser(u, this.users.length);
@@ -201,6 +294,16 @@ export class TenantStore {
     existing.accountEnabled = fresh.accountEnabled;
     existing.userType = fresh.userType;
     existing.isAdmin = fresh.isAdmin;
+    existing.otherMails = fresh.otherMails;
+    existing.businessPhones = fresh.businessPhones;
+    // Roles, like methods, are replaced only when the user lists them.
+    if (u.directoryRoles !== undefined) {
+      existing.directoryRoles = fresh.directoryRoles;
+    }
+    // A user's creation time does not change; an upsert may only state it.
+    if (u.createdDateTime !== undefined) {
+      existing.createdDateTime = fresh.createdDateTime;
+    }
     this.byUpn.set(existing.userPrincipalName.toLowerCase(), existing);
     if (u.otherMethods !== undefined) {
       existing.otherMethods = [...u.otherMethods];
@@ -248,7 +351,13 @@ export class TenantStore {
       }
     }
     this.transitiveCache.clear();
+    this.changeCount++;
     return rec;
+  }
+
+  /** A number that changes whenever a user or group changes (for caches of derived views). */
+  get version(): number {
+    return this.changeCount;
   }
 
   /**
@@ -271,17 +380,121 @@ export class TenantStore {
   }
 
   /**
-   * Transitive members of a group (nested groups resolved, cycles safe), cached because the
-   * emulator never changes membership.
+   * Adds a direct member to a group (admin API).
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when the member was already there
+   * @throws TypeError naming what is wrong: no such member, or a group into a role-assignable one
+   */
+  addGroupMember(groupId: string, memberId: string): boolean {
+    const group = this.groupOrThrow(groupId);
+    const key = memberId.toLowerCase();
+    const user = this.byId.get(key);
+    const nested = this.groupById.get(key);
+    if (!user && !nested) {
+      throw new TypeError(`GraphEmulator: '${memberId}' is neither a user nor a group.`);
+    }
+    if (nested && group.isAssignableToRole) {
+      throw new TypeError(
+        `GraphEmulator: the group '${memberId}' cannot join the role-assignable group '${group.id}'; only users can.`,
+      );
+    }
+    if (group.members.some((m) => m.toLowerCase() === key)) {
+      return false;
+    }
+    group.members.push(user?.id ?? (nested as GroupRec).id);
+    this.membershipChanged(group, user?.id ?? (nested as GroupRec).id, "add");
+    return true;
+  }
+
+  /**
+   * Removes a direct member from a group (admin API).
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it was not a direct member
+   */
+  removeGroupMember(groupId: string, memberId: string): boolean {
+    const group = this.groupOrThrow(groupId);
+    const at = group.members.findIndex((m) => m.toLowerCase() === memberId.toLowerCase());
+    if (at === -1) {
+      return false;
+    }
+    const [removed] = group.members.splice(at, 1);
+    this.membershipChanged(group, removed as string, "remove");
+    return true;
+  }
+
+  /**
+   * Whether a membership change happened after a moment (then a view as of that moment differs).
+   *
+   * @param ms - epoch milliseconds
+   */
+  membershipChangedAfter(ms: number): boolean {
+    const last = this.membershipLog[this.membershipLog.length - 1];
+    return last !== undefined && last.atMs > ms;
+  }
+
+  private groupOrThrow(groupId: string): GroupRec {
+    const group = this.groupById.get(groupId.toLowerCase());
+    if (!group) {
+      throw new RangeError(`GraphEmulator: no group '${groupId}'.`);
+    }
+    return group;
+  }
+
+  private membershipChanged(group: GroupRec, memberId: string, op: "add" | "remove"): void {
+    this.membershipLog.push({ group, memberId, op, atMs: Date.now() });
+    this.transitiveCache.clear();
+    this.changeCount++;
+  }
+
+  /**
+   * The direct members of every group as they were at a moment: later membership changes undone.
+   *
+   * @param ms - epoch milliseconds
+   */
+  private membersAsOf(ms: number): Map<GroupRec, string[]> {
+    const view = new Map<GroupRec, string[]>();
+    for (let i = this.membershipLog.length - 1; i >= 0; i--) {
+      const change = this.membershipLog[i] as MembershipChange;
+      if (change.atMs <= ms) {
+        break;
+      }
+      let members = view.get(change.group);
+      if (!members) {
+        members = [...change.group.members];
+        view.set(change.group, members);
+      }
+      if (change.op === "add") {
+        const at = members.lastIndexOf(change.memberId);
+        if (at !== -1) {
+          members.splice(at, 1);
+        }
+      } else {
+        members.push(change.memberId);
+      }
+    }
+    return view;
+  }
+
+  /**
+   * Transitive members of a group (nested groups resolved, cycles safe). The current view is
+   * cached until membership or the user set changes; a view as of an earlier moment (what a
+   * lagging index answers) is built each time.
    *
    * @param group - the group
+   * @param asOfMs - the moment to answer for; the current membership when undefined
    * @returns users and nested groups, each once, in discovery order
    */
-  transitiveMembers(group: GroupRec): { users: UserRec[]; groups: GroupRec[] } {
-    const cached = this.transitiveCache.get(group.id);
+  transitiveMembers(group: GroupRec, asOfMs?: number): { users: UserRec[]; groups: GroupRec[] } {
+    const past = asOfMs !== undefined && this.membershipChangedAfter(asOfMs);
+    const cached = past ? undefined : this.transitiveCache.get(group.id);
     if (cached) {
       return cached;
     }
+    const view = past ? this.membersAsOf(asOfMs) : undefined;
     const users: UserRec[] = [];
     const groups: GroupRec[] = [];
     const seenUsers = new Set<string>();
@@ -289,7 +502,7 @@ export class TenantStore {
     const stack: GroupRec[] = [group];
     while (stack.length > 0) {
       const g = stack.pop() as GroupRec;
-      for (const memberId of g.members) {
+      for (const memberId of view?.get(g) ?? g.members) {
         const key = memberId.toLowerCase();
         const nested = this.groupById.get(key);
         if (nested) {
@@ -308,7 +521,9 @@ export class TenantStore {
       }
     }
     const result = { users, groups };
-    this.transitiveCache.set(group.id, result);
+    if (!past) {
+      this.transitiveCache.set(group.id, result);
+    }
     return result;
   }
 
@@ -458,7 +673,7 @@ export class TenantStore {
       userPrincipalName: user.userPrincipalName,
       userDisplayName: user.displayName,
       userType: user.userType === "Guest" ? "guest" : "member",
-      isAdmin: user.isAdmin,
+      isAdmin: user.isAdmin || this.roles.holdsActiveRole(user.id),
       isSsprRegistered: sspr,
       isSsprEnabled: true,
       isSsprCapable: sspr,

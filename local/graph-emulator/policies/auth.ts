@@ -1,8 +1,9 @@
 /**
  * Who may call what: bearer-token validation (401 `InvalidAuthenticationToken` with
  * `WWW-Authenticate`), application-role checks with the 403 shape each API family answers, and
- * the premium-licence check of the registration report.
+ * the licence checks (P1/P2 for the registration report, P2 for PIM).
  */
+import type { EmulatorConfig } from "../config.js";
 import type { RouteFamily, Role } from "../routes.js";
 import { GraphHttpError } from "../response.js";
 import type { TenantStore } from "../store.js";
@@ -27,6 +28,23 @@ const ROLE_SETS: Record<Role, string[]> = {
     "UserAuthMethod-Phone.ReadWrite.All",
   ],
   phoneWrite: ["UserAuthenticationMethod.ReadWrite.All", "UserAuthMethod-Phone.ReadWrite.All"],
+  // The documented lists of the two role-management reads (learn: rbacapplication-list-*).
+  roleAssignmentRead: [
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Directory.ReadWrite.All",
+  ],
+  audit: ["AuditLog.Read.All"],
+  directoryRead: ["Directory.Read.All", "Directory.ReadWrite.All"],
+  roleEligibilityRead: [
+    "RoleEligibilitySchedule.Read.Directory",
+    "RoleEligibilitySchedule.ReadWrite.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.Read.Directory",
+    "RoleManagement.ReadWrite.Directory",
+  ],
 };
 
 const WWW_AUTHENTICATE =
@@ -62,32 +80,48 @@ export function authenticate(
 
 /**
  * Throws the family's 403 when the caller's roles do not allow the request: phone-method writes
- * need a write role, everything else the route's read role.
+ * need a write role, everything else the route's read role, and some routes a second role too.
  *
- * @param route - the route's role and family
+ * @param route - the route's roles and family
  * @param isWrite - whether the method changes state
  * @param roles - application roles of the caller's token
+ * @param config - the current config (it decides whether a route's second role is needed)
  */
 export function authorize(
-  route: { role: Role; family: RouteFamily },
+  route: {
+    role: Role;
+    family: RouteFamily;
+    alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
+  },
   isWrite: boolean,
   roles: string[],
+  config: EmulatorConfig,
 ): void {
   const role: Role = route.family === "phone" && isWrite ? "phoneWrite" : route.role;
-  if (ROLE_SETS[role].some((r) => roles.includes(r))) {
-    return;
+  const needed = [role];
+  if (route.alsoNeeds?.when(config)) {
+    needed.push(route.alsoNeeds.role);
   }
-  if (route.family === "phone") {
-    throw new GraphHttpError(403, "accessDenied", "Request Authorization failed");
+  for (const r of needed) {
+    if (!ROLE_SETS[r].some((granted) => roles.includes(granted))) {
+      throw refused(route.family, ROLE_SETS[r][0] as string);
+    }
   }
-  if (route.family === "reports") {
-    throw new GraphHttpError(
+}
+
+/** The 403 each family answers for a missing permission (the reports family names it). */
+function refused(family: RouteFamily, permission: string): GraphHttpError {
+  if (family === "phone") {
+    return new GraphHttpError(403, "accessDenied", "Request Authorization failed");
+  }
+  if (family === "reports") {
+    return new GraphHttpError(
       403,
       "Authentication_MSGraphPermissionMissing",
-      "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
+      `Calling principal does not have required MSGraph permissions ${permission}`,
     );
   }
-  throw new GraphHttpError(
+  return new GraphHttpError(
     403,
     "Authorization_RequestDenied",
     "Insufficient privileges to complete the operation.",
@@ -95,17 +129,27 @@ export function authorize(
 }
 
 /**
- * Throws the documented 403 when a report route is called on a tenant without a premium licence.
+ * Throws when the tenant lacks the licence a route needs: the documented 403 for the registration
+ * report without P1/P2, the configured `pimLicenceError` for PIM without P2.
  *
- * @param family - the route's family
- * @param store - the tenant (its licence)
+ * @param route - the route's licence, if any
+ * @param store - the tenant (its licences)
+ * @param config - the current config
  */
-export function requireLicence(family: RouteFamily, store: TenantStore): void {
-  if (family === "reports" && !store.premium) {
+export function requireLicence(
+  route: { licence?: "premium" | "pim" },
+  store: TenantStore,
+  config: EmulatorConfig,
+): void {
+  if (route.licence === "premium" && !store.premium) {
     throw new GraphHttpError(
       403,
       "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
       "Neither tenant is B2C or tenant doesn't have premium license",
     );
+  }
+  if (route.licence === "pim" && !store.pim) {
+    const e = config.pimLicenceError;
+    throw new GraphHttpError(e.status, e.code, e.message);
   }
 }

@@ -25,6 +25,14 @@ export interface FixturePhoneMethod {
   smsSignInNumber?: boolean;
 }
 
+/** A directory role held at tenant scope, by a user or a role-assignable group. */
+export interface FixtureDirectoryRole {
+  /** A built-in role's display name (see `roles.ts`) or a role definition id. */
+  role: string;
+  /** PIM-eligible rather than active (default false). */
+  eligible?: boolean;
+}
+
 /** A user of the fixture. */
 export interface FixtureUser {
   id: string;
@@ -40,6 +48,17 @@ export interface FixtureUser {
   isAdmin?: boolean;
   phoneMethods?: FixturePhoneMethod[];
   otherMethods?: OtherMethod[];
+  /** ISO 8601 with an offset; absent: long ago (400 days before the emulator started). */
+  createdDateTime?: string;
+  /** Directory alternate email addresses, free text; absent: none. */
+  otherMails?: string[];
+  /** Directory office numbers, free text (Graph keeps at most one); absent: none. */
+  businessPhones?: string[];
+  /**
+   * Directory roles; absent: none beyond what `isAdmin` implies (an active User Administrator
+   * assignment).
+   */
+  directoryRoles?: FixtureDirectoryRole[];
 }
 
 /** A group; members are ids of users or of other groups (nested). */
@@ -47,6 +66,28 @@ export interface FixtureGroup {
   id: string;
   displayName: string;
   members: string[];
+  /** A role-assignable group (default false): it may hold roles, and only users are members. */
+  isAssignableToRole?: boolean;
+  /** Roles every member holds; only on a role-assignable group. */
+  directoryRoles?: FixtureDirectoryRole[];
+}
+
+/** A past "Update user" event of the directory audit log. */
+export interface FixtureAuditEvent {
+  /** When the change happened; give this or `daysAgo`. */
+  activityDateTime?: string;
+  /** When the change happened, in days before the emulator started; give this or `activityDateTime`. */
+  daysAgo?: number;
+  /** The user changed. */
+  userId: string;
+  /** Changed properties as the log names them (default `["MobilePhone"]`). */
+  properties?: string[];
+  /** Who changed it (default the user `admin@{tenant domain}`). */
+  initiatedBy?: { userPrincipalName: string } | { app: string };
+  /** The MobilePhone value before (default none). */
+  oldValue?: string | null;
+  /** The MobilePhone value after (default the user's `mobilePhone`). */
+  newValue?: string | null;
 }
 
 /** A whole tenant fixture. */
@@ -58,7 +99,11 @@ export interface TenantFixture {
     premium?: boolean;
     /** Default true: creating a mobile method also registers it for SMS sign-in. */
     smsSignInEnabled?: boolean;
+    /** Entra ID P2 (default true); without it PIM eligibility answers `pimLicenceError`. */
+    pim?: boolean;
   };
   groups?: FixtureGroup[];
+  /** Past directory audit events; absent: no recent attribute change. */
+  auditEvents?: FixtureAuditEvent[];
   users: FixtureUser[];
 }

@@ -7,6 +7,7 @@ import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import {
   fetchPagesToStore,
+  type FetchPagesResult,
   MAX_PAGE_SIZE,
   runFetchActivity,
   type FetchActivityResult,
@@ -41,9 +42,9 @@ export const fetchAuditPageInput = z.strictObject({
 export async function fetchAuditPage(
   input: z.infer<typeof fetchAuditPageInput>,
   context: InvocationContext,
-): Promise<FetchActivityResult> {
+): Promise<FetchAuditResult> {
   const { graph, store } = services();
-  return runFetchActivity(
+  const result = await runFetchActivity(
     context,
     { runId: input.runId, list: "audit", firstPageNo: input.firstPageNo },
     () =>
@@ -59,7 +60,22 @@ export async function fetchAuditPage(
         map: toMobileChange,
       }),
   );
+  if (!result.ok && /\b403\b/.test(result.error)) {
+    // Evidence, not a precondition: without it the guard falls back to the number history alone
+    // and users it does not know yet wait the settle period (fail closed), so the run goes on.
+    context.warn(`fetchAuditPage: ${AUDIT_UNAVAILABLE} ${result.error}`);
+    return { ok: true, pages: 0, items: 0, auditUnavailable: result.error };
+  }
+  return result;
 }
+
+/** Why the audit log could not serve as evidence, in the report and the log. */
+export const AUDIT_UNAVAILABLE =
+  "The directory audit log could not be read, so users the number history does not know yet wait NUMBER_SETTLE_DAYS before their number is written. Graph needs 'AuditLog.Read.All' and 'Directory.Read.All' for it.";
+
+/** What one call stored; `auditUnavailable` when Graph refused the audit log (the run goes on). */
+export type FetchAuditResult =
+  FetchActivityResult | ({ ok: true; auditUnavailable: string } & FetchPagesResult);
 
 /** The activity. */
 export const fetchAuditPageActivity = defineActivity({

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { defineActivity } from "../shared/durable/index.js";
+import { readPhoneMethods } from "../shared/graph/phoneReader.js";
 import { fileCensus as file } from "../shared/guards/census.js";
 import { runIdSchema, runSettingsSchema } from "../shared/run/index.js";
 import { services } from "../shared/services.js";
@@ -17,6 +18,7 @@ export const fileCensusInput = z.strictObject({
   fromPage: pageNo,
   toPage: pageNo,
   range: pageNo,
+  reportPages: pageNo,
 });
 
 /**
@@ -28,7 +30,8 @@ export const fileCensusInput = z.strictObject({
 export async function fileCensus(
   input: z.infer<typeof fileCensusInput>,
 ): Promise<{ users: number; withValue: number }> {
-  return file(services().store, input);
+  const { store, graph } = services();
+  return file(store, input, (userIds) => readPhoneMethods(graph, userIds));
 }
 
 /** The activity. */

@@ -29,6 +29,8 @@ export const settleCensusInput = z.strictObject({
   settleDays: z.number().int().min(0),
   /** Audit pages stored (0 when the audit log was not read). */
   auditPages: z.number().int().min(0),
+  /** Whether the audit log could be read; without it users the history does not know wait. */
+  auditRead: z.boolean(),
 });
 
 /** What one shard found, in numbers. */
@@ -59,6 +61,7 @@ export async function settleCensus(
     now: new Date(input.now),
     settleDays: input.settleDays,
     audit,
+    auditRead: input.auditRead,
   });
   for (const change of settled.changes) {
     logEvent(context, "numberChanged", { runId: input.runId, ...change });

@@ -5,6 +5,7 @@
  * streamed page by page.
  */
 import { readPages } from "./discovery.js";
+import { ensureReportIndex, isMfaRegisteredIn, reportRowOf } from "./reportIndex.js";
 import { loadValueGuards } from "./guards/census.js";
 import type { Logger } from "./log/logger.js";
 import { numberFormatErrorLine } from "./log/seedLines.js";
@@ -19,7 +20,6 @@ import {
   type DirectoryUser,
   type PhoneMethod,
   type PlanEntry,
-  type RegistrationRow,
   type RunSettings,
 } from "./run/index.js";
 import type { RunStore } from "./store/runStore.js";
@@ -27,63 +27,6 @@ import { decideUser, type TargetingSettings, type UserContext } from "./targetin
 
 /** Reads the phone methods of users by id; a user missing from the map is left as decided. */
 export type PhoneMethodLookup = (userIds: string[]) => Promise<Map<string, PhoneMethod[]>>;
-
-/** The compact report index: ids and bit flags. */
-interface ReportIndex {
-  ids: string[];
-  flags: number[];
-}
-
-const ADMIN = 1;
-const MFA_REGISTERED = 2;
-const HAS_MOBILE = 4;
-const ADMIN_KNOWN = 8;
-
-/**
- * Builds the report index from the stored report pages, once per run.
- *
- * @param store - the run store.
- * @param runId - the run.
- * @param reportPages - how many report pages were stored.
- */
-export async function ensureReportIndex(
-  store: RunStore,
-  runId: string,
-  reportPages: number,
-): Promise<Map<string, number>> {
-  const key = runKeys.reportIndex(runId);
-  let index = await store.getJson<ReportIndex>(key);
-  if (!index) {
-    index = { ids: [], flags: [] };
-    for await (const page of readPages<RegistrationRow>(store, runId, "report", reportPages)) {
-      for (const row of page) {
-        index.ids.push(row.id);
-        index.flags.push(
-          (row.isAdmin === true ? ADMIN : 0) |
-            (row.isAdmin === true || row.isAdmin === false ? ADMIN_KNOWN : 0) |
-            (row.isMfaRegistered ? MFA_REGISTERED : 0) |
-            (row.methodsRegistered.includes("mobilePhone") ? HAS_MOBILE : 0),
-        );
-      }
-    }
-    await store.putJson(key, index);
-  }
-  const map = new Map<string, number>();
-  index.ids.forEach((id, i) => map.set(id, index.flags[i] ?? 0));
-  return map;
-}
-
-function reportRow(id: string, flags: number | undefined): RegistrationRow | undefined {
-  if (flags === undefined) {
-    return undefined;
-  }
-  return {
-    id,
-    isAdmin: flags & ADMIN_KNOWN ? (flags & ADMIN) !== 0 : null,
-    isMfaRegistered: (flags & MFA_REGISTERED) !== 0,
-    methodsRegistered: flags & HAS_MOBILE ? ["mobilePhone"] : [],
-  };
-}
 
 /**
  * Reads the ids of all exclusion group members.
@@ -250,7 +193,7 @@ interface PlanningData {
 function pageContexts(users: DirectoryUser[], args: PlanArgs, data: PlanningData): UserContext[] {
   return users.map((user) => ({
     user,
-    report: reportRow(user.id, data.report.get(user.id)),
+    report: reportRowOf(user.id, data.report.get(user.id)),
     inStagingGroup: args.stagingGroupSet,
     inExcludedGroup: data.excluded.has(user.id),
     holdsDirectoryRole: data.roleHolders.has(user.id),
@@ -350,8 +293,7 @@ export async function planUserPages(
     const plan: PlanEntry[] = [];
     for (const [index, user] of users.entries()) {
       result.users++;
-      const flags = data.report.get(user.id);
-      if (flags === undefined || (flags & MFA_REGISTERED) === 0) {
+      if (!isMfaRegisteredIn(data.report.get(user.id))) {
         result.withoutMfa++;
       }
       plan.push(await planUser(user, decisions[index] as Decision, args, result, chunks, logger));

@@ -32,6 +32,10 @@ export const REQUIRED_GRAPH_ROLES: readonly string[] = [
   "User.Read.All",
   "GroupMember.Read.All",
   "AuditLog.Read.All",
+  "RoleManagement.Read.Directory",
+  // The directory audit log needs it beside AuditLog.Read.All (Graph's permissions table for
+  // directoryAudits); without it the settled-numbers guard trusts only its own history.
+  "Directory.Read.All",
 ];
 
 /** What the admin running the script needs, named in every permission error. */

@@ -211,11 +211,14 @@ export interface EmulatorConfig {
   deltaTokenExpiredError: ConfiguredError;
 }
 
-const FOUR_ROLES = [
+/** The application roles the product's grant script assigns, carried by default tokens. */
+const PRODUCT_ROLES = [
   "UserAuthenticationMethod.ReadWrite.All",
   "User.Read.All",
   "GroupMember.Read.All",
   "AuditLog.Read.All",
+  "RoleManagement.Read.Directory",
+  "Directory.Read.All",
 ];
 
 const BASE: EmulatorConfig = {
@@ -223,7 +226,7 @@ const BASE: EmulatorConfig = {
   seed: 1,
   tokenLifetimeSeconds: 4500,
   advertisedTokenLifetimeSeconds: 4500,
-  grantedRoles: FOUR_ROLES,
+  grantedRoles: PRODUCT_ROLES,
   writeQuota: 3000,
   writeQuotaWindowSeconds: 150,
   writeQuotaShape: "tokenBucket",

@@ -42,6 +42,7 @@ export function* census(
         fromPage: from,
         toPage: Math.min(discovery.userPages, from + tuning.pagesPerPlan),
         range: ranges,
+        reportPages: discovery.reportPages,
       },
       run.retry,
     );
@@ -60,6 +61,7 @@ export function* census(
           now: progress.status.startedAt,
           settleDays: run.settings.numberSettleDays,
           auditPages: discovery.auditPages,
+          auditRead: discovery.auditRead,
         },
         run.retry,
       ),
@@ -77,6 +79,6 @@ export function* census(
       totals.sharedHolders += r.sharedHolders;
     }
   }
-  progress.status.numbers = totals;
+  progress.status.numbers = { ...totals, auditRead: discovery.auditRead };
   progress.publish();
 }

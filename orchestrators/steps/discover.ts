@@ -23,13 +23,15 @@ export interface Discovery {
   userPages: number;
   /** Audit pages stored (0 when the settle guard is off). */
   auditPages: number;
+  /** Whether the audit log was read (it may be refused: the guard then trusts the history alone). */
+  auditRead: boolean;
   /** Whether the directory's role holders were read (with `SKIP_ADMINS`). */
   roleHoldersRead: boolean;
 }
 
 /** Options of {@link fetchAll}. */
-interface FetchAllOptions<I> {
-  activity: ActivityDefinition<I, FetchActivityResult>;
+interface FetchAllOptions<I, O extends FetchActivityResult> {
+  activity: ActivityDefinition<I, O>;
   /** The input of the call that writes pages from `firstPageNo` on, continuing at `cursor`. */
   input: (next: { firstPageNo: number; cursor?: string }) => I;
   /** Number of the first page. */
@@ -38,21 +40,24 @@ interface FetchAllOptions<I> {
   progress: RunProgress;
   /** Counts stored pages into the status. */
   onPages: (pages: number) => void;
+  /** Sees every result (e.g. a fetch that stored nothing because Graph refused an optional list). */
+  onResult?: (result: O) => void;
 }
 
 /**
  * Fetches a whole paged list through repeated activity calls; returns how many pages it stored.
  * A fatal answer (no permission, no licence) fails the run with its message.
  */
-function* fetchAll<I>(
+function* fetchAll<I, O extends FetchActivityResult>(
   context: OrchestrationContext,
-  options: FetchAllOptions<I>,
+  options: FetchAllOptions<I, O>,
 ): Generator<Task, number, unknown> {
   let pages = 0;
   let cursor: string | undefined;
   for (;;) {
     const input = options.input({ firstPageNo: options.startPage + pages, cursor });
     const result = yield* options.activity.call(context, input, options.retry);
+    options.onResult?.(result);
     if (!result.ok) {
       return options.progress.fail(result.error);
     }
@@ -80,12 +85,12 @@ interface DiscoverRun {
  * a run that cannot read it stops before anything is decided), and with a settle period, the
  * audit log's changes within it.
  *
- * @returns how many audit pages were stored.
+ * @returns how many audit pages were stored, and whether the audit log could be read.
  */
 function* guardEvidence(
   context: OrchestrationContext,
   run: DiscoverRun,
-): Generator<Task, number, unknown> {
+): Generator<Task, { auditPages: number; auditRead: boolean }, unknown> {
   const { runId, settings, retry, progress } = run;
   if (settings.skipAdmins) {
     const holders = yield* readRoleHoldersActivity.call(context, { runId }, retry);
@@ -94,17 +99,24 @@ function* guardEvidence(
     }
   }
   if (settings.numberSettleDays === 0) {
-    return 0;
+    return { auditPages: 0, auditRead: false };
   }
   const since = settlePeriodStart(progress, settings);
-  return yield* fetchAll(context, {
+  let auditRead = true;
+  const auditPages = yield* fetchAll(context, {
     activity: fetchAuditPageActivity,
     input: (next) => ({ runId, since, maxPages: run.tuning.pagesPerCall, ...next }),
     startPage: 0,
     retry,
     progress,
     onPages: () => undefined,
+    onResult: (r) => {
+      if ("auditUnavailable" in r) {
+        auditRead = false;
+      }
+    },
   });
+  return { auditPages, auditRead };
 }
 
 /** The members of every exclusion group, one list of pages after another. */
@@ -165,7 +177,7 @@ export function* discover(
     progress,
     onPages: (n) => (pages.report += n),
   });
-  const auditPages = yield* guardEvidence(context, run);
+  const { auditPages, auditRead } = yield* guardEvidence(context, run);
   const excludedPages = yield* excludedMembers(context, run, scope.excluded);
   const source = scope.staging
     ? { kind: "groupMembers" as const, groupId: scope.staging.id }
@@ -185,6 +197,7 @@ export function* discover(
     excludedPages,
     userPages,
     auditPages,
+    auditRead,
     roleHoldersRead: settings.skipAdmins,
   };
 }

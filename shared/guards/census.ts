@@ -4,9 +4,10 @@
  * runs before planning, because whether a number is shared is only known once every user has been
  * seen. Only hashes are filed; the numbers stay in the user pages.
  */
+import { ensureReportIndex, hasRegisteredMobileIn } from "../reportIndex.js";
 import type { RunStore } from "../store/runStore.js";
-import { normalizePhoneNumber } from "../phone/index.js";
-import { runKeys, type DirectoryUser, type RunSettings } from "../run/index.js";
+import { normalizePhoneNumber, samePhoneNumber } from "../phone/index.js";
+import { runKeys, type DirectoryUser, type PhoneMethod, type RunSettings } from "../run/index.js";
 import {
   settleValue,
   type AuditChange,
@@ -36,6 +37,38 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, "0");
 }
 
+/**
+ * With `REPLACE_EXISTING`, the registered mobile numbers of the users in these pages that the
+ * report says have one (a user whose methods cannot be read maps to nothing and is counted as a
+ * holder); without it, undefined: those users get no write at all.
+ */
+async function registeredMobiles(
+  store: RunStore,
+  args: { runId: string; settings: RunSettings; fromPage: number; toPage: number },
+  report: Map<string, number>,
+  lookupPhoneMethods?: (userIds: string[]) => Promise<Map<string, PhoneMethod[]>>,
+): Promise<Map<string, string> | undefined> {
+  if (!args.settings.replaceExisting || !lookupPhoneMethods) {
+    return undefined;
+  }
+  const ids: string[] = [];
+  for (let pageNo = args.fromPage; pageNo < args.toPage; pageNo++) {
+    const page = await store.getJson<DirectoryUser[]>(runKeys.page(args.runId, "users", pageNo));
+    ids.push(
+      ...(page ?? []).filter((u) => hasRegisteredMobileIn(report.get(u.id))).map((u) => u.id),
+    );
+  }
+  const methods = ids.length > 0 ? await lookupPhoneMethods(ids) : new Map<string, PhoneMethod[]>();
+  const mobiles = new Map<string, string>();
+  for (const [userId, list] of methods) {
+    const mobile = list.find((m) => m.phoneType === "mobile")?.phoneNumber;
+    if (mobile) {
+      mobiles.set(userId, mobile);
+    }
+  }
+  return mobiles;
+}
+
 /** A user's observation as filed: `[userId, hash, created?]`. */
 type FiledUser = [string, string, string?];
 
@@ -43,15 +76,46 @@ type FiledUser = [string, string, string?];
  * Files the values of some user pages, by user and by value. Deterministic for the same pages, so
  * a retried call writes the same files.
  *
+ * Who counts as holding a number for the one-number-one-user check: every paged user whose
+ * directory attribute holds it, except a user whose registered mobile method already is that
+ * number: that user gets no write, and a number that is another user's registered (SMS sign-in)
+ * number keeps its own handling at write time (Graph's 409 `phoneNumberNotUnique`, verified and
+ * reported). Without `REPLACE_EXISTING` a user with any registered mobile method (from the
+ * report) gets no write either and is left out without reading its methods; with it, the methods
+ * of those users are read, so a number copied onto users who have other numbers still counts.
+ *
  * @param store - the run store.
- * @param args - the run, its settings, the user pages `[fromPage, toPage)` and the range number.
+ * @param args - the run, its settings, the user pages `[fromPage, toPage)`, the range number and
+ *   the report pages stored.
  * @returns how many users were filed, and how many hold a usable value.
  */
 export async function fileCensus(
   store: RunStore,
-  args: { runId: string; settings: RunSettings; fromPage: number; toPage: number; range: number },
+  args: {
+    runId: string;
+    settings: RunSettings;
+    fromPage: number;
+    toPage: number;
+    range: number;
+    reportPages: number;
+  },
+  lookupPhoneMethods?: (userIds: string[]) => Promise<Map<string, PhoneMethod[]>>,
 ): Promise<{ users: number; withValue: number }> {
   const hash = await valueHasher(store);
+  const report = await ensureReportIndex(store, args.runId, args.reportPages);
+  const registered = await registeredMobiles(store, args, report, lookupPhoneMethods);
+  const holds = (userId: string, phoneNumber: string): boolean => {
+    if (!hasRegisteredMobileIn(report.get(userId))) {
+      return true;
+    }
+    if (!registered) {
+      return false;
+    }
+    const mobile = registered.get(userId);
+    return (
+      mobile === undefined || !samePhoneNumber(mobile, phoneNumber, args.settings.defaultRegion)
+    );
+  };
   const byUser: FiledUser[][] = Array.from({ length: SHARDS }, () => []);
   const byValue: [string, string][][] = Array.from({ length: SHARDS }, () => []);
   let users = 0;
@@ -69,12 +133,15 @@ export async function fileCensus(
         allowLandline: args.settings.allowLandline,
       });
       const h = normalized.ok ? hash("mobile", normalized.phoneNumber) : "";
+      const holder = normalized.ok && holds(user.id, normalized.phoneNumber);
       const filed: FiledUser = user.createdDateTime
         ? [user.id, h, user.createdDateTime]
         : [user.id, h];
       (byUser[shardOf(user.id)] as FiledUser[]).push(filed);
-      if (h !== "") {
+      if (h !== "" && holder) {
         (byValue[shardOf(h)] as [string, string][]).push([h, user.id]);
+      }
+      if (h !== "") {
         withValue++;
       }
       users++;
@@ -137,6 +204,8 @@ export async function settleShard(
     now: Date;
     settleDays: number;
     audit: Map<string, AuditChange>;
+    /** Whether the audit log could be read (evidence for users the history does not know). */
+    auditRead: boolean;
   },
 ): Promise<SettledShard> {
   const outKey = censusKeys.settled(args.runId, args.shard);
@@ -160,6 +229,7 @@ export async function settleShard(
         args.audit.get(userId),
         args.now,
         args.settleDays,
+        args.auditRead,
       );
       history.set(userId, r.next);
       if (r.change && h !== "") {

@@ -36,7 +36,7 @@ export interface AuditChange {
 }
 
 /** Why a value is not settled yet. */
-export type UnsettledWhy = "changed" | "auditChange" | "createdRecently";
+export type UnsettledWhy = "changed" | "auditChange" | "createdRecently" | "noEvidence";
 
 /** What the guard concludes for one user. */
 export type Settlement =
@@ -59,6 +59,8 @@ export interface SettleResult {
  * @param audit - the latest audited change of the value within the settle period, if any.
  * @param now - the run's start (orchestration time).
  * @param settleDays - `NUMBER_SETTLE_DAYS`; 0 settles everything (the guard is off).
+ * @param auditRead - whether the audit log could be read; without it a user the history does
+ *   not know has no evidence and waits the settle period (fail closed).
  */
 export function settleValue(
   entry: HistoryEntry | undefined,
@@ -66,6 +68,7 @@ export function settleValue(
   audit: AuditChange | undefined,
   now: Date,
   settleDays: number,
+  auditRead = true,
 ): SettleResult {
   const nowIso = now.toISOString();
   const periodStart = now.getTime() - settleDays * DAY_MS;
@@ -104,6 +107,12 @@ export function settleValue(
     return {
       settlement: conclude(observation.created, "createdRecently"),
       next: { h: observation.h, f: observation.created, l: nowIso },
+    };
+  }
+  if (!auditRead) {
+    return {
+      settlement: conclude(nowIso, "noEvidence"),
+      next: { h: observation.h, f: nowIso, l: nowIso },
     };
   }
   // No history, no audited change within the period, an account older than the period: the

@@ -44,7 +44,14 @@ export interface RunStatus {
   updatedAt: string;
   pages: { users: number; report: number; excluded: number };
   /** What the number guards found: unsettled and changed numbers, shared numbers and their holders. */
-  numbers?: { unsettled: number; changed: number; sharedNumbers: number; sharedHolders: number };
+  numbers?: {
+    unsettled: number;
+    changed: number;
+    sharedNumbers: number;
+    sharedHolders: number;
+    /** False when the audit log was refused (users the history does not know then wait). */
+    auditRead: boolean;
+  };
   /** Decisions of the plan. */
   plan: DecisionCounts;
   /** Set when the plan needed an operator's approval. */

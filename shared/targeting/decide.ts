@@ -132,7 +132,9 @@ function skipForNumberGuards(ctx: UserContext, phoneNumber: string): Decision | 
     const what =
       u.why === "createdRecently"
         ? `The account was created ${u.since}`
-        : `The number changed ${u.since}${u.by ? ` by ${u.by}` : ""}`;
+        : u.why === "noEvidence"
+          ? "The number history does not know this number yet and the audit log could not be read"
+          : `The number changed ${u.since}${u.by ? ` by ${u.by}` : ""}`;
     return {
       action: "skip",
       reason: "numberNotSettled",

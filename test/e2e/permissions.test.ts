@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REQUIRED_GRAPH_ROLES } from "../../infra/scripts/grantGraphRoles.js";
 import { startWorld, targetingTenant, type World } from "./world.js";
 
-describe("a missing Graph permission stops the run at once, naming the permission", () => {
+// MSAL keeps the managed-identity endpoint process-wide, so each file starts one world.
+describe("a missing write permission stops the run at once, naming the permission", () => {
   let world: World;
   beforeAll(async () => {
     world = await startWorld({
       tenant: await targetingTenant(),
-      // Everything but the write permission.
-      config: { grantedRoles: ["User.Read.All", "GroupMember.Read.All", "AuditLog.Read.All"] },
+      // Every role the grant script assigns but UserAuthenticationMethod.ReadWrite.All.
+      config: {
+        grantedRoles: REQUIRED_GRAPH_ROLES.filter(
+          (r) => r !== "UserAuthenticationMethod.ReadWrite.All",
+        ),
+      },
       settings: { DEFAULT_REGION: "DK", EXCLUDE_GROUPS: "Break Glass Accounts" },
     });
   });

@@ -208,6 +208,7 @@ describe("nightlyRun", () => {
       changed: 3,
       sharedNumbers: 1,
       sharedHolders: 30,
+      auditRead: true,
     });
     expect(planned?.plan).toEqual({ create: 20, "skip:guest": 10 });
     expect(planned?.counts.candidates).toBe(30);

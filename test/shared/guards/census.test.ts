@@ -28,7 +28,7 @@ const user = (id: string, mobilePhone: string | null, createdDateTime?: string):
 /** Files the users as one run's census and settles every shard. */
 async function night(store: FsRunStore, runId: string, users: DirectoryUser[], now: Date) {
   await store.putJson(runKeys.page(runId, "users", 0), users);
-  await fileCensus(store, { runId, settings, fromPage: 0, toPage: 1, range: 0 });
+  await fileCensus(store, { runId, settings, fromPage: 0, toPage: 1, range: 0, reportPages: 0 });
   for (let shard = 0; shard < SHARDS; shard++) {
     await findSharedValues(store, { runId, shard, ranges: 1 });
     await settleShard(store, { runId, shard, ranges: 1, now, settleDays: 3, audit: new Map() });

@@ -35,6 +35,11 @@ export type RouteKind =
   | "phoneMethods.update"
   | "phoneMethods.delete"
   | "authMethods.list"
+  | "emailMethods.list"
+  | "emailMethods.get"
+  | "emailMethods.create"
+  | "emailMethods.update"
+  | "emailMethods.delete"
   | "servicePrincipals"
   | "batch"
   | "unknown";
@@ -194,6 +199,15 @@ export interface EmulatorConfig {
   /** Answer to a DELETE of the default method (undocumented). */
   deleteDefaultError: ConfiguredError;
   /**
+   * Answer to a POST of an email method by a user who has one (documented: "A user may only have
+   * one email authentication method"; the answer is not).
+   */
+  duplicateEmailMethodError: ConfiguredError;
+  /** Regular expression (source) an email method's `emailAddress` must match. */
+  emailAddressPattern: string;
+  /** Answer to an `emailAddress` that fails `emailAddressPattern` (undocumented). */
+  invalidEmailAddressError: ConfiguredError;
+  /**
    * Answer of `roleEligibilityScheduleInstances` in a tenant without Entra ID P2 (fixture
    * `tenant.pim: false`). Not documented; observed: 400 `AadPremiumLicenseRequired`.
    */
@@ -279,6 +293,18 @@ const BASE: EmulatorConfig = {
     status: 400,
     code: "badRequest",
     message: "The default authentication method cannot be deleted.",
+  },
+  duplicateEmailMethodError: {
+    status: 400,
+    code: "badRequest",
+    message: "An email authentication method already exists for the user.",
+  },
+  emailAddressPattern:
+    '^[^@\\s"(),:;<>\\[\\]\\\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$',
+  invalidEmailAddressError: {
+    status: 400,
+    code: "badRequest",
+    message: "Invalid email address.",
   },
   pimLicenceError: {
     status: 400,
@@ -408,5 +434,6 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   }
   // Fails early on a bad pattern instead of on the first write.
   new RegExp(merged.phoneNumberPattern);
+  new RegExp(merged.emailAddressPattern);
   return merged;
 }

@@ -9,6 +9,13 @@ import { GraphHttpError } from "./response.js";
 import type { Handler, RouteParams } from "./handlers/context.js";
 import { listDirectoryAudits } from "./handlers/audit.js";
 import { listAuthMethods } from "./handlers/authMethods.js";
+import {
+  createEmail,
+  deleteEmail,
+  getEmail,
+  listEmails,
+  updateEmail,
+} from "./handlers/emailMethods.js";
 import { getGroup, listGroups, transitiveMembers } from "./handlers/groups.js";
 import {
   createPhone,
@@ -31,7 +38,9 @@ export type Role =
   | "roleAssignmentRead"
   | "roleEligibilityRead"
   | "audit"
-  | "directoryRead";
+  | "directoryRead"
+  | "authMethodRead"
+  | "authMethodWrite";
 
 /**
  * Which Graph service a route belongs to: it decides the 403 shape and the quota
@@ -57,6 +66,8 @@ export interface RouteDef {
   ops: Readonly<Record<string, Operation>>;
   /** Role a caller needs (phone-method writes need `phoneWrite`, see policies/auth.ts). */
   role: Role;
+  /** Role a write needs instead, when it is not the family's (policies/auth.ts). */
+  writeRole?: Role;
   family: RouteFamily;
   /**
    * A licence the tenant needs (policies/auth.ts): `premium` (Entra ID P1/P2) or `pim` (P2, for
@@ -122,6 +133,27 @@ export const ROUTES: readonly RouteDef[] = [
       DELETE: { kind: "phoneMethods.delete", handle: deletePhone },
     },
     role: "phoneRead",
+    family: "phone",
+  },
+  {
+    path: "users/{user}/authentication/emailMethods",
+    ops: {
+      GET: { kind: "emailMethods.list", handle: listEmails },
+      POST: { kind: "emailMethods.create", handle: createEmail },
+    },
+    role: "authMethodRead",
+    writeRole: "authMethodWrite",
+    family: "phone",
+  },
+  {
+    path: "users/{user}/authentication/emailMethods/{method}",
+    ops: {
+      GET: { kind: "emailMethods.get", handle: getEmail },
+      PATCH: { kind: "emailMethods.update", handle: updateEmail },
+      DELETE: { kind: "emailMethods.delete", handle: deleteEmail },
+    },
+    role: "authMethodRead",
+    writeRole: "authMethodWrite",
     family: "phone",
   },
   {

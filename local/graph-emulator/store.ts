@@ -22,6 +22,12 @@ export const PHONE_METHOD_IDS: Record<PhoneType, string> = {
   office: "e37fc753-ff3b-4958-9484-eaa9425c82bc",
 };
 
+/** Fixed id of the email method (a user has at most one). */
+export const EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+
+/** What makes an address usable for the email method the fixture names without an address. */
+const USABLE_EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
 /** Fixed id of the password method. */
 export const PASSWORD_METHOD_ID = "28c10230-6103-485e-b985-444c60001490";
 
@@ -46,7 +52,10 @@ export interface UserRec {
   userType: "Member" | "Guest";
   isAdmin: boolean;
   phones: Partial<Record<PhoneType, PhoneRec>>;
+  /** Includes `email` exactly when `emailAddress` is set. */
   otherMethods: OtherMethod[];
+  /** Address of the email authentication method, or null without one. */
+  emailAddress: string | null;
   /** ISO 8601, never changes once the user exists. */
   createdDateTime: string;
   otherMails: string[];
@@ -55,6 +64,8 @@ export interface UserRec {
   directoryRoles: FixtureDirectoryRole[] | undefined;
   /** Phone types the report still shows while a change is within the report lag. */
   reportPhonesBefore?: PhoneType[];
+  /** Other methods the report still shows while a change is within the report lag. */
+  reportOtherBefore?: OtherMethod[];
   /** Real time of the last phone change, epoch ms (0 = never). */
   changedAtMs: number;
 }
@@ -233,6 +244,7 @@ export class TenantStore {
       isAdmin: u.isAdmin ?? false,
       phones: {},
       otherMethods: [...(u.otherMethods ?? [])],
+      emailAddress: (u.otherMethods ?? []).includes("email") ? fixtureEmailAddress(u) : null,
       createdDateTime:
         u.createdDateTime === undefined
           ? this.longAgoIso
@@ -307,6 +319,7 @@ export class TenantStore {
     this.byUpn.set(existing.userPrincipalName.toLowerCase(), existing);
     if (u.otherMethods !== undefined) {
       existing.otherMethods = [...u.otherMethods];
+      existing.emailAddress = fresh.emailAddress;
     }
     if (u.phoneMethods !== undefined) {
       for (const t of PHONE_TYPES) {
@@ -527,13 +540,61 @@ export class TenantStore {
     return result;
   }
 
-  /** Records the pre-change phone types so the report can lag behind. */
+  /** Records the pre-change methods so the report can lag behind. */
   private markChanged(user: UserRec, lagMs: number): void {
     const now = Date.now();
     if (lagMs > 0 && now - user.changedAtMs >= lagMs) {
       user.reportPhonesBefore = PHONE_TYPES.filter((t) => user.phones[t]);
+      user.reportOtherBefore = [...user.otherMethods];
     }
     user.changedAtMs = now;
+  }
+
+  /**
+   * Creates the email method (at most one per user).
+   *
+   * @param user - the user
+   * @param emailAddress - the address (already format-checked)
+   * @param config - current config (the duplicate's error)
+   * @param lagMs - report lag in real ms
+   */
+  createEmail(user: UserRec, emailAddress: string, config: EmulatorConfig, lagMs: number): void {
+    if (user.emailAddress !== null) {
+      throw configuredError(config.duplicateEmailMethodError);
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = emailAddress;
+    user.otherMethods.push("email");
+  }
+
+  /**
+   * Changes the address of the email method.
+   *
+   * @param user - the user
+   * @param emailAddress - the new address (already format-checked)
+   * @param lagMs - report lag in real ms
+   */
+  updateEmail(user: UserRec, emailAddress: string, lagMs: number): void {
+    if (user.emailAddress === null) {
+      throw notFound();
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = emailAddress;
+  }
+
+  /**
+   * Deletes the email method.
+   *
+   * @param user - the user
+   * @param lagMs - report lag in real ms
+   */
+  deleteEmail(user: UserRec, lagMs: number): void {
+    if (user.emailAddress === null) {
+      throw notFound();
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = null;
+    user.otherMethods = user.otherMethods.filter((m) => m !== "email");
   }
 
   /**
@@ -651,11 +712,12 @@ export class TenantStore {
       lagging && user.reportPhonesBefore
         ? user.reportPhonesBefore
         : PHONE_TYPES.filter((t) => user.phones[t]);
-    const methods = [...phoneTypes.map((t) => REPORT_NAMES[t]), ...user.otherMethods];
-    const mfa = phoneTypes.length > 0 || user.otherMethods.some((m) => !NON_MFA.has(m));
-    const sspr = mfa || user.otherMethods.includes("email");
+    const others = lagging && user.reportOtherBefore ? user.reportOtherBefore : user.otherMethods;
+    const methods = [...phoneTypes.map((t) => REPORT_NAMES[t]), ...others];
+    const mfa = phoneTypes.length > 0 || others.some((m) => !NON_MFA.has(m));
+    const sspr = mfa || others.includes("email");
     let preferred = "none";
-    if (user.otherMethods.includes("microsoftAuthenticatorPush")) {
+    if (others.includes("microsoftAuthenticatorPush")) {
       preferred = "push";
     } else if (phoneTypes.includes("mobile")) {
       preferred = "sms";
@@ -679,7 +741,7 @@ export class TenantStore {
       isSsprCapable: sspr,
       isMfaRegistered: mfa,
       isMfaCapable: mfa,
-      isPasswordlessCapable: user.otherMethods.some((m) => PASSWORDLESS.has(m)),
+      isPasswordlessCapable: others.some((m) => PASSWORDLESS.has(m)),
       methodsRegistered: methods,
       isSystemPreferredAuthenticationMethodEnabled: true,
       systemPreferredAuthenticationMethods: [preferred],
@@ -687,6 +749,15 @@ export class TenantStore {
       lastUpdatedDateTime: updated,
     };
   }
+}
+
+/**
+ * The address of the email method a fixture user lists in `otherMethods` (the fixture has no field
+ * for it): the first usable `otherMails` entry, else one at `personal.example`.
+ */
+function fixtureEmailAddress(u: FixtureUser): string {
+  const usable = (u.otherMails ?? []).find((m) => USABLE_EMAIL.test(m));
+  return usable ?? `${u.userPrincipalName.split(/#EXT#|@/)[0] ?? "user"}@personal.example`;
 }
 
 function configuredError(e: { status: number; code: string; message: string }): GraphHttpError {

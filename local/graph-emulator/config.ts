@@ -27,6 +27,8 @@ export type RouteKind =
   | "roleAssignments.list"
   | "roleEligibilities.list"
   | "auditLogs.directoryAudits"
+  | "domains.list"
+  | "domains.get"
   | "report.list"
   | "report.get"
   | "phoneMethods.list"

@@ -9,6 +9,7 @@ import { GraphHttpError } from "./response.js";
 import type { Handler, RouteParams } from "./handlers/context.js";
 import { listDirectoryAudits } from "./handlers/audit.js";
 import { listAuthMethods } from "./handlers/authMethods.js";
+import { getDomain, listDomains } from "./handlers/domains.js";
 import {
   createEmail,
   deleteEmail,
@@ -40,7 +41,8 @@ export type Role =
   | "audit"
   | "directoryRead"
   | "authMethodRead"
-  | "authMethodWrite";
+  | "authMethodWrite"
+  | "domainRead";
 
 /**
  * Which Graph service a route belongs to: it decides the 403 shape and the quota
@@ -200,6 +202,18 @@ export const ROUTES: readonly RouteDef[] = [
     role: "audit",
     family: "reports",
     alsoNeeds: { role: "directoryRead", when: (c) => c.directoryAuditsNeedDirectoryRead },
+  },
+  {
+    path: "domains",
+    ops: { GET: { kind: "domains.list", handle: listDomains } },
+    role: "domainRead",
+    family: "directory",
+  },
+  {
+    path: "domains/{domain}",
+    ops: { GET: { kind: "domains.get", handle: getDomain } },
+    role: "domainRead",
+    family: "directory",
   },
   {
     path: "roleManagement/directory/roleAssignments",

@@ -5,6 +5,7 @@
  */
 import type {
   FixtureDirectoryRole,
+  FixtureDomain,
   FixtureUser,
   OtherMethod,
   PhoneType,
@@ -151,6 +152,8 @@ export class TenantStore {
   readonly smsSignInEnabled: boolean;
   /** Entra ID P2: PIM eligibility can be read. */
   readonly pim: boolean;
+  /** Domains beside the initial one, as the fixture lists them. */
+  readonly domains: readonly FixtureDomain[];
   readonly users: UserRec[] = [];
   readonly groups: GroupRec[] = [];
   private readonly byId = new Map<string, UserRec>();
@@ -180,6 +183,7 @@ export class TenantStore {
     this.premium = fixture.tenant.premium ?? true;
     this.smsSignInEnabled = fixture.tenant.smsSignInEnabled ?? true;
     this.pim = fixture.tenant.pim ?? true;
+    this.domains = (fixture.tenant.domains ?? []).map((d) => ({ ...d }));
     for (const u of fixture.users) {
       if (this.byId.has(u.id)) {
         throw new TypeError(`GraphEmulator: duplicate user id '${u.id}' in the tenant fixture.`);

@@ -31,6 +31,12 @@ const ROLE_SETS: Record<Role, string[]> = {
   // Methods other than phones: the phone-only roles do not reach them.
   authMethodRead: ["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"],
   authMethodWrite: ["UserAuthenticationMethod.ReadWrite.All"],
+  domainRead: [
+    "Domain.Read.All",
+    "Domain.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+  ],
   // The documented lists of the two role-management reads (learn: rbacapplication-list-*).
   roleAssignmentRead: [
     "RoleManagement.Read.Directory",

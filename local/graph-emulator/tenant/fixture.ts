@@ -202,7 +202,33 @@ function checkIntegrity(fixture: TenantFixture): Problem | undefined {
       return roleProblem;
     }
   }
-  return checkAuditEvents(fixture, userIndexById);
+  return checkAuditEvents(fixture, userIndexById) ?? checkDomains(fixture);
+}
+
+// Domain names are unique (ignoring case), and one verified domain at most is the default.
+function checkDomains(fixture: TenantFixture): Problem | undefined {
+  const seen = new Set([fixture.tenant.domain.toLowerCase()]);
+  let defaults = 0;
+  const domains = fixture.tenant.domains ?? [];
+  for (let d = 0; d < domains.length; d++) {
+    const domain = domains[d]!;
+    if (seen.has(domain.id.toLowerCase())) {
+      return {
+        path: `/tenant/domains/${d}/id`,
+        problem: `the domain '${domain.id}' is listed twice (the initial domain counts)`,
+      };
+    }
+    seen.add(domain.id.toLowerCase());
+    if (domain.isDefault === true) {
+      if (domain.isVerified === false || ++defaults > 1) {
+        return {
+          path: `/tenant/domains/${d}/isDefault`,
+          problem: "only one domain can be the default, and only a verified one",
+        };
+      }
+    }
+  }
+  return undefined;
 }
 
 // Audit events name a user of the fixture and one past moment.
@@ -241,7 +267,7 @@ function checkAuditEvents(
  * UPNs ignoring case, unique group ids not shared with users, group members that exist, at most one
  * phone method per type, `alternateMobile` only beside `mobile`, directory roles that name a known
  * role once, held by groups only when role-assignable, whose members are users only, audit events of
- * fixture users at one past moment each).
+ * fixture users at one past moment each, unique domains with one verified default at most).
  *
  * The value is returned as is, without schema defaults filled in (see `types.ts` for them).
  *

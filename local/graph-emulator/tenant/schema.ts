@@ -44,6 +44,36 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
           description:
             "Entra ID P2 (Privileged Identity Management): without it roleEligibilityScheduleInstances answers the configured pimLicenceError while roleAssignments still answers",
         },
+        domains: {
+          type: "array",
+          description:
+            "domains beside the initial one (tenant.domain, always verified); absent: none",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                minLength: 1,
+                description: "the domain name, e.g. contoso.com",
+              },
+              isVerified: {
+                type: "boolean",
+                default: true,
+              },
+              isDefault: {
+                type: "boolean",
+                default: false,
+                description: "at most one domain is the default; without one the initial domain is",
+              },
+              authenticationType: {
+                enum: ["Managed", "Federated"],
+                default: "Managed",
+              },
+            },
+          },
+        },
       },
     },
     groups: {

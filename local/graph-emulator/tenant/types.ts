@@ -90,6 +90,17 @@ export interface FixtureAuditEvent {
   newValue?: string | null;
 }
 
+/** A domain of the tenant beside its initial one. */
+export interface FixtureDomain {
+  id: string;
+  /** Default true. */
+  isVerified?: boolean;
+  /** Default false; at most one domain is the default (else the initial domain is). */
+  isDefault?: boolean;
+  /** Default "Managed". */
+  authenticationType?: "Managed" | "Federated";
+}
+
 /** A whole tenant fixture. */
 export interface TenantFixture {
   tenant: {
@@ -101,6 +112,8 @@ export interface TenantFixture {
     smsSignInEnabled?: boolean;
     /** Entra ID P2 (default true); without it PIM eligibility answers `pimLicenceError`. */
     pim?: boolean;
+    /** Domains beside the initial one (`domain`, always verified). */
+    domains?: FixtureDomain[];
   };
   groups?: FixtureGroup[];
   /** Past directory audit events; absent: no recent attribute change. */

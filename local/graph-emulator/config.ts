@@ -29,6 +29,7 @@ export type RouteKind =
   | "auditLogs.directoryAudits"
   | "domains.list"
   | "domains.get"
+  | "methodsPolicy.get"
   | "report.list"
   | "report.get"
   | "phoneMethods.list"

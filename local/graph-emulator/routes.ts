@@ -11,6 +11,11 @@ import { listDirectoryAudits } from "./handlers/audit.js";
 import { listAuthMethods } from "./handlers/authMethods.js";
 import { getDomain, listDomains } from "./handlers/domains.js";
 import {
+  getMethodConfiguration,
+  getMethodsPolicy,
+  listMethodConfigurations,
+} from "./handlers/methodsPolicy.js";
+import {
   createEmail,
   deleteEmail,
   getEmail,
@@ -42,7 +47,8 @@ export type Role =
   | "directoryRead"
   | "authMethodRead"
   | "authMethodWrite"
-  | "domainRead";
+  | "domainRead"
+  | "policyRead";
 
 /**
  * Which Graph service a route belongs to: it decides the 403 shape and the quota
@@ -213,6 +219,24 @@ export const ROUTES: readonly RouteDef[] = [
     path: "domains/{domain}",
     ops: { GET: { kind: "domains.get", handle: getDomain } },
     role: "domainRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy",
+    ops: { GET: { kind: "methodsPolicy.get", handle: getMethodsPolicy } },
+    role: "policyRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
+    ops: { GET: { kind: "methodsPolicy.get", handle: listMethodConfigurations } },
+    role: "policyRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{configuration}",
+    ops: { GET: { kind: "methodsPolicy.get", handle: getMethodConfiguration } },
+    role: "policyRead",
     family: "directory",
   },
   {

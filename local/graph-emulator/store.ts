@@ -6,7 +6,9 @@
 import type {
   FixtureDirectoryRole,
   FixtureDomain,
+  FixtureMethodConfiguration,
   FixtureUser,
+  MethodConfigurationId,
   OtherMethod,
   PhoneType,
   TenantFixture,
@@ -154,6 +156,11 @@ export class TenantStore {
   readonly pim: boolean;
   /** Domains beside the initial one, as the fixture lists them. */
   readonly domains: readonly FixtureDomain[];
+  /** The authentication methods policy's configurations the fixture sets (others: defaults). */
+  readonly methodsPolicy: Readonly<
+    Partial<Record<MethodConfigurationId, FixtureMethodConfiguration>>
+  >;
+
   readonly users: UserRec[] = [];
   readonly groups: GroupRec[] = [];
   private readonly byId = new Map<string, UserRec>();
@@ -184,6 +191,7 @@ export class TenantStore {
     this.smsSignInEnabled = fixture.tenant.smsSignInEnabled ?? true;
     this.pim = fixture.tenant.pim ?? true;
     this.domains = (fixture.tenant.domains ?? []).map((d) => ({ ...d }));
+    this.methodsPolicy = structuredClone(fixture.authenticationMethodsPolicy ?? {});
     for (const u of fixture.users) {
       if (this.byId.has(u.id)) {
         throw new TypeError(`GraphEmulator: duplicate user id '${u.id}' in the tenant fixture.`);
@@ -370,6 +378,11 @@ export class TenantStore {
     this.transitiveCache.clear();
     this.changeCount++;
     return rec;
+  }
+
+  /** When the emulator started, ISO 8601. */
+  get startedDateTime(): string {
+    return this.startedIso;
   }
 
   /** A number that changes whenever a user or group changes (for caches of derived views). */

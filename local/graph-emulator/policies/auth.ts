@@ -31,6 +31,12 @@ const ROLE_SETS: Record<Role, string[]> = {
   // Methods other than phones: the phone-only roles do not reach them.
   authMethodRead: ["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"],
   authMethodWrite: ["UserAuthenticationMethod.ReadWrite.All"],
+  // The documented list of the authentication methods policy reads.
+  policyRead: [
+    "Policy.Read.AuthenticationMethod",
+    "Policy.ReadWrite.AuthenticationMethod",
+    "Policy.Read.All",
+  ],
   domainRead: [
     "Domain.Read.All",
     "Domain.ReadWrite.All",

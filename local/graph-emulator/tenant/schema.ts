@@ -130,6 +130,41 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
         },
       },
     },
+    authenticationMethodsPolicy: {
+      type: "object",
+      additionalProperties: false,
+      description:
+        "the authentication methods policy, per method configuration (Graph's ids); a method left out keeps its default: Sms, Voice and Email enabled for all_users, the others disabled; absent: all defaults",
+      properties: {
+        Fido2: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        MicrosoftAuthenticator: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Sms: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Voice: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Email: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        TemporaryAccessPass: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        SoftwareOath: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        HardwareOath: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        X509Certificate: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+      },
+    },
     auditEvents: {
       type: "array",
       description:
@@ -308,6 +343,57 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             description:
               "directory roles held at tenant scope; absent: none beyond what isAdmin implies (an isAdmin user without this field holds an active User Administrator assignment)",
           },
+        },
+      },
+    },
+  },
+  $defs: {
+    authenticationMethodConfiguration: {
+      type: "object",
+      required: ["state"],
+      additionalProperties: false,
+      properties: {
+        state: {
+          enum: ["enabled", "disabled"],
+        },
+        includeTargets: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                description: "all_users or a group id of the fixture",
+              },
+              isRegistrationRequired: {
+                type: "boolean",
+                default: false,
+              },
+            },
+          },
+          description: "default [{ id: all_users }]",
+        },
+        excludeTargets: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                description: "a group id of the fixture",
+              },
+            },
+          },
+          description: "default none",
+        },
+        isOfficePhoneAllowed: {
+          type: "boolean",
+          default: false,
+          description: "Voice only: whether users may register office phones",
         },
       },
     },

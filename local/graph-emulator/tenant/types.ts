@@ -101,6 +101,29 @@ export interface FixtureDomain {
   authenticationType?: "Managed" | "Federated";
 }
 
+/** Ids of the authentication methods policy's method configurations, as Graph spells them. */
+export type MethodConfigurationId =
+  | "Fido2"
+  | "MicrosoftAuthenticator"
+  | "Sms"
+  | "Voice"
+  | "Email"
+  | "TemporaryAccessPass"
+  | "SoftwareOath"
+  | "HardwareOath"
+  | "X509Certificate";
+
+/** One method configuration of the authentication methods policy. */
+export interface FixtureMethodConfiguration {
+  state: "enabled" | "disabled";
+  /** Default `[{ id: "all_users" }]`; ids are `all_users` or group ids. */
+  includeTargets?: { id: string; isRegistrationRequired?: boolean }[];
+  /** Default none; group ids. */
+  excludeTargets?: { id: string }[];
+  /** Voice only (default false): whether users may register office phones. */
+  isOfficePhoneAllowed?: boolean;
+}
+
 /** A whole tenant fixture. */
 export interface TenantFixture {
   tenant: {
@@ -116,6 +139,11 @@ export interface TenantFixture {
     domains?: FixtureDomain[];
   };
   groups?: FixtureGroup[];
+  /**
+   * The authentication methods policy by method configuration; a method left out keeps its
+   * default (Sms, Voice and Email enabled for all users, the others disabled).
+   */
+  authenticationMethodsPolicy?: Partial<Record<MethodConfigurationId, FixtureMethodConfiguration>>;
   /** Past directory audit events; absent: no recent attribute change. */
   auditEvents?: FixtureAuditEvent[];
   users: FixtureUser[];

@@ -181,6 +181,11 @@ export interface EmulatorConfig {
   auditPropertyNames: Record<AuditedProperty, string>;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
+  /**
+   * How many methods SSPR asks for (the tenant's setting, 1 or 2): the report's
+   * `isSsprRegistered` is true when a user has that many methods SSPR accepts.
+   */
+  ssprMethodsRequired: 1 | 2;
   /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
   reportMaxTop: number;
   /** Page size of the registration report when `$top` is absent (undocumented; default 100). */
@@ -271,6 +276,7 @@ const BASE: EmulatorConfig = {
     otherMails: "OtherMail",
   },
   reportLagSeconds: 0,
+  ssprMethodsRequired: 1,
   reportMaxTop: 999,
   reportDefaultTop: 100,
   createStatus: 201,
@@ -428,6 +434,9 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     if (!(merged[key] >= 0 && merged[key] <= 1)) {
       throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
     }
+  }
+  if (merged.ssprMethodsRequired !== 1 && merged.ssprMethodsRequired !== 2) {
+    throw new RangeError("GraphEmulator: 'ssprMethodsRequired' must be 1 or 2.");
   }
   if (merged.auditValueStyle !== "compact" && merged.auditValueStyle !== "pretty") {
     throw new RangeError("GraphEmulator: 'auditValueStyle' must be 'compact' or 'pretty'.");

@@ -124,6 +124,17 @@ const REPORT_NAMES: Record<PhoneType, string> = {
 };
 
 const NON_MFA: ReadonlySet<string> = new Set(["email", "temporaryAccessPass"]);
+/**
+ * Methods SSPR accepts besides the mobile and office phones (entra-docs "Authentication and
+ * verification methods": Authenticator push and codes, software and hardware OATH, email); not
+ * passkeys, Windows Hello, the Temporary Access Pass, nor an alternate mobile phone.
+ */
+const SSPR_OTHER: ReadonlySet<string> = new Set([
+  "microsoftAuthenticatorPush",
+  "softwareOneTimePasscode",
+  "hardwareOneTimePasscode",
+  "email",
+]);
 const PASSWORDLESS: ReadonlySet<string> = new Set([
   "fido2SecurityKey",
   "passKeyDeviceBound",
@@ -721,8 +732,9 @@ export class TenantStore {
    *
    * @param user - an enabled user
    * @param lagMs - report lag in real ms
+   * @param ssprMethodsRequired - how many methods SSPR asks for (1 or 2)
    */
-  reportRow(user: UserRec, lagMs: number): ReportRow {
+  reportRow(user: UserRec, lagMs: number, ssprMethodsRequired = 1): ReportRow {
     const now = Date.now();
     const lagging = user.changedAtMs > 0 && now - user.changedAtMs < lagMs;
     const phoneTypes =
@@ -732,7 +744,10 @@ export class TenantStore {
     const others = lagging && user.reportOtherBefore ? user.reportOtherBefore : user.otherMethods;
     const methods = [...phoneTypes.map((t) => REPORT_NAMES[t]), ...others];
     const mfa = phoneTypes.length > 0 || others.some((m) => !NON_MFA.has(m));
-    const sspr = mfa || others.includes("email");
+    const ssprMethods =
+      phoneTypes.filter((p) => p !== "alternateMobile").length +
+      others.filter((m) => SSPR_OTHER.has(m)).length;
+    const sspr = ssprMethods >= ssprMethodsRequired;
     let preferred = "none";
     if (others.includes("microsoftAuthenticatorPush")) {
       preferred = "push";

@@ -27,6 +27,9 @@ export type RouteKind =
   | "roleAssignments.list"
   | "roleEligibilities.list"
   | "auditLogs.directoryAudits"
+  | "domains.list"
+  | "domains.get"
+  | "methodsPolicy.get"
   | "report.list"
   | "report.get"
   | "phoneMethods.list"
@@ -35,6 +38,11 @@ export type RouteKind =
   | "phoneMethods.update"
   | "phoneMethods.delete"
   | "authMethods.list"
+  | "emailMethods.list"
+  | "emailMethods.get"
+  | "emailMethods.create"
+  | "emailMethods.update"
+  | "emailMethods.delete"
   | "servicePrincipals"
   | "batch"
   | "unknown";
@@ -173,6 +181,11 @@ export interface EmulatorConfig {
   auditPropertyNames: Record<AuditedProperty, string>;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
+  /**
+   * How many methods SSPR asks for (the tenant's setting, 1 or 2): the report's
+   * `isSsprRegistered` is true when a user has that many methods SSPR accepts.
+   */
+  ssprMethodsRequired: 1 | 2;
   /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
   reportMaxTop: number;
   /** Page size of the registration report when `$top` is absent (undocumented; default 100). */
@@ -193,6 +206,15 @@ export interface EmulatorConfig {
   invalidPhoneNumberError: ConfiguredError;
   /** Answer to a DELETE of the default method (undocumented). */
   deleteDefaultError: ConfiguredError;
+  /**
+   * Answer to a POST of an email method by a user who has one (documented: "A user may only have
+   * one email authentication method"; the answer is not).
+   */
+  duplicateEmailMethodError: ConfiguredError;
+  /** Regular expression (source) an email method's `emailAddress` must match. */
+  emailAddressPattern: string;
+  /** Answer to an `emailAddress` that fails `emailAddressPattern` (undocumented). */
+  invalidEmailAddressError: ConfiguredError;
   /**
    * Answer of `roleEligibilityScheduleInstances` in a tenant without Entra ID P2 (fixture
    * `tenant.pim: false`). Not documented; observed: 400 `AadPremiumLicenseRequired`.
@@ -257,6 +279,7 @@ const BASE: EmulatorConfig = {
     otherMails: "OtherMail",
   },
   reportLagSeconds: 0,
+  ssprMethodsRequired: 1,
   reportMaxTop: 999,
   reportDefaultTop: 100,
   createStatus: 201,
@@ -282,6 +305,18 @@ const BASE: EmulatorConfig = {
     status: 400,
     code: "badRequest",
     message: "The default authentication method cannot be deleted.",
+  },
+  duplicateEmailMethodError: {
+    status: 400,
+    code: "badRequest",
+    message: "An email authentication method already exists for the user.",
+  },
+  emailAddressPattern:
+    '^[^@\\s"(),:;<>\\[\\]\\\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$',
+  invalidEmailAddressError: {
+    status: 400,
+    code: "badRequest",
+    message: "Invalid email address.",
   },
   pimLicenceError: {
     status: 400,
@@ -403,6 +438,9 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
       throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
     }
   }
+  if (merged.ssprMethodsRequired !== 1 && merged.ssprMethodsRequired !== 2) {
+    throw new RangeError("GraphEmulator: 'ssprMethodsRequired' must be 1 or 2.");
+  }
   if (merged.auditValueStyle !== "compact" && merged.auditValueStyle !== "pretty") {
     throw new RangeError("GraphEmulator: 'auditValueStyle' must be 'compact' or 'pretty'.");
   }
@@ -411,5 +449,6 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   }
   // Fails early on a bad pattern instead of on the first write.
   new RegExp(merged.phoneNumberPattern);
+  new RegExp(merged.emailAddressPattern);
   return merged;
 }

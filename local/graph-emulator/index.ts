@@ -31,7 +31,7 @@ export type {
   StormConfig,
 } from "./config.js";
 export type { EmulatorMetrics, MetricsSecond, RouteMetrics } from "./metrics.js";
-export { PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
+export { EMAIL_METHOD_ID, PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
 export type { UserPatch } from "./handlers/delta.js";
 
 /** Options of `startEmulator`. */
@@ -96,7 +96,7 @@ export interface EmulatorHandle {
   issueToken(opts?: { roles?: string[]; lifetimeSeconds?: number }): string;
   /** Every token issued so far now gets 401 InvalidAuthenticationToken. */
   revokeAllTokens(): void;
-  /** Users and their phone methods. */
+  /** Users and their phone and email methods. */
   state(): EmulatorState;
   /** Metrics since start or the last reset. */
   metrics(): EmulatorMetrics;

@@ -9,6 +9,19 @@ import { GraphHttpError } from "./response.js";
 import type { Handler, RouteParams } from "./handlers/context.js";
 import { listDirectoryAudits } from "./handlers/audit.js";
 import { listAuthMethods } from "./handlers/authMethods.js";
+import { getDomain, listDomains } from "./handlers/domains.js";
+import {
+  getMethodConfiguration,
+  getMethodsPolicy,
+  listMethodConfigurations,
+} from "./handlers/methodsPolicy.js";
+import {
+  createEmail,
+  deleteEmail,
+  getEmail,
+  listEmails,
+  updateEmail,
+} from "./handlers/emailMethods.js";
 import { getGroup, listGroups, transitiveMembers } from "./handlers/groups.js";
 import {
   createPhone,
@@ -31,7 +44,11 @@ export type Role =
   | "roleAssignmentRead"
   | "roleEligibilityRead"
   | "audit"
-  | "directoryRead";
+  | "directoryRead"
+  | "authMethodRead"
+  | "authMethodWrite"
+  | "domainRead"
+  | "policyRead";
 
 /**
  * Which Graph service a route belongs to: it decides the 403 shape and the quota
@@ -57,6 +74,8 @@ export interface RouteDef {
   ops: Readonly<Record<string, Operation>>;
   /** Role a caller needs (phone-method writes need `phoneWrite`, see policies/auth.ts). */
   role: Role;
+  /** Role a write needs instead, when it is not the family's (policies/auth.ts). */
+  writeRole?: Role;
   family: RouteFamily;
   /**
    * A licence the tenant needs (policies/auth.ts): `premium` (Entra ID P1/P2) or `pim` (P2, for
@@ -125,6 +144,27 @@ export const ROUTES: readonly RouteDef[] = [
     family: "phone",
   },
   {
+    path: "users/{user}/authentication/emailMethods",
+    ops: {
+      GET: { kind: "emailMethods.list", handle: listEmails },
+      POST: { kind: "emailMethods.create", handle: createEmail },
+    },
+    role: "authMethodRead",
+    writeRole: "authMethodWrite",
+    family: "phone",
+  },
+  {
+    path: "users/{user}/authentication/emailMethods/{method}",
+    ops: {
+      GET: { kind: "emailMethods.get", handle: getEmail },
+      PATCH: { kind: "emailMethods.update", handle: updateEmail },
+      DELETE: { kind: "emailMethods.delete", handle: deleteEmail },
+    },
+    role: "authMethodRead",
+    writeRole: "authMethodWrite",
+    family: "phone",
+  },
+  {
     path: "groups",
     ops: { GET: { kind: "groups.list", handle: listGroups } },
     role: "group",
@@ -168,6 +208,36 @@ export const ROUTES: readonly RouteDef[] = [
     role: "audit",
     family: "reports",
     alsoNeeds: { role: "directoryRead", when: (c) => c.directoryAuditsNeedDirectoryRead },
+  },
+  {
+    path: "domains",
+    ops: { GET: { kind: "domains.list", handle: listDomains } },
+    role: "domainRead",
+    family: "directory",
+  },
+  {
+    path: "domains/{domain}",
+    ops: { GET: { kind: "domains.get", handle: getDomain } },
+    role: "domainRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy",
+    ops: { GET: { kind: "methodsPolicy.get", handle: getMethodsPolicy } },
+    role: "policyRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
+    ops: { GET: { kind: "methodsPolicy.get", handle: listMethodConfigurations } },
+    role: "policyRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{configuration}",
+    ops: { GET: { kind: "methodsPolicy.get", handle: getMethodConfiguration } },
+    role: "policyRead",
+    family: "directory",
   },
   {
     path: "roleManagement/directory/roleAssignments",

@@ -5,7 +5,10 @@
  */
 import type {
   FixtureDirectoryRole,
+  FixtureDomain,
+  FixtureMethodConfiguration,
   FixtureUser,
+  MethodConfigurationId,
   OtherMethod,
   PhoneType,
   TenantFixture,
@@ -21,6 +24,12 @@ export const PHONE_METHOD_IDS: Record<PhoneType, string> = {
   alternateMobile: "b6332ec1-7057-4abe-9331-3d72feddfe41",
   office: "e37fc753-ff3b-4958-9484-eaa9425c82bc",
 };
+
+/** Fixed id of the email method (a user has at most one). */
+export const EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+
+/** What makes an address usable for the email method the fixture names without an address. */
+const USABLE_EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** Fixed id of the password method. */
 export const PASSWORD_METHOD_ID = "28c10230-6103-485e-b985-444c60001490";
@@ -46,7 +55,10 @@ export interface UserRec {
   userType: "Member" | "Guest";
   isAdmin: boolean;
   phones: Partial<Record<PhoneType, PhoneRec>>;
+  /** Includes `email` exactly when `emailAddress` is set. */
   otherMethods: OtherMethod[];
+  /** Address of the email authentication method, or null without one. */
+  emailAddress: string | null;
   /** ISO 8601, never changes once the user exists. */
   createdDateTime: string;
   otherMails: string[];
@@ -55,6 +67,8 @@ export interface UserRec {
   directoryRoles: FixtureDirectoryRole[] | undefined;
   /** Phone types the report still shows while a change is within the report lag. */
   reportPhonesBefore?: PhoneType[];
+  /** Other methods the report still shows while a change is within the report lag. */
+  reportOtherBefore?: OtherMethod[];
   /** Real time of the last phone change, epoch ms (0 = never). */
   changedAtMs: number;
 }
@@ -110,6 +124,17 @@ const REPORT_NAMES: Record<PhoneType, string> = {
 };
 
 const NON_MFA: ReadonlySet<string> = new Set(["email", "temporaryAccessPass"]);
+/**
+ * Methods SSPR accepts besides the mobile and office phones (entra-docs "Authentication and
+ * verification methods": Authenticator push and codes, software and hardware OATH, email); not
+ * passkeys, Windows Hello, the Temporary Access Pass, nor an alternate mobile phone.
+ */
+const SSPR_OTHER: ReadonlySet<string> = new Set([
+  "microsoftAuthenticatorPush",
+  "softwareOneTimePasscode",
+  "hardwareOneTimePasscode",
+  "email",
+]);
 const PASSWORDLESS: ReadonlySet<string> = new Set([
   "fido2SecurityKey",
   "passKeyDeviceBound",
@@ -140,6 +165,13 @@ export class TenantStore {
   readonly smsSignInEnabled: boolean;
   /** Entra ID P2: PIM eligibility can be read. */
   readonly pim: boolean;
+  /** Domains beside the initial one, as the fixture lists them. */
+  readonly domains: readonly FixtureDomain[];
+  /** The authentication methods policy's configurations the fixture sets (others: defaults). */
+  readonly methodsPolicy: Readonly<
+    Partial<Record<MethodConfigurationId, FixtureMethodConfiguration>>
+  >;
+
   readonly users: UserRec[] = [];
   readonly groups: GroupRec[] = [];
   private readonly byId = new Map<string, UserRec>();
@@ -169,6 +201,8 @@ export class TenantStore {
     this.premium = fixture.tenant.premium ?? true;
     this.smsSignInEnabled = fixture.tenant.smsSignInEnabled ?? true;
     this.pim = fixture.tenant.pim ?? true;
+    this.domains = (fixture.tenant.domains ?? []).map((d) => ({ ...d }));
+    this.methodsPolicy = structuredClone(fixture.authenticationMethodsPolicy ?? {});
     for (const u of fixture.users) {
       if (this.byId.has(u.id)) {
         throw new TypeError(`GraphEmulator: duplicate user id '${u.id}' in the tenant fixture.`);
@@ -233,6 +267,7 @@ export class TenantStore {
       isAdmin: u.isAdmin ?? false,
       phones: {},
       otherMethods: [...(u.otherMethods ?? [])],
+      emailAddress: (u.otherMethods ?? []).includes("email") ? fixtureEmailAddress(u) : null,
       createdDateTime:
         u.createdDateTime === undefined
           ? this.longAgoIso
@@ -307,6 +342,7 @@ export class TenantStore {
     this.byUpn.set(existing.userPrincipalName.toLowerCase(), existing);
     if (u.otherMethods !== undefined) {
       existing.otherMethods = [...u.otherMethods];
+      existing.emailAddress = fresh.emailAddress;
     }
     if (u.phoneMethods !== undefined) {
       for (const t of PHONE_TYPES) {
@@ -353,6 +389,11 @@ export class TenantStore {
     this.transitiveCache.clear();
     this.changeCount++;
     return rec;
+  }
+
+  /** When the emulator started, ISO 8601. */
+  get startedDateTime(): string {
+    return this.startedIso;
   }
 
   /** A number that changes whenever a user or group changes (for caches of derived views). */
@@ -527,13 +568,61 @@ export class TenantStore {
     return result;
   }
 
-  /** Records the pre-change phone types so the report can lag behind. */
+  /** Records the pre-change methods so the report can lag behind. */
   private markChanged(user: UserRec, lagMs: number): void {
     const now = Date.now();
     if (lagMs > 0 && now - user.changedAtMs >= lagMs) {
       user.reportPhonesBefore = PHONE_TYPES.filter((t) => user.phones[t]);
+      user.reportOtherBefore = [...user.otherMethods];
     }
     user.changedAtMs = now;
+  }
+
+  /**
+   * Creates the email method (at most one per user).
+   *
+   * @param user - the user
+   * @param emailAddress - the address (already format-checked)
+   * @param config - current config (the duplicate's error)
+   * @param lagMs - report lag in real ms
+   */
+  createEmail(user: UserRec, emailAddress: string, config: EmulatorConfig, lagMs: number): void {
+    if (user.emailAddress !== null) {
+      throw configuredError(config.duplicateEmailMethodError);
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = emailAddress;
+    user.otherMethods.push("email");
+  }
+
+  /**
+   * Changes the address of the email method.
+   *
+   * @param user - the user
+   * @param emailAddress - the new address (already format-checked)
+   * @param lagMs - report lag in real ms
+   */
+  updateEmail(user: UserRec, emailAddress: string, lagMs: number): void {
+    if (user.emailAddress === null) {
+      throw notFound();
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = emailAddress;
+  }
+
+  /**
+   * Deletes the email method.
+   *
+   * @param user - the user
+   * @param lagMs - report lag in real ms
+   */
+  deleteEmail(user: UserRec, lagMs: number): void {
+    if (user.emailAddress === null) {
+      throw notFound();
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = null;
+    user.otherMethods = user.otherMethods.filter((m) => m !== "email");
   }
 
   /**
@@ -643,19 +732,24 @@ export class TenantStore {
    *
    * @param user - an enabled user
    * @param lagMs - report lag in real ms
+   * @param ssprMethodsRequired - how many methods SSPR asks for (1 or 2)
    */
-  reportRow(user: UserRec, lagMs: number): ReportRow {
+  reportRow(user: UserRec, lagMs: number, ssprMethodsRequired = 1): ReportRow {
     const now = Date.now();
     const lagging = user.changedAtMs > 0 && now - user.changedAtMs < lagMs;
     const phoneTypes =
       lagging && user.reportPhonesBefore
         ? user.reportPhonesBefore
         : PHONE_TYPES.filter((t) => user.phones[t]);
-    const methods = [...phoneTypes.map((t) => REPORT_NAMES[t]), ...user.otherMethods];
-    const mfa = phoneTypes.length > 0 || user.otherMethods.some((m) => !NON_MFA.has(m));
-    const sspr = mfa || user.otherMethods.includes("email");
+    const others = lagging && user.reportOtherBefore ? user.reportOtherBefore : user.otherMethods;
+    const methods = [...phoneTypes.map((t) => REPORT_NAMES[t]), ...others];
+    const mfa = phoneTypes.length > 0 || others.some((m) => !NON_MFA.has(m));
+    const ssprMethods =
+      phoneTypes.filter((p) => p !== "alternateMobile").length +
+      others.filter((m) => SSPR_OTHER.has(m)).length;
+    const sspr = ssprMethods >= ssprMethodsRequired;
     let preferred = "none";
-    if (user.otherMethods.includes("microsoftAuthenticatorPush")) {
+    if (others.includes("microsoftAuthenticatorPush")) {
       preferred = "push";
     } else if (phoneTypes.includes("mobile")) {
       preferred = "sms";
@@ -679,7 +773,7 @@ export class TenantStore {
       isSsprCapable: sspr,
       isMfaRegistered: mfa,
       isMfaCapable: mfa,
-      isPasswordlessCapable: user.otherMethods.some((m) => PASSWORDLESS.has(m)),
+      isPasswordlessCapable: others.some((m) => PASSWORDLESS.has(m)),
       methodsRegistered: methods,
       isSystemPreferredAuthenticationMethodEnabled: true,
       systemPreferredAuthenticationMethods: [preferred],
@@ -687,6 +781,15 @@ export class TenantStore {
       lastUpdatedDateTime: updated,
     };
   }
+}
+
+/**
+ * The address of the email method a fixture user lists in `otherMethods` (the fixture has no field
+ * for it): the first usable `otherMails` entry, else one at `personal.example`.
+ */
+function fixtureEmailAddress(u: FixtureUser): string {
+  const usable = (u.otherMails ?? []).find((m) => USABLE_EMAIL.test(m));
+  return usable ?? `${u.userPrincipalName.split(/#EXT#|@/)[0] ?? "user"}@personal.example`;
 }
 
 function configuredError(e: { status: number; code: string; message: string }): GraphHttpError {

@@ -28,6 +28,21 @@ const ROLE_SETS: Record<Role, string[]> = {
     "UserAuthMethod-Phone.ReadWrite.All",
   ],
   phoneWrite: ["UserAuthenticationMethod.ReadWrite.All", "UserAuthMethod-Phone.ReadWrite.All"],
+  // Methods other than phones: the phone-only roles do not reach them.
+  authMethodRead: ["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"],
+  authMethodWrite: ["UserAuthenticationMethod.ReadWrite.All"],
+  // The documented list of the authentication methods policy reads.
+  policyRead: [
+    "Policy.Read.AuthenticationMethod",
+    "Policy.ReadWrite.AuthenticationMethod",
+    "Policy.Read.All",
+  ],
+  domainRead: [
+    "Domain.Read.All",
+    "Domain.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+  ],
   // The documented lists of the two role-management reads (learn: rbacapplication-list-*).
   roleAssignmentRead: [
     "RoleManagement.Read.Directory",
@@ -90,6 +105,7 @@ export function authenticate(
 export function authorize(
   route: {
     role: Role;
+    writeRole?: Role;
     family: RouteFamily;
     alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
   },
@@ -97,7 +113,8 @@ export function authorize(
   roles: string[],
   config: EmulatorConfig,
 ): void {
-  const role: Role = route.family === "phone" && isWrite ? "phoneWrite" : route.role;
+  const familyWrite: Role = route.family === "phone" ? "phoneWrite" : route.role;
+  const role: Role = isWrite ? (route.writeRole ?? familyWrite) : route.role;
   const needed = [role];
   if (route.alsoNeeds?.when(config)) {
     needed.push(route.alsoNeeds.role);

@@ -7,7 +7,7 @@ import type { EmulatorConfig } from "../config.js";
 import type { AuditActor } from "../auditLog.js";
 import { readUserPatch, type UsersDelta } from "../handlers/delta.js";
 import type { MetricsCollector } from "../metrics.js";
-import { PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
+import { EMAIL_METHOD_ID, PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
 import type { TokenAuthority } from "../tokens.js";
 import { sendJson } from "./http.js";
 import type { TokenIssuer } from "./tokenIssuer.js";
@@ -17,6 +17,8 @@ export interface UserState {
   id: string;
   userPrincipalName: string;
   phoneMethods: { phoneType: string; phoneNumber: string }[];
+  /** The email method, when the user has one (a list, as Graph lists it). */
+  emailMethods: { id: string; emailAddress: string }[];
 }
 
 /** What the admin API works on. */
@@ -31,7 +33,7 @@ export interface AdminContext {
 }
 
 /**
- * A user and its phone methods as the state view shows them.
+ * A user and its phone and email methods as the state view shows them.
  *
  * @param u - the user
  */
@@ -43,6 +45,8 @@ export function userState(u: UserRec): UserState {
       phoneType: t,
       phoneNumber: u.phones[t]?.phoneNumber ?? "",
     })),
+    emailMethods:
+      u.emailAddress === null ? [] : [{ id: EMAIL_METHOD_ID, emailAddress: u.emailAddress }],
   };
 }
 

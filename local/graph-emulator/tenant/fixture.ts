@@ -202,7 +202,67 @@ function checkIntegrity(fixture: TenantFixture): Problem | undefined {
       return roleProblem;
     }
   }
-  return checkAuditEvents(fixture, userIndexById);
+  return (
+    checkAuditEvents(fixture, userIndexById) ??
+    checkDomains(fixture) ??
+    checkPolicyTargets(fixture, groupIndexById)
+  );
+}
+
+// Policy targets are all_users or groups of the fixture; all users cannot be excluded.
+function checkPolicyTargets(
+  fixture: TenantFixture,
+  groupIndexById: ReadonlyMap<string, number>,
+): Problem | undefined {
+  for (const [method, config] of Object.entries(fixture.authenticationMethodsPolicy ?? {})) {
+    const at = `/authenticationMethodsPolicy/${method}`;
+    const include = config?.includeTargets ?? [];
+    for (let i = 0; i < include.length; i++) {
+      const id = include[i]!.id;
+      if (id !== "all_users" && !groupIndexById.has(id)) {
+        return {
+          path: `${at}/includeTargets/${i}/id`,
+          problem: `'${id}' is neither all_users nor a group of the fixture`,
+        };
+      }
+    }
+    const exclude = config?.excludeTargets ?? [];
+    for (let i = 0; i < exclude.length; i++) {
+      if (!groupIndexById.has(exclude[i]!.id)) {
+        return {
+          path: `${at}/excludeTargets/${i}/id`,
+          problem: `'${exclude[i]!.id}' is not a group of the fixture (only groups can be excluded)`,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+// Domain names are unique (ignoring case), and one verified domain at most is the default.
+function checkDomains(fixture: TenantFixture): Problem | undefined {
+  const seen = new Set([fixture.tenant.domain.toLowerCase()]);
+  let defaults = 0;
+  const domains = fixture.tenant.domains ?? [];
+  for (let d = 0; d < domains.length; d++) {
+    const domain = domains[d]!;
+    if (seen.has(domain.id.toLowerCase())) {
+      return {
+        path: `/tenant/domains/${d}/id`,
+        problem: `the domain '${domain.id}' is listed twice (the initial domain counts)`,
+      };
+    }
+    seen.add(domain.id.toLowerCase());
+    if (domain.isDefault === true) {
+      if (domain.isVerified === false || ++defaults > 1) {
+        return {
+          path: `/tenant/domains/${d}/isDefault`,
+          problem: "only one domain can be the default, and only a verified one",
+        };
+      }
+    }
+  }
+  return undefined;
 }
 
 // Audit events name a user of the fixture and one past moment.
@@ -241,7 +301,8 @@ function checkAuditEvents(
  * UPNs ignoring case, unique group ids not shared with users, group members that exist, at most one
  * phone method per type, `alternateMobile` only beside `mobile`, directory roles that name a known
  * role once, held by groups only when role-assignable, whose members are users only, audit events of
- * fixture users at one past moment each).
+ * fixture users at one past moment each, unique domains with one verified default at most, policy
+ * targets that are all_users or groups of the fixture).
  *
  * The value is returned as is, without schema defaults filled in (see `types.ts` for them).
  *

@@ -44,6 +44,36 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
           description:
             "Entra ID P2 (Privileged Identity Management): without it roleEligibilityScheduleInstances answers the configured pimLicenceError while roleAssignments still answers",
         },
+        domains: {
+          type: "array",
+          description:
+            "domains beside the initial one (tenant.domain, always verified); absent: none",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                minLength: 1,
+                description: "the domain name, e.g. contoso.com",
+              },
+              isVerified: {
+                type: "boolean",
+                default: true,
+              },
+              isDefault: {
+                type: "boolean",
+                default: false,
+                description: "at most one domain is the default; without one the initial domain is",
+              },
+              authenticationType: {
+                enum: ["Managed", "Federated"],
+                default: "Managed",
+              },
+            },
+          },
+        },
       },
     },
     groups: {
@@ -97,6 +127,41 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             description:
               "directory roles held at tenant scope; only on role-assignable groups; every member holds them",
           },
+        },
+      },
+    },
+    authenticationMethodsPolicy: {
+      type: "object",
+      additionalProperties: false,
+      description:
+        "the authentication methods policy, per method configuration (Graph's ids); a method left out keeps its default: Sms, Voice and Email enabled for all_users, the others disabled; absent: all defaults",
+      properties: {
+        Fido2: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        MicrosoftAuthenticator: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Sms: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Voice: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Email: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        TemporaryAccessPass: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        SoftwareOath: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        HardwareOath: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        X509Certificate: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
         },
       },
     },
@@ -278,6 +343,57 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             description:
               "directory roles held at tenant scope; absent: none beyond what isAdmin implies (an isAdmin user without this field holds an active User Administrator assignment)",
           },
+        },
+      },
+    },
+  },
+  $defs: {
+    authenticationMethodConfiguration: {
+      type: "object",
+      required: ["state"],
+      additionalProperties: false,
+      properties: {
+        state: {
+          enum: ["enabled", "disabled"],
+        },
+        includeTargets: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                description: "all_users or a group id of the fixture",
+              },
+              isRegistrationRequired: {
+                type: "boolean",
+                default: false,
+              },
+            },
+          },
+          description: "default [{ id: all_users }]",
+        },
+        excludeTargets: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                description: "a group id of the fixture",
+              },
+            },
+          },
+          description: "default none",
+        },
+        isOfficePhoneAllowed: {
+          type: "boolean",
+          default: false,
+          description: "Voice only: whether users may register office phones",
         },
       },
     },

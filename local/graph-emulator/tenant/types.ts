@@ -90,6 +90,40 @@ export interface FixtureAuditEvent {
   newValue?: string | null;
 }
 
+/** A domain of the tenant beside its initial one. */
+export interface FixtureDomain {
+  id: string;
+  /** Default true. */
+  isVerified?: boolean;
+  /** Default false; at most one domain is the default (else the initial domain is). */
+  isDefault?: boolean;
+  /** Default "Managed". */
+  authenticationType?: "Managed" | "Federated";
+}
+
+/** Ids of the authentication methods policy's method configurations, as Graph spells them. */
+export type MethodConfigurationId =
+  | "Fido2"
+  | "MicrosoftAuthenticator"
+  | "Sms"
+  | "Voice"
+  | "Email"
+  | "TemporaryAccessPass"
+  | "SoftwareOath"
+  | "HardwareOath"
+  | "X509Certificate";
+
+/** One method configuration of the authentication methods policy. */
+export interface FixtureMethodConfiguration {
+  state: "enabled" | "disabled";
+  /** Default `[{ id: "all_users" }]`; ids are `all_users` or group ids. */
+  includeTargets?: { id: string; isRegistrationRequired?: boolean }[];
+  /** Default none; group ids. */
+  excludeTargets?: { id: string }[];
+  /** Voice only (default false): whether users may register office phones. */
+  isOfficePhoneAllowed?: boolean;
+}
+
 /** A whole tenant fixture. */
 export interface TenantFixture {
   tenant: {
@@ -101,8 +135,15 @@ export interface TenantFixture {
     smsSignInEnabled?: boolean;
     /** Entra ID P2 (default true); without it PIM eligibility answers `pimLicenceError`. */
     pim?: boolean;
+    /** Domains beside the initial one (`domain`, always verified). */
+    domains?: FixtureDomain[];
   };
   groups?: FixtureGroup[];
+  /**
+   * The authentication methods policy by method configuration; a method left out keeps its
+   * default (Sms, Voice and Email enabled for all users, the others disabled).
+   */
+  authenticationMethodsPolicy?: Partial<Record<MethodConfigurationId, FixtureMethodConfiguration>>;
   /** Past directory audit events; absent: no recent attribute change. */
   auditEvents?: FixtureAuditEvent[];
   users: FixtureUser[];

@@ -367,10 +367,12 @@ describe("app settings", () => {
 });
 
 describe("Graph permissions", () => {
-  it("grants exactly the four roles the app runs with, and nothing more", () => {
+  it("grants exactly the roles the app runs with, and nothing more", () => {
     expect([...REQUIRED_GRAPH_ROLES].sort()).toEqual([
       "AuditLog.Read.All",
+      "Directory.Read.All",
       "GroupMember.Read.All",
+      "RoleManagement.Read.Directory",
       "User.Read.All",
       "UserAuthenticationMethod.ReadWrite.All",
     ]);

@@ -134,7 +134,7 @@ describe("grantGraphRoles against the Graph emulator", () => {
     expect(methods).not.toContain("POST");
     expect(second.granted).toEqual([]);
     expect(second.present).toEqual([...REQUIRED_GRAPH_ROLES]);
-    expect(await heldRoles()).toHaveLength(4);
+    expect(await heldRoles()).toHaveLength(REQUIRED_GRAPH_ROLES.length);
   });
 
   it("reports what it would grant on a dry run and assigns nothing", async () => {
@@ -146,11 +146,7 @@ describe("grantGraphRoles against the Graph emulator", () => {
     const result = await grantGraphRoles(options({ dryRun: true, log: (l) => lines.push(l) }));
 
     // Assert
-    expect(result.wouldGrant).toEqual([
-      "UserAuthenticationMethod.ReadWrite.All",
-      "GroupMember.Read.All",
-      "AuditLog.Read.All",
-    ]);
+    expect(result.wouldGrant).toEqual(REQUIRED_GRAPH_ROLES.filter((r) => r !== "User.Read.All"));
     expect(result.granted).toEqual([]);
     expect(await heldRoles()).toEqual(["User.Read.All"]);
     expect(lines).toContain("Dry run: would grant 'AuditLog.Read.All'.");
@@ -159,7 +155,7 @@ describe("grantGraphRoles against the Graph emulator", () => {
   it("grants only the missing roles and warns about, but keeps, a role the app does not need", async () => {
     // Arrange
     await assignDirectly("GroupMember.Read.All");
-    await assignDirectly("Directory.Read.All");
+    await assignDirectly("Group.Read.All");
     const lines: string[] = [];
 
     // Act
@@ -167,16 +163,14 @@ describe("grantGraphRoles against the Graph emulator", () => {
 
     // Assert
     expect(result.present).toEqual(["GroupMember.Read.All"]);
-    expect(result.granted).toEqual([
-      "UserAuthenticationMethod.ReadWrite.All",
-      "User.Read.All",
-      "AuditLog.Read.All",
-    ]);
-    expect(result.extra).toEqual(["Directory.Read.All"]);
-    expect(lines.some((l) => l.includes("'Directory.Read.All', which the app does not need"))).toBe(
+    expect(result.granted).toEqual(
+      REQUIRED_GRAPH_ROLES.filter((r) => r !== "GroupMember.Read.All"),
+    );
+    expect(result.extra).toEqual(["Group.Read.All"]);
+    expect(lines.some((l) => l.includes("'Group.Read.All', which the app does not need"))).toBe(
       true,
     );
-    expect(await heldRoles()).toHaveLength(5);
+    expect(await heldRoles()).toHaveLength(REQUIRED_GRAPH_ROLES.length + 1);
   });
 
   it("names AppRoleAssignment.ReadWrite.All when the admin may read but not assign", async () => {
@@ -250,8 +244,8 @@ describe("grantGraphRoles against the Graph emulator", () => {
 
     // Assert
     expect(result.present).toEqual(["UserAuthenticationMethod.ReadWrite.All"]);
-    expect(result.granted).toHaveLength(3);
-    expect(await heldRoles()).toHaveLength(4);
+    expect(result.granted).toHaveLength(REQUIRED_GRAPH_ROLES.length - 1);
+    expect(await heldRoles()).toHaveLength(REQUIRED_GRAPH_ROLES.length);
   });
 
   it("waits Retry-After seconds on a 429 and then succeeds", async () => {
@@ -282,7 +276,7 @@ describe("grantGraphRoles against the Graph emulator", () => {
 
     // Assert
     expect(sleeps).toEqual([3000]);
-    expect(result.granted).toHaveLength(4);
+    expect(result.granted).toHaveLength(REQUIRED_GRAPH_ROLES.length);
   });
 
   it("tells the admin to sign in when no token can be had", async () => {

@@ -113,6 +113,8 @@ describe("profiles and config", () => {
       "User.Read.All",
       "GroupMember.Read.All",
       "AuditLog.Read.All",
+      "RoleManagement.Read.Directory",
+      "Directory.Read.All",
     ]);
   });
 

@@ -251,7 +251,11 @@ describe("who may read the audit log", () => {
     const without = await client.call("GET", AUDITS, as(["User.Read.All", "Directory.Read.All"]));
     expectEnvelope(without, 403, "Authentication_MSGraphPermissionMissing");
     expect(without.body.error.message).toContain("AuditLog.Read.All");
-    const noDirectory = await client.call("GET", AUDITS, as(PROFILES.fast.grantedRoles));
+    const noDirectory = await client.call(
+      "GET",
+      AUDITS,
+      as(["AuditLog.Read.All", "User.Read.All"]),
+    );
     expectEnvelope(noDirectory, 403, "Authentication_MSGraphPermissionMissing");
     expect(noDirectory.body.error.message).toContain("Directory.Read.All");
     emu.setConfig({ directoryAuditsNeedDirectoryRead: false });

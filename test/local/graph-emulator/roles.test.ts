@@ -194,7 +194,7 @@ describe("role assignments and eligibilities", () => {
   it("needs RoleManagement.Read.Directory (or a documented alternative) for each route", async () => {
     for (const path of [ASSIGNMENTS, ELIGIBLE]) {
       expectEnvelope(
-        await client.call("GET", path, as(PROFILES.fast.grantedRoles)),
+        await client.call("GET", path, as(["User.Read.All", "GroupMember.Read.All", "AuditLog.Read.All"])),
         403,
         "Authorization_RequestDenied",
       );

@@ -19,6 +19,7 @@ import {
   wrote,
   type ChunkItem,
   type ChunkOutcomeFile,
+  type ChunkTiming,
   type Outcome,
   type RunCounts,
 } from "../shared/run/index.js";
@@ -66,6 +67,16 @@ async function recordedOutcomes(
   return { done, complete: previous?.complete === true && done.size === previous.outcomes.length };
 }
 
+/** The timing of the attempt that ends now. */
+function timingOf(
+  startedAt: string,
+  attempt: { users: number; wrote: number },
+  throttled: number,
+  window: number,
+): ChunkTiming {
+  return { startedAt, endedAt: new Date().toISOString(), ...attempt, throttled, window };
+}
+
 /**
  * Provisions one chunk.
  *
@@ -107,6 +118,8 @@ export async function provisionChunk(
   const byId = new Map(items.map((i) => [i.userId, i]));
   const todo = items.filter((i) => !done.has(i.userId));
   let throttled = 0;
+  const startedAt = new Date().toISOString();
+  const attempt = { users: 0, wrote: 0 };
   let lastSave = Date.now();
   let saving: Promise<void> | undefined;
   const save = async (final: boolean): Promise<void> => {
@@ -114,6 +127,7 @@ export async function provisionChunk(
       chunkNo: input.chunkNo,
       complete: final,
       outcomes: [...done.values()],
+      ...(final ? { timing: timingOf(startedAt, attempt, throttled, limiter.limit) } : {}),
     };
     await store.putJson(final ? outcomeKey : partialKey, file);
   };
@@ -121,7 +135,9 @@ export async function provisionChunk(
     const item = byId.get(o.userId);
     const upn = item?.userPrincipalName ?? o.userId;
     done.set(o.userId, o);
+    attempt.users++;
     if (wrote(o)) {
+      attempt.wrote++;
       context.info(provisionedLine(upn, item?.phoneNumber ?? "", input.logPhoneNumbers));
     } else if (o.result === "failed") {
       context.warn(provisioningFailedLine(upn, o.code, o.message ?? `HTTP ${o.status}`));

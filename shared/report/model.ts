@@ -94,7 +94,7 @@ export interface TimelinePoint {
   usersPerHour: number;
   /** Of them, written (created or replaced), per hour. */
   writesPerHour: number;
-  /** 429 answers during the interval. */
+  /** 429 answers of the chunks that ended in the interval. */
   throttled: number;
   /** Chunks writing at once, on average over the interval. */
   chunksWriting: number;

@@ -1,7 +1,8 @@
 /**
  * The write rate and concurrency over time, from the timings the chunks record in their outcome
- * files: each chunk's users, writes and 429s are spread evenly over the time it wrote, and the
- * time is cut into at most a few dozen equal intervals so the page stays small at any run size.
+ * files: each chunk's users and writes are spread evenly over the time it wrote, its 429s (a few,
+ * at moments it does not record) counted whole in the interval it ended in, and the time is cut
+ * into at most a few dozen equal intervals so the page stays small at any run size.
  */
 import type { ChunkTiming } from "../run/outcomes.js";
 import type { Timeline, TimelinePoint } from "./model.js";
@@ -82,10 +83,10 @@ export function buildTimeline(
       const share = overlap / length;
       bucket.users += timing.users * share;
       bucket.wrote += timing.wrote * share;
-      bucket.throttled += timing.throttled * share;
       bucket.busyMs += overlap;
     }
     const ended = buckets[Math.floor((end - 1 - from) / ms)] as Bucket;
+    ended.throttled += timing.throttled;
     ended.window = Math.max(ended.window ?? 0, timing.window);
   }
   const perHour = (n: number): number => Math.round((n / seconds) * 3600);
@@ -93,7 +94,7 @@ export function buildTimeline(
     at: new Date(from + i * ms).toISOString(),
     usersPerHour: perHour(b.users),
     writesPerHour: perHour(b.wrote),
-    throttled: Math.round(b.throttled),
+    throttled: b.throttled,
     chunksWriting: Math.round((b.busyMs / ms) * 10) / 10,
     ...(b.window !== undefined ? { window: b.window } : {}),
   }));

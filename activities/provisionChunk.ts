@@ -74,6 +74,11 @@ async function recordedOutcomes(
 class ChunkRecorder {
   private lastSave = Date.now();
   private saving: Promise<void> | undefined;
+  /** This attempt: when it started, and the users it gave an outcome and wrote (the report's timeline). */
+  private readonly startedAt = new Date().toISOString();
+  private readonly attempt = { users: 0, wrote: 0 };
+  /** 429 answers this attempt met. */
+  throttled = 0;
 
   constructor(
     private readonly input: ProvisionChunkInput,
@@ -87,7 +92,9 @@ class ChunkRecorder {
     const item = this.items.get(o.userId);
     const upn = item?.userPrincipalName ?? o.userId;
     this.done.set(o.userId, o);
+    this.attempt.users++;
     if (wrote(o)) {
+      this.attempt.wrote++;
       this.context.info(provisionedLine(upn, item?.phoneNumber ?? "", this.input.logPhoneNumbers));
     } else if (o.result === "failed") {
       this.context.warn(provisioningFailedLine(upn, o.code, o.message ?? `HTTP ${o.status}`));
@@ -108,8 +115,17 @@ class ChunkRecorder {
   async save(complete: boolean): Promise<void> {
     await this.saving;
     const { runId, chunkNo } = this.input;
+    const { store, limiter } = services();
     const file: ChunkOutcomeFile = { chunkNo, complete, outcomes: [...this.done.values()] };
-    const { store } = services();
+    if (complete) {
+      file.timing = {
+        startedAt: this.startedAt,
+        endedAt: new Date().toISOString(),
+        ...this.attempt,
+        throttled: this.throttled,
+        window: limiter.limit,
+      };
+    }
     await store.putJson(
       complete ? runKeys.outcome(runId, chunkNo) : runKeys.partialOutcome(runId, chunkNo),
       file,
@@ -150,14 +166,18 @@ async function writeOpenUsers(
   const { graph, store, limiter } = services();
   const running = runKeys.runningChunk(input.runId, input.chunkNo);
   await store.putJson(running, { startedAt: new Date().toISOString() });
-  let throttled = 0;
   try {
     await writePhoneMethods(
       graph,
       todo.map((i) => ({ userId: i.userId, phoneNumber: i.phoneNumber, action: i.action })),
-      { limiter, onThrottled: (n) => (throttled += n), onOutcome: recorder.record, shouldStop },
+      {
+        limiter,
+        onThrottled: (n) => (recorder.throttled += n),
+        onOutcome: recorder.record,
+        shouldStop,
+      },
     );
-    return { throttled };
+    return { throttled: recorder.throttled };
   } catch (error) {
     await recorder.save(false);
     if (error instanceof GraphRequestError && error.kind === "fatal") {

@@ -1,7 +1,7 @@
 /**
- * summarizeRun: joins the plan and the chunk outcomes into the run's report (JSON summary and a
- * per-user CSV, numbers masked unless `LOG_PHONE_NUMBERS=full`), logs the runbook's Stats lines,
- * and returns the counts.
+ * summarizeRun: joins the plan and the chunk outcomes into the run's report (JSON summary, a
+ * per-user CSV, numbers masked unless `LOG_PHONE_NUMBERS=full`, and the report page,
+ * `shared/report/`), logs the runbook's Stats lines, and returns the counts.
  */
 import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
@@ -20,11 +20,22 @@ import {
   type ValueChange,
 } from "../shared/guards/census.js";
 import { SHARDS } from "../shared/guards/valueHash.js";
+import { ReportCollector } from "../shared/report/collect.js";
+import { HTML_CONTENT_TYPE, reportHtml } from "../shared/report/html.js";
+import {
+  MAX_LISTED_FAILURES,
+  type ChangedNumberRow,
+  type ListedFailure,
+  type OutcomeColumn,
+  type ReportModel,
+  type SharedNumberRow,
+} from "../shared/report/model.js";
 import {
   emptyCounts,
   isWrite,
   runIdSchema,
   runKeys,
+  runSettingsSchema,
   tally,
   tallyDecision,
   type ChunkItem,
@@ -50,6 +61,20 @@ export const summarizeRunInput = z.strictObject({
   logPhoneNumbers: z.enum(["masked", "full"]),
   /** Who started the run through the runs API, for the report. */
   startedBy: z.strictObject({ name: z.string(), objectId: z.string().optional() }).optional(),
+  /** What started the run, for the report. */
+  trigger: z.enum(["timer", "http", "cli"]).optional(),
+  /** The run's settings snapshot, for the report. */
+  settings: runSettingsSchema,
+  /** The plan's approval, when it needed one, for the report. */
+  approval: z
+    .strictObject({
+      status: z.enum(["awaiting", "approved", "notApproved"]),
+      threshold: z.number().int().min(0),
+      planned: z.number().int().min(0),
+      by: z.string().optional(),
+      at: z.string().optional(),
+    })
+    .optional(),
   /** The run's settle period, for the report (0: the guard was off). */
   numberSettleDays: z.number().int().min(0),
   startedAt: z.string(),
@@ -64,7 +89,7 @@ export interface SummarizeRunResult {
   counts: RunCounts;
   /** Chunks with users whose write failed transiently or was never attempted. */
   retryableChunks: number[];
-  reportKeys: { json: string; csv: string };
+  reportKeys: { json: string; csv: string; html: string };
 }
 
 /** Columns of the per-user CSV report. */
@@ -78,32 +103,6 @@ const CSV_HEADER = [
   "phoneNumber",
 ];
 
-/** At most this many failures are listed by name in report.json. */
-const MAX_LISTED_FAILURES = 1000;
-
-/** A listed failure (ids and Graph's code; never a number). */
-interface ListedFailure {
-  userId: string;
-  userPrincipalName: string;
-  code: string;
-  status: number;
-}
-
-/** A number held back because several users hold it (masked unless `LOG_PHONE_NUMBERS=full`). */
-interface SharedNumberRow {
-  phoneNumber: string;
-  holders: number;
-}
-
-/** A number that changed since the last run, with who changed it when the audit log says. */
-interface ChangedNumberRow {
-  userId: string;
-  userPrincipalName: string;
-  phoneNumber: string;
-  at: string;
-  by?: string;
-}
-
 /** What the report's rows add up to. */
 interface Tallies {
   counts: RunCounts;
@@ -111,6 +110,8 @@ interface Tallies {
   failures: ListedFailure[];
   sharedNumbers: Map<string, SharedNumberRow>;
   changedNumbers: ChangedNumberRow[];
+  /** The report page's tallies and rows. */
+  report: ReportCollector;
 }
 
 /** What the guards found, for the report's lists. */
@@ -135,11 +136,13 @@ function chunkReader(
   store: RunStore,
   runId: string,
   fullNumbers: boolean,
+  report: ReportCollector,
 ): (chunkNo: number) => Promise<ChunkView> {
   let loaded: { chunkNo: number; view: ChunkView } | undefined;
   return async (chunkNo) => {
     if (loaded?.chunkNo !== chunkNo) {
       const file = await store.getJson<ChunkOutcomeFile>(runKeys.outcome(runId, chunkNo));
+      report.chunk(chunkNo, file?.timing);
       const items = fullNumbers
         ? ((await store.getJson<ChunkItem[]>(runKeys.chunk(runId, chunkNo))) ?? [])
         : [];
@@ -165,7 +168,7 @@ async function joinOutcome(
   input: SummarizeRunInput,
   chunkOf: (chunkNo: number) => Promise<ChunkView>,
   t: Tallies,
-): Promise<{ outcome: string; code: string; detail?: string }> {
+): Promise<{ outcome: OutcomeColumn | ""; code: string; detail?: string }> {
   if (!isWrite(entry.decision)) {
     return { outcome: "", code: "" };
   }
@@ -181,6 +184,7 @@ async function joinOutcome(
   }
   tally(t.counts, o);
   if (o.result === "failed") {
+    t.report.failure(o);
     if (o.transient) {
       t.retryable.add(chunkNo);
     }
@@ -245,6 +249,7 @@ async function* reportRows(
     store,
     input.runId,
     input.logPhoneNumbers === "full" && !input.dryRun,
+    t.report,
   );
   const guards = await guardFindings(store, input.runId);
   for (let page = 0; page < input.userPages; page++) {
@@ -259,6 +264,8 @@ async function* reportRows(
           ? (await chunkOf(entry.chunkNo)).numbers.get(entry.userId)
           : undefined;
       const phone = full ?? entry.phoneNumber ?? "";
+      const { userPrincipalName, decision } = entry;
+      t.report.user({ userPrincipalName, decision, outcome, code, phoneNumber: phone });
       lines +=
         [
           formatCsvCell(entry.userPrincipalName),
@@ -272,6 +279,33 @@ async function* reportRows(
     }
     yield lines;
   }
+}
+
+/** The report's model from the input and the walk over the plan. */
+function reportModel(input: SummarizeRunInput, t: Tallies, retryableChunks: number[]): ReportModel {
+  const leaf = (key: string): string => key.slice(key.lastIndexOf("/") + 1);
+  return {
+    runId: input.runId,
+    dryRun: input.dryRun,
+    ...(input.trigger ? { trigger: input.trigger } : {}),
+    ...(input.startedBy ? { startedBy: input.startedBy } : {}),
+    ...(input.approval ? { approval: input.approval } : {}),
+    startedAt: input.startedAt,
+    finishedAt: input.finishedAt,
+    settings: input.settings,
+    counts: t.counts,
+    retryableChunks,
+    failures: t.failures,
+    failuresTruncated: t.counts.failed > t.failures.length,
+    numberSettleDays: input.numberSettleDays,
+    sharedNumbers: [...t.sharedNumbers.values()],
+    numbersChanged: t.changedNumbers,
+    ...t.report.parts(),
+    files: {
+      csv: leaf(runKeys.reportCsv(input.runId)),
+      json: leaf(runKeys.reportJson(input.runId)),
+    },
+  };
 }
 
 /**
@@ -291,25 +325,20 @@ export async function summarizeRun(
     failures: [],
     sharedNumbers: new Map(),
     changedNumbers: [],
+    report: new ReportCollector(),
   };
-  const keys = { json: runKeys.reportJson(input.runId), csv: runKeys.reportCsv(input.runId) };
+  const keys = {
+    json: runKeys.reportJson(input.runId),
+    csv: runKeys.reportCsv(input.runId),
+    html: runKeys.reportHtml(input.runId),
+  };
   await store.putStream(keys.csv, reportRows(store, input, t), CSV_CONTENT_TYPE);
   const { counts } = t;
   const retryableChunks = [...t.retryable].sort((a, b) => a - b);
-  await store.putJson(keys.json, {
-    runId: input.runId,
-    dryRun: input.dryRun,
-    ...(input.startedBy ? { startedBy: input.startedBy } : {}),
-    startedAt: input.startedAt,
-    finishedAt: input.finishedAt,
-    counts,
-    retryableChunks,
-    failures: t.failures,
-    failuresTruncated: counts.failed > t.failures.length,
-    numberSettleDays: input.numberSettleDays,
-    sharedNumbers: [...t.sharedNumbers.values()],
-    numbersChanged: t.changedNumbers,
-  });
+  const model = reportModel(input, t, retryableChunks);
+  // report.json: the page's numbers, without the user rows (report.csv has every user).
+  await store.putJson(keys.json, { ...model, users: { total: model.users.total } });
+  await store.putStream(keys.html, reportHtml(model), HTML_CONTENT_TYPE);
   if (input.numberSettleDays === 0) {
     context.warn(
       "summarizeRun: NUMBER_SETTLE_DAYS is 0: the settled-numbers guard is off, and numbers changed today can be written today.",

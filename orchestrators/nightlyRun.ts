@@ -54,6 +54,7 @@ function* runNightly(
       approval,
       failedChunks,
       startedBy: input.startedBy,
+      trigger: input.trigger,
     });
     yield* releaseRunLockActivity.call(context, { runId }, retry);
     return output;

@@ -1,6 +1,7 @@
 /**
- * The runs HTTP API (Durable client functions): start a run, list runs, read one run's progress,
- * approve a run that waits, rerun a finished run's failed chunks, cancel a run. In Azure it sits
+ * The runs HTTP API (Durable client functions): start a run, list runs, read one run's progress
+ * and its report page, approve a run that waits, rerun a finished run's failed chunks, cancel a
+ * run. In Azure it sits
  * behind Microsoft Entra ID authentication: reading needs the app role `Runs.Read`, everything
  * that can make the product write needs `Runs.Operate`, and the caller is recorded in the run.
  * Function keys stay on too, but a key alone is not enough: anyone who can list the app's keys
@@ -14,6 +15,7 @@ import { z } from "zod";
 import { authorize, type Caller, type Need } from "../shared/api/caller.js";
 import { ConfigurationError } from "../shared/errors.js";
 import { logEvent } from "../shared/log/events.js";
+import { HTML_CONTENT_TYPE, REPORT_CSP } from "../shared/report/html.js";
 import { services } from "../shared/services.js";
 import {
   isRunOrchestration,
@@ -27,6 +29,7 @@ import {
   countsAsActive,
   releaseRunLock,
   runKeys,
+  RUN_ID_PATTERN,
   stillWriting,
   APPROVAL_EVENT,
   type RunInput,
@@ -281,6 +284,44 @@ export async function getRun(
   return json(200, view);
 }
 
+/**
+ * GET /api/runs/{id}/report: the run's report page (report.html), once the run has written one:
+ * when it finished, or when its plan waits for approval. A rerun's page is the report of the run
+ * it repaired. The page loads nothing; the policy header says so to the browser too, and
+ * forbids framing it.
+ */
+export async function getRunReport(
+  request: HttpRequest,
+  client: df.DurableClient,
+): Promise<HttpResponseInit> {
+  const found = await findRun(request, client);
+  if ("response" in found) {
+    return found.response;
+  }
+  const reportOf = readRunOutput(found.status.output)?.runId ?? found.id;
+  const html =
+    RUN_ID_PATTERN.test(reportOf) && !reportOf.startsWith(".")
+      ? await services().store.getText(runKeys.reportHtml(reportOf))
+      : undefined;
+  if (html === undefined) {
+    return json(404, {
+      error: `Run '${found.id}' has no report yet: it is written when the run ends or waits for approval.`,
+    });
+  }
+  return {
+    status: 200,
+    body: html,
+    headers: {
+      "Content-Type": HTML_CONTENT_TYPE,
+      "Content-Security-Policy": `${REPORT_CSP}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      "X-Content-Type-Options": "nosniff",
+      "Referrer-Policy": "no-referrer",
+      // The page lists users: no shared cache keeps it.
+      "Cache-Control": "no-store",
+    },
+  };
+}
+
 /** POST /api/runs/{id}/rerun: provision a finished run's failed chunks again. */
 export async function rerunRun(
   request: HttpRequest,
@@ -416,6 +457,7 @@ const ROUTES: [
   ["runsStart", "runs", "POST", "operate", startRun],
   ["runsList", "runs", "GET", "read", listRuns],
   ["runsGet", "runs/{id}", "GET", "read", getRun],
+  ["runsReport", "runs/{id}/report", "GET", "read", getRunReport],
   ["runsApprove", "runs/{id}/approve", "POST", "operate", approveRun],
   ["runsRerun", "runs/{id}/rerun", "POST", "operate", rerunRun],
   ["runsCancel", "runs/{id}/cancel", "POST", "operate", cancelRun],

@@ -52,7 +52,8 @@ export function cliApprover(): string {
 export function awaitingApprovalMessage(status: InstanceStatus, stateDir: string): string {
   const s = readRunStatus(status.customStatus);
   const a = s.approval;
-  const report = a?.reportKeys ? path.resolve(stateDir, a.reportKeys.csv) : "(not written)";
+  const keys = a?.reportKeys;
+  const report = keys ? path.resolve(stateDir, keys.html ?? keys.csv) : "(not written)";
   return (
     `Run '${status.instanceId}' plans ${a?.planned ?? "?"} writes, more than APPROVAL_THRESHOLD (${a?.threshold ?? "?"}), ` +
     `and waits for approval until ${a?.expiresAt ?? "?"}. Review the plan: ${report}\n` +

@@ -36,6 +36,8 @@ export interface HostAndFollowOptions {
    * hand is the person who approves); otherwise say how to approve from another shell.
    */
   approve?: boolean;
+  /** The emulator's time scale when Graph is a time-scaled emulator (the demo): progress says so. */
+  timeScale?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function hostAndFollow(
   const host = await startAppHost(options.stateDir, options.settings, { logger });
   const unpublish = await publishEndpoint(options.stateDir, host);
   const instanceId = await begin(host, logFile);
-  const view = new ProgressView();
+  const view = new ProgressView({ timeScale: options.timeScale });
   let told = false;
   const final = await follow(host, instanceId, (s) => {
     view.update(s);

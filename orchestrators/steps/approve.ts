@@ -61,6 +61,8 @@ export function* awaitApproval(
       withoutMfa: plan.withoutMfa,
       logPhoneNumbers: settings.logPhoneNumbers,
       numberSettleDays: settings.numberSettleDays,
+      settings,
+      approval: { status: "awaiting", threshold, planned: plan.writes },
       startedAt: progress.status.startedAt,
       finishedAt: progress.now().toISOString(),
     },

@@ -3,7 +3,7 @@
  */
 import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
 import { summarizeRunActivity } from "../../activities/summarizeRun.js";
-import type { RunOutput, RunSettings, RunTuning } from "../../shared/run/index.js";
+import type { RunOutput, RunSettings, RunTrigger, RunTuning } from "../../shared/run/index.js";
 import type { ApprovalResult } from "./approve.js";
 import type { Discovery } from "./discover.js";
 import type { PlanTotals } from "./plan.js";
@@ -29,6 +29,7 @@ export function* summarize(
     approval: ApprovalResult;
     failedChunks: number[];
     startedBy?: RunOutput["startedBy"];
+    trigger?: RunTrigger;
   },
 ): Generator<Task, RunOutput, unknown> {
   const { progress, settings, approval } = run;
@@ -46,7 +47,10 @@ export function* summarize(
       withoutMfa: run.plan.withoutMfa,
       logPhoneNumbers: settings.logPhoneNumbers,
       numberSettleDays: settings.numberSettleDays,
+      settings,
+      ...(run.trigger ? { trigger: run.trigger } : {}),
       ...(run.startedBy ? { startedBy: run.startedBy } : {}),
+      ...(approval.status === "notNeeded" ? {} : { approval: approvalOutput(approval) }),
       startedAt: progress.status.startedAt,
       finishedAt,
     },

@@ -30,4 +30,6 @@ export const runKeys = {
     `runs/${runId}/running/${pad(chunkNo)}.json`,
   runningChunks: (runId: string): string => `runs/${runId}/running/`,
   reportCsv: (runId: string): string => `runs/${runId}/report.csv`,
+  /** The report page (self-contained HTML). */
+  reportHtml: (runId: string): string => `runs/${runId}/report.html`,
 };

@@ -28,12 +28,33 @@ export type Outcome =
 /** The results an outcome can have. */
 export type OutcomeResult = Outcome["result"];
 
+/**
+ * When a chunk's last attempt wrote and how much: the report's write rate and concurrency over
+ * time come from these (about 150 bytes a chunk; counts and times only, nobody's data).
+ */
+export interface ChunkTiming {
+  /** When the attempt started writing (ISO). */
+  startedAt: string;
+  /** When its last outcome was recorded (ISO). */
+  endedAt: string;
+  /** Users given an outcome by this attempt. */
+  users: number;
+  /** Of them, written (created or replaced). */
+  wrote: number;
+  /** 429 answers this attempt met. */
+  throttled: number;
+  /** The write limiter's window (requests in flight allowed) when the attempt ended. */
+  window: number;
+}
+
 /** The outcome file of one chunk in the run store. */
 export interface ChunkOutcomeFile {
   chunkNo: number;
   /** True once every user of the chunk has an outcome. */
   complete: boolean;
   outcomes: Outcome[];
+  /** The last attempt that wrote (absent when the chunk was complete before it started). */
+  timing?: ChunkTiming;
 }
 
 /**

@@ -30,7 +30,7 @@ export interface RunApproval {
   /** When an unapproved run ends with nothing written. */
   expiresAt: string;
   /** The plan's report, to review before approving. */
-  reportKeys?: { json: string; csv: string };
+  reportKeys?: { json: string; csv: string; html?: string };
   approvedBy?: string;
   approvedAt?: string;
 }
@@ -119,7 +119,8 @@ export const runOutputSchema = z.strictObject({
   throttled: count,
   startedAt: z.string(),
   finishedAt: z.string(),
-  reportKeys: z.strictObject({ json: z.string(), csv: z.string() }),
+  /** Store keys of the report (`html` absent in runs from before the report page). */
+  reportKeys: z.strictObject({ json: z.string(), csv: z.string(), html: z.string().optional() }),
 });
 
 /** Output of a finished run. */

@@ -1,8 +1,8 @@
 /**
  * `mfa-prepopulate demo` (what `npm start` runs): a synthetic tenant in the offline emulator, the
  * local host, one complete nightly run with live progress (the same host-and-follow as `run`),
- * then a summary with the plan, the Graph calls and where the report is. Exits 0 when the run
- * completed.
+ * then a summary with the plan, the Graph calls and, last, where the report page is. Exits 0 when
+ * the run completed.
  */
 import { mkdir, rm } from "node:fs/promises";
 import * as path from "node:path";
@@ -61,7 +61,8 @@ async function demo(opts: DemoOptions): Promise<void> {
   const started = Date.now();
   await rm(opts.stateDir, { recursive: true, force: true });
   await mkdir(opts.stateDir, { recursive: true });
-  const emulator = await startDemoEmulator(opts);
+  const timeScale = positive("--time-scale", opts.timeScale);
+  const emulator = await startDemoEmulator(opts, timeScale);
   // The environment's settings, pointed at the emulator and the demo's state directory.
   const { settingsFrom } = await import("../settingsFrom.js");
   const settings = settingsFrom({
@@ -74,7 +75,7 @@ async function demo(opts: DemoOptions): Promise<void> {
     RUN_STORE: path.resolve(opts.stateDir),
   });
   process.stderr.write(
-    `Emulator (${opts.profile}, time x${(1 / Number(opts.timeScale)).toFixed(0)}) at ${emulator.graphBaseUrl}\n`,
+    `Emulator (${opts.profile}, time x${(1 / timeScale).toFixed(0)}: quotas and latencies run that much faster than Graph's) at ${emulator.graphBaseUrl}\n`,
   );
   const { hostAndFollow } = await import("../hostAndFollow.js");
   const { startOrResume } = await import("../localRun.js");
@@ -86,6 +87,7 @@ async function demo(opts: DemoOptions): Promise<void> {
       started,
       // The demo is one command: it approves its own plan when the plan needs approval.
       approve: true,
+      timeScale,
       afterSummary: async (final, logFile) => {
         printDemoDetails(final, emulator, opts.stateDir, logFile);
         await emulator.close();
@@ -99,7 +101,7 @@ async function demo(opts: DemoOptions): Promise<void> {
   );
 }
 
-async function startDemoEmulator(opts: DemoOptions): Promise<EmulatorHandle> {
+async function startDemoEmulator(opts: DemoOptions, timeScale: number): Promise<EmulatorHandle> {
   const { startEmulator } = await import("../../graph-emulator/index.js");
   const { generateTenant } = await import("../../graph-emulator/tenant/generate.js");
   const users = wholeNumber("--users", opts.users);
@@ -110,7 +112,7 @@ async function startDemoEmulator(opts: DemoOptions): Promise<EmulatorHandle> {
   return startEmulator({
     tenant,
     profile: opts.profile,
-    config: { timeScale: positive("--time-scale", opts.timeScale) },
+    config: { timeScale },
   });
 }
 
@@ -122,7 +124,7 @@ function printDemoDetails(
   logFile: string,
 ): void {
   const output = final.output as
-    { plan?: Record<string, number>; reportKeys?: { csv: string; json: string } } | undefined;
+    { runId?: string; plan?: Record<string, number>; reportKeys?: { html?: string } } | undefined;
   if (output?.plan) {
     process.stderr.write(
       `Plan by decision:\n${Object.entries(output.plan)
@@ -134,9 +136,12 @@ function printDemoDetails(
   process.stderr.write(
     `Graph calls: ${metrics.requests}, throttled (429): ${metrics.throttled}, writes: ${metrics.writes}\n`,
   );
-  if (output?.reportKeys) {
+  process.stderr.write(`Log lines: ${logFile}\n`);
+  // The last lines: where the report page is, and how to open it.
+  if (output?.reportKeys?.html) {
     process.stderr.write(
-      `Report: ${path.resolve(stateDir, output.reportKeys.csv)} (and report.json beside it)\nLog lines: ${logFile}\n`,
+      `Report page: ${path.resolve(stateDir, output.reportKeys.html)} (report.csv and report.json beside it)\n` +
+        `Open it with: mfa-prepopulate report ${output.runId ?? "RUN_ID"} --state-dir ${stateDir} --open\n`,
     );
   }
 }

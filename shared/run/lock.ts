@@ -17,12 +17,15 @@ export interface RunLock {
   at: string;
 }
 
-/** Whether the run holding the lock still counts as active (running, suspended or cancelling). */
-export type IsRunActive = (runId: string) => Promise<boolean>;
+/**
+ * Whether the run holding the lock still counts as active (running, suspended or cancelling);
+ * undefined when its orchestration is not visible (it may still be starting).
+ */
+export type IsRunActive = (runId: string) => Promise<boolean | undefined>;
 
 /**
- * A lock this young belongs to a run that may still be starting (its orchestration not yet
- * visible), so it counts as held whatever the status says.
+ * A lock this young whose run's orchestration is not visible belongs to a run that may still be
+ * starting, so it counts as held.
  */
 const STARTING_MS = 10 * 60_000;
 
@@ -41,7 +44,10 @@ export async function countsAsActive(
   store: RunStore,
   runId: string,
   runtimeStatus: string | undefined,
-): Promise<boolean> {
+): Promise<boolean | undefined> {
+  if (runtimeStatus === undefined) {
+    return undefined;
+  }
   if (runtimeStatus === "Running" || runtimeStatus === "Pending" || runtimeStatus === "Suspended") {
     return true;
   }
@@ -98,7 +104,9 @@ export async function acquireRunLock(
     if (holder.runId === runId) {
       return { acquired: true };
     }
-    if (Date.now() - Date.parse(holder.at) < STARTING_MS || (await isActive(holder.runId))) {
+    const active = await isActive(holder.runId);
+    const starting = active === undefined && Date.now() - Date.parse(holder.at) < STARTING_MS;
+    if (active === true || starting) {
       return { acquired: false, heldBy: holder.runId };
     }
     // The holder ended without releasing. Only the starter that claims the takeover removes it.

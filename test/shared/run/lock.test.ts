@@ -46,19 +46,23 @@ describe("the one-run lock", () => {
 
   it("lets only one of two racing starters take over the same dead holder", async () => {
     await store.putJson(RUN_LOCK_KEY, { runId: "dead", at: "2026-11-30T02:00:00.000Z" });
-    // Each starter sees its rival's fresh lock as active (it may be starting).
+    // Each starter sees its rival's fresh lock as one whose run is not visible yet (starting).
     const results = await Promise.all(
-      ["a", "b"].map((id) => acquireRunLock(store, id, async (holder) => holder !== "dead")),
+      ["a", "b"].map((id) =>
+        acquireRunLock(store, id, async (holder) => (holder === "dead" ? false : undefined)),
+      ),
     );
     expect(results.filter((r) => r.acquired)).toHaveLength(1);
   });
 
-  it("counts a lock younger than ten minutes as held, even if its run is not visible yet", async () => {
+  it("counts a lock younger than ten minutes as held while its run is not visible yet", async () => {
     await acquireRunLock(store, "starting", async () => true);
-    expect(await acquireRunLock(store, "next", async () => false)).toEqual({
+    expect(await acquireRunLock(store, "next", async () => undefined)).toEqual({
       acquired: false,
       heldBy: "starting",
     });
+    // Once its run is visible and ended (cancelled, failed), a new run may start at once.
+    expect(await acquireRunLock(store, "next", async () => false)).toEqual({ acquired: true });
   });
 
   it("is released only by the run that holds it", async () => {
@@ -77,5 +81,6 @@ describe("the one-run lock", () => {
     await store.putJson(runKeys.runningChunk("r", 3), { startedAt: "2026-01-01T00:00:00.000Z" });
     expect(await countsAsActive(store, "r", "Terminated")).toBe(false);
     expect(await countsAsActive(store, "r", "Completed")).toBe(false);
+    expect(await countsAsActive(store, "r", undefined)).toBeUndefined();
   });
 });

@@ -242,6 +242,12 @@ export async function listRuns(
   return json(200, { runs });
 }
 
+/** The run a request's `{id}` names, found. */
+interface FoundRun {
+  id: string;
+  status: df.DurableOrchestrationStatus;
+}
+
 /**
  * The run a request's `{id}` names, or the 400/404 answer when the id is malformed or unknown.
  *
@@ -251,7 +257,7 @@ export async function listRuns(
 async function findRun(
   request: HttpRequest,
   client: df.DurableClient,
-): Promise<{ id: string; status: df.DurableOrchestrationStatus } | { response: HttpResponseInit }> {
+): Promise<FoundRun | { response: HttpResponseInit }> {
   const id = request.params.id ?? "";
   if (!RUN_ID.test(id)) {
     return {
@@ -269,13 +275,10 @@ async function findRun(
 
 /** GET /api/runs/{id}: one run's status, counts, progress, ETA, failed chunks and links. */
 export async function getRun(
+  found: FoundRun,
   request: HttpRequest,
-  client: df.DurableClient,
+  _client: df.DurableClient,
 ): Promise<HttpResponseInit> {
-  const found = await findRun(request, client);
-  if ("response" in found) {
-    return found.response;
-  }
   const view = runView(request, found.status);
   if (found.status.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated) {
     // "Cancelled" only once nothing of the run still writes.
@@ -291,13 +294,10 @@ export async function getRun(
  * forbids framing it.
  */
 export async function getRunReport(
-  request: HttpRequest,
-  client: df.DurableClient,
+  found: FoundRun,
+  _request: HttpRequest,
+  _client: df.DurableClient,
 ): Promise<HttpResponseInit> {
-  const found = await findRun(request, client);
-  if ("response" in found) {
-    return found.response;
-  }
   const reportOf = readRunOutput(found.status.output)?.runId ?? found.id;
   const html =
     RUN_ID_PATTERN.test(reportOf) && !reportOf.startsWith(".")
@@ -324,15 +324,12 @@ export async function getRunReport(
 
 /** POST /api/runs/{id}/rerun: provision a finished run's failed chunks again. */
 export async function rerunRun(
+  found: FoundRun,
   request: HttpRequest,
   client: df.DurableClient,
   context: InvocationContext,
   caller: Caller,
 ): Promise<HttpResponseInit> {
-  const found = await findRun(request, client);
-  if ("response" in found) {
-    return found.response;
-  }
   const rerun = prepareRerun(found.status, {
     maxAgeHours: services().settings.rerunMaxAgeHours,
     now: new Date(),
@@ -366,15 +363,12 @@ export async function rerunRun(
 
 /** POST /api/runs/{id}/approve: let a run that waits for approval write its plan. */
 export async function approveRun(
-  request: HttpRequest,
+  found: FoundRun,
+  _request: HttpRequest,
   client: df.DurableClient,
   context: InvocationContext,
   caller: Caller,
 ): Promise<HttpResponseInit> {
-  const found = await findRun(request, client);
-  if ("response" in found) {
-    return found.response;
-  }
   const { id, status } = found;
   const phase = readRunStatus(status.customStatus).phase;
   if (!ACTIVE.includes(status.runtimeStatus) || phase !== "awaitingApproval") {
@@ -393,15 +387,12 @@ export async function approveRun(
 
 /** POST /api/runs/{id}/cancel: stop a run in progress. */
 export async function cancelRun(
-  request: HttpRequest,
+  found: FoundRun,
+  _request: HttpRequest,
   client: df.DurableClient,
   context: InvocationContext,
   caller: Caller,
 ): Promise<HttpResponseInit> {
-  const found = await findRun(request, client);
-  if ("response" in found) {
-    return found.response;
-  }
   const { id, status } = found;
   if (!ACTIVE.includes(status.runtimeStatus)) {
     return json(409, {
@@ -425,12 +416,29 @@ export async function cancelRun(
 }
 
 /** A route's handler: the request, the Durable client, the invocation and the checked caller. */
-type RunsHandler = (
+export type RunsHandler = (
   request: HttpRequest,
   client: df.DurableClient,
   context: InvocationContext,
   caller: Caller,
 ) => Promise<HttpResponseInit>;
+
+/** A handler of a route under `runs/{id}`: it gets the run, found. */
+export type RunHandler = (
+  found: FoundRun,
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+  caller: Caller,
+) => Promise<HttpResponseInit>;
+
+/** A route under `runs/{id}`: answers 400 for a malformed id and 404 for an unknown run first. */
+export function forRun(handler: RunHandler): RunsHandler {
+  return async (request, client, context, caller) => {
+    const found = await findRun(request, client);
+    return "response" in found ? found.response : handler(found, request, client, context, caller);
+  };
+}
 
 /**
  * Wraps a handler with the caller check: in Azure, a request without a caller or without the
@@ -456,11 +464,11 @@ const ROUTES: [
 ][] = [
   ["runsStart", "runs", "POST", "operate", startRun],
   ["runsList", "runs", "GET", "read", listRuns],
-  ["runsGet", "runs/{id}", "GET", "read", getRun],
-  ["runsReport", "runs/{id}/report", "GET", "read", getRunReport],
-  ["runsApprove", "runs/{id}/approve", "POST", "operate", approveRun],
-  ["runsRerun", "runs/{id}/rerun", "POST", "operate", rerunRun],
-  ["runsCancel", "runs/{id}/cancel", "POST", "operate", cancelRun],
+  ["runsGet", "runs/{id}", "GET", "read", forRun(getRun)],
+  ["runsReport", "runs/{id}/report", "GET", "read", forRun(getRunReport)],
+  ["runsApprove", "runs/{id}/approve", "POST", "operate", forRun(approveRun)],
+  ["runsRerun", "runs/{id}/rerun", "POST", "operate", forRun(rerunRun)],
+  ["runsCancel", "runs/{id}/cancel", "POST", "operate", forRun(cancelRun)],
 ];
 for (const [name, route, method, need, handler] of ROUTES) {
   df.app.client.http(name, {

@@ -5,15 +5,14 @@
  * written. After approval, the exclusion groups and role holders are read again before any
  * write, since hours may have passed.
  */
-import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
 import { recheckChunksActivity } from "../../activities/recheckChunks.js";
 import { refreshHoldersActivity } from "../../activities/refreshHolders.js";
 import { summarizeRunActivity } from "../../activities/summarizeRun.js";
-import { APPROVAL_EVENT, type RunSettings, type RunTuning } from "../../shared/run/index.js";
-import type { Discovery } from "./discover.js";
+import { APPROVAL_EVENT } from "../../shared/run/index.js";
 import type { PlanTotals } from "./plan.js";
-import type { RunProgress } from "./progress.js";
+import type { DiscoveredRun } from "./run.js";
 
 /** What an approval event carries: who approved (from the API's caller or the CLI's user). */
 const approvalEvent = z.strictObject({ by: z.string().min(1).max(256) });
@@ -24,14 +23,8 @@ export type ApprovalResult =
   | { status: "approved"; threshold: number; planned: number; by: string; at: string }
   | { status: "notApproved"; threshold: number; planned: number };
 
-/** Options of {@link awaitApproval}. */
-interface ApprovalOptions {
-  runId: string;
-  settings: RunSettings;
-  tuning: RunTuning;
-  retry: RetryOptions;
-  progress: RunProgress;
-  discovery: Discovery;
+/** Options of {@link awaitApproval}: the run after planning. */
+interface ApprovalOptions extends DiscoveredRun {
   plan: PlanTotals;
 }
 

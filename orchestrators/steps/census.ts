@@ -4,14 +4,12 @@
  * numbers more than one user holds, and which users have not held theirs for the settle period.
  * Planning reads the findings, so it must wait for every shard.
  */
-import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import type { OrchestrationContext, Task } from "durable-functions";
 import { fileCensusActivity } from "../../activities/fileCensus.js";
 import { settleCensusActivity, type SettleCensusResult } from "../../activities/settleCensus.js";
 import { resultOf, settleAll } from "../../shared/durable/index.js";
 import { SHARDS } from "../../shared/guards/valueHash.js";
-import type { RunSettings, RunTuning } from "../../shared/run/index.js";
-import type { Discovery } from "./discover.js";
-import type { RunProgress } from "./progress.js";
+import type { DiscoveredRun } from "./run.js";
 
 /**
  * Runs the census.
@@ -21,14 +19,7 @@ import type { RunProgress } from "./progress.js";
  */
 export function* census(
   context: OrchestrationContext,
-  run: {
-    runId: string;
-    settings: RunSettings;
-    tuning: RunTuning;
-    retry: RetryOptions;
-    progress: RunProgress;
-    discovery: Discovery;
-  },
+  run: DiscoveredRun,
 ): Generator<Task, void, unknown> {
   const { discovery, progress, tuning, runId } = run;
   progress.enter("checkingNumbers");

@@ -10,8 +10,9 @@ import { readRoleHoldersActivity } from "../../activities/readRoleHolders.js";
 import { resolveScopeActivity, type ResolvedGroup } from "../../activities/resolveScope.js";
 import type { FetchActivityResult } from "../../shared/discovery.js";
 import type { ActivityDefinition } from "../../shared/durable/index.js";
-import type { RunSettings, RunTuning } from "../../shared/run/index.js";
+import type { RunSettings } from "../../shared/run/index.js";
 import type { RunProgress } from "./progress.js";
+import type { StepRun } from "./run.js";
 
 /** What discovery stored. */
 export interface Discovery {
@@ -72,13 +73,7 @@ function* fetchAll<I, O extends FetchActivityResult>(
 }
 
 /** The run as the discovery steps see it. */
-interface DiscoverRun {
-  runId: string;
-  settings: RunSettings;
-  tuning: RunTuning;
-  retry: RetryOptions;
-  progress: RunProgress;
-}
+type DiscoverRun = StepRun;
 
 /**
  * Evidence the guards need: with `SKIP_ADMINS`, who holds a directory role (admins fail closed:

@@ -2,11 +2,10 @@
  * Step 3 of a run: decide every stored user, a range of pages per activity call, writing the plan
  * and the chunks of writes to the run store.
  */
-import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import type { OrchestrationContext, Task } from "durable-functions";
 import { planChunksActivity } from "../../activities/planChunks.js";
-import { mergeDecisionCounts, type RunSettings, type RunTuning } from "../../shared/run/index.js";
-import type { Discovery } from "./discover.js";
-import type { RunProgress } from "./progress.js";
+import { mergeDecisionCounts } from "../../shared/run/index.js";
+import type { DiscoveredRun } from "./run.js";
 
 /** What planning decided, in numbers. */
 export interface PlanTotals {
@@ -26,14 +25,7 @@ export interface PlanTotals {
  */
 export function* plan(
   context: OrchestrationContext,
-  run: {
-    runId: string;
-    settings: RunSettings;
-    tuning: RunTuning;
-    retry: RetryOptions;
-    progress: RunProgress;
-    discovery: Discovery;
-  },
+  run: DiscoveredRun,
 ): Generator<Task, PlanTotals, unknown> {
   const { discovery, progress, tuning } = run;
   progress.enter("planning");

@@ -1,13 +1,12 @@
 /**
  * The last step of a run: join plan and outcomes into the report and build the run's output.
  */
-import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import type { OrchestrationContext, Task } from "durable-functions";
 import { summarizeRunActivity } from "../../activities/summarizeRun.js";
-import type { RunOutput, RunSettings, RunTrigger, RunTuning } from "../../shared/run/index.js";
+import type { RunOutput, RunTrigger } from "../../shared/run/index.js";
 import type { ApprovalResult } from "./approve.js";
-import type { Discovery } from "./discover.js";
 import type { PlanTotals } from "./plan.js";
-import type { RunProgress } from "./progress.js";
+import type { DiscoveredRun } from "./run.js";
 
 /**
  * Summarizes the run.
@@ -18,13 +17,7 @@ import type { RunProgress } from "./progress.js";
  */
 export function* summarize(
   context: OrchestrationContext,
-  run: {
-    runId: string;
-    settings: RunSettings;
-    tuning: RunTuning;
-    retry: RetryOptions;
-    progress: RunProgress;
-    discovery: Discovery;
+  run: DiscoveredRun & {
     plan: PlanTotals;
     approval: ApprovalResult;
     failedChunks: number[];

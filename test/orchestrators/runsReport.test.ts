@@ -5,12 +5,16 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { HttpRequest } from "@azure/functions";
+import { HttpRequest, InvocationContext, type HttpResponseInit } from "@azure/functions";
 import type * as df from "durable-functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appModules } from "../../local/cli/localRun.js";
 import { startLocalHost, type LocalHost } from "../../local/host/index.js";
-import { getRunReport } from "../../orchestrators/runsApi.js";
+import { forRun, getRunReport } from "../../orchestrators/runsApi.js";
+
+/** The report route as the app serves it: the run found (400/404) before the handler. */
+const reportRoute = (req: HttpRequest, client: df.DurableClient): Promise<HttpResponseInit> =>
+  forRun(getRunReport)(req, client, new InvocationContext(), { name: "reader", roles: [] });
 import { REPORT_CSP } from "../../shared/report/html.js";
 import { setServices, type Services } from "../../shared/services.js";
 import { loadSettings } from "../../shared/settings/index.js";
@@ -66,7 +70,7 @@ describe("GET /api/runs/{id}/report", () => {
         output: testRunOutput({ runId: RUN }),
       },
     });
-    const response = await getRunReport(request(RUN), runs);
+    const response = await reportRoute(request(RUN), runs);
     expect(response.status).toBe(200);
     expect(response.body).toBe(PAGE);
     expect(response.headers).toEqual({
@@ -87,7 +91,7 @@ describe("GET /api/runs/{id}/report", () => {
         output: testRunOutput({ runId: RUN }),
       },
     });
-    const response = await getRunReport(request(rerun), runs);
+    const response = await reportRoute(request(rerun), runs);
     expect(response.status).toBe(200);
     expect(response.body).toBe(PAGE);
   });
@@ -97,13 +101,13 @@ describe("GET /api/runs/{id}/report", () => {
     const runs = client({
       [running]: { name: "nightlyRun", runtimeStatus: "Running" as df.OrchestrationRuntimeStatus },
     });
-    const response = await getRunReport(request(running), runs);
+    const response = await reportRoute(request(running), runs);
     expect(response.status).toBe(404);
     expect(response.jsonBody).toEqual({
       error: `Run '${running}' has no report yet: it is written when the run ends or waits for approval.`,
     });
-    expect((await getRunReport(request("run-none"), runs)).status).toBe(404);
-    expect((await getRunReport(request("not valid!"), runs)).status).toBe(400);
+    expect((await reportRoute(request("run-none"), runs)).status).toBe(404);
+    expect((await reportRoute(request("not valid!"), runs)).status).toBe(400);
   });
 
   describe("through the app's HTTP routes", () => {

@@ -114,7 +114,8 @@ export interface EmulatorConfig {
    * Whether phone-method writes carry `x-ms-throttle-limit-percentage` when
    * `throttleLimitPercentageHeader` would send it. The header is documented only for the identity
    * service limits, and authenticationMethod is listed under the reports limits, so on a real
-   * tenant it likely never arrives for these writes: `false` reproduces that.
+   * tenant it likely never arrives for these writes: `false` reproduces that, and is the default
+   * of the `realistic` and `hostile` profiles (`fast` keeps `true`).
    */
   phoneWriteUsageHeader: boolean;
   /** Latency per route kind (unscaled); kinds not listed use `defaultLatency`. */
@@ -268,6 +269,8 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     latency: REALISTIC_LATENCY,
     defaultLatency: { meanMs: 150, p99Ms: 500 },
     reportLagSeconds: 300,
+    // What a real tenant most likely does (see phoneWriteUsageHeader); a config patch turns it on.
+    phoneWriteUsageHeader: false,
   },
   hostile: {
     ...BASE,
@@ -282,6 +285,7 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     faultResetRate: 0.005,
     faultAfterWrite: true,
     reportLagSeconds: 1800,
+    phoneWriteUsageHeader: false,
   },
 };
 

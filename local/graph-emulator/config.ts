@@ -138,6 +138,18 @@ export interface EmulatorConfig {
    * reconcile, as Graph advises after a 5xx on a non-idempotent POST).
    */
   faultAfterWrite: boolean;
+  /**
+   * Probability (0-1) that a `$batch` item answers 401 `InvalidAuthenticationToken` although the
+   * envelope's token was accepted. Graph documents only the envelope's 401; inner ones have been
+   * seen, and a robust client treats them like an outer one (one fresh token, then a retry).
+   */
+  batchItem401Rate: number;
+  /**
+   * Seconds (scaled) after its expiry that a token still gets a `$batch` envelope accepted, as a
+   * gateway with clock-skew tolerance would; each item then checks the expiry strictly, so every
+   * item of such a batch answers 401 while the envelope answers 200. 0 = envelope checks strictly.
+   */
+  batchEnvelopeTokenSkewSeconds: number;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
   /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
@@ -205,6 +217,8 @@ const BASE: EmulatorConfig = {
   faultResetRate: 0,
   fault503RetryAfterSeconds: 5,
   faultAfterWrite: false,
+  batchItem401Rate: 0,
+  batchEnvelopeTokenSkewSeconds: 0,
   reportLagSeconds: 0,
   reportMaxTop: 999,
   reportDefaultTop: 100,
@@ -342,10 +356,18 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   if (!(merged.writeQuotaBurst >= 0 && Number.isFinite(merged.writeQuotaBurst))) {
     throw new RangeError("GraphEmulator: 'writeQuotaBurst' must be 0 or a positive number.");
   }
-  for (const key of ["fault503Rate", "fault504Rate", "faultResetRate"] as const) {
+  for (const key of [
+    "fault503Rate",
+    "fault504Rate",
+    "faultResetRate",
+    "batchItem401Rate",
+  ] as const) {
     if (!(merged[key] >= 0 && merged[key] <= 1)) {
       throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
     }
+  }
+  if (!(merged.batchEnvelopeTokenSkewSeconds >= 0)) {
+    throw new RangeError("GraphEmulator: 'batchEnvelopeTokenSkewSeconds' must be 0 or more.");
   }
   // Fails early on a bad pattern instead of on the first write.
   new RegExp(merged.phoneNumberPattern);

@@ -11,7 +11,7 @@ import { UsersDelta } from "./handlers/delta.js";
 import { MemberLists } from "./handlers/memberLists.js";
 import { ServicePrincipalDirectory } from "./handlers/servicePrincipals.js";
 import type { MetricsCollector } from "./metrics.js";
-import { authenticate, authorize, requireLicence } from "./policies/auth.js";
+import { authenticate, authorize, checkBatchItemToken, requireLicence } from "./policies/auth.js";
 import { drawFault, faultResponse } from "./policies/faults.js";
 import { routeLatencyMs, sleep } from "./policies/latency.js";
 import { QuotaPolicy } from "./policies/quota.js";
@@ -64,7 +64,11 @@ export class GraphEngine {
     });
     this.batchRunner = {
       metrics: ctx.metrics,
-      authenticate: (authorization) => authenticate(ctx.tokens, authorization),
+      authenticate: (authorization) => {
+        const config = ctx.config();
+        const skewMs = config.batchEnvelopeTokenSkewSeconds * config.timeScale * 1000;
+        return authenticate(ctx.tokens, authorization, skewMs);
+      },
       process: (req, segs, claims) => this.process(req, segs, claims, true),
       finish: (kind, response, write) => this.finish(kind, response, write),
     };
@@ -143,6 +147,9 @@ export class GraphEngine {
       const method = req.method.toUpperCase();
       const op = operationOf(route, method);
       kind = op.kind;
+      if (claims) {
+        checkBatchItemToken(claims, this.prng, this.ctx.config());
+      }
       const isWrite = method !== "GET";
       authorize(route, isWrite, auth.roles);
       requireLicence(route.family, this.ctx.store);

@@ -87,9 +87,11 @@ export class TokenAuthority {
    * Verifies a bearer token.
    *
    * @param token - the token, without the `Bearer ` prefix
+   * @param expiryGraceMs - how long after its expiry a token still passes (clock-skew tolerance;
+   *   see {@link isExpired} for who checks strictly afterwards)
    * @returns the claims, or the reason for refusal
    */
-  verify(token: string | undefined): TokenClaims | TokenFailure {
+  verify(token: string | undefined, expiryGraceMs = 0): TokenClaims | TokenFailure {
     if (!token) {
       return "missing";
     }
@@ -122,7 +124,7 @@ export class TokenAuthority {
     if (claims.seq < this.minValidSeq) {
       return "revoked";
     }
-    if (Date.now() >= Math.min(claims.realExpMs, claims.exp * 1000)) {
+    if (isExpired(claims, Date.now() - expiryGraceMs)) {
       return "expired";
     }
     return claims;
@@ -131,4 +133,14 @@ export class TokenAuthority {
   private sign(data: string): string {
     return createHmac("sha256", this.key).update(data).digest("base64url");
   }
+}
+
+/**
+ * Whether a token's honoured or advertised expiry, whichever comes first, has passed.
+ *
+ * @param claims - the token's claims
+ * @param nowMs - the time to check at, epoch milliseconds (default: now)
+ */
+export function isExpired(claims: TokenClaims, nowMs: number = Date.now()): boolean {
+  return nowMs >= Math.min(claims.realExpMs, claims.exp * 1000);
 }

@@ -1,12 +1,14 @@
 /**
  * Who may call what: bearer-token validation (401 `InvalidAuthenticationToken` with
- * `WWW-Authenticate`), application-role checks with the 403 shape each API family answers, and
- * the premium-licence check of the registration report.
+ * `WWW-Authenticate`, also on `$batch` items), application-role checks with the 403 shape each
+ * API family answers, and the premium-licence check of the registration report.
  */
+import type { EmulatorConfig } from "../config.js";
 import type { RouteFamily, Role } from "../routes.js";
 import { GraphHttpError } from "../response.js";
 import type { TenantStore } from "../store.js";
-import type { TokenAuthority, TokenClaims } from "../tokens.js";
+import { isExpired, type TokenAuthority, type TokenClaims } from "../tokens.js";
+import type { Prng } from "./random.js";
 
 /** Application roles that grant each role of the route table (any one of them suffices). */
 const ROLE_SETS: Record<Role, string[]> = {
@@ -44,20 +46,45 @@ const TOKEN_MESSAGES = {
  *
  * @param tokens - the emulator's token authority
  * @param authorization - the `Authorization` header
+ * @param expiryGraceMs - how long after its expiry the token still passes (a `$batch` envelope's
+ *   skew tolerance, see `batchEnvelopeTokenSkewSeconds`)
  * @returns the token's claims, or the 401 to answer
  */
 export function authenticate(
   tokens: TokenAuthority,
   authorization: string | undefined,
+  expiryGraceMs = 0,
 ): TokenClaims | GraphHttpError {
   const m = /^Bearer\s+(.+)$/i.exec((authorization ?? "").trim());
-  const result = tokens.verify(m ? m[1] : undefined);
+  const result = tokens.verify(m ? m[1] : undefined, expiryGraceMs);
   if (typeof result !== "string") {
     return result;
   }
-  return new GraphHttpError(401, "InvalidAuthenticationToken", TOKEN_MESSAGES[result], {
+  return unauthorized(result);
+}
+
+function unauthorized(reason: keyof typeof TOKEN_MESSAGES): GraphHttpError {
+  return new GraphHttpError(401, "InvalidAuthenticationToken", TOKEN_MESSAGES[reason], {
     "WWW-Authenticate": WWW_AUTHENTICATE,
   });
+}
+
+/**
+ * Throws the 401 a `$batch` item answers although its envelope was accepted: at the configured
+ * `batchItem401Rate`, and, in the skew-tolerance mode (`batchEnvelopeTokenSkewSeconds` > 0), when
+ * the token has expired by the time the item runs. Without that mode items trust the envelope.
+ *
+ * @param claims - the envelope's claims
+ * @param prng - the fault-and-latency PRNG (not drawn from when the rate is 0)
+ * @param config - `batchItem401Rate` and `batchEnvelopeTokenSkewSeconds`
+ */
+export function checkBatchItemToken(claims: TokenClaims, prng: Prng, config: EmulatorConfig): void {
+  if (config.batchEnvelopeTokenSkewSeconds > 0 && isExpired(claims)) {
+    throw unauthorized("expired");
+  }
+  if (config.batchItem401Rate > 0 && prng.next() < config.batchItem401Rate) {
+    throw unauthorized("expired");
+  }
 }
 
 /**

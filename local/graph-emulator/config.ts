@@ -173,6 +173,12 @@ export interface EmulatorConfig {
   /** Answer to a DELETE of the default method (undocumented). */
   deleteDefaultError: ConfiguredError;
   /**
+   * Answer to a write of the authentication methods of a user in a restricted management
+   * administrative unit (fixture `restrictedManagement`). The docs say only that application
+   * permissions do not apply there; the default mirrors Graph's permission refusal on these APIs.
+   */
+  restrictedManagementError: ConfiguredError;
+  /**
    * Lifetime of `/users/delta` delta and skip tokens in seconds (scaled), counted from when each
    * token was issued; documented 7 days for directory objects.
    */
@@ -245,6 +251,11 @@ const BASE: EmulatorConfig = {
     status: 400,
     code: "badRequest",
     message: "The default authentication method cannot be deleted.",
+  },
+  restrictedManagementError: {
+    status: 403,
+    code: "accessDenied",
+    message: "Request Authorization failed",
   },
   deltaTokenLifetimeSeconds: 7 * 24 * 3600,
   deltaTokenExpiredError: {

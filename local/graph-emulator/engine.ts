@@ -11,7 +11,13 @@ import { UsersDelta } from "./handlers/delta.js";
 import { MemberLists } from "./handlers/memberLists.js";
 import { ServicePrincipalDirectory } from "./handlers/servicePrincipals.js";
 import type { MetricsCollector } from "./metrics.js";
-import { authenticate, authorize, checkBatchItemToken, requireLicence } from "./policies/auth.js";
+import {
+  authenticate,
+  authorize,
+  checkBatchItemToken,
+  requireLicence,
+  requireManageable,
+} from "./policies/auth.js";
 import { drawFault, faultResponse } from "./policies/faults.js";
 import { routeLatencyMs, sleep } from "./policies/latency.js";
 import { QuotaPolicy } from "./policies/quota.js";
@@ -152,6 +158,8 @@ export class GraphEngine {
       }
       const isWrite = method !== "GET";
       authorize(route, isWrite, auth.roles);
+      const target = params.user === undefined ? undefined : this.ctx.store.findUser(params.user);
+      requireManageable(route, isWrite, target, this.ctx.config());
       requireLicence(route.family, this.ctx.store);
       const quotaHeaders = this.quota.admit({
         family: route.family,

@@ -37,6 +37,8 @@ export interface UserRec {
   accountEnabled: boolean;
   userType: "Member" | "Guest";
   isAdmin: boolean;
+  /** In a restricted management administrative unit: its methods cannot be written. */
+  restrictedManagement: boolean;
   phones: Partial<Record<PhoneType, PhoneRec>>;
   otherMethods: OtherMethod[];
   /** Phone types the report still shows while a change is within the report lag. */
@@ -146,6 +148,7 @@ export class TenantStore {
       accountEnabled: u.accountEnabled ?? true,
       userType: u.userType ?? "Member",
       isAdmin: u.isAdmin ?? false,
+      restrictedManagement: u.restrictedManagement ?? false,
       phones: {},
       otherMethods: [...(u.otherMethods ?? [])],
       changedAtMs: 0,
@@ -201,6 +204,7 @@ export class TenantStore {
     existing.accountEnabled = fresh.accountEnabled;
     existing.userType = fresh.userType;
     existing.isAdmin = fresh.isAdmin;
+    existing.restrictedManagement = fresh.restrictedManagement;
     this.byUpn.set(existing.userPrincipalName.toLowerCase(), existing);
     if (u.otherMethods !== undefined) {
       existing.otherMethods = [...u.otherMethods];

@@ -6,7 +6,7 @@
 import type { EmulatorConfig } from "../config.js";
 import type { RouteFamily, Role } from "../routes.js";
 import { GraphHttpError } from "../response.js";
-import type { TenantStore } from "../store.js";
+import type { TenantStore, UserRec } from "../store.js";
 import { isExpired, type TokenAuthority, type TokenClaims } from "../tokens.js";
 import type { Prng } from "./random.js";
 
@@ -119,6 +119,28 @@ export function authorize(
     "Authorization_RequestDenied",
     "Insufficient privileges to complete the operation.",
   );
+}
+
+/**
+ * Throws the configured 403 when a request would change the authentication methods of a user in a
+ * restricted management administrative unit: Graph's application permissions (and tenant-wide
+ * roles) do not reach such users, so the refusal concerns that user alone.
+ *
+ * @param route - the route's family (authentication methods are the `phone` family)
+ * @param isWrite - whether the method changes state
+ * @param user - the user the path names, when it names one that exists
+ * @param config - `restrictedManagementError`
+ */
+export function requireManageable(
+  route: { family: RouteFamily },
+  isWrite: boolean,
+  user: UserRec | undefined,
+  config: EmulatorConfig,
+): void {
+  if (route.family === "phone" && isWrite && user?.restrictedManagement) {
+    const e = config.restrictedManagementError;
+    throw new GraphHttpError(e.status, e.code, e.message);
+  }
 }
 
 /**

@@ -38,6 +38,11 @@ export interface FixtureUser {
   userType?: "Member" | "Guest";
   /** Default false. */
   isAdmin?: boolean;
+  /**
+   * Member of a restricted management administrative unit (default false): writes to the user's
+   * authentication methods answer 403 for this user alone; reads still work.
+   */
+  restrictedManagement?: boolean;
   phoneMethods?: FixturePhoneMethod[];
   otherMethods?: OtherMethod[];
 }

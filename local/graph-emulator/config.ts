@@ -152,6 +152,18 @@ export interface EmulatorConfig {
   batchEnvelopeTokenSkewSeconds: number;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
+  /**
+   * The N-th registration-report page request (`GET .../userRegistrationDetails`, counted from the
+   * start or from the config change that set this key) answers 403
+   * `Authentication_RequestFromNonPremiumTenantOrB2CTenant` although the tenant is premium; the
+   * same request retried succeeds. 0 = never. Reported on licensed tenants (docs-contrib#8777).
+   */
+  reportLicence403OnRequest: number;
+  /**
+   * Probability (0-1) that a registration-report page request answers that licence 403; the retry
+   * of a refused URL always succeeds.
+   */
+  reportLicence403Rate: number;
   /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
   reportMaxTop: number;
   /** Page size of the registration report when `$top` is absent (undocumented; default 100). */
@@ -226,6 +238,8 @@ const BASE: EmulatorConfig = {
   batchItem401Rate: 0,
   batchEnvelopeTokenSkewSeconds: 0,
   reportLagSeconds: 0,
+  reportLicence403OnRequest: 0,
+  reportLicence403Rate: 0,
   reportMaxTop: 999,
   reportDefaultTop: 100,
   createStatus: 201,
@@ -372,10 +386,16 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     "fault504Rate",
     "faultResetRate",
     "batchItem401Rate",
+    "reportLicence403Rate",
   ] as const) {
     if (!(merged[key] >= 0 && merged[key] <= 1)) {
       throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
     }
+  }
+  if (!(
+    Number.isInteger(merged.reportLicence403OnRequest) && merged.reportLicence403OnRequest >= 0
+  )) {
+    throw new RangeError("GraphEmulator: 'reportLicence403OnRequest' must be 0 or a whole number.");
   }
   if (!(merged.batchEnvelopeTokenSkewSeconds >= 0)) {
     throw new RangeError("GraphEmulator: 'batchEnvelopeTokenSkewSeconds' must be 0 or more.");

@@ -21,6 +21,7 @@ import {
 import { drawFault, faultResponse } from "./policies/faults.js";
 import { routeLatencyMs, sleep } from "./policies/latency.js";
 import { QuotaPolicy } from "./policies/quota.js";
+import { IntermittentReportLicence } from "./policies/reportLicence.js";
 import { Prng } from "./policies/random.js";
 import { splitPath, type GraphRequest } from "./request.js";
 import { GraphHttpError, errorResponse, newRequestId, type GraphResponse } from "./response.js";
@@ -52,6 +53,7 @@ export class GraphEngine {
   /** The PRNG of fault and latency draws, in that order per request. */
   private readonly prng: Prng;
   private readonly quota: QuotaPolicy;
+  private readonly reportLicence = new IntermittentReportLicence();
   private readonly memberLists = new MemberLists();
   private readonly batchRunner: BatchRunner;
   /** `/users/delta` and the user changes it reports (admin upserts and deletes). */
@@ -93,6 +95,7 @@ export class GraphEngine {
     if (QuotaPolicy.restartsOn(prev, next)) {
       this.quota.reset();
     }
+    this.reportLicence.configChanged(prev, next);
   }
 
   /**
@@ -161,6 +164,7 @@ export class GraphEngine {
       const target = params.user === undefined ? undefined : this.ctx.store.findUser(params.user);
       requireManageable(route, isWrite, target, this.ctx.config());
       requireLicence(route.family, this.ctx.store);
+      this.reportLicence.check(kind, req, this.ctx.config(), this.prng);
       const quotaHeaders = this.quota.admit({
         family: route.family,
         kind,

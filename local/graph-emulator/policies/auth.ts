@@ -151,10 +151,15 @@ export function requireManageable(
  */
 export function requireLicence(family: RouteFamily, store: TenantStore): void {
   if (family === "reports" && !store.premium) {
-    throw new GraphHttpError(
-      403,
-      "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-      "Neither tenant is B2C or tenant doesn't have premium license",
-    );
+    throw nonPremiumTenant();
   }
+}
+
+/** The registration report's 403 for a tenant without a premium licence. */
+export function nonPremiumTenant(): GraphHttpError {
+  return new GraphHttpError(
+    403,
+    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+    "Neither tenant is B2C or tenant doesn't have premium license",
+  );
 }

@@ -150,6 +150,12 @@ export interface EmulatorConfig {
    * item of such a batch answers 401 while the envelope answers 200. 0 = envelope checks strictly.
    */
   batchEnvelopeTokenSkewSeconds: number;
+  /**
+   * Milliseconds (scaled) a created, updated or deleted authentication method stays invisible to
+   * GETs of that user's methods after the write (which itself is answered at once): the directory
+   * replicates, so a read right after a write may not see it. 0 = reads see writes at once.
+   */
+  readAfterWriteLagMs: number;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
   /**
@@ -237,6 +243,7 @@ const BASE: EmulatorConfig = {
   faultAfterWrite: false,
   batchItem401Rate: 0,
   batchEnvelopeTokenSkewSeconds: 0,
+  readAfterWriteLagMs: 0,
   reportLagSeconds: 0,
   reportLicence403OnRequest: 0,
   reportLicence403Rate: 0,
@@ -396,6 +403,9 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     Number.isInteger(merged.reportLicence403OnRequest) && merged.reportLicence403OnRequest >= 0
   )) {
     throw new RangeError("GraphEmulator: 'reportLicence403OnRequest' must be 0 or a whole number.");
+  }
+  if (!(merged.readAfterWriteLagMs >= 0)) {
+    throw new RangeError("GraphEmulator: 'readAfterWriteLagMs' must be 0 or more.");
   }
   if (!(merged.batchEnvelopeTokenSkewSeconds >= 0)) {
     throw new RangeError("GraphEmulator: 'batchEnvelopeTokenSkewSeconds' must be 0 or more.");

@@ -1,11 +1,13 @@
 /**
  * The Graph request pipeline. A request passes, in this order: path and version, token
- * (policies/auth.ts), route (routes.ts), roles and licence, quota (policies/quota.ts), fault draw
- * (policies/faults.ts), the handler, then the latency wait (policies/latency.ts). Top-level
- * requests and `$batch` items (handlers/batch.ts) take the same path.
+ * (policies/auth.ts; a `$batch` item's own 401 too), route (routes.ts), roles, the per-user
+ * restriction and licence (policies/auth.ts, policies/reportLicence.ts), quota
+ * (policies/quota.ts), fault draw (policies/faults.ts), the handler (reads see the
+ * read-after-write lag, policies/readAfterWrite.ts), then the latency wait (policies/latency.ts).
+ * Top-level requests and `$batch` items (handlers/batch.ts) take the same path.
  */
 import type { EmulatorConfig, RouteKind } from "./config.js";
-import type { HandlerContext, Outcome } from "./handlers/context.js";
+import type { HandlerContext, Outcome, RouteParams } from "./handlers/context.js";
 import { handleBatch, type BatchRunner } from "./handlers/batch.js";
 import { UsersDelta } from "./handlers/delta.js";
 import { MemberLists } from "./handlers/memberLists.js";
@@ -21,12 +23,20 @@ import {
 import { drawFault, faultResponse } from "./policies/faults.js";
 import { routeLatencyMs, sleep } from "./policies/latency.js";
 import { QuotaPolicy } from "./policies/quota.js";
+import { ReadAfterWriteLag } from "./policies/readAfterWrite.js";
 import { IntermittentReportLicence } from "./policies/reportLicence.js";
 import { Prng } from "./policies/random.js";
 import { splitPath, type GraphRequest } from "./request.js";
 import { GraphHttpError, errorResponse, newRequestId, type GraphResponse } from "./response.js";
-import { isServicePrincipalsPath, matchRoute, operationOf, routeKind } from "./routes.js";
-import type { TenantStore } from "./store.js";
+import {
+  isServicePrincipalsPath,
+  matchRoute,
+  operationOf,
+  routeKind,
+  type Operation,
+  type RouteDef,
+} from "./routes.js";
+import type { TenantStore, UserRec } from "./store.js";
 import type { TokenAuthority, TokenClaims } from "./tokens.js";
 
 /** Everything the engine needs from the server around it. */
@@ -48,12 +58,26 @@ interface RequestIds {
   clientRequestId: string | undefined;
 }
 
+/** A request matched to its route, authenticated, ready for the checks and the handler. */
+interface RoutedRequest {
+  req: GraphRequest;
+  route: RouteDef;
+  params: RouteParams;
+  op: Operation;
+  auth: TokenClaims;
+  /** Absolute Graph root with the version. */
+  root: string;
+  inBatch: boolean;
+  ids: RequestIds;
+}
+
 /** The Graph engine: the pipeline plus the state that outlives a request. */
 export class GraphEngine {
   /** The PRNG of fault and latency draws, in that order per request. */
   private readonly prng: Prng;
   private readonly quota: QuotaPolicy;
   private readonly reportLicence = new IntermittentReportLicence();
+  private readonly readLag = new ReadAfterWriteLag();
   private readonly memberLists = new MemberLists();
   private readonly batchRunner: BatchRunner;
   /** `/users/delta` and the user changes it reports (admin upserts and deletes). */
@@ -153,34 +177,53 @@ export class GraphEngine {
       }
       const { route, params } = matchRoute(path);
       kind = routeKind(route);
-      const method = req.method.toUpperCase();
-      const op = operationOf(route, method);
+      const op = operationOf(route, req.method.toUpperCase());
       kind = op.kind;
       if (claims) {
         checkBatchItemToken(claims, this.prng, this.ctx.config());
       }
-      const isWrite = method !== "GET";
-      authorize(route, isWrite, auth.roles);
-      const target = params.user === undefined ? undefined : this.ctx.store.findUser(params.user);
-      requireManageable(route, isWrite, target, this.ctx.config());
-      requireLicence(route.family, this.ctx.store);
-      this.reportLicence.check(kind, req, this.ctx.config(), this.prng);
-      const quotaHeaders = this.quota.admit({
-        family: route.family,
-        kind,
-        method,
-        query: req.query,
-        appId: auth.appId,
-      });
-      const outcome = await this.runWithFaultsAndLatency(kind, isWrite, inBatch, ids, async () => {
-        const answered = await op.handle(this.handlerContext(root), req, params);
-        Object.assign(answered.response.headers, quotaHeaders, idHeaders(ids));
-        return answered;
-      });
+      const outcome = await this.runRoute({ req, route, params, op, auth, root, inBatch, ids });
       return { ...outcome, kind };
     } catch (e) {
       return { response: errorAnswer(e, ids), write: false, kind };
     }
+  }
+
+  /**
+   * Runs a routed request: permission, per-user and licence checks, quota, then the handler under
+   * faults and latency; a write of a user's methods is recorded for the read-after-write lag.
+   */
+  private async runRoute(r: RoutedRequest): Promise<Outcome> {
+    const { req, route, params, op, auth } = r;
+    const config = this.ctx.config();
+    const method = req.method.toUpperCase();
+    const isWrite = method !== "GET";
+    authorize(route, isWrite, auth.roles);
+    const target = params.user === undefined ? undefined : this.ctx.store.findUser(params.user);
+    requireManageable(route, isWrite, target, config);
+    requireLicence(route.family, this.ctx.store);
+    this.reportLicence.check(op.kind, req, config, this.prng);
+    const quotaHeaders = this.quota.admit({
+      family: route.family,
+      kind: op.kind,
+      method,
+      query: req.query,
+      appId: auth.appId,
+    });
+    const lagMs = config.readAfterWriteLagMs * config.timeScale;
+    const lagged = isWrite && route.family === "phone" && lagMs > 0 ? target : undefined;
+    const before = lagged && this.readLag.before(lagged);
+    const asRead = isWrite
+      ? (u: UserRec) => u
+      : (u: UserRec) => (lagMs > 0 ? this.readLag.visible(u, lagMs) : u);
+    return this.runWithFaultsAndLatency(op.kind, isWrite, r.inBatch, r.ids, async () => {
+      const answered = await op.handle(this.handlerContext(r.root, asRead), req, params);
+      if (lagged && before && answered.write) {
+        this.readLag.recordWrite(lagged, before, lagMs);
+      }
+      Object.assign(answered.response.headers, quotaHeaders, idHeaders(r.ids));
+      return answered;
+    });
   }
 
   /**
@@ -235,13 +278,14 @@ export class GraphEngine {
     return { response, write: false };
   }
 
-  private handlerContext(root: string): HandlerContext {
+  private handlerContext(root: string, asRead: (u: UserRec) => UserRec): HandlerContext {
     return {
       store: this.ctx.store,
       config: this.ctx.config(),
       root,
       usersDelta: this.usersDelta,
       memberLists: this.memberLists,
+      asRead,
     };
   }
 }

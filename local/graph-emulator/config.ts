@@ -53,6 +53,19 @@ export interface StormConfig {
   durationSeconds: number;
 }
 
+/** How Graph fails during an outage: 503 with Retry-After, or connections reset. */
+export type OutageMode = "503" | "reset";
+
+/** An outage scheduled by config: Graph down for a while, some time after the config applies. */
+export interface OutageConfig {
+  /** Seconds (scaled) from when this config applies (start or change) to the outage. */
+  startSeconds: number;
+  /** Seconds (scaled) the outage lasts; 0 = no outage. */
+  durationSeconds: number;
+  /** `503` (Retry-After: `fault503RetryAfterSeconds`) or `reset`. */
+  mode: OutageMode;
+}
+
 /** All knobs of the emulator. */
 export interface EmulatorConfig {
   /**
@@ -131,7 +144,13 @@ export interface EmulatorConfig {
    * Inside `$batch` a reset becomes a 504 item, since items have no connection of their own.
    */
   faultResetRate: number;
-  /** Retry-After seconds (unscaled) sent with an injected 503. */
+  /**
+   * A scheduled outage: every Graph request, `$batch` envelopes included, answers 503 with
+   * Retry-After (or is reset) from `startSeconds` after this config applies, for
+   * `durationSeconds`. `POST {adminUrl}/outage` starts one at once instead.
+   */
+  outage: OutageConfig;
+  /** Retry-After seconds (unscaled) sent with an injected 503 (and an outage's 503). */
   fault503RetryAfterSeconds: number;
   /**
    * When a fault is injected on a write, whether the write is applied first (so the client must
@@ -240,6 +259,7 @@ const BASE: EmulatorConfig = {
   fault504Rate: 0,
   faultResetRate: 0,
   fault503RetryAfterSeconds: 5,
+  outage: { startSeconds: 0, durationSeconds: 0, mode: "503" },
   faultAfterWrite: false,
   batchItem401Rate: 0,
   batchEnvelopeTokenSkewSeconds: 0,
@@ -371,6 +391,7 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     ...patch,
     latency: { ...base.latency, ...(patch.latency ?? {}) },
     storm: { ...base.storm, ...(patch.storm ?? {}) },
+    outage: { ...base.outage, ...(patch.outage ?? {}) },
   };
   if (!(merged.timeScale > 0) || !Number.isFinite(merged.timeScale)) {
     throw new RangeError("GraphEmulator: timeScale must be a positive finite number.");
@@ -403,6 +424,15 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     Number.isInteger(merged.reportLicence403OnRequest) && merged.reportLicence403OnRequest >= 0
   )) {
     throw new RangeError("GraphEmulator: 'reportLicence403OnRequest' must be 0 or a whole number.");
+  }
+  const outage = merged.outage;
+  if (!(outage.startSeconds >= 0 && outage.durationSeconds >= 0)) {
+    throw new RangeError(
+      "GraphEmulator: 'outage' needs 'startSeconds' and 'durationSeconds' of 0 or more.",
+    );
+  }
+  if (outage.mode !== "503" && outage.mode !== "reset") {
+    throw new RangeError("GraphEmulator: 'outage.mode' must be '503' or 'reset'.");
   }
   if (!(merged.readAfterWriteLagMs >= 0)) {
     throw new RangeError("GraphEmulator: 'readAfterWriteLagMs' must be 0 or more.");

@@ -6,7 +6,7 @@
  * read-after-write lag, policies/readAfterWrite.ts), then the latency wait (policies/latency.ts).
  * Top-level requests and `$batch` items (handlers/batch.ts) take the same path.
  */
-import type { EmulatorConfig, RouteKind } from "./config.js";
+import type { EmulatorConfig, OutageMode, RouteKind } from "./config.js";
 import type { HandlerContext, Outcome, RouteParams } from "./handlers/context.js";
 import { handleBatch, type BatchRunner } from "./handlers/batch.js";
 import { UsersDelta } from "./handlers/delta.js";
@@ -22,6 +22,7 @@ import {
 } from "./policies/auth.js";
 import { drawFault, faultResponse } from "./policies/faults.js";
 import { routeLatencyMs, sleep } from "./policies/latency.js";
+import { OutagePolicy } from "./policies/outage.js";
 import { QuotaPolicy } from "./policies/quota.js";
 import { ReadAfterWriteLag } from "./policies/readAfterWrite.js";
 import { IntermittentReportLicence } from "./policies/reportLicence.js";
@@ -78,6 +79,8 @@ export class GraphEngine {
   private readonly quota: QuotaPolicy;
   private readonly reportLicence = new IntermittentReportLicence();
   private readonly readLag = new ReadAfterWriteLag();
+  /** Outages started by the admin API or scheduled by config. */
+  readonly outage: OutagePolicy;
   private readonly memberLists = new MemberLists();
   private readonly batchRunner: BatchRunner;
   /** `/users/delta` and the user changes it reports (admin upserts and deletes). */
@@ -89,6 +92,7 @@ export class GraphEngine {
   constructor(private readonly ctx: EngineContext) {
     this.prng = new Prng(ctx.config().seed);
     this.quota = new QuotaPolicy(ctx.store.tenantId, ctx.config);
+    this.outage = new OutagePolicy(ctx.config());
     this.usersDelta = new UsersDelta({
       store: ctx.store,
       config: ctx.config,
@@ -120,6 +124,7 @@ export class GraphEngine {
       this.quota.reset();
     }
     this.reportLicence.configChanged(prev, next);
+    this.outage.configChanged(prev, next);
   }
 
   /**
@@ -128,6 +133,10 @@ export class GraphEngine {
    * @param req - the parsed request
    */
   async handle(req: GraphRequest): Promise<GraphResponse> {
+    const down = this.outage.current();
+    if (down) {
+      return this.outageAnswer(req, down);
+    }
     const segs = splitPath(req.path);
     if (segs instanceof GraphHttpError) {
       return this.finish("unknown", errorAnswer(segs, idsOf(req)), false);
@@ -138,6 +147,19 @@ export class GraphEngine {
     }
     const { response, write, kind } = await this.process(req, segs, undefined, false);
     return this.finish(kind, response, write);
+  }
+
+  /** Answers a request that arrives during an outage, before anything else looks at it. */
+  private outageAnswer(req: GraphRequest, mode: OutageMode): GraphResponse {
+    const ids = idsOf(req);
+    const response = faultResponse(
+      mode === "reset" ? "reset" : "503",
+      this.ctx.config(),
+      ids.requestId,
+      ids.clientRequestId,
+    );
+    this.ctx.metrics.recordOutage(/\/\$batch\/?$/.test(req.path), response.reset === true);
+    return response;
   }
 
   private finish(kind: RouteKind, response: GraphResponse, write: boolean): GraphResponse {

@@ -8,7 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTlsMaterial } from "./certs.js";
-import { PROFILES, mergeConfig, type EmulatorConfig, type ProfileName } from "./config.js";
+import {
+  PROFILES,
+  mergeConfig,
+  type EmulatorConfig,
+  type OutageMode,
+  type ProfileName,
+} from "./config.js";
 import { GraphEngine } from "./engine.js";
 import { MetricsCollector, type EmulatorMetrics } from "./metrics.js";
 import { userState, type AdminContext, type UserState } from "./server/admin.js";
@@ -18,6 +24,7 @@ import { closeServer, listen } from "./server/http.js";
 import { TokenIssuer } from "./server/tokenIssuer.js";
 import { TenantStore } from "./store.js";
 import { TokenAuthority } from "./tokens.js";
+import type { OutageStatus } from "./policies/outage.js";
 import type { FixtureUser, TenantFixture } from "./tenant/types.js";
 
 export { PROFILES, mergeConfig } from "./config.js";
@@ -25,11 +32,14 @@ export type {
   ConfiguredError,
   EmulatorConfig,
   LatencyDistribution,
+  OutageConfig,
+  OutageMode,
   ProfileName,
   RouteKind,
   StormConfig,
 } from "./config.js";
-export type { EmulatorMetrics, MetricsSecond, RouteMetrics } from "./metrics.js";
+export type { EmulatorMetrics, MetricsSecond, OutageMetrics, RouteMetrics } from "./metrics.js";
+export type { OutageStatus } from "./policies/outage.js";
 export { PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
 
 /** Options of `startEmulator`. */
@@ -92,6 +102,15 @@ export interface EmulatorHandle {
    *   configured, scaled lifetime)
    */
   issueToken(opts?: { roles?: string[]; lifetimeSeconds?: number }): string;
+  /**
+   * Takes Graph down now (also `POST {adminUrl}/outage` `{ "seconds", "mode" }`): every Graph
+   * request, `$batch` envelopes included, answers 503 with Retry-After (`503`) or has its
+   * connection reset (`reset`); metrics count them under `outage` only. 0 seconds ends it.
+   *
+   * @param seconds - Graph seconds, scaled by `timeScale`
+   * @param mode - `503` (default) or `reset`
+   */
+  startOutage(seconds: number, mode?: OutageMode): OutageStatus;
   /** Every token issued so far now gets 401 InvalidAuthenticationToken. */
   revokeAllTokens(): void;
   /** Users and their phone methods. */
@@ -162,6 +181,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     tokens,
     issuer,
     usersDelta: engine.usersDelta,
+    outage: engine.outage,
     config: () => config,
     setConfig,
   };
@@ -190,6 +210,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     },
     setConfig,
     issueToken: (opts = {}) => issuer.issueForTest(opts),
+    startOutage: (seconds, mode = "503") => {
+      engine.outage.start(seconds, mode, config);
+      return engine.outage.status();
+    },
     revokeAllTokens: () => tokens.revokeAll(),
     state: () => ({ users: store.users.map(userState) }),
     metrics: () => metrics.snapshot(),

@@ -1,11 +1,12 @@
 /**
- * The admin API on the plain-http port (`{adminUrl}` = `/admin`): state, metrics, config, tokens
- * and user changes, for tests and the local tools. Not part of Graph.
+ * The admin API on the plain-http port (`{adminUrl}` = `/admin`): state, metrics, config, tokens,
+ * user changes and outages, for tests and the local tools. Not part of Graph.
  */
 import type http from "node:http";
-import type { EmulatorConfig } from "../config.js";
+import type { EmulatorConfig, OutageMode } from "../config.js";
 import type { UsersDelta } from "../handlers/delta.js";
 import type { MetricsCollector } from "../metrics.js";
+import type { OutagePolicy } from "../policies/outage.js";
 import { PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
 import type { TokenAuthority } from "../tokens.js";
 import { sendJson } from "./http.js";
@@ -25,6 +26,7 @@ export interface AdminContext {
   tokens: TokenAuthority;
   issuer: TokenIssuer;
   usersDelta: UsersDelta;
+  outage: OutagePolicy;
   config: () => EmulatorConfig;
   setConfig: (patch: Partial<EmulatorConfig>) => void;
 }
@@ -79,6 +81,13 @@ const ADMIN_ROUTES: Record<string, AdminRoute> = {
     sendJson(res, 200, { access_token: ctx.issuer.issue(roles, ms, ms), token_type: "Bearer" });
   },
   "POST /users": (ctx, res, body) => sendJson(res, 200, ctx.usersDelta.upsertUser(body())),
+  // Graph seconds, scaled by timeScale like every duration; 0 ends the outage in progress.
+  "POST /outage": (ctx, res, body) => {
+    const b = body();
+    ctx.outage.start(Number(b.seconds), (b.mode ?? "503") as OutageMode, ctx.config());
+    sendJson(res, 200, ctx.outage.status());
+  },
+  "GET /outage": (ctx, res) => sendJson(res, 200, ctx.outage.status()),
 };
 
 /**

@@ -66,6 +66,27 @@ export interface OutageConfig {
   mode: OutageMode;
 }
 
+/** A public client (an app a user signs in to) known to the emulator's Entra endpoints. */
+export interface PublicClient {
+  displayName: string;
+  /**
+   * Delegated Graph scopes the client carries (consented or preauthorized): a token gets those of
+   * the requested scopes that are listed here, and all of them for `.default`.
+   */
+  scopes: string[];
+}
+
+/** Approves device codes without an admin call, as a user who signs in promptly would. */
+export interface DeviceCodeAutoApprove {
+  enabled: boolean;
+  /** Polls answered `authorization_pending` before the code is approved (0: the first poll gets the token). */
+  pendingPolls: number;
+  /** UPN (or object id) of the user who signs in. */
+  user: string;
+  /** Directory roles of that user (display names or template ids), carried in `wids`. */
+  roles: string[];
+}
+
 /** All knobs of the emulator. */
 export interface EmulatorConfig {
   /**
@@ -84,6 +105,26 @@ export interface EmulatorConfig {
   advertisedTokenLifetimeSeconds: number;
   /** Application roles carried by tokens from the managed-identity endpoint. */
   grantedRoles: string[];
+  /**
+   * Public clients the device-code flow accepts, by client id, with the delegated scopes each may
+   * get. The defaults: the Azure CLI's client (also `DeviceCodeCredential`'s default), which
+   * carries none of the authentication-methods scopes; the Microsoft Graph command-line tools;
+   * and an app registration of the tenant's own that carries exactly what a run needs.
+   */
+  publicClients: Record<string, PublicClient>;
+  /** Seconds (scaled) a device code stays valid (`expires_in`; Entra: 900). */
+  deviceCodeLifetimeSeconds: number;
+  /** Seconds (scaled, possibly fractional) between token polls (`interval`; Entra: 5). */
+  deviceCodeIntervalSeconds: number;
+  /** Approve device codes without `POST {adminUrl}/device-codes/{user_code}/approve`. */
+  deviceCodeAutoApprove: DeviceCodeAutoApprove;
+  /**
+   * Whether delegated calls also need the signed-in user's directory role (`wids`): writing
+   * authentication methods needs Authentication Administrator (non-admin users) or Privileged
+   * Authentication Administrator, reading them Global Reader or one of those, the report a
+   * reports reader role; Global Administrator passes. Directory reads need no role.
+   */
+  delegatedRoleCheck: boolean;
   /** Write quota per app+tenant: requests per window (documented 3,000). */
   writeQuota: number;
   /** Write quota window in seconds (documented 150). */
@@ -235,12 +276,48 @@ const FOUR_ROLES = [
   "AuditLog.Read.All",
 ];
 
+/** The Azure CLI's client id, which `DeviceCodeCredential` uses when given none. */
+export const AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+/** The Microsoft Graph command-line tools' (Graph PowerShell) client id. */
+export const GRAPH_CLI_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+/** The client id the emulator gives "the tenant's own app registration" for the CLI. */
+export const TENANT_APP_CLIENT_ID = "5e3b1c2a-8f4d-4a6b-9c7e-2d1f0a9b8c7d";
+
+const PUBLIC_CLIENTS: Record<string, PublicClient> = {
+  [AZURE_CLI_CLIENT_ID]: {
+    displayName: "Microsoft Azure CLI",
+    // Preauthorized first-party scopes; none of them reaches the authentication-methods APIs.
+    scopes: [
+      "Application.ReadWrite.All",
+      "AppRoleAssignment.ReadWrite.All",
+      "AuditLog.Read.All",
+      "Directory.AccessAsUser.All",
+      "Group.ReadWrite.All",
+      "User.Read.All",
+      "User.ReadWrite.All",
+    ],
+  },
+  [GRAPH_CLI_CLIENT_ID]: {
+    displayName: "Microsoft Graph Command Line Tools",
+    scopes: [...FOUR_ROLES, "User.Read"],
+  },
+  [TENANT_APP_CLIENT_ID]: {
+    displayName: "mfa-prepopulate CLI (the tenant's own app registration)",
+    scopes: [...FOUR_ROLES],
+  },
+};
+
 const BASE: EmulatorConfig = {
   timeScale: 1,
   seed: 1,
   tokenLifetimeSeconds: 4500,
   advertisedTokenLifetimeSeconds: 4500,
   grantedRoles: FOUR_ROLES,
+  publicClients: PUBLIC_CLIENTS,
+  deviceCodeLifetimeSeconds: 900,
+  deviceCodeIntervalSeconds: 5,
+  deviceCodeAutoApprove: { enabled: false, pendingPolls: 0, user: "", roles: [] },
+  delegatedRoleCheck: true,
   writeQuota: 3000,
   writeQuotaWindowSeconds: 150,
   writeQuotaShape: "tokenBucket",
@@ -392,6 +469,10 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     latency: { ...base.latency, ...(patch.latency ?? {}) },
     storm: { ...base.storm, ...(patch.storm ?? {}) },
     outage: { ...base.outage, ...(patch.outage ?? {}) },
+    deviceCodeAutoApprove: {
+      ...base.deviceCodeAutoApprove,
+      ...(patch.deviceCodeAutoApprove ?? {}),
+    },
   };
   if (!(merged.timeScale > 0) || !Number.isFinite(merged.timeScale)) {
     throw new RangeError("GraphEmulator: timeScale must be a positive finite number.");
@@ -425,6 +506,7 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   )) {
     throw new RangeError("GraphEmulator: 'reportLicence403OnRequest' must be 0 or a whole number.");
   }
+  checkIdentityKeys(merged);
   const outage = merged.outage;
   if (!(outage.startSeconds >= 0 && outage.durationSeconds >= 0)) {
     throw new RangeError(
@@ -443,4 +525,37 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   // Fails early on a bad pattern instead of on the first write.
   new RegExp(merged.phoneNumberPattern);
   return merged;
+}
+
+/** Checks the device-code keys, which the admin API feeds from untrusted JSON. */
+function checkIdentityKeys(config: EmulatorConfig): void {
+  for (const [id, client] of Object.entries(config.publicClients)) {
+    const ok =
+      typeof client === "object" &&
+      client !== null &&
+      typeof client.displayName === "string" &&
+      Array.isArray(client.scopes) &&
+      client.scopes.every((sc) => typeof sc === "string");
+    if (!ok) {
+      throw new TypeError(
+        `GraphEmulator: public client '${id}' needs a 'displayName' and a 'scopes' list of strings.`,
+      );
+    }
+  }
+  if (!(config.deviceCodeLifetimeSeconds > 0 && config.deviceCodeIntervalSeconds >= 0)) {
+    throw new RangeError(
+      "GraphEmulator: 'deviceCodeLifetimeSeconds' must be positive and 'deviceCodeIntervalSeconds' 0 or more.",
+    );
+  }
+  const auto = config.deviceCodeAutoApprove;
+  if (
+    typeof auto.enabled !== "boolean" ||
+    !(Number.isInteger(auto.pendingPolls) && auto.pendingPolls >= 0) ||
+    typeof auto.user !== "string" ||
+    !Array.isArray(auto.roles)
+  ) {
+    throw new TypeError(
+      "GraphEmulator: 'deviceCodeAutoApprove' needs 'enabled', a whole 'pendingPolls' of 0 or more, a 'user' and a 'roles' list.",
+    );
+  }
 }

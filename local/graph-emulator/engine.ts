@@ -17,6 +17,7 @@ import {
   authenticate,
   authorize,
   checkBatchItemToken,
+  requireDelegatedRole,
   requireLicence,
   requireManageable,
 } from "./policies/auth.js";
@@ -220,8 +221,9 @@ export class GraphEngine {
     const config = this.ctx.config();
     const method = req.method.toUpperCase();
     const isWrite = method !== "GET";
-    authorize(route, isWrite, auth.roles);
+    authorize(route, isWrite, auth);
     const target = params.user === undefined ? undefined : this.ctx.store.findUser(params.user);
+    requireDelegatedRole(route, isWrite, auth, target, config);
     requireManageable(route, isWrite, target, config);
     requireLicence(route.family, this.ctx.store);
     this.reportLicence.check(op.kind, req, config, this.prng);

@@ -19,6 +19,7 @@ import { GraphEngine } from "./engine.js";
 import { MetricsCollector, type EmulatorMetrics } from "./metrics.js";
 import { userState, type AdminContext, type UserState } from "./server/admin.js";
 import { createControlServer } from "./server/controlServer.js";
+import { DeviceCodeFlow, type DeviceCodeSummary } from "./server/deviceCode.js";
 import { createGraphServer } from "./server/graphServer.js";
 import { closeServer, listen } from "./server/http.js";
 import { TokenIssuer } from "./server/tokenIssuer.js";
@@ -27,14 +28,24 @@ import { TokenAuthority } from "./tokens.js";
 import type { OutageStatus } from "./policies/outage.js";
 import type { FixtureUser, TenantFixture } from "./tenant/types.js";
 
-export { PROFILES, mergeConfig } from "./config.js";
+export {
+  AZURE_CLI_CLIENT_ID,
+  GRAPH_CLI_CLIENT_ID,
+  PROFILES,
+  TENANT_APP_CLIENT_ID,
+  mergeConfig,
+} from "./config.js";
+export { ROLE_TEMPLATE_IDS } from "./policies/directoryRoles.js";
+export type { DeviceCodeState, DeviceCodeSummary } from "./server/deviceCode.js";
 export type {
   ConfiguredError,
   EmulatorConfig,
+  DeviceCodeAutoApprove,
   LatencyDistribution,
   OutageConfig,
   OutageMode,
   ProfileName,
+  PublicClient,
   RouteKind,
   StormConfig,
 } from "./config.js";
@@ -111,6 +122,18 @@ export interface EmulatorHandle {
    * @param mode - `503` (default) or `reset`
    */
   startOutage(seconds: number, mode?: OutageMode): OutageStatus;
+  /** Device codes handed out (also `GET {adminUrl}/device-codes`). */
+  deviceCodes(): DeviceCodeSummary[];
+  /**
+   * Signs a user in on a pending device code (also `POST {adminUrl}/device-codes/{user_code}/approve`
+   * `{ "user": "<upn>", "roles": [...] }`); the client's next poll gets a delegated token.
+   *
+   * @param userCode - the code the client shows
+   * @param user - UPN or object id of the user
+   * @param roles - the user's directory roles (display names or template ids), carried in `wids`
+   * @throws Error when there is no such pending code, user or role
+   */
+  approveDeviceCode(userCode: string, user: string, roles?: string[]): DeviceCodeSummary;
   /** Every token issued so far now gets 401 InvalidAuthenticationToken. */
   revokeAllTokens(): void;
   /** Users and their phone methods. */
@@ -175,6 +198,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     config = mergeConfig(prev, patch);
     engine.configChanged(prev, config);
   };
+  const deviceCodes = new DeviceCodeFlow({ store, issuer, config: () => config, baseUrl });
   const admin: AdminContext = {
     store,
     metrics,
@@ -182,10 +206,18 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     issuer,
     usersDelta: engine.usersDelta,
     outage: engine.outage,
+    deviceCodes,
     config: () => config,
     setConfig,
   };
-  const entra = { tenantId: store.tenantId, domain: store.domain, clientSecret, issuer, baseUrl };
+  const entra = {
+    tenantId: store.tenantId,
+    domain: store.domain,
+    clientSecret,
+    issuer,
+    baseUrl,
+    deviceCodes,
+  };
   const graphServer = createGraphServer(tls, engine, entra);
   const controlServer = createControlServer(admin, identityHeader);
 
@@ -213,6 +245,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     startOutage: (seconds, mode = "503") => {
       engine.outage.start(seconds, mode, config);
       return engine.outage.status();
+    },
+    deviceCodes: () => deviceCodes.list(),
+    approveDeviceCode: (userCode, user, roles = []) => {
+      const answer = deviceCodes.approve(userCode, user, roles);
+      if ("message" in answer) {
+        throw new Error(answer.message);
+      }
+      return answer;
     },
     revokeAllTokens: () => tokens.revokeAll(),
     state: () => ({ users: store.users.map(userState) }),

@@ -1,13 +1,15 @@
 /**
  * Who may call what: bearer-token validation (401 `InvalidAuthenticationToken` with
- * `WWW-Authenticate`, also on `$batch` items), application-role checks with the 403 shape each
- * API family answers, and the premium-licence check of the registration report.
+ * `WWW-Authenticate`, also on `$batch` items), permission checks (application roles, or delegated
+ * scopes and the signed-in user's directory roles) with the 403 shape each API family answers,
+ * the per-user restriction, and the premium-licence check of the registration report.
  */
 import type { EmulatorConfig } from "../config.js";
 import type { RouteFamily, Role } from "../routes.js";
 import { GraphHttpError } from "../response.js";
 import type { TenantStore, UserRec } from "../store.js";
 import { isExpired, type TokenAuthority, type TokenClaims } from "../tokens.js";
+import { delegatedRolesNeeded } from "./directoryRoles.js";
 import type { Prng } from "./random.js";
 
 /** Application roles that grant each role of the route table (any one of them suffices). */
@@ -29,6 +31,17 @@ const ROLE_SETS: Record<Role, string[]> = {
     "UserAuthMethod-Phone.ReadWrite.All",
   ],
   phoneWrite: ["UserAuthenticationMethod.ReadWrite.All", "UserAuthMethod-Phone.ReadWrite.All"],
+};
+
+/**
+ * Delegated scopes (`scp`) that grant each role of the route table: the application roles' names,
+ * and for directory reads also `Directory.AccessAsUser.All`, which the authentication-methods
+ * APIs do not accept.
+ */
+const SCOPE_SETS: Record<Role, string[]> = {
+  ...ROLE_SETS,
+  user: [...ROLE_SETS.user, "Directory.AccessAsUser.All"],
+  group: [...ROLE_SETS.group, "Directory.AccessAsUser.All"],
 };
 
 const WWW_AUTHENTICATE =
@@ -88,33 +101,70 @@ export function checkBatchItemToken(claims: TokenClaims, prng: Prng, config: Emu
 }
 
 /**
- * Throws the family's 403 when the caller's roles do not allow the request: phone-method writes
- * need a write role, everything else the route's read role.
+ * Throws the family's 403 when the caller's token does not allow the request: phone-method writes
+ * need a write permission, everything else the route's read permission; an app-only token needs
+ * it among its `roles`, a delegated one among its scopes (`scp`, any case).
  *
  * @param route - the route's role and family
  * @param isWrite - whether the method changes state
- * @param roles - application roles of the caller's token
+ * @param claims - the caller's token
  */
 export function authorize(
   route: { role: Role; family: RouteFamily },
   isWrite: boolean,
-  roles: string[],
+  claims: TokenClaims,
 ): void {
   const role: Role = route.family === "phone" && isWrite ? "phoneWrite" : route.role;
-  if (ROLE_SETS[role].some((r) => roles.includes(r))) {
+  const scopes = claims.delegated?.scopes.map((sc) => sc.toLowerCase());
+  const granted = scopes
+    ? SCOPE_SETS[role].some((p) => scopes.includes(p.toLowerCase()))
+    : ROLE_SETS[role].some((r) => claims.roles.includes(r));
+  if (granted) {
     return;
   }
-  if (route.family === "phone") {
-    throw new GraphHttpError(403, "accessDenied", "Request Authorization failed");
+  throw refusal(route.family);
+}
+
+/**
+ * Throws the family's 403 when a delegated call's signed-in user holds none of the directory roles
+ * Graph asks for it (policies/directoryRoles.ts); app-only calls and directory reads pass.
+ *
+ * @param route - the route's family
+ * @param isWrite - whether the method changes state
+ * @param claims - the caller's token (its `wids`)
+ * @param target - the user the path names, when it exists (an admin needs a privileged role)
+ * @param config - `delegatedRoleCheck`
+ */
+export function requireDelegatedRole(
+  route: { family: RouteFamily },
+  isWrite: boolean,
+  claims: TokenClaims,
+  target: UserRec | undefined,
+  config: EmulatorConfig,
+): void {
+  if (!claims.delegated || !config.delegatedRoleCheck) {
+    return;
   }
-  if (route.family === "reports") {
-    throw new GraphHttpError(
+  const needed = delegatedRolesNeeded(route.family, isWrite, target?.isAdmin ?? false);
+  const wids = claims.delegated.wids.map((w) => w.toLowerCase());
+  if (needed && !needed.some((id) => wids.includes(id))) {
+    throw refusal(route.family);
+  }
+}
+
+/** The 403 each API family answers a caller without the permission. */
+function refusal(family: RouteFamily): GraphHttpError {
+  if (family === "phone") {
+    return new GraphHttpError(403, "accessDenied", "Request Authorization failed");
+  }
+  if (family === "reports") {
+    return new GraphHttpError(
       403,
       "Authentication_MSGraphPermissionMissing",
       "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
     );
   }
-  throw new GraphHttpError(
+  return new GraphHttpError(
     403,
     "Authorization_RequestDenied",
     "Insufficient privileges to complete the operation.",

@@ -1,12 +1,13 @@
 /**
  * The admin API on the plain-http port (`{adminUrl}` = `/admin`): state, metrics, config, tokens,
- * user changes and outages, for tests and the local tools. Not part of Graph.
+ * user changes, outages and device-code sign-ins, for tests and the local tools. Not part of Graph.
  */
 import type http from "node:http";
 import type { EmulatorConfig, OutageMode } from "../config.js";
 import type { UsersDelta } from "../handlers/delta.js";
 import type { MetricsCollector } from "../metrics.js";
 import type { OutagePolicy } from "../policies/outage.js";
+import type { DeviceCodeFlow } from "./deviceCode.js";
 import { PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
 import type { TokenAuthority } from "../tokens.js";
 import { sendJson } from "./http.js";
@@ -27,6 +28,7 @@ export interface AdminContext {
   issuer: TokenIssuer;
   usersDelta: UsersDelta;
   outage: OutagePolicy;
+  deviceCodes: DeviceCodeFlow;
   config: () => EmulatorConfig;
   setConfig: (patch: Partial<EmulatorConfig>) => void;
 }
@@ -88,7 +90,34 @@ const ADMIN_ROUTES: Record<string, AdminRoute> = {
     sendJson(res, 200, ctx.outage.status());
   },
   "GET /outage": (ctx, res) => sendJson(res, 200, ctx.outage.status()),
+  "GET /device-codes": (ctx, res) => sendJson(res, 200, { deviceCodes: ctx.deviceCodes.list() }),
 };
+
+/**
+ * `POST /device-codes/{user_code}/approve` (`{ "user": "<upn>", "roles"?: [...] }`) and
+ * `POST /device-codes/{user_code}/deny`: the user's side of the device-code flow.
+ */
+function deviceCodeDecision(
+  ctx: AdminContext,
+  res: http.ServerResponse,
+  code: string,
+  decision: string,
+  body: () => Record<string, unknown>,
+): void {
+  let answer;
+  if (decision === "approve") {
+    const b = body();
+    const roles = Array.isArray(b.roles) ? b.roles.map(String) : [];
+    answer = ctx.deviceCodes.approve(code, typeof b.user === "string" ? b.user : "", roles);
+  } else {
+    answer = ctx.deviceCodes.decline(code);
+  }
+  if ("message" in answer) {
+    sendJson(res, answer.status, { error: { code: "DeviceCode", message: answer.message } });
+  } else {
+    sendJson(res, 200, answer);
+  }
+}
 
 /**
  * Answers an admin request; throws (a 400 of the server) on a body that is not JSON.
@@ -122,6 +151,17 @@ export function handleAdmin(
   const route = Object.hasOwn(ADMIN_ROUTES, key) ? ADMIN_ROUTES[key] : undefined;
   if (route) {
     route(ctx, res, body);
+    return;
+  }
+  const devicePath = /^\/device-codes\/([^/]+)\/(approve|deny)$/.exec(sub);
+  if (method === "POST" && devicePath) {
+    deviceCodeDecision(
+      ctx,
+      res,
+      decodeURIComponent(devicePath[1] ?? ""),
+      devicePath[2] ?? "",
+      body,
+    );
     return;
   }
   const userPath = /^\/users\/([^/]+)$/.exec(sub);

@@ -7,7 +7,9 @@
  *   npx tsx infra/scripts/grantGraphRoles.ts --principal-id <object id> [--dry-run]
  *
  * The role ids are resolved by name from Graph's own service principal, never hard-coded, so the
- * script also works in national clouds (`--graph-base-url`).
+ * script also works in national clouds (`--graph-base-url`). The admin's token goes only where
+ * the app's may go: a Graph host of the public or a national cloud, or a loopback emulator with
+ * `GRAPH_ALLOW_LOOPBACK=true` (`shared/graph/clouds.ts`).
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -18,7 +20,9 @@ import {
   AzureDeveloperCliCredential,
   ChainedTokenCredential,
 } from "@azure/identity";
+import { graphTargetProblems, parseGraphRoot } from "../../shared/graph/clouds.js";
 import { graphResource } from "../../shared/graph/credentials.js";
+import { onOff } from "../../shared/settings/parsers.js";
 
 /** Client id (appId) of Microsoft Graph, the same in every tenant. */
 export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
@@ -61,6 +65,10 @@ export interface GrantOptions {
   credential: TokenCredential;
   /** Graph root without version; default `https://graph.microsoft.com`. */
   graphBaseUrl?: string;
+  /** Let `graphBaseUrl` name a loopback emulator (`GRAPH_ALLOW_LOOPBACK`); default false. */
+  allowLoopback?: boolean;
+  /** The script runs in Azure (`WEBSITE_INSTANCE_ID` is set), where loopback is refused. */
+  inAzure?: boolean;
   /** Resolve and report, but assign nothing. */
   dryRun?: boolean;
   /** Roles to grant; default {@link REQUIRED_GRAPH_ROLES}. */
@@ -144,7 +152,7 @@ const MAX_THROTTLE_RETRIES = 5;
  * @throws GrantError naming the missing admin permission on 403, and the fix for other failures.
  */
 export async function grantGraphRoles(options: GrantOptions): Promise<GrantResult> {
-  const base = (options.graphBaseUrl ?? "https://graph.microsoft.com").replace(/\/+$/, "");
+  const base = graphRootOf(options);
   const root = `${base}/v1.0`;
   const doFetch: FetchLike = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
   const log = options.log ?? ((): void => undefined);
@@ -363,6 +371,32 @@ export async function grantGraphRoles(options: GrantOptions): Promise<GrantResul
   return result;
 }
 
+/**
+ * The Graph root the admin's token may go to, checked by the app's own rule before any token is
+ * asked for.
+ *
+ * @throws GrantError naming the setting to fix.
+ */
+function graphRootOf(options: GrantOptions): string {
+  const parsed = parseGraphRoot(options.graphBaseUrl ?? "https://graph.microsoft.com");
+  const problems =
+    "problem" in parsed
+      ? [{ setting: "GRAPH_BASE_URL", problem: parsed.problem }]
+      : graphTargetProblems({
+          root: parsed.root,
+          allowLoopback: options.allowLoopback === true,
+          inAzure: options.inAzure === true,
+          caFile: false,
+        });
+  if (problems.length > 0) {
+    throw new GrantError(
+      `GrantGraphRoles: ${problems.map((p) => `${p.setting === "GRAPH_BASE_URL" ? "'--graph-base-url' (GRAPH_BASE_URL)" : `'${p.setting}'`} ${p.problem}`).join("; ")}.`,
+      "badGraphBaseUrl",
+    );
+  }
+  return (parsed as { root: string }).root;
+}
+
 /** A non-2xx Graph answer inside this module. */
 class GraphCallError extends Error {
   constructor(
@@ -403,6 +437,10 @@ function asGrantError(e: unknown): GrantError {
 export interface GrantCommand {
   principalId?: string;
   graphBaseUrl?: string;
+  /** `GRAPH_ALLOW_LOOPBACK` from the environment: the Graph root may be a loopback emulator. */
+  allowLoopback: boolean;
+  /** `WEBSITE_INSTANCE_ID` is set: the script runs in Azure. */
+  inAzure: boolean;
   dryRun: boolean;
   help: boolean;
 }
@@ -413,6 +451,8 @@ export const USAGE = `Usage: npx tsx infra/scripts/grantGraphRoles.ts [--princip
 Grants the managed identity the Graph application roles
 ${REQUIRED_GRAPH_ROLES.map((r) => `  ${r}`).join("\n")}
 and nothing more. Without --principal-id the azd output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID is used.
+--graph-base-url (or GRAPH_BASE_URL) names Microsoft Graph of the public or a national cloud; a
+loopback emulator also needs GRAPH_ALLOW_LOOPBACK=true.
 ${ADMIN_REQUIREMENTS}`;
 
 /**
@@ -422,7 +462,7 @@ ${ADMIN_REQUIREMENTS}`;
  * @param argv - arguments after the script name
  * @param env - environment, usually `process.env`
  * @returns the command
- * @throws TypeError for an unknown option.
+ * @throws TypeError for an unknown option, or a `GRAPH_ALLOW_LOOPBACK` that is not true or false.
  */
 export function parseCommand(
   argv: string[],
@@ -440,10 +480,16 @@ export function parseCommand(
   });
   const nonEmpty = (v: string | undefined): string | undefined =>
     v === undefined || v.trim() === "" ? undefined : v.trim();
+  const allowLoopback = onOff.safeParse(nonEmpty(env.GRAPH_ALLOW_LOOPBACK) ?? "false");
+  if (!allowLoopback.success) {
+    throw new TypeError("'GRAPH_ALLOW_LOOPBACK' must be true or false");
+  }
   return {
     principalId:
       nonEmpty(values["principal-id"]) ?? nonEmpty(env.AZURE_MANAGED_IDENTITY_PRINCIPAL_ID),
     graphBaseUrl: nonEmpty(values["graph-base-url"]) ?? nonEmpty(env.GRAPH_BASE_URL),
+    allowLoopback: allowLoopback.data,
+    inAzure: nonEmpty(env.WEBSITE_INSTANCE_ID) !== undefined,
     dryRun: values["dry-run"] === true,
     help: values.help === true,
   };
@@ -485,6 +531,8 @@ export async function main(argv: string[]): Promise<number> {
     const result = await grantGraphRoles({
       principalId: command.principalId,
       graphBaseUrl: command.graphBaseUrl,
+      allowLoopback: command.allowLoopback,
+      inAzure: command.inAzure,
       dryRun: command.dryRun,
       credential,
       log: (line) => process.stderr.write(`${line}\n`),

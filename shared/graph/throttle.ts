@@ -153,6 +153,9 @@ const PROBE_MAX_STEP = 0.05;
  */
 const PROBE_STEP_WRITES = 10;
 
+/** A probe steps up only while the rate is at most this multiple of what the writers send. */
+const PROBE_HEADROOM = 1.25;
+
 /** A probe goes at most this far above the rate that held before it. */
 const PROBE_REACH = 2;
 
@@ -690,6 +693,12 @@ export class AdaptiveLimiter {
     return Math.min(pacer, this.log.sentRate(from, at));
   }
 
+  /** Writes per millisecond that left over the last round trip (at least a second), if known. */
+  private recentlySent(now: number): number | undefined {
+    const from = now - Math.max(1_000, this.srtt ?? 1_000);
+    return this.log.covers(from) ? this.log.sentRate(from, now) : undefined;
+  }
+
   /**
    * One rate decision per round trip outside slow start: ease on failures, climb back to just
    * below the ceiling, hold there, and probe above it when {@link mayProbe} allows.
@@ -745,6 +754,11 @@ export class AdaptiveLimiter {
   private probe(now: number, ceiling: number): void {
     const rate = this.rate as number;
     this.acceptedSinceStep = 0;
+    const sent = this.recentlySent(now);
+    if (sent !== undefined && rate > PROBE_HEADROOM * sent) {
+      // The writers do not fill the rate: probing above it would prove nothing.
+      return;
+    }
     const step = Math.min(PROBE_MAX_STEP, PROBE_FIRST_STEP * 2 ** this.probeSteps);
     this.probeSteps++;
     // Every write sent above the ceiling in the round trip before a 429 comes back refused, and a

@@ -163,6 +163,17 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(settled).toBeGreaterThan(0.8 * 10);
   });
 
+  it("does not probe above a rate the writers leave unused", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    // One request at a time never fills the rate, and Graph never refuses.
+    const refused = await drive(limiter, 100, () => Number.POSITIVE_INFINITY);
+    expect(refused).toHaveLength(0);
+    const held = limiter.stats().ratePerSecond ?? 0;
+    await drive(limiter, 700, () => Number.POSITIVE_INFINITY);
+    expect(limiter.stats().ratePerSecond).toBe(held);
+  });
+
   it("eases the rate on a usage reading over 100%, without a 429 and without a pause", async () => {
     vi.useFakeTimers();
     const limiter = new AdaptiveLimiter({ initial: 4 });

@@ -22,7 +22,14 @@ export type RouteKind =
   | "users.get"
   | "users.delta"
   | "groups.list"
+  | "groups.get"
   | "groups.transitiveMembers"
+  | "roleAssignments.list"
+  | "roleEligibilities.list"
+  | "auditLogs.directoryAudits"
+  | "domains.list"
+  | "domains.get"
+  | "methodsPolicy.get"
   | "report.list"
   | "report.get"
   | "phoneMethods.list"
@@ -31,6 +38,11 @@ export type RouteKind =
   | "phoneMethods.update"
   | "phoneMethods.delete"
   | "authMethods.list"
+  | "emailMethods.list"
+  | "emailMethods.get"
+  | "emailMethods.create"
+  | "emailMethods.update"
+  | "emailMethods.delete"
   | "servicePrincipals"
   | "batch"
   | "unknown";
@@ -44,6 +56,9 @@ export interface ConfiguredError {
   /** Graph `error.message`. */
   message: string;
 }
+
+/** User properties the audit log records when the admin API changes them. */
+export type AuditedProperty = "mobilePhone" | "businessPhones" | "otherMails";
 
 /** Periodic throttling storms: during a storm every Graph request is answered 429. */
 export interface StormConfig {
@@ -83,8 +98,11 @@ export interface DeviceCodeAutoApprove {
   pendingPolls: number;
   /** UPN (or object id) of the user who signs in. */
   user: string;
-  /** Directory roles of that user (display names or template ids), carried in `wids`. */
-  roles: string[];
+  /**
+   * Directory roles of that user (display names or template ids), carried in `wids`; absent: the
+   * roles the tenant gives the user (active ones, direct or through a group, see roleGrants.ts).
+   */
+  roles?: string[];
 }
 
 /** All knobs of the emulator. */
@@ -103,7 +121,11 @@ export interface EmulatorConfig {
    * `tokenLifetimeSeconds` to make tokens expire mid-run while the client believes they are valid.
    */
   advertisedTokenLifetimeSeconds: number;
-  /** Application roles carried by tokens from the managed-identity endpoint. */
+  /**
+   * Application roles carried by app-only tokens: those of the managed-identity and
+   * client-credentials endpoints, and the admin API's and the handle's unless they name others;
+   * default {@link PRODUCT_ROLES}.
+   */
   grantedRoles: string[];
   /**
    * Public clients the device-code flow accepts, by client id, with the delegated scopes each may
@@ -216,8 +238,40 @@ export interface EmulatorConfig {
    * replicates, so a read right after a write may not see it. 0 = reads see writes at once.
    */
   readAfterWriteLagMs: number;
+  /**
+   * Milliseconds (scaled) during which a group membership change made through the admin API is
+   * not yet visible to advanced queries of group members (`ConsistencyLevel: eventual` and/or
+   * `$count`), which read an index that lags; plain reads see it at once. Graph gives no figure.
+   */
+  advancedQueryLagMs: number;
+  /**
+   * Whether `GET /auditLogs/directoryAudits` needs `Directory.Read.All` (or
+   * `Directory.ReadWrite.All`) beside `AuditLog.Read.All`, as its permissions table says for
+   * applications; without it the reports family's 403 names `Directory.Read.All`. (On a real
+   * tenant the missing permission is reported to show as intermittent licence-check failures.)
+   */
+  directoryAuditsNeedDirectoryRead: boolean;
+  /** Largest `$top` of the directory audit log (undocumented; default 999). */
+  auditMaxTop: number;
+  /** Page size of the directory audit log without `$top` (undocumented; default 100). */
+  auditDefaultTop: number;
+  /**
+   * How `modifiedProperties` values are encoded (undocumented): `compact` = `["+45 20123456"]`,
+   * `pretty` = `[\r\n  "+45 20123456"\r\n]` (the unified audit log's spelling).
+   */
+  auditValueStyle: "compact" | "pretty";
+  /**
+   * The name each audited user property has in `modifiedProperties` (only MobilePhone is seen in
+   * public examples; the others are assumptions).
+   */
+  auditPropertyNames: Record<AuditedProperty, string>;
   /** Seconds (scaled) before a phone-method change is visible in the registration report. */
   reportLagSeconds: number;
+  /**
+   * How many methods SSPR asks for (the tenant's setting, 1 or 2): the report's
+   * `isSsprRegistered` is true when a user has that many methods SSPR accepts.
+   */
+  ssprMethodsRequired: 1 | 2;
   /**
    * The N-th registration-report page request (`GET .../userRegistrationDetails`, counted from the
    * start or from the config change that set this key) answers 403
@@ -257,6 +311,20 @@ export interface EmulatorConfig {
    */
   restrictedManagementError: ConfiguredError;
   /**
+   * Answer to a POST of an email method by a user who has one (documented: "A user may only have
+   * one email authentication method"; the answer is not).
+   */
+  duplicateEmailMethodError: ConfiguredError;
+  /** Regular expression (source) an email method's `emailAddress` must match. */
+  emailAddressPattern: string;
+  /** Answer to an `emailAddress` that fails `emailAddressPattern` (undocumented). */
+  invalidEmailAddressError: ConfiguredError;
+  /**
+   * Answer of `roleEligibilityScheduleInstances` in a tenant without Entra ID P2 (fixture
+   * `tenant.pim: false`). Not documented; observed: 400 `AadPremiumLicenseRequired`.
+   */
+  pimLicenceError: ConfiguredError;
+  /**
    * Lifetime of `/users/delta` delta and skip tokens in seconds (scaled), counted from when each
    * token was issued; documented 7 days for directory objects.
    */
@@ -269,11 +337,19 @@ export interface EmulatorConfig {
   deltaTokenExpiredError: ConfiguredError;
 }
 
-const FOUR_ROLES = [
+/**
+ * The Graph permissions the product needs, by name: as application roles of its managed identity
+ * (the default `grantedRoles`), and as the delegated scopes of the public clients that can run it.
+ * Graph's directoryAudits page lists AuditLog.Read.All and Directory.Read.All for it, and the role
+ * checks read role assignments with RoleManagement.Read.Directory.
+ */
+export const PRODUCT_ROLES: readonly string[] = [
   "UserAuthenticationMethod.ReadWrite.All",
   "User.Read.All",
   "GroupMember.Read.All",
   "AuditLog.Read.All",
+  "RoleManagement.Read.Directory",
+  "Directory.Read.All",
 ];
 
 /** The Azure CLI's client id, which `DeviceCodeCredential` uses when given none. */
@@ -299,11 +375,11 @@ const PUBLIC_CLIENTS: Record<string, PublicClient> = {
   },
   [GRAPH_CLI_CLIENT_ID]: {
     displayName: "Microsoft Graph Command Line Tools",
-    scopes: [...FOUR_ROLES, "User.Read"],
+    scopes: [...PRODUCT_ROLES, "User.Read"],
   },
   [TENANT_APP_CLIENT_ID]: {
     displayName: "mfa-prepopulate CLI (the tenant's own app registration)",
-    scopes: [...FOUR_ROLES],
+    scopes: [...PRODUCT_ROLES],
   },
 };
 
@@ -312,11 +388,11 @@ const BASE: EmulatorConfig = {
   seed: 1,
   tokenLifetimeSeconds: 4500,
   advertisedTokenLifetimeSeconds: 4500,
-  grantedRoles: FOUR_ROLES,
+  grantedRoles: [...PRODUCT_ROLES],
   publicClients: PUBLIC_CLIENTS,
   deviceCodeLifetimeSeconds: 900,
   deviceCodeIntervalSeconds: 5,
-  deviceCodeAutoApprove: { enabled: false, pendingPolls: 0, user: "", roles: [] },
+  deviceCodeAutoApprove: { enabled: false, pendingPolls: 0, user: "" },
   delegatedRoleCheck: true,
   writeQuota: 3000,
   writeQuotaWindowSeconds: 150,
@@ -341,7 +417,18 @@ const BASE: EmulatorConfig = {
   batchItem401Rate: 0,
   batchEnvelopeTokenSkewSeconds: 0,
   readAfterWriteLagMs: 0,
+  advancedQueryLagMs: 0,
+  directoryAuditsNeedDirectoryRead: true,
+  auditMaxTop: 999,
+  auditDefaultTop: 100,
+  auditValueStyle: "compact",
+  auditPropertyNames: {
+    mobilePhone: "MobilePhone",
+    businessPhones: "TelephoneNumber",
+    otherMails: "OtherMail",
+  },
   reportLagSeconds: 0,
+  ssprMethodsRequired: 1,
   reportLicence403OnRequest: 0,
   reportLicence403Rate: 0,
   reportMaxTop: 999,
@@ -374,6 +461,24 @@ const BASE: EmulatorConfig = {
     status: 403,
     code: "accessDenied",
     message: "Request Authorization failed",
+  },
+  duplicateEmailMethodError: {
+    status: 400,
+    code: "badRequest",
+    message: "An email authentication method already exists for the user.",
+  },
+  emailAddressPattern:
+    '^[^@\\s"(),:;<>\\[\\]\\\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$',
+  invalidEmailAddressError: {
+    status: 400,
+    code: "badRequest",
+    message: "Invalid email address.",
+  },
+  pimLicenceError: {
+    status: 400,
+    code: "AadPremiumLicenseRequired",
+    message:
+      "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
   },
   deltaTokenLifetimeSeconds: 7 * 24 * 3600,
   deltaTokenExpiredError: {
@@ -411,6 +516,7 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     ...BASE,
     latency: REALISTIC_LATENCY,
     defaultLatency: { meanMs: 150, p99Ms: 500 },
+    advancedQueryLagMs: 5000,
     reportLagSeconds: 300,
     // What a real tenant most likely does (see phoneWriteUsageHeader); a config patch turns it on.
     phoneWriteUsageHeader: false,
@@ -427,6 +533,7 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     fault504Rate: 0.01,
     faultResetRate: 0.005,
     faultAfterWrite: true,
+    advancedQueryLagMs: 15_000,
     reportLagSeconds: 1800,
     phoneWriteUsageHeader: false,
   },
@@ -522,8 +629,18 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   if (!(merged.batchEnvelopeTokenSkewSeconds >= 0)) {
     throw new RangeError("GraphEmulator: 'batchEnvelopeTokenSkewSeconds' must be 0 or more.");
   }
+  if (merged.ssprMethodsRequired !== 1 && merged.ssprMethodsRequired !== 2) {
+    throw new RangeError("GraphEmulator: 'ssprMethodsRequired' must be 1 or 2.");
+  }
+  if (merged.auditValueStyle !== "compact" && merged.auditValueStyle !== "pretty") {
+    throw new RangeError("GraphEmulator: 'auditValueStyle' must be 'compact' or 'pretty'.");
+  }
+  if (!(merged.auditMaxTop >= 1 && merged.auditDefaultTop >= 1)) {
+    throw new RangeError("GraphEmulator: 'auditMaxTop' and 'auditDefaultTop' must be at least 1.");
+  }
   // Fails early on a bad pattern instead of on the first write.
   new RegExp(merged.phoneNumberPattern);
+  new RegExp(merged.emailAddressPattern);
   return merged;
 }
 
@@ -552,10 +669,10 @@ function checkIdentityKeys(config: EmulatorConfig): void {
     typeof auto.enabled !== "boolean" ||
     !(Number.isInteger(auto.pendingPolls) && auto.pendingPolls >= 0) ||
     typeof auto.user !== "string" ||
-    !Array.isArray(auto.roles)
+    (auto.roles !== undefined && !Array.isArray(auto.roles))
   ) {
     throw new TypeError(
-      "GraphEmulator: 'deviceCodeAutoApprove' needs 'enabled', a whole 'pendingPolls' of 0 or more, a 'user' and a 'roles' list.",
+      "GraphEmulator: 'deviceCodeAutoApprove' needs 'enabled', a whole 'pendingPolls' of 0 or more, a 'user' and, if any, a 'roles' list.",
     );
   }
 }

@@ -221,11 +221,12 @@ export class GraphEngine {
     const config = this.ctx.config();
     const method = req.method.toUpperCase();
     const isWrite = method !== "GET";
-    authorize(route, isWrite, auth);
+    authorize(route, isWrite, auth, config);
     const target = params.user === undefined ? undefined : this.ctx.store.findUser(params.user);
-    requireDelegatedRole(route, isWrite, auth, target, config);
+    const targetIsAdmin = target !== undefined && this.ctx.store.holdsAdminRole(target);
+    requireDelegatedRole(route, isWrite, auth, targetIsAdmin, config);
     requireManageable(route, isWrite, target, config);
-    requireLicence(route.family, this.ctx.store);
+    requireLicence(route, this.ctx.store, config);
     this.reportLicence.check(op.kind, req, config, this.prng);
     const quotaHeaders = this.quota.admit({
       family: route.family,

@@ -27,15 +27,17 @@ import { TenantStore } from "./store.js";
 import { TokenAuthority } from "./tokens.js";
 import type { OutageStatus } from "./policies/outage.js";
 import type { FixtureUser, TenantFixture } from "./tenant/types.js";
+import { readUserPatch, type UserPatch } from "./handlers/delta.js";
 
 export {
   AZURE_CLI_CLIENT_ID,
   GRAPH_CLI_CLIENT_ID,
+  PRODUCT_ROLES,
   PROFILES,
   TENANT_APP_CLIENT_ID,
   mergeConfig,
 } from "./config.js";
-export { ROLE_TEMPLATE_IDS } from "./policies/directoryRoles.js";
+export { BUILT_IN_ROLES } from "./tenant/roles.js";
 export type { DeviceCodeState, DeviceCodeSummary } from "./server/deviceCode.js";
 export type {
   ConfiguredError,
@@ -51,7 +53,8 @@ export type {
 } from "./config.js";
 export type { EmulatorMetrics, MetricsSecond, OutageMetrics, RouteMetrics } from "./metrics.js";
 export type { OutageStatus } from "./policies/outage.js";
-export { PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
+export { EMAIL_METHOD_ID, PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
+export type { UserPatch } from "./handlers/delta.js";
 
 /** Options of `startEmulator`. */
 export interface EmulatorOptions {
@@ -126,17 +129,18 @@ export interface EmulatorHandle {
   deviceCodes(): DeviceCodeSummary[];
   /**
    * Signs a user in on a pending device code (also `POST {adminUrl}/device-codes/{user_code}/approve`
-   * `{ "user": "<upn>", "roles": [...] }`); the client's next poll gets a delegated token.
+   * `{ "user": "<upn>", "roles"?: [...] }`); the client's next poll gets a delegated token.
    *
    * @param userCode - the code the client shows
    * @param user - UPN or object id of the user
-   * @param roles - the user's directory roles (display names or template ids), carried in `wids`
+   * @param roles - the user's directory roles (display names or template ids), carried in `wids`;
+   *   absent: the active roles the tenant fixture gives the user (directly or through a group)
    * @throws Error when there is no such pending code, user or role
    */
   approveDeviceCode(userCode: string, user: string, roles?: string[]): DeviceCodeSummary;
   /** Every token issued so far now gets 401 InvalidAuthenticationToken. */
   revokeAllTokens(): void;
-  /** Users and their phone methods. */
+  /** Users and their phone and email methods. */
   state(): EmulatorState;
   /** Metrics since start or the last reset. */
   metrics(): EmulatorMetrics;
@@ -153,6 +157,18 @@ export interface EmulatorHandle {
    */
   upsertUser(user: FixtureUser): { created: boolean };
   /**
+   * Changes a user's directory properties as an administrator or an application would: delta
+   * reports the change and the audit log gets an "Update user" event naming the actor. Also
+   * `PATCH {adminUrl}/users/{id}` with the patch and `by` (a UPN) or `byApp` (an app name).
+   *
+   * @param id - user object id
+   * @param patch - `mobilePhone`, `businessPhones` and/or `otherMails`
+   * @param by - a UPN, or `{ app: "<display name>" }`; default the user `admin@{tenant domain}`
+   * @returns the properties that changed, or undefined when there is no such user
+   * @throws TypeError for a patch key or value a user does not take
+   */
+  updateUser(id: string, patch: UserPatch, by?: string | { app: string }): string[] | undefined;
+  /**
    * Deletes a user: soft (delta reports `@removed.reason` `changed`) or, with `hard`, for good
    * (`deleted`). Also `DELETE {adminUrl}/users/{id}[?hard=true]`.
    *
@@ -161,6 +177,27 @@ export interface EmulatorHandle {
    * @returns false when there is no such user
    */
   deleteUser(id: string, opts?: { hard?: boolean }): boolean;
+  /**
+   * Adds a direct member to a group. Plain reads of the group's members see it at once; advanced
+   * queries only after `advancedQueryLagMs`. Also `POST {adminUrl}/groups/{id}/members`
+   * `{ "id": "<member id>" }`.
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it already was a member
+   * @throws RangeError for an unknown group, TypeError for a member Graph would refuse
+   */
+  addGroupMember(groupId: string, memberId: string): boolean;
+  /**
+   * Removes a direct member from a group, with the same visibility as `addGroupMember`. Also
+   * `DELETE {adminUrl}/groups/{id}/members/{memberId}`.
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it was not a direct member
+   * @throws RangeError for an unknown group
+   */
+  removeGroupMember(groupId: string, memberId: string): boolean;
   /** Stops both servers and removes the CA file. */
   close(): Promise<void>;
 }
@@ -247,7 +284,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
       return engine.outage.status();
     },
     deviceCodes: () => deviceCodes.list(),
-    approveDeviceCode: (userCode, user, roles = []) => {
+    approveDeviceCode: (userCode, user, roles) => {
       const answer = deviceCodes.approve(userCode, user, roles);
       if ("message" in answer) {
         throw new Error(answer.message);
@@ -260,6 +297,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     resetMetrics: () => metrics.reset(),
     upsertUser: (user) => engine.usersDelta.upsertUser(user),
     deleteUser: (id, opts) => engine.usersDelta.deleteUser(id, opts),
+    updateUser: (id, patch, by) =>
+      engine.usersDelta.patchUser(
+        id,
+        readUserPatch({ ...patch }),
+        typeof by === "string" ? { userPrincipalName: by } : by,
+      ),
+    addGroupMember: (groupId, memberId) => store.addGroupMember(groupId, memberId),
+    removeGroupMember: (groupId, memberId) => store.removeGroupMember(groupId, memberId),
     async close(): Promise<void> {
       await Promise.all([closeServer(graphServer), closeServer(controlServer)]);
       rmSync(dir, { recursive: true, force: true });

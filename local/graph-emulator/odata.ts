@@ -1,16 +1,25 @@
 /**
  * A small OData `$filter` parser covering what the emulated routes accept: `eq`/`ne` comparisons,
- * `and`/`or`/`not`, parentheses, `startsWith(prop,'x')` and `prop/any(m:m eq 'x')`.
+ * order comparisons (`ge`, `gt`, `le`, `lt`), `and`/`or`/`not`, parentheses, `startsWith(prop,'x')`,
+ * `prop/any(m:m eq 'x')`, and unquoted DateTimeOffset literals (`2026-01-02T03:04:05Z`).
  */
 
-/** A literal in a filter. */
-export type Literal = string | number | boolean | null;
+/** An unquoted DateTimeOffset literal, e.g. `2026-01-02T03:04:05Z`, as written. */
+export interface DateTimeLiteral {
+  dateTime: string;
+}
 
-/** A leaf of a filter: comparison, `startsWith` or `any` lambda. */
+/** A literal in a filter. */
+export type Literal = string | number | boolean | null | DateTimeLiteral;
+
+/** A leaf of a filter: comparison, order comparison, `startsWith` or `any` lambda. */
 export type LeafNode =
   | { kind: "cmp"; prop: string; op: "eq" | "ne"; value: Literal }
+  | { kind: "range"; prop: string; op: "ge" | "gt" | "le" | "lt"; value: Literal }
   | { kind: "startsWith"; prop: string; value: string }
   | { kind: "any"; prop: string; value: Literal };
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})/;
 
 /** A parsed filter expression. */
 export type FilterNode =
@@ -31,6 +40,7 @@ type Token =
   | { t: "ident"; v: string }
   | { t: "str"; v: string }
   | { t: "num"; v: number }
+  | { t: "date"; v: string }
   | { t: "punct"; v: "(" | ")" | "," | ":" };
 
 function tokenize(src: string): Token[] {
@@ -64,6 +74,10 @@ function tokenize(src: string): Token[] {
         i++;
       }
       out.push({ t: "str", v: s });
+    } else if (DATE_TIME.test(src.slice(i))) {
+      const m = DATE_TIME.exec(src.slice(i)) as RegExpExecArray;
+      out.push({ t: "date", v: m[0] });
+      i += m[0].length;
     } else if (/[0-9-]/.test(c)) {
       const m = /^-?\d+(\.\d+)?/.exec(src.slice(i));
       if (!m) {
@@ -125,6 +139,9 @@ class Parser {
     }
     if (t.t === "str" || t.t === "num") {
       return t.v;
+    }
+    if (t.t === "date") {
+      return { dateTime: t.v };
     }
     if (t.t === "ident") {
       const w = t.v.toLowerCase();
@@ -201,6 +218,9 @@ class Parser {
       throw new FilterSyntaxError(`Unknown function '${name}'.`);
     }
     const op = this.ident().toLowerCase();
+    if (op === "ge" || op === "gt" || op === "le" || op === "lt") {
+      return { kind: "range", prop: name, op, value: this.literal() };
+    }
     if (op !== "eq" && op !== "ne") {
       throw new FilterSyntaxError(`Unsupported operator '${op}'.`);
     }

@@ -30,6 +30,8 @@ export const USER_PROPERTIES = [
   "officeLocation",
   "preferredLanguage",
   "businessPhones",
+  "createdDateTime",
+  "otherMails",
 ] as const;
 
 /** Properties returned without `$select` (documented default set). */
@@ -56,6 +58,7 @@ export const GROUP_PROPERTIES = [
   "mailEnabled",
   "securityEnabled",
   "groupTypes",
+  "isAssignableToRole",
 ];
 
 /**
@@ -289,7 +292,7 @@ export function compileUserFilter(raw: string): UserFilter {
       throw unsupportedProperty(leaf.prop);
     }
     if (prop === "mobilephone" && !advancedReason) {
-      advancedReason = `Operator '${leaf.kind === "cmp" ? leaf.op : "startsWith"}' on 'mobilePhone' is not supported`;
+      advancedReason = `Operator '${leaf.kind === "startsWith" ? "startsWith" : leaf.op}' on 'mobilePhone' is not supported`;
     }
     if (prop === "usertype" && leaf.kind === "cmp" && leaf.value === null && !advancedReason) {
       advancedReason = "Filtering 'userType' on null is not supported";
@@ -326,7 +329,7 @@ export function compileUserFilter(raw: string): UserFilter {
       }
       return (u) => (u.accountEnabled === value) !== neg;
     }
-    if (typeof value === "boolean" || typeof value === "number") {
+    if (value !== null && typeof value !== "string") {
       throw incompatible();
     }
     const get = userString(prop);
@@ -496,6 +499,8 @@ export function userObject(u: UserRec): Record<string, unknown> {
     jobTitle: null,
     officeLocation: null,
     preferredLanguage: null,
-    businessPhones: [],
+    businessPhones: [...u.businessPhones],
+    createdDateTime: u.createdDateTime,
+    otherMails: [...u.otherMails],
   };
 }

@@ -4,11 +4,25 @@
  * `/$batch` (handlers/batch.ts) and `/servicePrincipals` (handlers/servicePrincipals.ts, a
  * deploy-time API outside quotas and faults) are answered before this table is consulted.
  */
-import type { RouteKind } from "./config.js";
+import type { EmulatorConfig, RouteKind } from "./config.js";
 import { GraphHttpError } from "./response.js";
 import type { Handler, RouteParams } from "./handlers/context.js";
+import { listDirectoryAudits } from "./handlers/audit.js";
 import { listAuthMethods } from "./handlers/authMethods.js";
-import { listGroups, transitiveMembers } from "./handlers/groups.js";
+import { getDomain, listDomains } from "./handlers/domains.js";
+import {
+  getMethodConfiguration,
+  getMethodsPolicy,
+  listMethodConfigurations,
+} from "./handlers/methodsPolicy.js";
+import {
+  createEmail,
+  deleteEmail,
+  getEmail,
+  listEmails,
+  updateEmail,
+} from "./handlers/emailMethods.js";
+import { getGroup, listGroups, transitiveMembers } from "./handlers/groups.js";
 import {
   createPhone,
   deletePhone,
@@ -17,10 +31,24 @@ import {
   updatePhone,
 } from "./handlers/phoneMethods.js";
 import { getReportRow, listReport } from "./handlers/report.js";
+import { listRoleAssignments, listRoleEligibilities } from "./handlers/roles.js";
 import { countUsers, getUser, listUsers, usersDelta } from "./handlers/users.js";
 
 /** Which application roles a route needs (see policies/auth.ts). */
-export type Role = "user" | "group" | "report" | "phoneRead" | "phoneWrite";
+export type Role =
+  | "user"
+  | "group"
+  | "report"
+  | "phoneRead"
+  | "phoneWrite"
+  | "roleAssignmentRead"
+  | "roleEligibilityRead"
+  | "audit"
+  | "directoryRead"
+  | "authMethodRead"
+  | "authMethodWrite"
+  | "domainRead"
+  | "policyRead";
 
 /**
  * Which Graph service a route belongs to: it decides the 403 shape and the quota
@@ -46,7 +74,16 @@ export interface RouteDef {
   ops: Readonly<Record<string, Operation>>;
   /** Role a caller needs (phone-method writes need `phoneWrite`, see policies/auth.ts). */
   role: Role;
+  /** Role a write needs instead, when it is not the family's (policies/auth.ts). */
+  writeRole?: Role;
   family: RouteFamily;
+  /**
+   * A licence the tenant needs (policies/auth.ts): `premium` (Entra ID P1/P2) or `pim` (P2, for
+   * Privileged Identity Management).
+   */
+  licence?: "premium" | "pim";
+  /** A second role the caller needs as well, when the config says so. */
+  alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
 }
 
 /** The table; the first row whose path matches wins, so literals come before `{params}`. */
@@ -107,8 +144,35 @@ export const ROUTES: readonly RouteDef[] = [
     family: "phone",
   },
   {
+    path: "users/{user}/authentication/emailMethods",
+    ops: {
+      GET: { kind: "emailMethods.list", handle: listEmails },
+      POST: { kind: "emailMethods.create", handle: createEmail },
+    },
+    role: "authMethodRead",
+    writeRole: "authMethodWrite",
+    family: "phone",
+  },
+  {
+    path: "users/{user}/authentication/emailMethods/{method}",
+    ops: {
+      GET: { kind: "emailMethods.get", handle: getEmail },
+      PATCH: { kind: "emailMethods.update", handle: updateEmail },
+      DELETE: { kind: "emailMethods.delete", handle: deleteEmail },
+    },
+    role: "authMethodRead",
+    writeRole: "authMethodWrite",
+    family: "phone",
+  },
+  {
     path: "groups",
     ops: { GET: { kind: "groups.list", handle: listGroups } },
+    role: "group",
+    family: "directory",
+  },
+  {
+    path: "groups/{group}",
+    ops: { GET: { kind: "groups.get", handle: getGroup } },
     role: "group",
     family: "directory",
   },
@@ -129,12 +193,64 @@ export const ROUTES: readonly RouteDef[] = [
     ops: { GET: { kind: "report.list", handle: listReport } },
     role: "report",
     family: "reports",
+    licence: "premium",
   },
   {
     path: "reports/authenticationMethods/userRegistrationDetails/{user}",
     ops: { GET: { kind: "report.get", handle: getReportRow } },
     role: "report",
     family: "reports",
+    licence: "premium",
+  },
+  {
+    path: "auditLogs/directoryAudits",
+    ops: { GET: { kind: "auditLogs.directoryAudits", handle: listDirectoryAudits } },
+    role: "audit",
+    family: "reports",
+    alsoNeeds: { role: "directoryRead", when: (c) => c.directoryAuditsNeedDirectoryRead },
+  },
+  {
+    path: "domains",
+    ops: { GET: { kind: "domains.list", handle: listDomains } },
+    role: "domainRead",
+    family: "directory",
+  },
+  {
+    path: "domains/{domain}",
+    ops: { GET: { kind: "domains.get", handle: getDomain } },
+    role: "domainRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy",
+    ops: { GET: { kind: "methodsPolicy.get", handle: getMethodsPolicy } },
+    role: "policyRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
+    ops: { GET: { kind: "methodsPolicy.get", handle: listMethodConfigurations } },
+    role: "policyRead",
+    family: "directory",
+  },
+  {
+    path: "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{configuration}",
+    ops: { GET: { kind: "methodsPolicy.get", handle: getMethodConfiguration } },
+    role: "policyRead",
+    family: "directory",
+  },
+  {
+    path: "roleManagement/directory/roleAssignments",
+    ops: { GET: { kind: "roleAssignments.list", handle: listRoleAssignments } },
+    role: "roleAssignmentRead",
+    family: "directory",
+  },
+  {
+    path: "roleManagement/directory/roleEligibilityScheduleInstances",
+    ops: { GET: { kind: "roleEligibilities.list", handle: listRoleEligibilities } },
+    role: "roleEligibilityRead",
+    family: "directory",
+    licence: "pim",
   },
 ];
 

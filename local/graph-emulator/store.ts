@@ -3,9 +3,20 @@
  * transitive membership, phone methods with their fixed ids, SMS sign-in numbers, and the
  * registration report derived on the fly (with a configurable lag).
  */
-import type { FixtureUser, OtherMethod, PhoneType, TenantFixture } from "./tenant/types.js";
+import type {
+  FixtureDirectoryRole,
+  FixtureDomain,
+  FixtureMethodConfiguration,
+  FixtureUser,
+  MethodConfigurationId,
+  OtherMethod,
+  PhoneType,
+  TenantFixture,
+} from "./tenant/types.js";
 import type { EmulatorConfig } from "./config.js";
 import { GraphHttpError } from "./response.js";
+import { AuditLog, type AuditChange } from "./auditLog.js";
+import { RoleGrants } from "./roleGrants.js";
 
 /** Fixed phone-method ids per type (identical in every tenant). */
 export const PHONE_METHOD_IDS: Record<PhoneType, string> = {
@@ -13,6 +24,12 @@ export const PHONE_METHOD_IDS: Record<PhoneType, string> = {
   alternateMobile: "b6332ec1-7057-4abe-9331-3d72feddfe41",
   office: "e37fc753-ff3b-4958-9484-eaa9425c82bc",
 };
+
+/** Fixed id of the email method (a user has at most one). */
+export const EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+
+/** What makes an address usable for the email method the fixture names without an address. */
+const USABLE_EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** Fixed id of the password method. */
 export const PASSWORD_METHOD_ID = "28c10230-6103-485e-b985-444c60001490";
@@ -40,9 +57,20 @@ export interface UserRec {
   /** In a restricted management administrative unit: its methods cannot be written. */
   restrictedManagement: boolean;
   phones: Partial<Record<PhoneType, PhoneRec>>;
+  /** Includes `email` exactly when `emailAddress` is set. */
   otherMethods: OtherMethod[];
+  /** Address of the email authentication method, or null without one. */
+  emailAddress: string | null;
+  /** ISO 8601, never changes once the user exists. */
+  createdDateTime: string;
+  otherMails: string[];
+  businessPhones: string[];
+  /** Directory roles as the fixture gave them; undefined = none beyond what `isAdmin` implies. */
+  directoryRoles: FixtureDirectoryRole[] | undefined;
   /** Phone types the report still shows while a change is within the report lag. */
   reportPhonesBefore?: PhoneType[];
+  /** Other methods the report still shows while a change is within the report lag. */
+  reportOtherBefore?: OtherMethod[];
   /** Real time of the last phone change, epoch ms (0 = never). */
   changedAtMs: number;
 }
@@ -52,6 +80,16 @@ export interface GroupRec {
   id: string;
   displayName: string;
   members: string[];
+  isAssignableToRole: boolean;
+  directoryRoles: FixtureDirectoryRole[];
+}
+
+/** One membership change, kept so a lagging index can answer as of before it. */
+interface MembershipChange {
+  group: GroupRec;
+  memberId: string;
+  op: "add" | "remove";
+  atMs: number;
 }
 
 /** A row of `userRegistrationDetails`. */
@@ -88,11 +126,34 @@ const REPORT_NAMES: Record<PhoneType, string> = {
 };
 
 const NON_MFA: ReadonlySet<string> = new Set(["email", "temporaryAccessPass"]);
+/**
+ * Methods SSPR accepts besides the mobile and office phones (entra-docs "Authentication and
+ * verification methods": Authenticator push and codes, software and hardware OATH, email); not
+ * passkeys, Windows Hello, the Temporary Access Pass, nor an alternate mobile phone.
+ */
+const SSPR_OTHER: ReadonlySet<string> = new Set([
+  "microsoftAuthenticatorPush",
+  "softwareOneTimePasscode",
+  "hardwareOneTimePasscode",
+  "email",
+]);
 const PASSWORDLESS: ReadonlySet<string> = new Set([
   "fido2SecurityKey",
   "passKeyDeviceBound",
   "windowsHelloForBusiness",
 ]);
+
+/** How long before the emulator started a fixture user without `createdDateTime` was created. */
+const LONG_AGO_MS = 400 * 24 * 3600 * 1000;
+
+/**
+ * A date and time as Graph writes it: UTC, whole seconds, `Z`.
+ *
+ * @param ms - epoch milliseconds
+ */
+export function graphDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
 
 function normalizeNumber(n: string): string {
   return n.replace(/\s+/g, "").toLowerCase();
@@ -104,6 +165,15 @@ export class TenantStore {
   readonly domain: string;
   readonly premium: boolean;
   readonly smsSignInEnabled: boolean;
+  /** Entra ID P2: PIM eligibility can be read. */
+  readonly pim: boolean;
+  /** Domains beside the initial one, as the fixture lists them. */
+  readonly domains: readonly FixtureDomain[];
+  /** The authentication methods policy's configurations the fixture sets (others: defaults). */
+  readonly methodsPolicy: Readonly<
+    Partial<Record<MethodConfigurationId, FixtureMethodConfiguration>>
+  >;
+
   readonly users: UserRec[] = [];
   readonly groups: GroupRec[] = [];
   private readonly byId = new Map<string, UserRec>();
@@ -113,6 +183,16 @@ export class TenantStore {
   /** Normalised number -> user holding it for SMS sign-in. */
   private readonly smsHolders = new Map<string, UserRec>();
   private readonly startedIso = new Date().toISOString();
+  /** Bumped on every change of users or groups, so derived views know when to start over. */
+  private changeCount = 0;
+  /** Membership changes made through the admin API, oldest first. */
+  private readonly membershipLog: MembershipChange[] = [];
+  /** Who holds which directory role, derived from users and groups. */
+  readonly roles = new RoleGrants(this);
+  /** The directory audit log ("Update user" events). */
+  readonly audits = new AuditLog();
+  /** `createdDateTime` of users whose fixture leaves it out: long before any run. */
+  readonly longAgoIso = graphDateTime(Date.parse(this.startedIso) - LONG_AGO_MS);
 
   /**
    * @param fixture - the tenant fixture (not kept; the store copies what it needs)
@@ -122,6 +202,9 @@ export class TenantStore {
     this.domain = fixture.tenant.domain;
     this.premium = fixture.tenant.premium ?? true;
     this.smsSignInEnabled = fixture.tenant.smsSignInEnabled ?? true;
+    this.pim = fixture.tenant.pim ?? true;
+    this.domains = (fixture.tenant.domains ?? []).map((d) => ({ ...d }));
+    this.methodsPolicy = structuredClone(fixture.authenticationMethodsPolicy ?? {});
     for (const u of fixture.users) {
       if (this.byId.has(u.id)) {
         throw new TypeError(`GraphEmulator: duplicate user id '${u.id}' in the tenant fixture.`);
@@ -131,10 +214,46 @@ export class TenantStore {
       this.byId.set(rec.id.toLowerCase(), rec);
       this.byUpn.set(rec.userPrincipalName.toLowerCase(), rec);
     }
+    this.seedAuditEvents(fixture);
     for (const g of fixture.groups ?? []) {
-      const rec: GroupRec = { id: g.id, displayName: g.displayName, members: [...g.members] };
+      const rec: GroupRec = {
+        id: g.id,
+        displayName: g.displayName,
+        members: [...g.members],
+        isAssignableToRole: g.isAssignableToRole ?? false,
+        directoryRoles: [...(g.directoryRoles ?? [])],
+      };
       this.groups.push(rec);
       this.groupById.set(g.id.toLowerCase(), rec);
+    }
+  }
+
+  /** The admin who made a change when nobody is named. */
+  get defaultActor(): { userPrincipalName: string } {
+    return { userPrincipalName: `admin@${this.domain}` };
+  }
+
+  private seedAuditEvents(fixture: TenantFixture): void {
+    const startedMs = Date.parse(this.startedIso);
+    for (const e of fixture.auditEvents ?? []) {
+      const user = this.byId.get(e.userId.toLowerCase());
+      if (!user) {
+        continue;
+      }
+      const timeMs =
+        e.activityDateTime !== undefined
+          ? Date.parse(e.activityDateTime)
+          : startedMs - (e.daysAgo ?? 0) * 24 * 3600 * 1000;
+      const changes: AuditChange[] = (e.properties ?? ["MobilePhone"]).map((name) =>
+        name === "MobilePhone"
+          ? {
+              name,
+              oldValue: e.oldValue ?? null,
+              newValue: e.newValue !== undefined ? e.newValue : user.mobilePhone,
+            }
+          : { name, oldValue: null, newValue: null },
+      );
+      this.audits.record(timeMs, user, changes, e.initiatedBy ?? this.defaultActor, true);
     }
   }
 
@@ -151,6 +270,14 @@ export class TenantStore {
       restrictedManagement: u.restrictedManagement ?? false,
       phones: {},
       otherMethods: [...(u.otherMethods ?? [])],
+      emailAddress: (u.otherMethods ?? []).includes("email") ? fixtureEmailAddress(u) : null,
+      createdDateTime:
+        u.createdDateTime === undefined
+          ? this.longAgoIso
+          : graphDateTime(Date.parse(u.createdDateTime)),
+      otherMails: [...(u.otherMails ?? [])],
+      businessPhones: [...(u.businessPhones ?? [])],
+      directoryRoles: u.directoryRoles === undefined ? undefined : [...u.directoryRoles],
       changedAtMs: 0,
     };
     for (const p of u.phoneMethods ?? []) {
@@ -188,6 +315,7 @@ export class TenantStore {
     }
     // Membership caches hold user records, so any change of the user set starts them over.
     this.transitiveCache.clear();
+    this.changeCount++;
     const existing = this.byId.get(u.id.toLowerCase());
     if (!existing) {
       const rec = this.buildUser(u, this.users.length);
@@ -205,9 +333,20 @@ export class TenantStore {
     existing.userType = fresh.userType;
     existing.isAdmin = fresh.isAdmin;
     existing.restrictedManagement = fresh.restrictedManagement;
+    existing.otherMails = fresh.otherMails;
+    existing.businessPhones = fresh.businessPhones;
+    // Roles, like methods, are replaced only when the user lists them.
+    if (u.directoryRoles !== undefined) {
+      existing.directoryRoles = fresh.directoryRoles;
+    }
+    // A user's creation time does not change; an upsert may only state it.
+    if (u.createdDateTime !== undefined) {
+      existing.createdDateTime = fresh.createdDateTime;
+    }
     this.byUpn.set(existing.userPrincipalName.toLowerCase(), existing);
     if (u.otherMethods !== undefined) {
       existing.otherMethods = [...u.otherMethods];
+      existing.emailAddress = fresh.emailAddress;
     }
     if (u.phoneMethods !== undefined) {
       for (const t of PHONE_TYPES) {
@@ -252,7 +391,29 @@ export class TenantStore {
       }
     }
     this.transitiveCache.clear();
+    this.changeCount++;
     return rec;
+  }
+
+  /**
+   * Whether a user is an administrator: flagged `isAdmin`, or holding an active directory role
+   * (directly or through a role-assignable group). The report's `isAdmin` and the delegated role
+   * checks both ask this.
+   *
+   * @param user - the user
+   */
+  holdsAdminRole(user: UserRec): boolean {
+    return user.isAdmin || this.roles.holdsActiveRole(user.id);
+  }
+
+  /** When the emulator started, ISO 8601. */
+  get startedDateTime(): string {
+    return this.startedIso;
+  }
+
+  /** A number that changes whenever a user or group changes (for caches of derived views). */
+  get version(): number {
+    return this.changeCount;
   }
 
   /**
@@ -275,17 +436,121 @@ export class TenantStore {
   }
 
   /**
-   * Transitive members of a group (nested groups resolved, cycles safe), cached because the
-   * emulator never changes membership.
+   * Adds a direct member to a group (admin API).
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when the member was already there
+   * @throws TypeError naming what is wrong: no such member, or a group into a role-assignable one
+   */
+  addGroupMember(groupId: string, memberId: string): boolean {
+    const group = this.groupOrThrow(groupId);
+    const key = memberId.toLowerCase();
+    const user = this.byId.get(key);
+    const nested = this.groupById.get(key);
+    if (!user && !nested) {
+      throw new TypeError(`GraphEmulator: '${memberId}' is neither a user nor a group.`);
+    }
+    if (nested && group.isAssignableToRole) {
+      throw new TypeError(
+        `GraphEmulator: the group '${memberId}' cannot join the role-assignable group '${group.id}'; only users can.`,
+      );
+    }
+    if (group.members.some((m) => m.toLowerCase() === key)) {
+      return false;
+    }
+    group.members.push(user?.id ?? (nested as GroupRec).id);
+    this.membershipChanged(group, user?.id ?? (nested as GroupRec).id, "add");
+    return true;
+  }
+
+  /**
+   * Removes a direct member from a group (admin API).
+   *
+   * @param groupId - the group
+   * @param memberId - a user or group id
+   * @returns false when it was not a direct member
+   */
+  removeGroupMember(groupId: string, memberId: string): boolean {
+    const group = this.groupOrThrow(groupId);
+    const at = group.members.findIndex((m) => m.toLowerCase() === memberId.toLowerCase());
+    if (at === -1) {
+      return false;
+    }
+    const [removed] = group.members.splice(at, 1);
+    this.membershipChanged(group, removed as string, "remove");
+    return true;
+  }
+
+  /**
+   * Whether a membership change happened after a moment (then a view as of that moment differs).
+   *
+   * @param ms - epoch milliseconds
+   */
+  membershipChangedAfter(ms: number): boolean {
+    const last = this.membershipLog[this.membershipLog.length - 1];
+    return last !== undefined && last.atMs > ms;
+  }
+
+  private groupOrThrow(groupId: string): GroupRec {
+    const group = this.groupById.get(groupId.toLowerCase());
+    if (!group) {
+      throw new RangeError(`GraphEmulator: no group '${groupId}'.`);
+    }
+    return group;
+  }
+
+  private membershipChanged(group: GroupRec, memberId: string, op: "add" | "remove"): void {
+    this.membershipLog.push({ group, memberId, op, atMs: Date.now() });
+    this.transitiveCache.clear();
+    this.changeCount++;
+  }
+
+  /**
+   * The direct members of every group as they were at a moment: later membership changes undone.
+   *
+   * @param ms - epoch milliseconds
+   */
+  private membersAsOf(ms: number): Map<GroupRec, string[]> {
+    const view = new Map<GroupRec, string[]>();
+    for (let i = this.membershipLog.length - 1; i >= 0; i--) {
+      const change = this.membershipLog[i] as MembershipChange;
+      if (change.atMs <= ms) {
+        break;
+      }
+      let members = view.get(change.group);
+      if (!members) {
+        members = [...change.group.members];
+        view.set(change.group, members);
+      }
+      if (change.op === "add") {
+        const at = members.lastIndexOf(change.memberId);
+        if (at !== -1) {
+          members.splice(at, 1);
+        }
+      } else {
+        members.push(change.memberId);
+      }
+    }
+    return view;
+  }
+
+  /**
+   * Transitive members of a group (nested groups resolved, cycles safe). The current view is
+   * cached until membership or the user set changes; a view as of an earlier moment (what a
+   * lagging index answers) is built each time.
    *
    * @param group - the group
+   * @param asOfMs - the moment to answer for; the current membership when undefined
    * @returns users and nested groups, each once, in discovery order
    */
-  transitiveMembers(group: GroupRec): { users: UserRec[]; groups: GroupRec[] } {
-    const cached = this.transitiveCache.get(group.id);
+  transitiveMembers(group: GroupRec, asOfMs?: number): { users: UserRec[]; groups: GroupRec[] } {
+    const past = asOfMs !== undefined && this.membershipChangedAfter(asOfMs);
+    const cached = past ? undefined : this.transitiveCache.get(group.id);
     if (cached) {
       return cached;
     }
+    const view = past ? this.membersAsOf(asOfMs) : undefined;
     const users: UserRec[] = [];
     const groups: GroupRec[] = [];
     const seenUsers = new Set<string>();
@@ -293,7 +558,7 @@ export class TenantStore {
     const stack: GroupRec[] = [group];
     while (stack.length > 0) {
       const g = stack.pop() as GroupRec;
-      for (const memberId of g.members) {
+      for (const memberId of view?.get(g) ?? g.members) {
         const key = memberId.toLowerCase();
         const nested = this.groupById.get(key);
         if (nested) {
@@ -312,17 +577,67 @@ export class TenantStore {
       }
     }
     const result = { users, groups };
-    this.transitiveCache.set(group.id, result);
+    if (!past) {
+      this.transitiveCache.set(group.id, result);
+    }
     return result;
   }
 
-  /** Records the pre-change phone types so the report can lag behind. */
+  /** Records the pre-change methods so the report can lag behind. */
   private markChanged(user: UserRec, lagMs: number): void {
     const now = Date.now();
     if (lagMs > 0 && now - user.changedAtMs >= lagMs) {
       user.reportPhonesBefore = PHONE_TYPES.filter((t) => user.phones[t]);
+      user.reportOtherBefore = [...user.otherMethods];
     }
     user.changedAtMs = now;
+  }
+
+  /**
+   * Creates the email method (at most one per user).
+   *
+   * @param user - the user
+   * @param emailAddress - the address (already format-checked)
+   * @param config - current config (the duplicate's error)
+   * @param lagMs - report lag in real ms
+   */
+  createEmail(user: UserRec, emailAddress: string, config: EmulatorConfig, lagMs: number): void {
+    if (user.emailAddress !== null) {
+      throw configuredError(config.duplicateEmailMethodError);
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = emailAddress;
+    user.otherMethods.push("email");
+  }
+
+  /**
+   * Changes the address of the email method.
+   *
+   * @param user - the user
+   * @param emailAddress - the new address (already format-checked)
+   * @param lagMs - report lag in real ms
+   */
+  updateEmail(user: UserRec, emailAddress: string, lagMs: number): void {
+    if (user.emailAddress === null) {
+      throw notFound();
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = emailAddress;
+  }
+
+  /**
+   * Deletes the email method.
+   *
+   * @param user - the user
+   * @param lagMs - report lag in real ms
+   */
+  deleteEmail(user: UserRec, lagMs: number): void {
+    if (user.emailAddress === null) {
+      throw notFound();
+    }
+    this.markChanged(user, lagMs);
+    user.emailAddress = null;
+    user.otherMethods = user.otherMethods.filter((m) => m !== "email");
   }
 
   /**
@@ -432,19 +747,24 @@ export class TenantStore {
    *
    * @param user - an enabled user
    * @param lagMs - report lag in real ms
+   * @param ssprMethodsRequired - how many methods SSPR asks for (1 or 2)
    */
-  reportRow(user: UserRec, lagMs: number): ReportRow {
+  reportRow(user: UserRec, lagMs: number, ssprMethodsRequired = 1): ReportRow {
     const now = Date.now();
     const lagging = user.changedAtMs > 0 && now - user.changedAtMs < lagMs;
     const phoneTypes =
       lagging && user.reportPhonesBefore
         ? user.reportPhonesBefore
         : PHONE_TYPES.filter((t) => user.phones[t]);
-    const methods = [...phoneTypes.map((t) => REPORT_NAMES[t]), ...user.otherMethods];
-    const mfa = phoneTypes.length > 0 || user.otherMethods.some((m) => !NON_MFA.has(m));
-    const sspr = mfa || user.otherMethods.includes("email");
+    const others = lagging && user.reportOtherBefore ? user.reportOtherBefore : user.otherMethods;
+    const methods = [...phoneTypes.map((t) => REPORT_NAMES[t]), ...others];
+    const mfa = phoneTypes.length > 0 || others.some((m) => !NON_MFA.has(m));
+    const ssprMethods =
+      phoneTypes.filter((p) => p !== "alternateMobile").length +
+      others.filter((m) => SSPR_OTHER.has(m)).length;
+    const sspr = ssprMethods >= ssprMethodsRequired;
     let preferred = "none";
-    if (user.otherMethods.includes("microsoftAuthenticatorPush")) {
+    if (others.includes("microsoftAuthenticatorPush")) {
       preferred = "push";
     } else if (phoneTypes.includes("mobile")) {
       preferred = "sms";
@@ -462,13 +782,13 @@ export class TenantStore {
       userPrincipalName: user.userPrincipalName,
       userDisplayName: user.displayName,
       userType: user.userType === "Guest" ? "guest" : "member",
-      isAdmin: user.isAdmin,
+      isAdmin: this.holdsAdminRole(user),
       isSsprRegistered: sspr,
       isSsprEnabled: true,
       isSsprCapable: sspr,
       isMfaRegistered: mfa,
       isMfaCapable: mfa,
-      isPasswordlessCapable: user.otherMethods.some((m) => PASSWORDLESS.has(m)),
+      isPasswordlessCapable: others.some((m) => PASSWORDLESS.has(m)),
       methodsRegistered: methods,
       isSystemPreferredAuthenticationMethodEnabled: true,
       systemPreferredAuthenticationMethods: [preferred],
@@ -476,6 +796,15 @@ export class TenantStore {
       lastUpdatedDateTime: updated,
     };
   }
+}
+
+/**
+ * The address of the email method a fixture user lists in `otherMethods` (the fixture has no field
+ * for it): the first usable `otherMails` entry, else one at `personal.example`.
+ */
+function fixtureEmailAddress(u: FixtureUser): string {
+  const usable = (u.otherMails ?? []).find((m) => USABLE_EMAIL.test(m));
+  return usable ?? `${u.userPrincipalName.split(/#EXT#|@/)[0] ?? "user"}@personal.example`;
 }
 
 function configuredError(e: { status: number; code: string; message: string }): GraphHttpError {

@@ -52,6 +52,23 @@ describe("emulated /servicePrincipals", () => {
     expect(roles.get("AuditLog.Read.All")).toBe("b0afded3-3588-46d8-8b3d-9842eff778da");
   });
 
+  it("offers the roles issues 11 and 14 need, under their Microsoft Graph ids", async () => {
+    const res = await client.call(
+      "GET",
+      `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${GRAPH_APP_ID}'`)}`,
+      as(READER),
+    );
+    const roles = new Map(
+      (res.body.value[0].appRoles as { value: string; id: string }[]).map((r) => [r.value, r.id]),
+    );
+    expect(roles.get("RoleManagement.Read.Directory")).toBe("483bed4a-2ad3-4361-a73b-c83ccdbdc53c");
+    expect(roles.get("Domain.Read.All")).toBe("dbb9058a-0e50-45d7-ae91-66909b5d4664");
+    expect(roles.get("Policy.Read.AuthenticationMethod")).toBe(
+      "8e3bc81b-d2f3-4b7b-838c-32c88218d2f0",
+    );
+    expect(new Set(roles.values()).size).toBe(roles.size);
+  });
+
   it("answers the caller's own service principal by id", async () => {
     const mine = await client.call("GET", `/v1.0/servicePrincipals/${miId}`, as(READER));
     expect(mine.status).toBe(200);

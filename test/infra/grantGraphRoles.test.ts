@@ -105,6 +105,19 @@ describe("grantGraphRoles against the Graph emulator", () => {
     expect(await heldRoles()).toEqual([...REQUIRED_GRAPH_ROLES].sort());
   });
 
+  it("can grant the roles the directory guards and the policy pre-flight will need", async () => {
+    const roles = [
+      "RoleManagement.Read.Directory",
+      "Policy.Read.AuthenticationMethod",
+      "Domain.Read.All",
+    ];
+
+    const result = await grantGraphRoles(options({ roles }));
+
+    expect(result.granted).toEqual(roles);
+    expect(await heldRoles()).toEqual([...roles].sort());
+  });
+
   it("changes nothing on a second run", async () => {
     // Arrange
     await grantGraphRoles(options());

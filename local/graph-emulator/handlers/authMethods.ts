@@ -1,9 +1,10 @@
 /**
- * `/users/{id}/authentication/methods`: every method of a user (password, phones, and the other
- * methods of the fixture under stable ids).
+ * `/users/{id}/authentication/methods`: every method of a user (password, phones, the email method
+ * under its fixed id, and the other methods of the fixture under stable ids).
  */
 import { PASSWORD_METHOD_ID, PHONE_TYPES } from "../store.js";
 import { findUserOr404, ok, stableGuid, type Handler } from "./context.js";
+import { emailObject } from "./emailMethods.js";
 import { phoneObject } from "./phoneMethods.js";
 
 /** Graph resource type of each fixture method that is not a phone. */
@@ -14,7 +15,6 @@ const OTHER_METHOD_TYPES: Record<string, string> = {
   fido2SecurityKey: "fido2AuthenticationMethod",
   passKeyDeviceBound: "fido2AuthenticationMethod",
   windowsHelloForBusiness: "windowsHelloForBusinessAuthenticationMethod",
-  email: "emailAuthenticationMethod",
   temporaryAccessPass: "temporaryAccessPassAuthenticationMethod",
 };
 
@@ -29,10 +29,14 @@ export const listAuthMethods: Handler = (ctx, _req, params) => {
       createdDateTime: null,
     },
     ...PHONE_TYPES.filter((t) => u.phones[t]).map((t) => phoneObject(t, u)),
-    ...u.otherMethods.map((m) => ({
-      "@odata.type": `#microsoft.graph.${OTHER_METHOD_TYPES[m] ?? "authenticationMethod"}`,
-      id: stableGuid(`${u.id}:${m}`),
-    })),
+    ...u.otherMethods.map((m) =>
+      m === "email"
+        ? emailObject(u)
+        : {
+            "@odata.type": `#microsoft.graph.${OTHER_METHOD_TYPES[m] ?? "authenticationMethod"}`,
+            id: stableGuid(`${u.id}:${m}`),
+          },
+    ),
   ];
   return ok({
     "@odata.context": `${ctx.root}/$metadata#users('${u.id}')/authentication/methods`,

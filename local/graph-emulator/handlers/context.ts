@@ -73,6 +73,26 @@ export function findUserOr404(ctx: HandlerContext, idOrUpn: string): UserRec {
 }
 
 /**
+ * The JSON object a write carries, or Graph's 400 for a missing, malformed or non-object body.
+ *
+ * @param req - the request
+ */
+export function bodyObject(req: GraphRequest): Record<string, unknown> {
+  if (req.bodyMalformed || req.body === undefined) {
+    throw new GraphHttpError(
+      400,
+      "BadRequest",
+      "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+    );
+  }
+  const body = req.body;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new GraphHttpError(400, "badRequest", "The request body must be a JSON object.");
+  }
+  return body as Record<string, unknown>;
+}
+
+/**
  * Real milliseconds before a phone-method change shows in the registration report.
  *
  * @param config - `reportLagSeconds` and `timeScale`

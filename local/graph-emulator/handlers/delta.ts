@@ -1,5 +1,6 @@
 /**
- * `GET /users/delta` and the user changes that feed it (admin upserts and deletes).
+ * `GET /users/delta` and the user changes that feed it (admin upserts, patches and deletes), which
+ * also write "Update user" events to the audit log for the audited properties.
  *
  * Change tracking is a global sequence number bumped once per user change, an append-only log of
  * `(seq, user)` entries and, per changed user, the sequence number at which each property last
@@ -7,7 +8,8 @@
  * its issue time), so no token snapshots the tenant: answering a token is a binary search in the
  * log followed by a walk over the entries after it.
  */
-import type { EmulatorConfig } from "../config.js";
+import type { AuditActor, AuditChange } from "../auditLog.js";
+import type { AuditedProperty, EmulatorConfig } from "../config.js";
 import { FilterSyntaxError, parseFilter, type FilterNode } from "../odata.js";
 import {
   USER_DEFAULT_PROPERTIES,
@@ -29,6 +31,41 @@ export const DELTA_MAX_FILTER_IDS = 50;
 
 /** Query options `/users/delta` refuses with 400. */
 const REFUSED_OPTIONS = ["$top", "$orderby", "$expand", "$skip", "$search", "$count"];
+
+/** User properties whose changes the audit log records (names in `config.auditPropertyNames`). */
+const AUDITED: readonly AuditedProperty[] = ["mobilePhone", "businessPhones", "otherMails"];
+
+/** What `patchUser` may change. */
+export interface UserPatch {
+  mobilePhone?: string | null;
+  businessPhones?: string[];
+  otherMails?: string[];
+}
+
+/**
+ * Reads a user patch from untrusted JSON.
+ *
+ * @param body - the parsed body (other keys are refused)
+ * @returns the patch
+ * @throws TypeError naming the key or value that is wrong
+ */
+export function readUserPatch(body: Record<string, unknown>): UserPatch {
+  const patch: UserPatch = {};
+  const strings = (v: unknown): v is string[] =>
+    Array.isArray(v) && v.every((x) => typeof x === "string");
+  for (const [key, value] of Object.entries(body)) {
+    if (key === "mobilePhone" && (value === null || typeof value === "string")) {
+      patch.mobilePhone = value;
+    } else if ((key === "businessPhones" || key === "otherMails") && strings(value)) {
+      patch[key] = [...value];
+    } else {
+      throw new TypeError(
+        `GraphEmulator: a user patch takes mobilePhone (string or null), businessPhones and otherMails (lists of strings); '${key}' is not one of them or has the wrong type.`,
+      );
+    }
+  }
+  return patch;
+}
 
 /** Why a user surfaces as `@removed`: `changed` = soft-deleted (restorable), `deleted` = gone. */
 export type RemovedReason = "changed" | "deleted";
@@ -177,7 +214,7 @@ export class UsersDelta {
    * @param user - a user in the tenant-fixture shape (validated against its schema)
    * @returns whether the user was created (or restored) rather than updated
    */
-  upsertUser(user: unknown): { created: boolean } {
+  upsertUser(user: unknown, actor?: AuditActor): { created: boolean } {
     const store = this.ctx.store;
     const fixture = validateTenant({
       tenant: { id: store.tenantId, domain: store.domain },
@@ -196,8 +233,69 @@ export class UsersDelta {
     if (changed.length > 0) {
       this.record(key, changed, false);
     }
+    if (before) {
+      this.audit(rec, before, after, actor ?? store.defaultActor);
+    }
     this.ctx.onUsersChanged?.();
     return { created };
+  }
+
+  /**
+   * Changes some directory properties of an existing user, as an administrator or a provisioning
+   * application would: delta reports the change and the audit log records who made it.
+   *
+   * @param id - user object id
+   * @param patch - the properties to change
+   * @param actor - who changes them (default the user `admin@{tenant domain}`)
+   * @returns the properties that changed, or undefined when there is no such user
+   */
+  patchUser(id: string, patch: UserPatch, actor?: AuditActor): string[] | undefined {
+    const u = this.ctx.store.findUser(id);
+    if (!u || u.id.toLowerCase() !== id.toLowerCase()) {
+      return undefined;
+    }
+    const before = userObject(u);
+    this.upsertUser(
+      {
+        id: u.id,
+        userPrincipalName: u.userPrincipalName,
+        displayName: u.displayName,
+        mobilePhone: u.mobilePhone,
+        accountEnabled: u.accountEnabled,
+        userType: u.userType,
+        isAdmin: u.isAdmin,
+        createdDateTime: u.createdDateTime,
+        otherMails: u.otherMails,
+        businessPhones: u.businessPhones,
+        ...patch,
+      },
+      actor,
+    );
+    const after = userObject(u);
+    return Object.keys(patch).filter((p) => JSON.stringify(before[p]) !== JSON.stringify(after[p]));
+  }
+
+  /** Writes one "Update user" event for the audited properties that changed, if any. */
+  private audit(
+    user: UserRec,
+    before: Record<string, unknown>,
+    after: Record<string, unknown>,
+    actor: AuditActor,
+  ): void {
+    const names = this.ctx.config().auditPropertyNames;
+    const changes: AuditChange[] = [];
+    for (const p of AUDITED) {
+      if (JSON.stringify(before[p]) !== JSON.stringify(after[p])) {
+        changes.push({
+          name: names[p],
+          oldValue: before[p] as string | string[] | null,
+          newValue: after[p] as string | string[] | null,
+        });
+      }
+    }
+    if (changes.length > 0) {
+      this.ctx.store.audits.record(Date.now(), user, changes, actor);
+    }
   }
 
   /**

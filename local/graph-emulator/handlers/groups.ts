@@ -1,6 +1,7 @@
 /**
- * `/groups` (list with `$filter` on displayName) and `/groups/{id}/transitiveMembers[/{cast}]`
- * (users and nested groups, cast to one type, `$select`, paging).
+ * `/groups` (list with `$filter` on displayName), `/groups/{id}` and
+ * `/groups/{id}/transitiveMembers[/{cast}]` (users and nested groups, cast to one type, `$select`,
+ * paging).
  */
 import {
   GROUP_PROPERTIES,
@@ -20,7 +21,7 @@ import {
   userObject,
 } from "../queries.js";
 import { GraphHttpError } from "../response.js";
-import type { GroupRec } from "../store.js";
+import type { GroupRec, TenantStore } from "../store.js";
 import { ok, type Handler } from "./context.js";
 import type { Member } from "./memberLists.js";
 
@@ -48,23 +49,41 @@ export const listGroups: Handler = (ctx, req) => {
   return ok(body);
 };
 
+/** `GET /groups/{id}` with `$select`; an id that is not a group's (a user's too) is a 404. */
+export const getGroup: Handler = (ctx, req, params) => {
+  const group = findGroupOr404(ctx.store, params.group ?? "");
+  const select = parseSelect(req.query.get("$select"), GROUP_PROPERTIES, GROUP_CAST);
+  return ok({
+    "@odata.context": `${ctx.root}/$metadata#groups${select ? `(${select.join(",")})` : ""}/$entity`,
+    ...project(groupObject(group), select ?? GROUP_PROPERTIES),
+  });
+};
+
+function findGroupOr404(store: TenantStore, id: string): GroupRec {
+  const group = store.findGroup(id);
+  if (!group) {
+    throw new GraphHttpError(
+      404,
+      "Request_ResourceNotFound",
+      `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+    );
+  }
+  return group;
+}
+
 /** `GET /groups/{id}/transitiveMembers[/{cast}]`. */
 export const transitiveMembers: Handler = (ctx, req, params) => {
   const q = req.query;
   rejectSkip(q);
   const cast = params.cast ?? "";
   const castLower = checkCast(cast);
-  const group = ctx.store.findGroup(params.group ?? "");
-  if (!group) {
-    throw new GraphHttpError(
-      404,
-      "Request_ResourceNotFound",
-      `Resource '${params.group ?? ""}' does not exist or one of its queried reference-property objects are not present.`,
-    );
-  }
+  const group = findGroupOr404(ctx.store, params.group ?? "");
   const top = parseTop(q.get("$top"), 100, 999);
   const { eventual, count } = advancedParams(req);
-  const list = ctx.memberLists.get(ctx.store, group, castLower);
+  // Advanced queries read an index that lags behind membership changes; plain reads do not.
+  const lagMs = ctx.config.advancedQueryLagMs * ctx.config.timeScale;
+  const asOfMs = (eventual || count) && lagMs > 0 ? Date.now() - lagMs : undefined;
+  const list = ctx.memberLists.get(ctx.store, group, castLower, asOfMs);
   const isGroupCast = castLower === GROUP_CAST;
   const select = isGroupCast
     ? parseSelect(q.get("$select"), GROUP_PROPERTIES, GROUP_CAST)
@@ -116,6 +135,8 @@ function groupObject(g: GroupRec): Record<string, unknown> {
     mailEnabled: false,
     securityEnabled: true,
     groupTypes: [],
+    // Graph leaves the property null on groups created without it.
+    isAssignableToRole: g.isAssignableToRole ? true : null,
   };
 }
 

@@ -8,7 +8,14 @@ import type { GraphRequest } from "../request.js";
 import { GraphHttpError, ODATA_JSON } from "../response.js";
 import { PHONE_METHOD_IDS, PHONE_TYPES, type UserRec } from "../store.js";
 import type { PhoneType } from "../tenant/types.js";
-import { findUserOr404, ok, reportLagMs, type Handler, type Outcome } from "./context.js";
+import {
+  bodyObject,
+  findUserOr404,
+  ok,
+  reportLagMs,
+  type Handler,
+  type Outcome,
+} from "./context.js";
 
 /**
  * A phone method as Graph returns it.
@@ -168,21 +175,6 @@ function readPhoneBody(
     throw new GraphHttpError(e.status, e.code, e.message);
   }
   return phoneType ? { phoneNumber: b.phoneNumber, phoneType } : { phoneNumber: b.phoneNumber };
-}
-
-function bodyObject(req: GraphRequest): Record<string, unknown> {
-  if (req.bodyMalformed || req.body === undefined) {
-    throw new GraphHttpError(
-      400,
-      "BadRequest",
-      "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
-    );
-  }
-  const body = req.body;
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new GraphHttpError(400, "badRequest", "The request body must be a JSON object.");
-  }
-  return body as Record<string, unknown>;
 }
 
 function readPhoneType(raw: unknown, required: boolean): PhoneType | undefined {

@@ -36,7 +36,8 @@ export const listReport: Handler = (ctx, req) => {
   const rowFilter = rawFilter !== null ? compileReportFilter(rawFilter) : () => true;
   const lag = reportLagMs(config);
   const store = ctx.store;
-  const shown = (u: UserRec): boolean => u.accountEnabled && rowFilter(store.reportRow(u, lag));
+  const shown = (u: UserRec): boolean =>
+    u.accountEnabled && rowFilter(store.reportRow(u, lag, config.ssprMethodsRequired));
   const found: Record<string, unknown>[] = [];
   const users = store.users;
   let i = decodeSkipToken(q.get("$skiptoken"), "report");
@@ -45,7 +46,7 @@ export const listReport: Handler = (ctx, req) => {
     if (!u.accountEnabled) {
       continue;
     }
-    const row = store.reportRow(u, lag);
+    const row = store.reportRow(u, lag, config.ssprMethodsRequired);
     if (rowFilter(row)) {
       found.push(select ? project({ ...row }, select) : { ...row });
     }
@@ -77,7 +78,9 @@ export const getReportRow: Handler = (ctx, req, params) => {
     );
   }
   const select = parseSelect(req.query.get("$select"), REPORT_PROPERTIES, REPORT_TYPE);
-  const row = { ...ctx.store.reportRow(u, reportLagMs(ctx.config)) };
+  const row = {
+    ...ctx.store.reportRow(u, reportLagMs(ctx.config), ctx.config.ssprMethodsRequired),
+  };
   return ok({
     "@odata.context": `${ctx.root}/$metadata#${REPORT_PATH}/$entity`,
     ...(select ? project(row, select) : row),

@@ -21,7 +21,9 @@ export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 
 /**
  * Application roles of Graph's service principal, by `value`, with their documented ids
- * (`concepts/includes/permissions-ids.md`).
+ * (`concepts/includes/permissions-ids.md`), except `Policy.Read.AuthenticationMethod`, which the
+ * copies of that list read here predate: its id is the one several independent public scripts
+ * and tenant exports agree on.
  */
 export const GRAPH_APP_ROLES: Readonly<Record<string, string>> = {
   "UserAuthenticationMethod.ReadWrite.All": "50483e42-d915-4231-9639-7fdb7fd190e5",
@@ -33,6 +35,9 @@ export const GRAPH_APP_ROLES: Readonly<Record<string, string>> = {
   "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
   "AppRoleAssignment.ReadWrite.All": "06b708a9-e830-4db3-a914-8e69da51d44f",
   "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+  "RoleManagement.Read.Directory": "483bed4a-2ad3-4361-a73b-c83ccdbdc53c",
+  "Domain.Read.All": "dbb9058a-0e50-45d7-ae91-66909b5d4664",
+  "Policy.Read.AuthenticationMethod": "8e3bc81b-d2f3-4b7b-838c-32c88218d2f0",
 };
 
 /** Roles that allow reading service principals and their assignments. */

@@ -2,14 +2,15 @@
  * Who may call what: bearer-token validation (401 `InvalidAuthenticationToken` with
  * `WWW-Authenticate`, also on `$batch` items), permission checks (application roles, or delegated
  * scopes and the signed-in user's directory roles) with the 403 shape each API family answers,
- * the per-user restriction, and the premium-licence check of the registration report.
+ * the per-user restriction, and the licence checks (P1/P2 for the registration report, P2 for
+ * PIM).
  */
 import type { EmulatorConfig } from "../config.js";
 import type { RouteFamily, Role } from "../routes.js";
 import { GraphHttpError } from "../response.js";
 import type { TenantStore, UserRec } from "../store.js";
 import { isExpired, type TokenAuthority, type TokenClaims } from "../tokens.js";
-import { delegatedRolesNeeded } from "./directoryRoles.js";
+import { delegatedRolesNeeded } from "./delegatedRoles.js";
 import type { Prng } from "./random.js";
 
 /** Application roles that grant each role of the route table (any one of them suffices). */
@@ -31,6 +32,38 @@ const ROLE_SETS: Record<Role, string[]> = {
     "UserAuthMethod-Phone.ReadWrite.All",
   ],
   phoneWrite: ["UserAuthenticationMethod.ReadWrite.All", "UserAuthMethod-Phone.ReadWrite.All"],
+  // Methods other than phones: the phone-only roles do not reach them.
+  authMethodRead: ["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"],
+  authMethodWrite: ["UserAuthenticationMethod.ReadWrite.All"],
+  // The documented list of the authentication methods policy reads.
+  policyRead: [
+    "Policy.Read.AuthenticationMethod",
+    "Policy.ReadWrite.AuthenticationMethod",
+    "Policy.Read.All",
+  ],
+  domainRead: [
+    "Domain.Read.All",
+    "Domain.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+  ],
+  // The documented lists of the two role-management reads (learn: rbacapplication-list-*).
+  roleAssignmentRead: [
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Directory.ReadWrite.All",
+  ],
+  audit: ["AuditLog.Read.All"],
+  directoryRead: ["Directory.Read.All", "Directory.ReadWrite.All"],
+  roleEligibilityRead: [
+    "RoleEligibilitySchedule.Read.Directory",
+    "RoleEligibilitySchedule.ReadWrite.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.Read.Directory",
+    "RoleManagement.ReadWrite.Directory",
+  ],
 };
 
 /**
@@ -101,59 +134,74 @@ export function checkBatchItemToken(claims: TokenClaims, prng: Prng, config: Emu
 }
 
 /**
- * Throws the family's 403 when the caller's token does not allow the request: phone-method writes
- * need a write permission, everything else the route's read permission; an app-only token needs
- * it among its `roles`, a delegated one among its scopes (`scp`, any case).
+ * Throws the family's 403 when the caller's token does not allow the request: writes need the
+ * route's write permission (phone-family writes `phoneWrite` unless the route names another),
+ * reads the route's read permission, and some routes a second permission too; an app-only token
+ * needs each among its `roles`, a delegated one among its scopes (`scp`, any case).
  *
- * @param route - the route's role and family
+ * @param route - the route's roles and family
  * @param isWrite - whether the method changes state
  * @param claims - the caller's token
+ * @param config - the current config (it decides whether a route's second permission is needed)
  */
 export function authorize(
-  route: { role: Role; family: RouteFamily },
+  route: {
+    role: Role;
+    writeRole?: Role;
+    family: RouteFamily;
+    alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
+  },
   isWrite: boolean,
   claims: TokenClaims,
+  config: EmulatorConfig,
 ): void {
-  const role: Role = route.family === "phone" && isWrite ? "phoneWrite" : route.role;
-  const scopes = claims.delegated?.scopes.map((sc) => sc.toLowerCase());
-  const granted = scopes
-    ? SCOPE_SETS[role].some((p) => scopes.includes(p.toLowerCase()))
-    : ROLE_SETS[role].some((r) => claims.roles.includes(r));
-  if (granted) {
-    return;
+  const familyWrite: Role = route.family === "phone" ? "phoneWrite" : route.role;
+  const role: Role = isWrite ? (route.writeRole ?? familyWrite) : route.role;
+  const needed = [role];
+  if (route.alsoNeeds?.when(config)) {
+    needed.push(route.alsoNeeds.role);
   }
-  throw refusal(route.family);
+  const scopes = claims.delegated?.scopes.map((sc) => sc.toLowerCase());
+  for (const r of needed) {
+    const granted = scopes
+      ? SCOPE_SETS[r].some((p) => scopes.includes(p.toLowerCase()))
+      : ROLE_SETS[r].some((p) => claims.roles.includes(p));
+    if (!granted) {
+      throw refused(route.family, ROLE_SETS[r][0] as string);
+    }
+  }
 }
 
 /**
  * Throws the family's 403 when a delegated call's signed-in user holds none of the directory roles
- * Graph asks for it (policies/directoryRoles.ts); app-only calls and directory reads pass.
+ * Graph asks for it (policies/delegatedRoles.ts); app-only calls and directory reads pass.
  *
- * @param route - the route's family
+ * @param route - the route's read role and family
  * @param isWrite - whether the method changes state
  * @param claims - the caller's token (its `wids`)
- * @param target - the user the path names, when it exists (an admin needs a privileged role)
+ * @param targetIsAdmin - whether the user the path names is an administrator (see
+ *   `TenantStore.holdsAdminRole`): writing an admin's methods needs a privileged role
  * @param config - `delegatedRoleCheck`
  */
 export function requireDelegatedRole(
-  route: { family: RouteFamily },
+  route: { role: Role; family: RouteFamily },
   isWrite: boolean,
   claims: TokenClaims,
-  target: UserRec | undefined,
+  targetIsAdmin: boolean,
   config: EmulatorConfig,
 ): void {
   if (!claims.delegated || !config.delegatedRoleCheck) {
     return;
   }
-  const needed = delegatedRolesNeeded(route.family, isWrite, target?.isAdmin ?? false);
+  const needed = delegatedRolesNeeded(route.family, isWrite, targetIsAdmin);
   const wids = claims.delegated.wids.map((w) => w.toLowerCase());
   if (needed && !needed.some((id) => wids.includes(id))) {
-    throw refusal(route.family);
+    throw refused(route.family, ROLE_SETS[route.role][0] as string);
   }
 }
 
-/** The 403 each API family answers a caller without the permission. */
-function refusal(family: RouteFamily): GraphHttpError {
+/** The 403 each family answers for a missing permission (the reports family names it). */
+function refused(family: RouteFamily, permission: string): GraphHttpError {
   if (family === "phone") {
     return new GraphHttpError(403, "accessDenied", "Request Authorization failed");
   }
@@ -161,7 +209,7 @@ function refusal(family: RouteFamily): GraphHttpError {
     return new GraphHttpError(
       403,
       "Authentication_MSGraphPermissionMissing",
-      "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
+      `Calling principal does not have required MSGraph permissions ${permission}`,
     );
   }
   return new GraphHttpError(
@@ -194,14 +242,24 @@ export function requireManageable(
 }
 
 /**
- * Throws the documented 403 when a report route is called on a tenant without a premium licence.
+ * Throws when the tenant lacks the licence a route needs: the documented 403 for the registration
+ * report without P1/P2, the configured `pimLicenceError` for PIM without P2.
  *
- * @param family - the route's family
- * @param store - the tenant (its licence)
+ * @param route - the route's licence, if any
+ * @param store - the tenant (its licences)
+ * @param config - the current config
  */
-export function requireLicence(family: RouteFamily, store: TenantStore): void {
-  if (family === "reports" && !store.premium) {
+export function requireLicence(
+  route: { licence?: "premium" | "pim" },
+  store: TenantStore,
+  config: EmulatorConfig,
+): void {
+  if (route.licence === "premium" && !store.premium) {
     throw nonPremiumTenant();
+  }
+  if (route.licence === "pim" && !store.pim) {
+    const e = config.pimLicenceError;
+    throw new GraphHttpError(e.status, e.code, e.message);
   }
 }
 

@@ -6,8 +6,8 @@
  */
 import type { UserRec } from "../store.js";
 
-/** What reads of a user's methods show. */
-type MethodsView = Pick<UserRec, "phones" | "otherMethods">;
+/** What reads of a user's methods show: phones, the email method and the others. */
+type MethodsView = Pick<UserRec, "phones" | "otherMethods" | "emailAddress">;
 
 /** A user's methods as reads still see them, and the writes not yet visible. */
 interface Lagging {
@@ -22,7 +22,7 @@ function copyOf(user: UserRec): MethodsView {
   for (const [type, rec] of Object.entries(user.phones)) {
     phones[type as keyof UserRec["phones"]] = { ...rec };
   }
-  return { phones, otherMethods: [...user.otherMethods] };
+  return { phones, otherMethods: [...user.otherMethods], emailAddress: user.emailAddress };
 }
 
 /** The lagging views of the users written within the lag. */

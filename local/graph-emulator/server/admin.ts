@@ -4,11 +4,12 @@
  */
 import type http from "node:http";
 import type { EmulatorConfig, OutageMode } from "../config.js";
-import type { UsersDelta } from "../handlers/delta.js";
+import type { AuditActor } from "../auditLog.js";
+import { readUserPatch, type UsersDelta } from "../handlers/delta.js";
 import type { MetricsCollector } from "../metrics.js";
 import type { OutagePolicy } from "../policies/outage.js";
 import type { DeviceCodeFlow } from "./deviceCode.js";
-import { PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
+import { EMAIL_METHOD_ID, PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
 import type { TokenAuthority } from "../tokens.js";
 import { sendJson } from "./http.js";
 import type { TokenIssuer } from "./tokenIssuer.js";
@@ -18,6 +19,8 @@ export interface UserState {
   id: string;
   userPrincipalName: string;
   phoneMethods: { phoneType: string; phoneNumber: string }[];
+  /** The email method, when the user has one (a list, as Graph lists it). */
+  emailMethods: { id: string; emailAddress: string }[];
 }
 
 /** What the admin API works on. */
@@ -34,7 +37,7 @@ export interface AdminContext {
 }
 
 /**
- * A user and its phone methods as the state view shows them.
+ * A user and its phone and email methods as the state view shows them.
  *
  * @param u - the user
  */
@@ -46,6 +49,8 @@ export function userState(u: UserRec): UserState {
       phoneType: t,
       phoneNumber: u.phones[t]?.phoneNumber ?? "",
     })),
+    emailMethods:
+      u.emailAddress === null ? [] : [{ id: EMAIL_METHOD_ID, emailAddress: u.emailAddress }],
   };
 }
 
@@ -94,7 +99,8 @@ const ADMIN_ROUTES: Record<string, AdminRoute> = {
 };
 
 /**
- * `POST /device-codes/{user_code}/approve` (`{ "user": "<upn>", "roles"?: [...] }`) and
+ * `POST /device-codes/{user_code}/approve` (`{ "user": "<upn>", "roles"?: [...] }`; without
+ * `roles`, the user's active directory roles from the tenant) and
  * `POST /device-codes/{user_code}/deny`: the user's side of the device-code flow.
  */
 function deviceCodeDecision(
@@ -107,7 +113,11 @@ function deviceCodeDecision(
   let answer;
   if (decision === "approve") {
     const b = body();
-    const roles = Array.isArray(b.roles) ? b.roles.map(String) : [];
+    if (b.roles !== undefined && !Array.isArray(b.roles)) {
+      throw new Error("GraphEmulator: 'roles' is a list of directory roles, or left out.");
+    }
+    // Without roles the user signs in with those the tenant gives it.
+    const roles = Array.isArray(b.roles) ? b.roles.map(String) : undefined;
     answer = ctx.deviceCodes.approve(code, typeof b.user === "string" ? b.user : "", roles);
   } else {
     answer = ctx.deviceCodes.decline(code);
@@ -164,7 +174,16 @@ export function handleAdmin(
     );
     return;
   }
+  const members = /^\/groups\/([^/]+)\/members(?:\/([^/]+))?$/.exec(sub);
+  if (members) {
+    groupMembers(ctx, res, method, members, body);
+    return;
+  }
   const userPath = /^\/users\/([^/]+)$/.exec(sub);
+  if (method === "PATCH" && userPath) {
+    patchUser(ctx, res, decodeURIComponent(userPath[1] ?? ""), body());
+    return;
+  }
   if (method === "DELETE" && userPath) {
     const id = decodeURIComponent(userPath[1] ?? "");
     if (ctx.usersDelta.deleteUser(id, { hard: query.get("hard") === "true" })) {
@@ -179,6 +198,81 @@ export function handleAdmin(
   sendJson(res, 404, {
     error: { code: "NotFound", message: `GraphEmulator: no admin route '${method} ${sub}'.` },
   });
+}
+
+/**
+ * `PATCH /users/{id}` `{ "mobilePhone"?, "businessPhones"?, "otherMails"?, "by"?: "<UPN>" | "byApp"?:
+ * "<app name>" }`: changes the user as that actor (default the user `admin@{domain}`), for delta
+ * and the audit log; answers `{ changed: [...] }`, 404 for an unknown user.
+ */
+function patchUser(
+  ctx: AdminContext,
+  res: http.ServerResponse,
+  id: string,
+  body: Record<string, unknown>,
+): void {
+  const { by, byApp, ...rest } = body;
+  if (
+    (by !== undefined && typeof by !== "string") ||
+    (byApp !== undefined && typeof byApp !== "string")
+  ) {
+    throw new Error("GraphEmulator: 'by' (a UPN) and 'byApp' (an application name) are strings.");
+  }
+  if (by !== undefined && byApp !== undefined) {
+    throw new Error("GraphEmulator: name the actor with 'by' or with 'byApp', not both.");
+  }
+  const actor: AuditActor | undefined =
+    by !== undefined ? { userPrincipalName: by } : byApp !== undefined ? { app: byApp } : undefined;
+  const changed = ctx.usersDelta.patchUser(id, readUserPatch(rest), actor);
+  if (changed === undefined) {
+    sendJson(res, 404, {
+      error: { code: "NotFound", message: `GraphEmulator: no user '${id}' to change.` },
+    });
+    return;
+  }
+  sendJson(res, 200, { changed });
+}
+
+/**
+ * `POST /groups/{id}/members` `{ "id": "<user or group id>" }` and
+ * `DELETE /groups/{id}/members/{memberId}`: 204 when membership changed, 200 `{changed: false}`
+ * when it already was so, 404 for an unknown group, 400 for a member Graph would refuse.
+ */
+function groupMembers(
+  ctx: AdminContext,
+  res: http.ServerResponse,
+  method: string,
+  match: RegExpExecArray,
+  body: () => Record<string, unknown>,
+): void {
+  const groupId = decodeURIComponent(match[1] ?? "");
+  const memberInPath = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
+  if (!ctx.store.findGroup(groupId)) {
+    sendJson(res, 404, {
+      error: { code: "NotFound", message: `GraphEmulator: no group '${groupId}'.` },
+    });
+    return;
+  }
+  let changed: boolean;
+  if (method === "POST" && memberInPath === undefined) {
+    const id = body().id;
+    if (typeof id !== "string" || id === "") {
+      throw new Error('GraphEmulator: the body must be { "id": "<user or group id>" }.');
+    }
+    changed = ctx.store.addGroupMember(groupId, id);
+  } else if (method === "DELETE" && memberInPath !== undefined) {
+    changed = ctx.store.removeGroupMember(groupId, memberInPath);
+  } else {
+    sendJson(res, 405, {
+      error: { code: "MethodNotAllowed", message: `GraphEmulator: ${method} is not served here.` },
+    });
+    return;
+  }
+  if (changed) {
+    res.writeHead(204).end();
+  } else {
+    sendJson(res, 200, { changed: false });
+  }
 }
 
 /** Streams the state so a million users do not need one giant string. */

@@ -9,8 +9,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { EmulatorConfig, PublicClient } from "../config.js";
-import { roleTemplateId } from "../policies/directoryRoles.js";
 import type { TenantStore, UserRec } from "../store.js";
+import { roleDefinitionIdOf } from "../tenant/roles.js";
 import {
   answeredScope,
   grantedScopes,
@@ -273,15 +273,21 @@ export class DeviceCodeFlow {
     return { status: 200, body };
   }
 
-  /** The user and role template ids of a sign-in, or why there is none. */
-  private signIn(userRef: string, roles: readonly string[]): SignIn | string {
+  /**
+   * The user and role template ids of a sign-in, or why there is none. Without `roles` the user
+   * has the active roles the tenant gives it, as Entra's `wids` would carry them.
+   */
+  private signIn(userRef: string, roles: readonly string[] | undefined): SignIn | string {
     const user = this.ctx.store.findUser(userRef);
     if (!user) {
       return `no user '${userRef}' in the tenant.`;
     }
+    if (roles === undefined) {
+      return { user, wids: this.ctx.store.roles.activeRoleIds(user.id) };
+    }
     const wids: string[] = [];
     for (const role of roles) {
-      const id = roleTemplateId(String(role));
+      const id = roleDefinitionIdOf(String(role));
       if (id === undefined) {
         return `unknown directory role '${String(role)}' (give a built-in role's display name or template id).`;
       }
@@ -295,13 +301,14 @@ export class DeviceCodeFlow {
    *
    * @param code - the user code
    * @param userRef - UPN or object id of the user who signs in
-   * @param roles - the user's directory roles: display names or template ids
+   * @param roles - the user's directory roles: display names or template ids; undefined: those the
+   *   tenant gives the user
    * @returns the code's summary, or the status and message of the refusal
    */
   approve(
     code: string,
     userRef: string,
-    roles: readonly string[],
+    roles: readonly string[] | undefined,
   ): DeviceCodeSummary | { status: number; message: string } {
     const grant = this.byUserCode.get(code.toUpperCase());
     if (!grant) {

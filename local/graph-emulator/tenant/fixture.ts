@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { roleDefinitionIdOf } from "./roles.js";
 import { TENANT_FIXTURE_SCHEMA } from "./schema.js";
-import type { TenantFixture } from "./types.js";
+import type { FixtureDirectoryRole, TenantFixture } from "./types.js";
 
 /** The `name` of every {@link TenantFixtureError}. */
 export const TENANT_FIXTURE_ERROR_NAME = "TenantFixtureError";
@@ -49,6 +51,8 @@ function schemaValidator(): ValidateFunction {
     // allErrors stays off: the message reports the first error, and stopping there keeps a
     // million-user fixture cheap to reject.
     const ajv = new Ajv2020({ allErrors: false, strict: true });
+    // `date-time` (RFC 3339, with an offset) is the only format the schema uses.
+    addFormats.default(ajv, ["date-time"]);
     compiled = ajv.compile(TENANT_FIXTURE_SCHEMA);
   }
   return compiled;
@@ -74,8 +78,36 @@ function describeAjvError(error: ErrorObject): string {
   return base;
 }
 
+/** The first problem of a fixture, with the JSON path it is at. */
+interface Problem {
+  path: string;
+  problem: string;
+}
+
+// Roles must name a known role, each once per principal.
+function checkRoles(roles: readonly FixtureDirectoryRole[], at: string): Problem | undefined {
+  const seen = new Set<string>();
+  for (let r = 0; r < roles.length; r++) {
+    const { role, eligible } = roles[r]!;
+    const id = roleDefinitionIdOf(role);
+    if (id === undefined) {
+      return {
+        path: `${at}/${r}/role`,
+        problem: `'${role}' is neither a built-in role the emulator knows nor a role definition id (GUID)`,
+      };
+    }
+    const key = `${id}|${eligible === true}`;
+    if (seen.has(key)) {
+      return { path: `${at}/${r}`, problem: `the role '${role}' is listed twice` };
+    }
+    seen.add(key);
+  }
+  return undefined;
+}
+
 // Referential integrity the schema cannot express. Returns the first problem, or undefined.
-function checkIntegrity(fixture: TenantFixture): { path: string; problem: string } | undefined {
+// Long on purpose: one pass per rule, in the order the message names the first problem.
+function checkIntegrity(fixture: TenantFixture): Problem | undefined {
   const userIndexById = new Map<string, number>();
   const userIndexByUpn = new Map<string, number>();
   for (let i = 0; i < fixture.users.length; i++) {
@@ -114,6 +146,10 @@ function checkIntegrity(fixture: TenantFixture): { path: string; problem: string
         problem: `the user '${user.id}' has an 'alternateMobile' phone method without a 'mobile' one, which Graph refuses`,
       };
     }
+    const roleProblem = checkRoles(user.directoryRoles ?? [], `/users/${i}/directoryRoles`);
+    if (roleProblem !== undefined) {
+      return roleProblem;
+    }
   }
 
   const groups = fixture.groups ?? [];
@@ -138,7 +174,8 @@ function checkIntegrity(fixture: TenantFixture): { path: string; problem: string
     groupIndexById.set(id, g);
   }
   for (let g = 0; g < groups.length; g++) {
-    const members = groups[g]!.members;
+    const group = groups[g]!;
+    const members = group.members;
     for (let m = 0; m < members.length; m++) {
       const member = members[m]!;
       if (!userIndexById.has(member) && !groupIndexById.has(member)) {
@@ -147,6 +184,112 @@ function checkIntegrity(fixture: TenantFixture): { path: string; problem: string
           problem: `the member '${member}' is neither a user nor a group of the fixture`,
         };
       }
+      if (group.isAssignableToRole === true && groupIndexById.has(member)) {
+        return {
+          path: `/groups/${g}/members/${m}`,
+          problem: `the group '${member}' cannot be a member of the role-assignable group '${group.id}'; Graph allows only users there`,
+        };
+      }
+    }
+    if (group.directoryRoles !== undefined && group.isAssignableToRole !== true) {
+      return {
+        path: `/groups/${g}/directoryRoles`,
+        problem: `the group '${group.id}' holds roles but is not role-assignable; set isAssignableToRole: true`,
+      };
+    }
+    const roleProblem = checkRoles(group.directoryRoles ?? [], `/groups/${g}/directoryRoles`);
+    if (roleProblem !== undefined) {
+      return roleProblem;
+    }
+  }
+  return (
+    checkAuditEvents(fixture, userIndexById) ??
+    checkDomains(fixture) ??
+    checkPolicyTargets(fixture, groupIndexById)
+  );
+}
+
+// Policy targets are all_users or groups of the fixture; all users cannot be excluded.
+function checkPolicyTargets(
+  fixture: TenantFixture,
+  groupIndexById: ReadonlyMap<string, number>,
+): Problem | undefined {
+  for (const [method, config] of Object.entries(fixture.authenticationMethodsPolicy ?? {})) {
+    const at = `/authenticationMethodsPolicy/${method}`;
+    const include = config?.includeTargets ?? [];
+    for (let i = 0; i < include.length; i++) {
+      const id = include[i]!.id;
+      if (id !== "all_users" && !groupIndexById.has(id)) {
+        return {
+          path: `${at}/includeTargets/${i}/id`,
+          problem: `'${id}' is neither all_users nor a group of the fixture`,
+        };
+      }
+    }
+    const exclude = config?.excludeTargets ?? [];
+    for (let i = 0; i < exclude.length; i++) {
+      if (!groupIndexById.has(exclude[i]!.id)) {
+        return {
+          path: `${at}/excludeTargets/${i}/id`,
+          problem: `'${exclude[i]!.id}' is not a group of the fixture (only groups can be excluded)`,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+// Domain names are unique (ignoring case), and one verified domain at most is the default.
+function checkDomains(fixture: TenantFixture): Problem | undefined {
+  const seen = new Set([fixture.tenant.domain.toLowerCase()]);
+  let defaults = 0;
+  const domains = fixture.tenant.domains ?? [];
+  for (let d = 0; d < domains.length; d++) {
+    const domain = domains[d]!;
+    if (seen.has(domain.id.toLowerCase())) {
+      return {
+        path: `/tenant/domains/${d}/id`,
+        problem: `the domain '${domain.id}' is listed twice (the initial domain counts)`,
+      };
+    }
+    seen.add(domain.id.toLowerCase());
+    if (domain.isDefault === true) {
+      if (domain.isVerified === false || ++defaults > 1) {
+        return {
+          path: `/tenant/domains/${d}/isDefault`,
+          problem: "only one domain can be the default, and only a verified one",
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+// Audit events name a user of the fixture and one past moment.
+function checkAuditEvents(
+  fixture: TenantFixture,
+  userIndexById: ReadonlyMap<string, number>,
+): Problem | undefined {
+  const events = fixture.auditEvents ?? [];
+  for (let e = 0; e < events.length; e++) {
+    const event = events[e]!;
+    if (!userIndexById.has(event.userId)) {
+      return {
+        path: `/auditEvents/${e}/userId`,
+        problem: `the user '${event.userId}' is not a user of the fixture`,
+      };
+    }
+    if ((event.activityDateTime === undefined) === (event.daysAgo === undefined)) {
+      return {
+        path: `/auditEvents/${e}`,
+        problem: "give exactly one of activityDateTime and daysAgo",
+      };
+    }
+    if (event.activityDateTime !== undefined && Date.parse(event.activityDateTime) > Date.now()) {
+      return {
+        path: `/auditEvents/${e}/activityDateTime`,
+        problem: "an audit event cannot lie in the future",
+      };
     }
   }
   return undefined;
@@ -156,7 +299,10 @@ function checkIntegrity(fixture: TenantFixture): { path: string; problem: string
  * Checks that a value is a usable tenant fixture: valid against the contract schema
  * (`tenant-fixture.schema.json`, draft 2020-12) and internally consistent (unique user ids, unique
  * UPNs ignoring case, unique group ids not shared with users, group members that exist, at most one
- * phone method per type, `alternateMobile` only beside `mobile`).
+ * phone method per type, `alternateMobile` only beside `mobile`, directory roles that name a known
+ * role once, held by groups only when role-assignable, whose members are users only, audit events of
+ * fixture users at one past moment each, unique domains with one verified default at most, policy
+ * targets that are all_users or groups of the fixture).
  *
  * The value is returned as is, without schema defaults filled in (see `types.ts` for them).
  *

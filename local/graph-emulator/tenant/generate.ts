@@ -1,3 +1,4 @@
+import { addContacts, numberHash, type SharedNumber } from "./contacts.js";
 import { GroupMembership } from "./membership.js";
 import { isMfaRegistered } from "./methods.js";
 import { NumberFactory, NumberKind, type DrawnNumber } from "./phoneNumbers.js";
@@ -51,6 +52,27 @@ export interface TenantMix {
   staging: number;
   /** Members of the exclusion group "Break Glass Accounts" (an absolute count; all admins). */
   breakGlassAccounts: number;
+  /**
+   * Of the plain users (enabled members, not admins, no methods, a valid number of their own in
+   * international form), the share whose `mobilePhone` holds the company switchboard
+   * (`+45 70 10 20 30`). At least two in any tenant with room for them.
+   */
+  switchboard: number;
+  /**
+   * Pairs of plain users sharing one mobile number, per plain user; at least one pair in any
+   * tenant with room for it.
+   */
+  sharedMobilePairs: number;
+  /**
+   * Users with `otherMails`: one to three messy addresses (personal, inside the tenant's own
+   * domain, shared by several users, in odd spellings, or malformed).
+   */
+  otherMails: number;
+  /**
+   * Users with one `businessPhones` entry: a landline with an extension, the switchboard, a
+   * mobile, or not a number at all.
+   */
+  businessPhones: number;
 }
 
 /** The default mix, roughly what a large tenant looks like before prepopulation. */
@@ -69,6 +91,10 @@ export const DEFAULT_TENANT_MIX: Readonly<TenantMix> = Object.freeze({
   smsSignInClashPairs: 0.0005,
   staging: 0.1,
   breakGlassAccounts: 2,
+  switchboard: 0.005,
+  sharedMobilePairs: 0.0005,
+  otherMails: 0.3,
+  businessPhones: 0.25,
 });
 
 /** Options of {@link generateTenant}. */
@@ -106,6 +132,14 @@ export interface GeneratedTenantTruth {
   numberCountries: Uint8Array;
   /** The SMS sign-in clash pairs: `holderId` holds for SMS sign-in the number of `claimantId`. */
   clashPairs: { holderId: string; claimantId: string }[];
+  /** The switchboard number (E.164) copied onto users' `mobilePhone`. */
+  switchboardNumber: string;
+  /**
+   * Every number (E.164) more than one user's `mobilePhone` spells: the switchboard, the shared
+   * pairs, the SMS sign-in clash pairs and any two equal draws, in order of the first holder. A
+   * holder of kind `validNational` spells it so only under its country as default region.
+   */
+  sharedNumbers: SharedNumber[];
 }
 
 /** A generated tenant and what went into it. */
@@ -203,7 +237,8 @@ export function generateTenant(options: GenerateTenantOptions): TenantFixture {
 /**
  * Generates a synthetic tenant, deterministic for a seed: users with messy `mobilePhone` values
  * from 28 countries, guests, disabled accounts, administrators, users already registered for MFA
- * by app or phone, email/TAP-only users, SMS sign-in clash pairs, and the groups "MFA Pilot"
+ * by app or phone, email/TAP-only users, SMS sign-in clash pairs, a switchboard number and pairs
+ * of users sharing a mobile, messy `otherMails` and `businessPhones`, and the groups "MFA Pilot"
  * (staging, with two levels of nested groups, one named with an apostrophe), "Break Glass Accounts"
  * (exclusion) and two groups both named "Duplicate Name". UPNs look like `søren.o'brien42@domain`
  * (guests `name42_fabrikam.example#EXT#@domain`); ids are GUID-shaped and derived from the seed.
@@ -235,6 +270,8 @@ export function generateTenantWithTruth(options: GenerateTenantOptions): Generat
   const numberCountries = new Uint8Array(count).fill(NO_COUNTRY);
   const clashPairs: { holderId: string; claimantId: string }[] = [];
   const clashShare = mix.smsSignInClashPairs;
+  // Two hashes of each valid drawn number, to find shared numbers without a map of them all.
+  const hashes = { a: new Uint32Array(count), b: new Uint32Array(count) };
 
   // Thresholds of the single draw that picks a user's method state.
   const tApp = mix.registeredByApp;
@@ -257,6 +294,10 @@ export function generateTenantWithTruth(options: GenerateTenantOptions): Generat
       numberKinds[i + 1] = NumberKind.validInternational;
       numberCountries[i] = pair.countryIndex;
       numberCountries[i + 1] = pair.countryIndex;
+      for (const k of [i, i + 1]) {
+        hashes.a[k] = numberHash(pair.shared);
+        hashes.b[k] = numberHash(pair.shared, 0x9e3779b9);
+      }
       clashPairs.push({ holderId: pair.holder.id, claimantId: pair.claimant.id });
       i++;
       continue;
@@ -278,6 +319,8 @@ export function generateTenantWithTruth(options: GenerateTenantOptions): Generat
     } else {
       drawn = numbers.mobile();
       numberCountries[i] = drawn.countryIndex;
+      hashes.a[i] = numberHash(drawn);
+      hashes.b[i] = numberHash(drawn, 0x9e3779b9);
       if (prng.next() < mix.nationalFormat) {
         numberKinds[i] = NumberKind.validNational;
         phone = flat(numbers.national(drawn));
@@ -359,6 +402,16 @@ export function generateTenantWithTruth(options: GenerateTenantOptions): Generat
   }
 
   const groups = generateGroups(prng, seed, users, mix, clashPairs);
+  const contacts = addContacts({
+    users,
+    numberKinds,
+    numberCountries,
+    hashes,
+    pairedIds: new Set(clashPairs.flatMap((pair) => [pair.holderId, pair.claimantId])),
+    domain,
+    seed,
+    mix,
+  });
   return {
     tenant: {
       tenant: {
@@ -370,7 +423,7 @@ export function generateTenantWithTruth(options: GenerateTenantOptions): Generat
       groups,
       users,
     },
-    truth: { numberKinds, numberCountries, clashPairs },
+    truth: { numberKinds, numberCountries, clashPairs, ...contacts },
   };
 }
 
@@ -380,7 +433,7 @@ function clashPair(
   seed: number,
   domain: string,
   index: number,
-): { holder: FixtureUser; claimant: FixtureUser; countryIndex: number } {
+): { holder: FixtureUser; claimant: FixtureUser; countryIndex: number; shared: DrawnNumber } {
   const shared = numbers.mobile();
   const graphNumber = NumberFactory.graphFormat(shared);
   const holderLast = prng.int(LAST_NAMES.length);
@@ -401,7 +454,7 @@ function clashPair(
     displayName: `${FIRST_NAMES[first]} ${LAST_NAMES[claimantLast]}`,
     mobilePhone: flat(numbers.international(shared)),
   };
-  return { holder, claimant, countryIndex: shared.countryIndex };
+  return { holder, claimant, countryIndex: shared.countryIndex, shared };
 }
 
 function generateGroups(

@@ -8,7 +8,7 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
   title: "Graph emulator tenant fixture",
   description:
-    "A tenant for the offline Graph emulator: users, groups, and the authentication methods each user already has. The registration report is derived from it: isMfaRegistered is true when the user has any phone method or any MFA-capable entry in otherMethods; methodsRegistered lists mobilePhone / alternateMobilePhone / officePhone for phone methods plus otherMethods; disabled users are absent from the report, as in Graph.",
+    "A tenant for the offline Graph emulator: users, groups, and the authentication methods each user already has. The registration report is derived from it: isMfaRegistered is true when the user has any phone method or any MFA-capable entry in otherMethods; methodsRegistered lists mobilePhone / alternateMobilePhone / officePhone for phone methods plus otherMethods; disabled users are absent from the report, as in Graph. Compatibility rule: every field added to this format is optional, and a fixture that leaves it out describes the plain case: a user without createdDateTime was created long ago (more than a year before the run), a user or group without role fields holds no directory role beyond what isAdmin says, a tenant without audit events has had no recent attribute change, and a user without otherMails/businessPhones has none. Fixtures written for an older version of this format must keep producing the same runs.",
   type: "object",
   required: ["tenant", "users"],
   additionalProperties: false,
@@ -38,6 +38,42 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
           description:
             "when true, creating a mobile method also registers it for SMS sign-in; a number already held by another user for SMS sign-in yields 409 phoneNumberNotUnique while the method is still created",
         },
+        pim: {
+          type: "boolean",
+          default: true,
+          description:
+            "Entra ID P2 (Privileged Identity Management): without it roleEligibilityScheduleInstances answers the configured pimLicenceError while roleAssignments still answers",
+        },
+        domains: {
+          type: "array",
+          description:
+            "domains beside the initial one (tenant.domain, always verified); absent: none",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                minLength: 1,
+                description: "the domain name, e.g. contoso.com",
+              },
+              isVerified: {
+                type: "boolean",
+                default: true,
+              },
+              isDefault: {
+                type: "boolean",
+                default: false,
+                description: "at most one domain is the default; without one the initial domain is",
+              },
+              authenticationType: {
+                enum: ["Managed", "Federated"],
+                default: "Managed",
+              },
+            },
+          },
+        },
       },
     },
     groups: {
@@ -60,6 +96,133 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             },
             description:
               "ids of users or of other groups (nested groups count for transitive membership)",
+          },
+          isAssignableToRole: {
+            type: "boolean",
+            default: false,
+            description:
+              "a role-assignable group: it may hold directoryRoles, and only users may be its members",
+          },
+          directoryRoles: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["role"],
+              additionalProperties: false,
+              properties: {
+                role: {
+                  type: "string",
+                  minLength: 1,
+                  description:
+                    "a built-in role's display name (e.g. Global Administrator) or a role definition id",
+                },
+                eligible: {
+                  type: "boolean",
+                  default: false,
+                  description:
+                    "true: PIM-eligible (roleEligibilityScheduleInstances); false: active (roleAssignments)",
+                },
+              },
+            },
+            description:
+              "directory roles held at tenant scope; only on role-assignable groups; every member holds them",
+          },
+        },
+      },
+    },
+    authenticationMethodsPolicy: {
+      type: "object",
+      additionalProperties: false,
+      description:
+        "the authentication methods policy, per method configuration (Graph's ids); a method left out keeps its default: Sms, Voice and Email enabled for all_users, the others disabled; absent: all defaults",
+      properties: {
+        Fido2: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        MicrosoftAuthenticator: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Sms: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Voice: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        Email: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        TemporaryAccessPass: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        SoftwareOath: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        HardwareOath: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+        X509Certificate: {
+          $ref: "#/$defs/authenticationMethodConfiguration",
+        },
+      },
+    },
+    auditEvents: {
+      type: "array",
+      description:
+        'past "Update user" events of the directory audit log; absent: no recent attribute change',
+      items: {
+        type: "object",
+        required: ["userId"],
+        additionalProperties: false,
+        properties: {
+          activityDateTime: {
+            type: "string",
+            format: "date-time",
+            description: "when the change happened (not in the future); give this or daysAgo",
+          },
+          daysAgo: {
+            type: "number",
+            minimum: 0,
+            description:
+              "when the change happened, in days before the emulator started; give this or activityDateTime",
+          },
+          userId: {
+            type: "string",
+            description: "id of the user changed",
+          },
+          properties: {
+            type: "array",
+            minItems: 1,
+            items: {
+              type: "string",
+              minLength: 1,
+            },
+            default: ["MobilePhone"],
+            description: "names of the changed properties as the log writes them, e.g. MobilePhone",
+          },
+          initiatedBy: {
+            type: "object",
+            additionalProperties: false,
+            minProperties: 1,
+            maxProperties: 1,
+            properties: {
+              userPrincipalName: {
+                type: "string",
+              },
+              app: {
+                type: "string",
+                description: "display name of the application",
+              },
+            },
+            description:
+              "who made the change: a user (by UPN) or an application; default the user admin@{tenant domain}",
+          },
+          oldValue: {
+            type: ["string", "null"],
+            description: "the MobilePhone value before the change; default none",
+          },
+          newValue: {
+            type: ["string", "null"],
+            description: "the MobilePhone value after the change; default the user's mobilePhone",
           },
         },
       },
@@ -141,6 +304,102 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             description:
               "methods other than phones; email and temporaryAccessPass do not make a user MFA-registered",
           },
+          createdDateTime: {
+            type: "string",
+            format: "date-time",
+            description:
+              "when the user was created; absent: long ago (the emulator uses 400 days before it started)",
+          },
+          otherMails: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+            description: "directory alternate emails, free text as typed; absent: none",
+          },
+          businessPhones: {
+            type: "array",
+            items: {
+              type: "string",
+            },
+            description:
+              "directory office numbers, free text as typed (Graph keeps at most one); absent: none",
+          },
+          directoryRoles: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["role"],
+              additionalProperties: false,
+              properties: {
+                role: {
+                  type: "string",
+                  minLength: 1,
+                  description:
+                    "a built-in role's display name (e.g. Global Administrator) or a role definition id",
+                },
+                eligible: {
+                  type: "boolean",
+                  default: false,
+                  description:
+                    "true: PIM-eligible (roleEligibilityScheduleInstances); false: active (roleAssignments)",
+                },
+              },
+            },
+            description:
+              "directory roles held at tenant scope; absent: none beyond what isAdmin implies (an isAdmin user without this field holds an active User Administrator assignment)",
+          },
+        },
+      },
+    },
+  },
+  $defs: {
+    authenticationMethodConfiguration: {
+      type: "object",
+      required: ["state"],
+      additionalProperties: false,
+      properties: {
+        state: {
+          enum: ["enabled", "disabled"],
+        },
+        includeTargets: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                description: "all_users or a group id of the fixture",
+              },
+              isRegistrationRequired: {
+                type: "boolean",
+                default: false,
+              },
+            },
+          },
+          description: "default [{ id: all_users }]",
+        },
+        excludeTargets: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["id"],
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: "string",
+                description: "a group id of the fixture",
+              },
+            },
+          },
+          description: "default none",
+        },
+        isOfficePhoneAllowed: {
+          type: "boolean",
+          default: false,
+          description: "Voice only: whether users may register office phones",
         },
       },
     },

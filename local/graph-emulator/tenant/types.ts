@@ -25,6 +25,14 @@ export interface FixturePhoneMethod {
   smsSignInNumber?: boolean;
 }
 
+/** A directory role held at tenant scope, by a user or a role-assignable group. */
+export interface FixtureDirectoryRole {
+  /** A built-in role's display name (see `roles.ts`) or a role definition id. */
+  role: string;
+  /** PIM-eligible rather than active (default false). */
+  eligible?: boolean;
+}
+
 /** A user of the fixture. */
 export interface FixtureUser {
   id: string;
@@ -45,6 +53,17 @@ export interface FixtureUser {
   restrictedManagement?: boolean;
   phoneMethods?: FixturePhoneMethod[];
   otherMethods?: OtherMethod[];
+  /** ISO 8601 with an offset; absent: long ago (400 days before the emulator started). */
+  createdDateTime?: string;
+  /** Directory alternate email addresses, free text; absent: none. */
+  otherMails?: string[];
+  /** Directory office numbers, free text (Graph keeps at most one); absent: none. */
+  businessPhones?: string[];
+  /**
+   * Directory roles; absent: none beyond what `isAdmin` implies (an active User Administrator
+   * assignment).
+   */
+  directoryRoles?: FixtureDirectoryRole[];
 }
 
 /** A group; members are ids of users or of other groups (nested). */
@@ -52,6 +71,62 @@ export interface FixtureGroup {
   id: string;
   displayName: string;
   members: string[];
+  /** A role-assignable group (default false): it may hold roles, and only users are members. */
+  isAssignableToRole?: boolean;
+  /** Roles every member holds; only on a role-assignable group. */
+  directoryRoles?: FixtureDirectoryRole[];
+}
+
+/** A past "Update user" event of the directory audit log. */
+export interface FixtureAuditEvent {
+  /** When the change happened; give this or `daysAgo`. */
+  activityDateTime?: string;
+  /** When the change happened, in days before the emulator started; give this or `activityDateTime`. */
+  daysAgo?: number;
+  /** The user changed. */
+  userId: string;
+  /** Changed properties as the log names them (default `["MobilePhone"]`). */
+  properties?: string[];
+  /** Who changed it (default the user `admin@{tenant domain}`). */
+  initiatedBy?: { userPrincipalName: string } | { app: string };
+  /** The MobilePhone value before (default none). */
+  oldValue?: string | null;
+  /** The MobilePhone value after (default the user's `mobilePhone`). */
+  newValue?: string | null;
+}
+
+/** A domain of the tenant beside its initial one. */
+export interface FixtureDomain {
+  id: string;
+  /** Default true. */
+  isVerified?: boolean;
+  /** Default false; at most one domain is the default (else the initial domain is). */
+  isDefault?: boolean;
+  /** Default "Managed". */
+  authenticationType?: "Managed" | "Federated";
+}
+
+/** Ids of the authentication methods policy's method configurations, as Graph spells them. */
+export type MethodConfigurationId =
+  | "Fido2"
+  | "MicrosoftAuthenticator"
+  | "Sms"
+  | "Voice"
+  | "Email"
+  | "TemporaryAccessPass"
+  | "SoftwareOath"
+  | "HardwareOath"
+  | "X509Certificate";
+
+/** One method configuration of the authentication methods policy. */
+export interface FixtureMethodConfiguration {
+  state: "enabled" | "disabled";
+  /** Default `[{ id: "all_users" }]`; ids are `all_users` or group ids. */
+  includeTargets?: { id: string; isRegistrationRequired?: boolean }[];
+  /** Default none; group ids. */
+  excludeTargets?: { id: string }[];
+  /** Voice only (default false): whether users may register office phones. */
+  isOfficePhoneAllowed?: boolean;
 }
 
 /** A whole tenant fixture. */
@@ -63,7 +138,18 @@ export interface TenantFixture {
     premium?: boolean;
     /** Default true: creating a mobile method also registers it for SMS sign-in. */
     smsSignInEnabled?: boolean;
+    /** Entra ID P2 (default true); without it PIM eligibility answers `pimLicenceError`. */
+    pim?: boolean;
+    /** Domains beside the initial one (`domain`, always verified). */
+    domains?: FixtureDomain[];
   };
   groups?: FixtureGroup[];
+  /**
+   * The authentication methods policy by method configuration; a method left out keeps its
+   * default (Sms, Voice and Email enabled for all users, the others disabled).
+   */
+  authenticationMethodsPolicy?: Partial<Record<MethodConfigurationId, FixtureMethodConfiguration>>;
+  /** Past directory audit events; absent: no recent attribute change. */
+  auditEvents?: FixtureAuditEvent[];
   users: FixtureUser[];
 }

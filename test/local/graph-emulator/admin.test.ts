@@ -41,6 +41,7 @@ describe("admin API", () => {
       id: "u1",
       userPrincipalName: "alice@contoso.example",
       phoneMethods: [{ phoneType: "mobile", phoneNumber: "+45 20123456" }],
+      emailMethods: [],
     });
     expect(r.body).toEqual(emu.state());
   });
@@ -112,6 +113,8 @@ describe("profiles and config", () => {
       "User.Read.All",
       "GroupMember.Read.All",
       "AuditLog.Read.All",
+      "RoleManagement.Read.Directory",
+      "Directory.Read.All",
     ]);
   });
 

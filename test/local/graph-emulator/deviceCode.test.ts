@@ -8,29 +8,36 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DeviceCodeCredential, type DeviceCodeInfo } from "@azure/identity";
 import {
   AZURE_CLI_CLIENT_ID,
-  ROLE_TEMPLATE_IDS,
+  BUILT_IN_ROLES,
   TENANT_APP_CLIENT_ID,
   startEmulator,
   type EmulatorHandle,
 } from "../../../local/graph-emulator/index.js";
 import type { EmulatorConfig } from "../../../local/graph-emulator/config.js";
+import type { TenantFixture } from "../../../local/graph-emulator/tenant/types.js";
 import { GraphTestClient, expectEnvelope, smallTenant } from "./helpers.js";
 
 const GRAPH_DEFAULT = "https://graph.microsoft.com/.default";
+/** The delegated scopes a run asks for: the product's permissions, named for Graph. */
 const RUN_SCOPES = [
   "https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All",
   "https://graph.microsoft.com/User.Read.All",
   "https://graph.microsoft.com/GroupMember.Read.All",
   "https://graph.microsoft.com/AuditLog.Read.All",
+  "https://graph.microsoft.com/RoleManagement.Read.Directory",
+  "https://graph.microsoft.com/Directory.Read.All",
 ];
 
 let emu: EmulatorHandle | undefined;
 let client: GraphTestClient;
 let agent: https.Agent;
 
-async function start(config: Partial<EmulatorConfig> = {}): Promise<EmulatorHandle> {
+async function start(
+  config: Partial<EmulatorConfig> = {},
+  tenant: TenantFixture = smallTenant(),
+): Promise<EmulatorHandle> {
   // Polls every 50 ms (5 s at timeScale 0.01) so the flow takes moments.
-  emu = await startEmulator({ tenant: smallTenant(), config: { timeScale: 0.01, ...config } });
+  emu = await startEmulator({ tenant, config: { timeScale: 0.01, ...config } });
   client = new GraphTestClient(emu);
   agent = new https.Agent({ ca: emu.caCertPem });
   return emu;
@@ -135,12 +142,14 @@ describe("device-code sign-in with the real DeviceCodeCredential", () => {
       tid: e.tenantId,
       oid: "u1",
       upn: "alice@contoso.example",
-      wids: [ROLE_TEMPLATE_IDS["Authentication Administrator"]],
+      wids: [BUILT_IN_ROLES["Authentication Administrator"]],
       idtyp: "user",
     });
     expect(String(claims.scp).split(" ").sort()).toEqual([
       "AuditLog.Read.All",
+      "Directory.Read.All",
       "GroupMember.Read.All",
+      "RoleManagement.Read.Directory",
       "User.Read.All",
       "UserAuthenticationMethod.ReadWrite.All",
     ]);
@@ -221,22 +230,22 @@ describe("device-code sign-in with the real DeviceCodeCredential", () => {
   });
 });
 
-describe("delegated tokens at Graph", () => {
-  /** A delegated token through the raw endpoints, approved as `user` with `roles`. */
-  async function signIn(clientId: string, scope: string, user: string, roles: string[]) {
-    const e = emu as EmulatorHandle;
-    const code = await entra("devicecode", { client_id: clientId, scope });
-    expect(code.status).toBe(200);
-    e.approveDeviceCode(String(code.body.user_code), user, roles);
-    const token = await entra("token", {
-      grant_type: "urn:ietf:params:oauth:grant-type:device_code",
-      client_id: clientId,
-      device_code: String(code.body.device_code),
-    });
-    expect(token.status).toBe(200);
-    return String(token.body.access_token);
-  }
+/** A delegated token through the raw endpoints, approved as `user` with `roles` (or the tenant's). */
+async function signIn(clientId: string, scope: string, user: string, roles?: string[]) {
+  const e = emu as EmulatorHandle;
+  const code = await entra("devicecode", { client_id: clientId, scope });
+  expect(code.status).toBe(200);
+  e.approveDeviceCode(String(code.body.user_code), user, roles);
+  const token = await entra("token", {
+    grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+    client_id: clientId,
+    device_code: String(code.body.device_code),
+  });
+  expect(token.status).toBe(200);
+  return String(token.body.access_token);
+}
 
+describe("delegated tokens at Graph", () => {
   it("needs UserAuthenticationMethod.ReadWrite.All in scp to write, even for a Global Administrator", async () => {
     await start();
     const readOnly = await signIn(
@@ -266,7 +275,7 @@ describe("delegated tokens at Graph", () => {
     // u5 is an admin: only a privileged role may change its methods.
     expectEnvelope(await writeOffice("u5", authAdmin), 403, "accessDenied");
     const privileged = await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "u1", [
-      ROLE_TEMPLATE_IDS["Privileged Authentication Administrator"] as string,
+      BUILT_IN_ROLES["Privileged Authentication Administrator"] as string,
     ]);
     expect((await writeOffice("u5", privileged)).status).toBe(201);
     // The report needs a reports reader role.
@@ -281,6 +290,118 @@ describe("delegated tokens at Graph", () => {
     const noRole = await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "u1", []);
     expect((await writeOffice("u5", noRole)).status).toBe(201);
   });
+});
+
+/**
+ * The small tenant plus Fay, who holds Authentication Administrator actively, Global Reader only
+ * as PIM-eligible, and Reports Reader through a role-assignable group; and Gus, who holds an
+ * active role without the isAdmin flag.
+ */
+function tenantWithRoles(): TenantFixture {
+  const t = smallTenant();
+  t.users.push(
+    {
+      id: "u7",
+      userPrincipalName: "fay@contoso.example",
+      directoryRoles: [
+        { role: "Authentication Administrator" },
+        { role: "Global Reader", eligible: true },
+      ],
+    },
+    {
+      id: "u8",
+      userPrincipalName: "gus@contoso.example",
+      directoryRoles: [{ role: "Helpdesk Administrator" }],
+    },
+  );
+  t.groups?.push({
+    id: "g-readers",
+    displayName: "Report readers",
+    members: ["u7"],
+    isAssignableToRole: true,
+    directoryRoles: [{ role: "Reports Reader" }],
+  });
+  return t;
+}
+
+describe("sign-ins with the tenant's directory roles", () => {
+  const sorted = (ids: unknown) => [...(ids as string[])].sort();
+
+  it("carries the user's active roles, direct and through groups, in wids when the approval names none", async () => {
+    await start({}, tenantWithRoles());
+    const fay = claimsOf(await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "fay@contoso.example"));
+    expect(sorted(fay.wids)).toEqual(
+      sorted([BUILT_IN_ROLES["Authentication Administrator"], BUILT_IN_ROLES["Reports Reader"]]),
+    );
+    // An isAdmin user without role fields holds the implied User Administrator assignment.
+    const zoe = claimsOf(await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "u5"));
+    expect(zoe.wids).toEqual([BUILT_IN_ROLES["User Administrator"]]);
+    expect(claimsOf(await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "u1")).wids).toEqual([]);
+    // Named roles replace the tenant's, an empty list included.
+    const named = claimsOf(await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "u7", []));
+    expect(named.wids).toEqual([]);
+    // The admin API does the same without "roles".
+    const code = await entra("devicecode", { client_id: TENANT_APP_CLIENT_ID, scope: GRAPH_DEFAULT });
+    const approved = await client.admin("POST", `/device-codes/${String(code.body.user_code)}/approve`, { user: "u7" });
+    expect(approved.status).toBe(200);
+    const token = await entra("token", {
+      grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+      client_id: TENANT_APP_CLIENT_ID,
+      device_code: String(code.body.device_code),
+    });
+    expect(sorted(claimsOf(String(token.body.access_token)).wids)).toEqual(sorted(fay.wids));
+    const bad = await client.admin("POST", `/device-codes/${String(code.body.user_code)}/approve`, { user: "u7", roles: "Global Administrator" });
+    expect(bad.status).toBe(400);
+  }); // prettier-ignore
+
+  it("auto-approves with the tenant's roles when the config names none", async () => {
+    await start(
+      { deviceCodeAutoApprove: { enabled: true, pendingPolls: 0, user: "fay@contoso.example" } },
+      tenantWithRoles(),
+    );
+    const token = (await credential(TENANT_APP_CLIENT_ID).getToken(RUN_SCOPES)).token;
+    expect(claimsOf(token).wids).toContain(BUILT_IN_ROLES["Authentication Administrator"]);
+    expect((await writeOffice("u2", token)).status).toBe(201);
+  });
+
+  it("treats a user with an active directory role as an admin whose methods need a privileged role", async () => {
+    await start({}, tenantWithRoles());
+    const fay = await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "fay@contoso.example");
+    // Gus is no isAdmin user, but his Helpdesk Administrator role makes him one.
+    expectEnvelope(await writeOffice("u8", fay), 403, "accessDenied");
+    expect((await writeOffice("u2", fay)).status).toBe(201);
+    const privileged = await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "u1", ["Privileged Authentication Administrator"]);
+    expect((await writeOffice("u8", privileged)).status).toBe(201);
+  }); // prettier-ignore
+
+  it("checks email-method writes like phone-method writes: the scope and the role", async () => {
+    await start({}, tenantWithRoles());
+    const email = (token: string) =>
+      client.call("POST", "/v1.0/users/u2/authentication/emailMethods", {
+        token,
+        body: { emailAddress: "bob@example.org" },
+      });
+    const readOnly = await signIn(TENANT_APP_CLIENT_ID, "https://graph.microsoft.com/User.Read.All", "fay@contoso.example");
+    expectEnvelope(await email(readOnly), 403, "accessDenied");
+    const noRole = await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "u1");
+    expectEnvelope(await email(noRole), 403, "accessDenied");
+    const fay = await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "fay@contoso.example");
+    expect((await email(fay)).status).toBe(201);
+  }); // prettier-ignore
+
+  it("reads the audit log with AuditLog.Read.All and Directory.Read.All in scp and a reports role", async () => {
+    await start({}, tenantWithRoles());
+    const audits = "/v1.0/auditLogs/directoryAudits";
+    // The tenant's own app carries both scopes; Fay reads reports through her group.
+    const fay = await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "fay@contoso.example");
+    expect((await client.call("GET", audits, { token: fay })).status).toBe(200);
+    const auditOnly = await signIn(TENANT_APP_CLIENT_ID, "https://graph.microsoft.com/AuditLog.Read.All", "fay@contoso.example");
+    const refused = await client.call("GET", audits, { token: auditOnly });
+    expectEnvelope(refused, 403, "Authentication_MSGraphPermissionMissing");
+    expect(refused.body.error.message).toContain("Directory.Read.All");
+    const noRole = await signIn(TENANT_APP_CLIENT_ID, GRAPH_DEFAULT, "u1");
+    expectEnvelope(await client.call("GET", audits, { token: noRole }), 403, "Authentication_MSGraphPermissionMissing");
+  }); // prettier-ignore
 });
 
 describe("the device-code endpoints", () => {

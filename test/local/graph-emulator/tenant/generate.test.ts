@@ -309,3 +309,114 @@ describe("describeTenant", () => {
     ]);
   }); // prettier-ignore
 });
+
+describe("generated contact details and shared numbers", () => {
+  // Every number more than one user's mobilePhone spells, read back from the fixture alone.
+  function sharedFromFixture(generated: GeneratedTenant): Map<string, string[]> {
+    const holders = new Map<string, string[]>();
+    generated.tenant.users.forEach((user, i) => {
+      const kind = generated.truth.numberKinds[i];
+      if (kind !== NumberKind.validInternational && kind !== NumberKind.validNational) {
+        return;
+      }
+      const region =
+        kind === NumberKind.validNational
+          ? GENERATED_COUNTRIES[generated.truth.numberCountries[i]!]!.country
+          : "DK";
+      const e164 = parsePhoneNumberFromString(user.mobilePhone!, region)!.number;
+      holders.set(e164, [...(holders.get(e164) ?? []), user.id]);
+    });
+    return new Map([...holders].filter(([, ids]) => ids.length > 1));
+  }
+
+  const plain = (user: GeneratedTenant["tenant"]["users"][number]): boolean =>
+    user.accountEnabled !== false &&
+    user.userType !== "Guest" &&
+    user.isAdmin !== true &&
+    user.phoneMethods === undefined &&
+    user.otherMethods === undefined;
+
+  it("tells the truth about every shared number, the switchboard and planted pairs included", () => {
+    const truth = new Map(big.truth.sharedNumbers.map((s) => [s.number, s.holderIds]));
+
+    expect(truth).toEqual(sharedFromFixture(big));
+    const switchboard = truth.get(big.truth.switchboardNumber)!;
+    const usersById = new Map(big.tenant.users.map((user) => [user.id, user]));
+    expect(switchboard.every((id) => plain(usersById.get(id)!))).toBe(true);
+    // ~0.5 % of the plain users with a number of their own in international form.
+    const eligible = big.tenant.users.filter(
+      (user, i) => plain(user) && big.truth.numberKinds[i] === NumberKind.validInternational,
+    ).length;
+    const expected = eligible * DEFAULT_TENANT_MIX.switchboard;
+    expect(Math.abs(switchboard.length - expected)).toBeLessThanOrEqual(4 * Math.sqrt(expected));
+    // Clash pairs are shared numbers too; beyond them and the switchboard, plain pairs exist.
+    const clashIds = new Set(big.truth.clashPairs.flatMap((p) => [p.holderId, p.claimantId]));
+    const plainPairs = [...truth.values()].filter(
+      (ids) =>
+        ids.length === 2 && ids.every((id) => !clashIds.has(id) && plain(usersById.get(id)!)),
+    );
+    expect(plainPairs.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("plants a switchboard and a shared pair even in a small tenant", () => {
+    const small = generateTenantWithTruth({ users: 60, seed: 5 });
+    const truth = new Map(small.truth.sharedNumbers.map((s) => [s.number, s.holderIds]));
+
+    expect(truth).toEqual(sharedFromFixture(small));
+    expect(truth.get(small.truth.switchboardNumber)?.length).toBeGreaterThanOrEqual(2);
+    expect(truth.size).toBeGreaterThanOrEqual(3); // the switchboard, a clash pair and a plain pair
+  });
+
+  it("draws contact details from a stream of their own: without them the users are the same", () => {
+    const without = generateTenant({
+      users: 2_000,
+      seed: 7,
+      mix: { switchboard: 0, sharedMobilePairs: 0, otherMails: 0, businessPhones: 0 },
+    });
+    const withThem = generateTenant({ users: 2_000, seed: 7 });
+    const strip = (user: Record<string, unknown>) => {
+      const { mobilePhone: _m, otherMails: _o, businessPhones: _b, ...rest } = user;
+      return rest;
+    };
+
+    expect(without.users.some((user) => user.otherMails || user.businessPhones)).toBe(false);
+    expect(withThem.users.map(strip)).toEqual(without.users.map(strip));
+    expect(withThem.groups).toEqual(without.groups);
+    const changed = withThem.users.filter(
+      (user, i) => user.mobilePhone !== without.users[i]!.mobilePhone,
+    );
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.every(plain)).toBe(true);
+  });
+
+  it("gives messy otherMails: several, inside the tenant's domain, shared, malformed", () => {
+    const users = big.tenant.users;
+    const withMails = users.filter((user) => user.otherMails !== undefined);
+    const all = withMails.flatMap((user) => user.otherMails!);
+    const counts = new Map<string, number>();
+    for (const mail of all) {
+      counts.set(mail, (counts.get(mail) ?? 0) + 1);
+    }
+
+    expectShare(withMails.length, DEFAULT_TENANT_MIX.otherMails);
+    expect(withMails.some((user) => user.otherMails!.length > 1)).toBe(true);
+    expect(all.some((mail) => mail.toLowerCase().endsWith("@contoso.example"))).toBe(true);
+    expect([...counts.values()].some((n) => n > 1)).toBe(true);
+    expect(all.some((mail) => !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mail))).toBe(true);
+    expect(all.some((mail) => /^[^@\s]+@[^@\s]+\.[a-z]+$/.test(mail))).toBe(true);
+  });
+
+  it("gives one businessPhones entry at most: landlines with extensions, the shared switchboard, garbage", () => {
+    const withPhones = big.tenant.users.filter((user) => user.businessPhones !== undefined);
+    const phones = withPhones.map((user) => user.businessPhones![0]!);
+    const switchboard = phones.filter(
+      (phone) => parsePhoneNumberFromString(phone, "DK")?.number === big.truth.switchboardNumber,
+    );
+
+    expectShare(withPhones.length, DEFAULT_TENANT_MIX.businessPhones);
+    expect(withPhones.every((user) => user.businessPhones!.length === 1)).toBe(true);
+    expect(phones.some((phone) => / (x|ext\.?) ?\d+$|-\d{3}$/.test(phone))).toBe(true);
+    expect(switchboard.length).toBeGreaterThan(1);
+    expect(phones.some((phone) => parsePhoneNumberFromString(phone, "DK")?.isValid() !== true)).toBe(true);
+  }); // prettier-ignore
+});

@@ -75,6 +75,37 @@ describe("an outage started by the admin API", () => {
     expect(emu?.metrics().requests).toBe(3);
   });
 
+  it("covers the directory routes too: roles, audit log, domains, policy, groups and email methods", async () => {
+    await start();
+    const paths = [
+      "/v1.0/roleManagement/directory/roleAssignments",
+      "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances",
+      "/v1.0/auditLogs/directoryAudits",
+      "/v1.0/domains",
+      "/v1.0/policies/authenticationMethodsPolicy",
+      "/v1.0/groups/g-staging",
+      "/v1.0/users/u1/authentication/emailMethods",
+    ];
+    const createEmail = () =>
+      client.call("POST", "/v1.0/users/u1/authentication/emailMethods", {
+        body: { emailAddress: "ann@example.org" },
+      });
+    emu?.startOutage(60);
+    for (const path of paths) {
+      expectEnvelope(await client.call("GET", path), 503, "serviceNotAvailable");
+    }
+    expectEnvelope(await createEmail(), 503, "serviceNotAvailable");
+    expect(emu?.state().users.find((u) => u.id === "u1")?.emailMethods).toEqual([]);
+    expect(emu?.metrics().outage.requests).toBe(paths.length + 1);
+    expect(emu?.metrics().requests).toBe(0);
+    // Once Graph is back, each route answers as it does outside an outage.
+    emu?.startOutage(0);
+    for (const path of paths) {
+      expect((await client.call("GET", path)).status, path).not.toBe(503);
+    }
+    expect((await createEmail()).status).toBe(201);
+  });
+
   it("resets connections in reset mode", async () => {
     await start();
     await client.admin("POST", "/outage", { seconds: 60, mode: "reset" });

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  EMAIL_METHOD_ID,
   PHONE_METHOD_IDS,
   startEmulator,
   type EmulatorHandle,
@@ -84,6 +85,40 @@ describe("read-after-write lag", () => {
     expect(await readPhones("u2")).toEqual(["mobile=+1 2065550999"]);
     expect(await readPhones("u6")).toEqual(["mobile=+1 2065550111"]);
   });
+
+  it("hides email-method writes the same way: create, update and delete", async () => {
+    await start({ readAfterWriteLagMs: 1500 });
+    const base = "/v1.0/users/u1/authentication/emailMethods";
+    const readEmails = async (): Promise<string[]> => {
+      const r = await client.call("GET", base);
+      expect(r.status).toBe(200);
+      return r.body.value.map((m: { emailAddress: string }) => m.emailAddress);
+    };
+    let written = Date.now();
+    const created = await client.call("POST", base, { body: { emailAddress: "ann@example.org" } });
+    expect(created.status).toBe(201);
+    expect(await readEmails()).toEqual([]);
+    expect((await client.call("GET", `${base}/${EMAIL_METHOD_ID}`)).status).toBe(404);
+    const all = await client.call("GET", "/v1.0/users/u1/authentication/methods");
+    expect(all.body.value.map((m: { id: string }) => m.id)).not.toContain(EMAIL_METHOD_ID);
+    // Writes see the real state: the second create is the duplicate.
+    expect((await client.call("POST", base, { body: { emailAddress: "x@example.org" } })).status).toBe(400);
+    await wait(written + 1600 - Date.now());
+    expect(await readEmails()).toEqual(["ann@example.org"]);
+    written = Date.now();
+    const patched = await client.call("PATCH", `${base}/${EMAIL_METHOD_ID}`, {
+      body: { emailAddress: "ann@example.net" },
+    });
+    expect(patched.status).toBe(204);
+    expect(await readEmails()).toEqual(["ann@example.org"]);
+    await wait(written + 1600 - Date.now());
+    expect(await readEmails()).toEqual(["ann@example.net"]);
+    written = Date.now();
+    expect((await client.call("DELETE", `${base}/${EMAIL_METHOD_ID}`)).status).toBe(204);
+    expect(await readEmails()).toEqual(["ann@example.net"]);
+    await wait(written + 1600 - Date.now());
+    expect(await readEmails()).toEqual([]);
+  }); // prettier-ignore
 
   it("makes each write visible on its own schedule", async () => {
     await start({ readAfterWriteLagMs: 1000 });

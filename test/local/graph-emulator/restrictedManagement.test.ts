@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  EMAIL_METHOD_ID,
   PHONE_METHOD_IDS,
   startEmulator,
   type EmulatorHandle,
@@ -45,6 +46,7 @@ afterEach(async () => {
 });
 
 const phonesOf = (id: string) => emu?.state().users.find((u) => u.id === id)?.phoneMethods;
+const emailsOf = (id: string) => emu?.state().users.find((u) => u.id === id)?.emailMethods;
 
 describe("a user in a restricted management administrative unit", () => {
   it("refuses create, update and delete of the user's phone methods with 403, changing nothing", async () => {
@@ -80,6 +82,39 @@ describe("a user in a restricted management administrative unit", () => {
     );
     expect(phonesOf("u7")).toEqual(before);
     expect(emu?.metrics().writes).toBe(0);
+  });
+
+  it("refuses writes of the user's email method too, and still answers its reads", async () => {
+    const t = tenantWithRestrictedUser();
+    const erin = t.users[6] as (typeof t.users)[number];
+    erin.otherMails = ["erin.private@example.org"];
+    erin.otherMethods = ["email"];
+    await start({}, t);
+    const before = emailsOf("u7");
+    expect(before).toEqual([{ id: EMAIL_METHOD_ID, emailAddress: "erin.private@example.org" }]);
+    const base = "/v1.0/users/u7/authentication/emailMethods";
+    expectEnvelope(
+      await client.call("PATCH", `${base}/${EMAIL_METHOD_ID}`, {
+        body: { emailAddress: "erin@example.net" },
+      }),
+      403,
+      "accessDenied",
+    );
+    expectEnvelope(await client.call("DELETE", `${base}/${EMAIL_METHOD_ID}`), 403, "accessDenied");
+    expect(emailsOf("u7")).toEqual(before);
+    const list = await client.call("GET", base);
+    expect(list.status).toBe(200);
+    expect(list.body.value).toHaveLength(1);
+    expect((await client.call("GET", `${base}/${EMAIL_METHOD_ID}`)).status).toBe(200);
+    // A user outside the unit gets an email method created; Erin's first one would be refused too.
+    const create = (user: string) =>
+      client.call("POST", `/v1.0/users/${user}/authentication/emailMethods`, {
+        body: { emailAddress: "someone@example.net" },
+      });
+    expect((await create("u1")).status).toBe(201);
+    await client.admin("POST", "/users", { ...erin, otherMethods: [] });
+    expectEnvelope(await create("u7"), 403, "accessDenied");
+    expect(emailsOf("u7")).toEqual([]);
   });
 
   it("still answers reads of the user's methods", async () => {

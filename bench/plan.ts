@@ -69,6 +69,7 @@ const stateDir = await mkdtemp(path.join(tmpdir(), "mfa-bench-"));
 const settings = loadSettings({
   ...environmentSettings(),
   GRAPH_BASE_URL: info.graphBaseUrl,
+  GRAPH_ALLOW_LOOPBACK: "true",
   GRAPH_AUTH: "managedIdentity",
   GRAPH_CA_FILE: info.caCertPath,
   IDENTITY_ENDPOINT: info.identityEndpoint,

@@ -5,13 +5,18 @@
  *
  * Time is scaled: the emulator multiplies latencies, quota windows and token lifetimes by
  * `timeScale`, so every rate and latency here is converted back to emulated time (divided by
- * `timeScale`). `Retry-After` stays whole real seconds, as Graph sends it, so a 429 costs more
- * emulated time in a scaled run than in a real one: the figures are conservative on that side.
+ * `timeScale`). The limiter runs on an emulated clock too, so that its own constants (how long it
+ * holds before probing, how fast slow start grows) are in Graph's time, not the scaled run's. A
+ * throttled item's wait is likewise given to it in Graph's time: the emulator's exact wait
+ * (`x-ms-retry-after-ms`, scaled) converted back and rounded up to whole seconds, as Graph sends
+ * `Retry-After`; the emulator's own `Retry-After` is whole seconds of real time, which in a run
+ * 20 times faster would make every 429 cost 20 times what it costs against Graph.
  */
 import { GraphAccess, type BatchRequest, type BatchResult } from "../shared/graph/client.js";
 import type { GraphCredential } from "../shared/graph/credentials.js";
 import { writePhoneMethods, type PhoneWrite } from "../shared/graph/phoneWriter.js";
-import { AdaptiveLimiter } from "../shared/graph/throttle.js";
+import { GraphRequestError } from "../shared/graph/errors.js";
+import { AdaptiveLimiter, type LimiterClock } from "../shared/graph/throttle.js";
 import {
   startEmulator,
   type EmulatorConfig,
@@ -33,7 +38,7 @@ export interface ScenarioOptions {
   midRun?: { atShare: number; patch: Partial<EmulatorConfig>; label: string };
   /** Sampling period of the time series, in real milliseconds (default 100). */
   sampleMs?: number;
-  /** The limiter to use (default: a new one with default options). */
+  /** The limiter to use (default: a new one on the emulated clock, see {@link emulatedClock}). */
   limiter?: AdaptiveLimiter;
   /** Sees every sample as it is taken (progress, debugging). */
   onSample?: (sample: ScenarioSample) => void;
@@ -170,16 +175,24 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const batch = graph.batch.bind(graph);
   graph.batch = async (requests: BatchRequest[]): Promise<BatchResult[]> => {
     const started = performance.now();
-    const results = await batch(requests);
+    const results = await batch(requests).catch((error: unknown) => {
+      throw error instanceof GraphRequestError
+        ? emulatedRetryAfter(error, undefined, scale)
+        : error;
+    });
     const ms = (performance.now() - started) / scale;
     results.forEach((r, i) => {
       if (requests[i]?.method !== "GET" && r.status >= 200 && r.status < 300) {
         writeMs.push(ms);
       }
     });
-    return results;
+    return results.map((r) =>
+      r.error
+        ? { ...r, error: emulatedRetryAfter(r.error, r.headers["x-ms-retry-after-ms"], scale) }
+        : r,
+    );
   };
-  const limiter = options.limiter ?? new AdaptiveLimiter();
+  const limiter = options.limiter ?? new AdaptiveLimiter({ clock: emulatedClock(scale) });
   const writes: PhoneWrite[] = benchTenant(options.users).users.map((u) => ({
     userId: u.id,
     phoneNumber: u.mobilePhone ?? "",
@@ -205,7 +218,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       inFlight: s.inFlight,
       limit: s.limit,
       usage: s.usage,
-      ...(s.ratePerSecond !== undefined ? { ratePerSecond: s.ratePerSecond * scale } : {}),
+      ...(s.ratePerSecond !== undefined ? { ratePerSecond: s.ratePerSecond } : {}),
     };
     samples.push(point);
     options.onSample?.(point);
@@ -273,6 +286,48 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     await graph.close();
     await emulator.close();
   }
+}
+
+/**
+ * The emulator's time as the limiter's clock: milliseconds of Graph time, timers shortened by the
+ * scale.
+ *
+ * @param scale - the emulator's time scale.
+ */
+export function emulatedClock(scale: number): LimiterClock {
+  return {
+    now: () => Date.now() / scale,
+    setTimeout: (callback, ms) => setTimeout(callback, ms * scale),
+    clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+  };
+}
+
+/**
+ * The error with its wait in emulated time: the emulator's exact wait (scaled) converted back and
+ * rounded up to whole seconds, as Graph sends `Retry-After`; without it, the `Retry-After` given.
+ */
+function emulatedRetryAfter(
+  error: GraphRequestError,
+  exactMs: string | undefined,
+  scale: number,
+): GraphRequestError {
+  if (error.retryAfterMs === undefined) {
+    return error;
+  }
+  const exact = Number(exactMs);
+  const retryAfterMs =
+    exactMs !== undefined && Number.isFinite(exact)
+      ? Math.max(1, Math.ceil(exact / scale / 1000)) * 1000
+      : error.retryAfterMs / scale;
+  return new GraphRequestError({
+    status: error.status,
+    code: error.code,
+    graphMessage: error.graphMessage,
+    requestId: error.requestId,
+    clientRequestId: error.clientRequestId,
+    retryAfterMs,
+    route: error.route,
+  });
 }
 
 function round(x: number, digits = 0): number {

@@ -211,6 +211,7 @@ module api 'app/api.bicep' = {
     virtualNetworkSubnetId: appSubnetId
     appSettings: {
       GRAPH_BASE_URL: graphBaseUrl
+      GRAPH_ALLOW_LOOPBACK: 'false'
       STAGING_GROUP: stagingGroup
       EXCLUDE_GROUPS: excludeGroups
       DEFAULT_REGION: defaultRegion

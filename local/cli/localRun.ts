@@ -22,7 +22,7 @@ import {
 import { configureServices, services } from "../../shared/services.js";
 import { expireRuns } from "../../shared/store/retention.js";
 import type { Settings } from "../../shared/settings/index.js";
-import { startLocalHost, type LocalHost } from "../host/index.js";
+import { startLocalHost, type HostAccess, type LocalHost } from "../host/index.js";
 import type { HostLogger, InstanceStatus } from "../host/types.js";
 
 /** The app's function modules (compiled `.js` under dist, or `.ts` when run through tsx). */
@@ -46,12 +46,18 @@ export function appModules(): string[] {
  *
  * @param stateDir - the state directory.
  * @param settings - the validated settings.
- * @param options - logger, port and timer schedules.
+ * @param options - logger, port, timer schedules and what HTTP requests must bring.
  */
 export async function startAppHost(
   stateDir: string,
   settings: Settings,
-  options: { logger: HostLogger; port?: number; schedules?: boolean; activityConcurrency?: number },
+  options: {
+    logger: HostLogger;
+    port?: number;
+    schedules?: boolean;
+    activityConcurrency?: number;
+    access?: HostAccess;
+  },
 ): Promise<LocalHost> {
   configureServices(settings, { store: { defaultDirectory: path.resolve(stateDir) } });
   const hostDir = path.resolve(stateDir, "host");
@@ -65,6 +71,7 @@ export async function startAppHost(
     // The app's `%NAME%` bindings, from the settings value (its defaults applied).
     appSettings: { NIGHTLY_SCHEDULE: settings.nightlySchedule },
     activityConcurrency: options.activityConcurrency ?? 8,
+    access: options.access,
   });
 }
 

@@ -68,6 +68,43 @@ export interface StormConfig {
   durationSeconds: number;
 }
 
+/** How Graph fails during an outage: 503 with Retry-After, or connections reset. */
+export type OutageMode = "503" | "reset";
+
+/** An outage scheduled by config: Graph down for a while, some time after the config applies. */
+export interface OutageConfig {
+  /** Seconds (scaled) from when this config applies (start or change) to the outage. */
+  startSeconds: number;
+  /** Seconds (scaled) the outage lasts; 0 = no outage. */
+  durationSeconds: number;
+  /** `503` (Retry-After: `fault503RetryAfterSeconds`) or `reset`. */
+  mode: OutageMode;
+}
+
+/** A public client (an app a user signs in to) known to the emulator's Entra endpoints. */
+export interface PublicClient {
+  displayName: string;
+  /**
+   * Delegated Graph scopes the client carries (consented or preauthorized): a token gets those of
+   * the requested scopes that are listed here, and all of them for `.default`.
+   */
+  scopes: string[];
+}
+
+/** Approves device codes without an admin call, as a user who signs in promptly would. */
+export interface DeviceCodeAutoApprove {
+  enabled: boolean;
+  /** Polls answered `authorization_pending` before the code is approved (0: the first poll gets the token). */
+  pendingPolls: number;
+  /** UPN (or object id) of the user who signs in. */
+  user: string;
+  /**
+   * Directory roles of that user (display names or template ids), carried in `wids`; absent: the
+   * roles the tenant gives the user (active ones, direct or through a group, see roleGrants.ts).
+   */
+  roles?: string[];
+}
+
 /** All knobs of the emulator. */
 export interface EmulatorConfig {
   /**
@@ -84,8 +121,32 @@ export interface EmulatorConfig {
    * `tokenLifetimeSeconds` to make tokens expire mid-run while the client believes they are valid.
    */
   advertisedTokenLifetimeSeconds: number;
-  /** Application roles carried by tokens from the managed-identity endpoint. */
+  /**
+   * Application roles carried by app-only tokens: those of the managed-identity and
+   * client-credentials endpoints, and the admin API's and the handle's unless they name others;
+   * default {@link PRODUCT_ROLES}.
+   */
   grantedRoles: string[];
+  /**
+   * Public clients the device-code flow accepts, by client id, with the delegated scopes each may
+   * get. The defaults: the Azure CLI's client (also `DeviceCodeCredential`'s default), which
+   * carries none of the authentication-methods scopes; the Microsoft Graph command-line tools;
+   * and an app registration of the tenant's own that carries exactly what a run needs.
+   */
+  publicClients: Record<string, PublicClient>;
+  /** Seconds (scaled) a device code stays valid (`expires_in`; Entra: 900). */
+  deviceCodeLifetimeSeconds: number;
+  /** Seconds (scaled, possibly fractional) between token polls (`interval`; Entra: 5). */
+  deviceCodeIntervalSeconds: number;
+  /** Approve device codes without `POST {adminUrl}/device-codes/{user_code}/approve`. */
+  deviceCodeAutoApprove: DeviceCodeAutoApprove;
+  /**
+   * Whether delegated calls also need the signed-in user's directory role (`wids`): writing
+   * authentication methods needs Authentication Administrator (non-admin users) or Privileged
+   * Authentication Administrator, reading them Global Reader or one of those, the report a
+   * reports reader role; Global Administrator passes. Directory reads need no role.
+   */
+  delegatedRoleCheck: boolean;
   /** Write quota per app+tenant: requests per window (documented 3,000). */
   writeQuota: number;
   /** Write quota window in seconds (documented 150). */
@@ -129,7 +190,8 @@ export interface EmulatorConfig {
    * Whether phone-method writes carry `x-ms-throttle-limit-percentage` when
    * `throttleLimitPercentageHeader` would send it. The header is documented only for the identity
    * service limits, and authenticationMethod is listed under the reports limits, so on a real
-   * tenant it likely never arrives for these writes: `false` reproduces that.
+   * tenant it likely never arrives for these writes: `false` reproduces that, and is the default
+   * of the `realistic` and `hostile` profiles (`fast` keeps `true`).
    */
   phoneWriteUsageHeader: boolean;
   /** Latency per route kind (unscaled); kinds not listed use `defaultLatency`. */
@@ -145,13 +207,37 @@ export interface EmulatorConfig {
    * Inside `$batch` a reset becomes a 504 item, since items have no connection of their own.
    */
   faultResetRate: number;
-  /** Retry-After seconds (unscaled) sent with an injected 503. */
+  /**
+   * A scheduled outage: every Graph request, `$batch` envelopes included, answers 503 with
+   * Retry-After (or is reset) from `startSeconds` after this config applies, for
+   * `durationSeconds`. `POST {adminUrl}/outage` starts one at once instead.
+   */
+  outage: OutageConfig;
+  /** Retry-After seconds (unscaled) sent with an injected 503 (and an outage's 503). */
   fault503RetryAfterSeconds: number;
   /**
    * When a fault is injected on a write, whether the write is applied first (so the client must
    * reconcile, as Graph advises after a 5xx on a non-idempotent POST).
    */
   faultAfterWrite: boolean;
+  /**
+   * Probability (0-1) that a `$batch` item answers 401 `InvalidAuthenticationToken` although the
+   * envelope's token was accepted. Graph documents only the envelope's 401; inner ones have been
+   * seen, and a robust client treats them like an outer one (one fresh token, then a retry).
+   */
+  batchItem401Rate: number;
+  /**
+   * Seconds (scaled) after its expiry that a token still gets a `$batch` envelope accepted, as a
+   * gateway with clock-skew tolerance would; each item then checks the expiry strictly, so every
+   * item of such a batch answers 401 while the envelope answers 200. 0 = envelope checks strictly.
+   */
+  batchEnvelopeTokenSkewSeconds: number;
+  /**
+   * Milliseconds (scaled) a created, updated or deleted authentication method stays invisible to
+   * GETs of that user's methods after the write (which itself is answered at once): the directory
+   * replicates, so a read right after a write may not see it. 0 = reads see writes at once.
+   */
+  readAfterWriteLagMs: number;
   /**
    * Milliseconds (scaled) during which a group membership change made through the admin API is
    * not yet visible to advanced queries of group members (`ConsistencyLevel: eventual` and/or
@@ -186,6 +272,18 @@ export interface EmulatorConfig {
    * `isSsprRegistered` is true when a user has that many methods SSPR accepts.
    */
   ssprMethodsRequired: 1 | 2;
+  /**
+   * The N-th registration-report page request (`GET .../userRegistrationDetails`, counted from the
+   * start or from the config change that set this key) answers 403
+   * `Authentication_RequestFromNonPremiumTenantOrB2CTenant` although the tenant is premium; the
+   * same request retried succeeds. 0 = never. Reported on licensed tenants (docs-contrib#8777).
+   */
+  reportLicence403OnRequest: number;
+  /**
+   * Probability (0-1) that a registration-report page request answers that licence 403; the retry
+   * of a refused URL always succeeds.
+   */
+  reportLicence403Rate: number;
   /** Maximum `$top` accepted by the registration report (undocumented; default 999). */
   reportMaxTop: number;
   /** Page size of the registration report when `$top` is absent (undocumented; default 100). */
@@ -206,6 +304,12 @@ export interface EmulatorConfig {
   invalidPhoneNumberError: ConfiguredError;
   /** Answer to a DELETE of the default method (undocumented). */
   deleteDefaultError: ConfiguredError;
+  /**
+   * Answer to a write of the authentication methods of a user in a restricted management
+   * administrative unit (fixture `restrictedManagement`). The docs say only that application
+   * permissions do not apply there; the default mirrors Graph's permission refusal on these APIs.
+   */
+  restrictedManagementError: ConfiguredError;
   /**
    * Answer to a POST of an email method by a user who has one (documented: "A user may only have
    * one email authentication method"; the answer is not).
@@ -233,8 +337,13 @@ export interface EmulatorConfig {
   deltaTokenExpiredError: ConfiguredError;
 }
 
-/** The application roles the product's grant script assigns, carried by default tokens. */
-const PRODUCT_ROLES = [
+/**
+ * The Graph permissions the product needs, by name: as application roles of its managed identity
+ * (the default `grantedRoles`), and as the delegated scopes of the public clients that can run it.
+ * Graph's directoryAudits page lists AuditLog.Read.All and Directory.Read.All for it, and the role
+ * checks read role assignments with RoleManagement.Read.Directory.
+ */
+export const PRODUCT_ROLES: readonly string[] = [
   "UserAuthenticationMethod.ReadWrite.All",
   "User.Read.All",
   "GroupMember.Read.All",
@@ -243,12 +352,48 @@ const PRODUCT_ROLES = [
   "Directory.Read.All",
 ];
 
+/** The Azure CLI's client id, which `DeviceCodeCredential` uses when given none. */
+export const AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+/** The Microsoft Graph command-line tools' (Graph PowerShell) client id. */
+export const GRAPH_CLI_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+/** The client id the emulator gives "the tenant's own app registration" for the CLI. */
+export const TENANT_APP_CLIENT_ID = "5e3b1c2a-8f4d-4a6b-9c7e-2d1f0a9b8c7d";
+
+const PUBLIC_CLIENTS: Record<string, PublicClient> = {
+  [AZURE_CLI_CLIENT_ID]: {
+    displayName: "Microsoft Azure CLI",
+    // Preauthorized first-party scopes; none of them reaches the authentication-methods APIs.
+    scopes: [
+      "Application.ReadWrite.All",
+      "AppRoleAssignment.ReadWrite.All",
+      "AuditLog.Read.All",
+      "Directory.AccessAsUser.All",
+      "Group.ReadWrite.All",
+      "User.Read.All",
+      "User.ReadWrite.All",
+    ],
+  },
+  [GRAPH_CLI_CLIENT_ID]: {
+    displayName: "Microsoft Graph Command Line Tools",
+    scopes: [...PRODUCT_ROLES, "User.Read"],
+  },
+  [TENANT_APP_CLIENT_ID]: {
+    displayName: "mfa-prepopulate CLI (the tenant's own app registration)",
+    scopes: [...PRODUCT_ROLES],
+  },
+};
+
 const BASE: EmulatorConfig = {
   timeScale: 1,
   seed: 1,
   tokenLifetimeSeconds: 4500,
   advertisedTokenLifetimeSeconds: 4500,
-  grantedRoles: PRODUCT_ROLES,
+  grantedRoles: [...PRODUCT_ROLES],
+  publicClients: PUBLIC_CLIENTS,
+  deviceCodeLifetimeSeconds: 900,
+  deviceCodeIntervalSeconds: 5,
+  deviceCodeAutoApprove: { enabled: false, pendingPolls: 0, user: "" },
+  delegatedRoleCheck: true,
   writeQuota: 3000,
   writeQuotaWindowSeconds: 150,
   writeQuotaShape: "tokenBucket",
@@ -267,7 +412,11 @@ const BASE: EmulatorConfig = {
   fault504Rate: 0,
   faultResetRate: 0,
   fault503RetryAfterSeconds: 5,
+  outage: { startSeconds: 0, durationSeconds: 0, mode: "503" },
   faultAfterWrite: false,
+  batchItem401Rate: 0,
+  batchEnvelopeTokenSkewSeconds: 0,
+  readAfterWriteLagMs: 0,
   advancedQueryLagMs: 0,
   directoryAuditsNeedDirectoryRead: true,
   auditMaxTop: 999,
@@ -280,6 +429,8 @@ const BASE: EmulatorConfig = {
   },
   reportLagSeconds: 0,
   ssprMethodsRequired: 1,
+  reportLicence403OnRequest: 0,
+  reportLicence403Rate: 0,
   reportMaxTop: 999,
   reportDefaultTop: 100,
   createStatus: 201,
@@ -305,6 +456,11 @@ const BASE: EmulatorConfig = {
     status: 400,
     code: "badRequest",
     message: "The default authentication method cannot be deleted.",
+  },
+  restrictedManagementError: {
+    status: 403,
+    code: "accessDenied",
+    message: "Request Authorization failed",
   },
   duplicateEmailMethodError: {
     status: 400,
@@ -362,6 +518,8 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     defaultLatency: { meanMs: 150, p99Ms: 500 },
     advancedQueryLagMs: 5000,
     reportLagSeconds: 300,
+    // What a real tenant most likely does (see phoneWriteUsageHeader); a config patch turns it on.
+    phoneWriteUsageHeader: false,
   },
   hostile: {
     ...BASE,
@@ -377,6 +535,7 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
     faultAfterWrite: true,
     advancedQueryLagMs: 15_000,
     reportLagSeconds: 1800,
+    phoneWriteUsageHeader: false,
   },
 };
 
@@ -416,6 +575,11 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     ...patch,
     latency: { ...base.latency, ...(patch.latency ?? {}) },
     storm: { ...base.storm, ...(patch.storm ?? {}) },
+    outage: { ...base.outage, ...(patch.outage ?? {}) },
+    deviceCodeAutoApprove: {
+      ...base.deviceCodeAutoApprove,
+      ...(patch.deviceCodeAutoApprove ?? {}),
+    },
   };
   if (!(merged.timeScale > 0) || !Number.isFinite(merged.timeScale)) {
     throw new RangeError("GraphEmulator: timeScale must be a positive finite number.");
@@ -433,10 +597,37 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   if (!(merged.writeQuotaBurst >= 0 && Number.isFinite(merged.writeQuotaBurst))) {
     throw new RangeError("GraphEmulator: 'writeQuotaBurst' must be 0 or a positive number.");
   }
-  for (const key of ["fault503Rate", "fault504Rate", "faultResetRate"] as const) {
+  for (const key of [
+    "fault503Rate",
+    "fault504Rate",
+    "faultResetRate",
+    "batchItem401Rate",
+    "reportLicence403Rate",
+  ] as const) {
     if (!(merged[key] >= 0 && merged[key] <= 1)) {
       throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
     }
+  }
+  if (!(
+    Number.isInteger(merged.reportLicence403OnRequest) && merged.reportLicence403OnRequest >= 0
+  )) {
+    throw new RangeError("GraphEmulator: 'reportLicence403OnRequest' must be 0 or a whole number.");
+  }
+  checkIdentityKeys(merged);
+  const outage = merged.outage;
+  if (!(outage.startSeconds >= 0 && outage.durationSeconds >= 0)) {
+    throw new RangeError(
+      "GraphEmulator: 'outage' needs 'startSeconds' and 'durationSeconds' of 0 or more.",
+    );
+  }
+  if (outage.mode !== "503" && outage.mode !== "reset") {
+    throw new RangeError("GraphEmulator: 'outage.mode' must be '503' or 'reset'.");
+  }
+  if (!(merged.readAfterWriteLagMs >= 0)) {
+    throw new RangeError("GraphEmulator: 'readAfterWriteLagMs' must be 0 or more.");
+  }
+  if (!(merged.batchEnvelopeTokenSkewSeconds >= 0)) {
+    throw new RangeError("GraphEmulator: 'batchEnvelopeTokenSkewSeconds' must be 0 or more.");
   }
   if (merged.ssprMethodsRequired !== 1 && merged.ssprMethodsRequired !== 2) {
     throw new RangeError("GraphEmulator: 'ssprMethodsRequired' must be 1 or 2.");
@@ -451,4 +642,37 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   new RegExp(merged.phoneNumberPattern);
   new RegExp(merged.emailAddressPattern);
   return merged;
+}
+
+/** Checks the device-code keys, which the admin API feeds from untrusted JSON. */
+function checkIdentityKeys(config: EmulatorConfig): void {
+  for (const [id, client] of Object.entries(config.publicClients)) {
+    const ok =
+      typeof client === "object" &&
+      client !== null &&
+      typeof client.displayName === "string" &&
+      Array.isArray(client.scopes) &&
+      client.scopes.every((sc) => typeof sc === "string");
+    if (!ok) {
+      throw new TypeError(
+        `GraphEmulator: public client '${id}' needs a 'displayName' and a 'scopes' list of strings.`,
+      );
+    }
+  }
+  if (!(config.deviceCodeLifetimeSeconds > 0 && config.deviceCodeIntervalSeconds >= 0)) {
+    throw new RangeError(
+      "GraphEmulator: 'deviceCodeLifetimeSeconds' must be positive and 'deviceCodeIntervalSeconds' 0 or more.",
+    );
+  }
+  const auto = config.deviceCodeAutoApprove;
+  if (
+    typeof auto.enabled !== "boolean" ||
+    !(Number.isInteger(auto.pendingPolls) && auto.pendingPolls >= 0) ||
+    typeof auto.user !== "string" ||
+    (auto.roles !== undefined && !Array.isArray(auto.roles))
+  ) {
+    throw new TypeError(
+      "GraphEmulator: 'deviceCodeAutoApprove' needs 'enabled', a whole 'pendingPolls' of 0 or more, a 'user' and, if any, a 'roles' list.",
+    );
+  }
 }

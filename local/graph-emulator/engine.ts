@@ -1,25 +1,44 @@
 /**
  * The Graph request pipeline. A request passes, in this order: path and version, token
- * (policies/auth.ts), route (routes.ts), roles and licence, quota (policies/quota.ts), fault draw
- * (policies/faults.ts), the handler, then the latency wait (policies/latency.ts). Top-level
- * requests and `$batch` items (handlers/batch.ts) take the same path.
+ * (policies/auth.ts; a `$batch` item's own 401 too), route (routes.ts), roles, the per-user
+ * restriction and licence (policies/auth.ts, policies/reportLicence.ts), quota
+ * (policies/quota.ts), fault draw (policies/faults.ts), the handler (reads see the
+ * read-after-write lag, policies/readAfterWrite.ts), then the latency wait (policies/latency.ts).
+ * Top-level requests and `$batch` items (handlers/batch.ts) take the same path.
  */
-import type { EmulatorConfig, RouteKind } from "./config.js";
-import type { HandlerContext, Outcome } from "./handlers/context.js";
+import type { EmulatorConfig, OutageMode, RouteKind } from "./config.js";
+import type { HandlerContext, Outcome, RouteParams } from "./handlers/context.js";
 import { handleBatch, type BatchRunner } from "./handlers/batch.js";
 import { UsersDelta } from "./handlers/delta.js";
 import { MemberLists } from "./handlers/memberLists.js";
 import { ServicePrincipalDirectory } from "./handlers/servicePrincipals.js";
 import type { MetricsCollector } from "./metrics.js";
-import { authenticate, authorize, requireLicence } from "./policies/auth.js";
+import {
+  authenticate,
+  authorize,
+  checkBatchItemToken,
+  requireDelegatedRole,
+  requireLicence,
+  requireManageable,
+} from "./policies/auth.js";
 import { drawFault, faultResponse } from "./policies/faults.js";
 import { routeLatencyMs, sleep } from "./policies/latency.js";
+import { OutagePolicy } from "./policies/outage.js";
 import { QuotaPolicy } from "./policies/quota.js";
+import { ReadAfterWriteLag } from "./policies/readAfterWrite.js";
+import { IntermittentReportLicence } from "./policies/reportLicence.js";
 import { Prng } from "./policies/random.js";
 import { splitPath, type GraphRequest } from "./request.js";
 import { GraphHttpError, errorResponse, newRequestId, type GraphResponse } from "./response.js";
-import { isServicePrincipalsPath, matchRoute, operationOf, routeKind } from "./routes.js";
-import type { TenantStore } from "./store.js";
+import {
+  isServicePrincipalsPath,
+  matchRoute,
+  operationOf,
+  routeKind,
+  type Operation,
+  type RouteDef,
+} from "./routes.js";
+import type { TenantStore, UserRec } from "./store.js";
 import type { TokenAuthority, TokenClaims } from "./tokens.js";
 
 /** Everything the engine needs from the server around it. */
@@ -41,11 +60,28 @@ interface RequestIds {
   clientRequestId: string | undefined;
 }
 
+/** A request matched to its route, authenticated, ready for the checks and the handler. */
+interface RoutedRequest {
+  req: GraphRequest;
+  route: RouteDef;
+  params: RouteParams;
+  op: Operation;
+  auth: TokenClaims;
+  /** Absolute Graph root with the version. */
+  root: string;
+  inBatch: boolean;
+  ids: RequestIds;
+}
+
 /** The Graph engine: the pipeline plus the state that outlives a request. */
 export class GraphEngine {
   /** The PRNG of fault and latency draws, in that order per request. */
   private readonly prng: Prng;
   private readonly quota: QuotaPolicy;
+  private readonly reportLicence = new IntermittentReportLicence();
+  private readonly readLag = new ReadAfterWriteLag();
+  /** Outages started by the admin API or scheduled by config. */
+  readonly outage: OutagePolicy;
   private readonly memberLists = new MemberLists();
   private readonly batchRunner: BatchRunner;
   /** `/users/delta` and the user changes it reports (admin upserts and deletes). */
@@ -57,6 +93,7 @@ export class GraphEngine {
   constructor(private readonly ctx: EngineContext) {
     this.prng = new Prng(ctx.config().seed);
     this.quota = new QuotaPolicy(ctx.store.tenantId, ctx.config);
+    this.outage = new OutagePolicy(ctx.config());
     this.usersDelta = new UsersDelta({
       store: ctx.store,
       config: ctx.config,
@@ -64,7 +101,11 @@ export class GraphEngine {
     });
     this.batchRunner = {
       metrics: ctx.metrics,
-      authenticate: (authorization) => authenticate(ctx.tokens, authorization),
+      authenticate: (authorization) => {
+        const config = ctx.config();
+        const skewMs = config.batchEnvelopeTokenSkewSeconds * config.timeScale * 1000;
+        return authenticate(ctx.tokens, authorization, skewMs);
+      },
       process: (req, segs, claims) => this.process(req, segs, claims, true),
       finish: (kind, response, write) => this.finish(kind, response, write),
     };
@@ -83,6 +124,8 @@ export class GraphEngine {
     if (QuotaPolicy.restartsOn(prev, next)) {
       this.quota.reset();
     }
+    this.reportLicence.configChanged(prev, next);
+    this.outage.configChanged(prev, next);
   }
 
   /**
@@ -91,6 +134,10 @@ export class GraphEngine {
    * @param req - the parsed request
    */
   async handle(req: GraphRequest): Promise<GraphResponse> {
+    const down = this.outage.current();
+    if (down) {
+      return this.outageAnswer(req, down);
+    }
     const segs = splitPath(req.path);
     if (segs instanceof GraphHttpError) {
       return this.finish("unknown", errorAnswer(segs, idsOf(req)), false);
@@ -101,6 +148,19 @@ export class GraphEngine {
     }
     const { response, write, kind } = await this.process(req, segs, undefined, false);
     return this.finish(kind, response, write);
+  }
+
+  /** Answers a request that arrives during an outage, before anything else looks at it. */
+  private outageAnswer(req: GraphRequest, mode: OutageMode): GraphResponse {
+    const ids = idsOf(req);
+    const response = faultResponse(
+      mode === "reset" ? "reset" : "503",
+      this.ctx.config(),
+      ids.requestId,
+      ids.clientRequestId,
+    );
+    this.ctx.metrics.recordOutage(/\/\$batch\/?$/.test(req.path), response.reset === true);
+    return response;
   }
 
   private finish(kind: RouteKind, response: GraphResponse, write: boolean): GraphResponse {
@@ -140,28 +200,55 @@ export class GraphEngine {
       }
       const { route, params } = matchRoute(path);
       kind = routeKind(route);
-      const method = req.method.toUpperCase();
-      const op = operationOf(route, method);
+      const op = operationOf(route, req.method.toUpperCase());
       kind = op.kind;
-      const isWrite = method !== "GET";
-      authorize(route, isWrite, auth.roles, this.ctx.config());
-      requireLicence(route, this.ctx.store, this.ctx.config());
-      const quotaHeaders = this.quota.admit({
-        family: route.family,
-        kind,
-        method,
-        query: req.query,
-        appId: auth.appId,
-      });
-      const outcome = await this.runWithFaultsAndLatency(kind, isWrite, inBatch, ids, async () => {
-        const answered = await op.handle(this.handlerContext(root), req, params);
-        Object.assign(answered.response.headers, quotaHeaders, idHeaders(ids));
-        return answered;
-      });
+      if (claims) {
+        checkBatchItemToken(claims, this.prng, this.ctx.config());
+      }
+      const outcome = await this.runRoute({ req, route, params, op, auth, root, inBatch, ids });
       return { ...outcome, kind };
     } catch (e) {
       return { response: errorAnswer(e, ids), write: false, kind };
     }
+  }
+
+  /**
+   * Runs a routed request: permission, per-user and licence checks, quota, then the handler under
+   * faults and latency; a write of a user's methods is recorded for the read-after-write lag.
+   */
+  private async runRoute(r: RoutedRequest): Promise<Outcome> {
+    const { req, route, params, op, auth } = r;
+    const config = this.ctx.config();
+    const method = req.method.toUpperCase();
+    const isWrite = method !== "GET";
+    authorize(route, isWrite, auth, config);
+    const target = params.user === undefined ? undefined : this.ctx.store.findUser(params.user);
+    const targetIsAdmin = target !== undefined && this.ctx.store.holdsAdminRole(target);
+    requireDelegatedRole(route, isWrite, auth, targetIsAdmin, config);
+    requireManageable(route, isWrite, target, config);
+    requireLicence(route, this.ctx.store, config);
+    this.reportLicence.check(op.kind, req, config, this.prng);
+    const quotaHeaders = this.quota.admit({
+      family: route.family,
+      kind: op.kind,
+      method,
+      query: req.query,
+      appId: auth.appId,
+    });
+    const lagMs = config.readAfterWriteLagMs * config.timeScale;
+    const lagged = isWrite && route.family === "phone" && lagMs > 0 ? target : undefined;
+    const before = lagged && this.readLag.before(lagged);
+    const asRead = isWrite
+      ? (u: UserRec) => u
+      : (u: UserRec) => (lagMs > 0 ? this.readLag.visible(u, lagMs) : u);
+    return this.runWithFaultsAndLatency(op.kind, isWrite, r.inBatch, r.ids, async () => {
+      const answered = await op.handle(this.handlerContext(r.root, asRead), req, params);
+      if (lagged && before && answered.write) {
+        this.readLag.recordWrite(lagged, before, lagMs);
+      }
+      Object.assign(answered.response.headers, quotaHeaders, idHeaders(r.ids));
+      return answered;
+    });
   }
 
   /**
@@ -216,13 +303,14 @@ export class GraphEngine {
     return { response, write: false };
   }
 
-  private handlerContext(root: string): HandlerContext {
+  private handlerContext(root: string, asRead: (u: UserRec) => UserRec): HandlerContext {
     return {
       store: this.ctx.store,
       config: this.ctx.config(),
       root,
       usersDelta: this.usersDelta,
       memberLists: this.memberLists,
+      asRead,
     };
   }
 }

@@ -8,29 +8,51 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTlsMaterial } from "./certs.js";
-import { PROFILES, mergeConfig, type EmulatorConfig, type ProfileName } from "./config.js";
+import {
+  PROFILES,
+  mergeConfig,
+  type EmulatorConfig,
+  type OutageMode,
+  type ProfileName,
+} from "./config.js";
 import { GraphEngine } from "./engine.js";
 import { MetricsCollector, type EmulatorMetrics } from "./metrics.js";
 import { userState, type AdminContext, type UserState } from "./server/admin.js";
 import { createControlServer } from "./server/controlServer.js";
+import { DeviceCodeFlow, type DeviceCodeSummary } from "./server/deviceCode.js";
 import { createGraphServer } from "./server/graphServer.js";
 import { closeServer, listen } from "./server/http.js";
 import { TokenIssuer } from "./server/tokenIssuer.js";
 import { TenantStore } from "./store.js";
 import { TokenAuthority } from "./tokens.js";
+import type { OutageStatus } from "./policies/outage.js";
 import type { FixtureUser, TenantFixture } from "./tenant/types.js";
 import { readUserPatch, type UserPatch } from "./handlers/delta.js";
 
-export { PROFILES, mergeConfig } from "./config.js";
+export {
+  AZURE_CLI_CLIENT_ID,
+  GRAPH_CLI_CLIENT_ID,
+  PRODUCT_ROLES,
+  PROFILES,
+  TENANT_APP_CLIENT_ID,
+  mergeConfig,
+} from "./config.js";
+export { BUILT_IN_ROLES } from "./tenant/roles.js";
+export type { DeviceCodeState, DeviceCodeSummary } from "./server/deviceCode.js";
 export type {
   ConfiguredError,
   EmulatorConfig,
+  DeviceCodeAutoApprove,
   LatencyDistribution,
+  OutageConfig,
+  OutageMode,
   ProfileName,
+  PublicClient,
   RouteKind,
   StormConfig,
 } from "./config.js";
-export type { EmulatorMetrics, MetricsSecond, RouteMetrics } from "./metrics.js";
+export type { EmulatorMetrics, MetricsSecond, OutageMetrics, RouteMetrics } from "./metrics.js";
+export type { OutageStatus } from "./policies/outage.js";
 export { EMAIL_METHOD_ID, PHONE_METHOD_IDS, PASSWORD_METHOD_ID } from "./store.js";
 export type { UserPatch } from "./handlers/delta.js";
 
@@ -94,6 +116,28 @@ export interface EmulatorHandle {
    *   configured, scaled lifetime)
    */
   issueToken(opts?: { roles?: string[]; lifetimeSeconds?: number }): string;
+  /**
+   * Takes Graph down now (also `POST {adminUrl}/outage` `{ "seconds", "mode" }`): every Graph
+   * request, `$batch` envelopes included, answers 503 with Retry-After (`503`) or has its
+   * connection reset (`reset`); metrics count them under `outage` only. 0 seconds ends it.
+   *
+   * @param seconds - Graph seconds, scaled by `timeScale`
+   * @param mode - `503` (default) or `reset`
+   */
+  startOutage(seconds: number, mode?: OutageMode): OutageStatus;
+  /** Device codes handed out (also `GET {adminUrl}/device-codes`). */
+  deviceCodes(): DeviceCodeSummary[];
+  /**
+   * Signs a user in on a pending device code (also `POST {adminUrl}/device-codes/{user_code}/approve`
+   * `{ "user": "<upn>", "roles"?: [...] }`); the client's next poll gets a delegated token.
+   *
+   * @param userCode - the code the client shows
+   * @param user - UPN or object id of the user
+   * @param roles - the user's directory roles (display names or template ids), carried in `wids`;
+   *   absent: the active roles the tenant fixture gives the user (directly or through a group)
+   * @throws Error when there is no such pending code, user or role
+   */
+  approveDeviceCode(userCode: string, user: string, roles?: string[]): DeviceCodeSummary;
   /** Every token issued so far now gets 401 InvalidAuthenticationToken. */
   revokeAllTokens(): void;
   /** Users and their phone and email methods. */
@@ -191,16 +235,26 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     config = mergeConfig(prev, patch);
     engine.configChanged(prev, config);
   };
+  const deviceCodes = new DeviceCodeFlow({ store, issuer, config: () => config, baseUrl });
   const admin: AdminContext = {
     store,
     metrics,
     tokens,
     issuer,
     usersDelta: engine.usersDelta,
+    outage: engine.outage,
+    deviceCodes,
     config: () => config,
     setConfig,
   };
-  const entra = { tenantId: store.tenantId, domain: store.domain, clientSecret, issuer, baseUrl };
+  const entra = {
+    tenantId: store.tenantId,
+    domain: store.domain,
+    clientSecret,
+    issuer,
+    baseUrl,
+    deviceCodes,
+  };
   const graphServer = createGraphServer(tls, engine, entra);
   const controlServer = createControlServer(admin, identityHeader);
 
@@ -225,6 +279,18 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     },
     setConfig,
     issueToken: (opts = {}) => issuer.issueForTest(opts),
+    startOutage: (seconds, mode = "503") => {
+      engine.outage.start(seconds, mode, config);
+      return engine.outage.status();
+    },
+    deviceCodes: () => deviceCodes.list(),
+    approveDeviceCode: (userCode, user, roles) => {
+      const answer = deviceCodes.approve(userCode, user, roles);
+      if ("message" in answer) {
+        throw new Error(answer.message);
+      }
+      return answer;
+    },
     revokeAllTokens: () => tokens.revokeAll(),
     state: () => ({ users: store.users.map(userState) }),
     metrics: () => metrics.snapshot(),

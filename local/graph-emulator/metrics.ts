@@ -20,6 +20,16 @@ export interface MetricsSecond {
   writes: number;
 }
 
+/** Requests answered by an outage. */
+export interface OutageMetrics {
+  /** Every top-level request, `$batch` envelopes included (their items never ran). */
+  requests: number;
+  /** `$batch` envelopes among them. */
+  batches: number;
+  /** Connections reset among them (`reset` mode). */
+  resets: number;
+}
+
 /** What `GET {adminUrl}/metrics` returns. */
 export interface EmulatorMetrics {
   /** Every Graph request; a `$batch` item counts as one, the envelope not. */
@@ -38,6 +48,11 @@ export interface EmulatorMetrics {
   batches: number;
   /** Tokens issued by the identity endpoints. */
   tokensIssued: number;
+  /**
+   * Graph requests that arrived during an outage; they are counted only here, not in the
+   * other totals, `byRoute` or `timeSeries`.
+   */
+  outage: OutageMetrics;
   /** Per route kind. */
   byRoute: Record<string, RouteMetrics>;
   /** ISO time the metrics started. */
@@ -62,6 +77,7 @@ export class MetricsCollector {
       unauthorized: 0,
       batches: 0,
       tokensIssued: 0,
+      outage: { requests: 0, batches: 0, resets: 0 },
       byRoute: {},
       since: new Date().toISOString(),
       timeSeries: [],
@@ -114,6 +130,19 @@ export class MetricsCollector {
   /** Counts a `$batch` envelope. */
   recordBatch(): void {
     this.m.batches++;
+  }
+
+  /**
+   * Counts a request an outage answered.
+   *
+   * @param batch - whether it was a `$batch` envelope
+   * @param reset - whether its connection was reset
+   */
+  recordOutage(batch: boolean, reset: boolean): void {
+    const o = this.m.outage;
+    o.requests++;
+    o.batches += batch ? 1 : 0;
+    o.resets += reset ? 1 : 0;
   }
 
   /** Counts an issued token. */

@@ -26,8 +26,11 @@ export interface RoleGrant {
 interface Built {
   version: number;
   grants: RoleGrant[];
-  /** Lower-cased ids of users holding an active role, directly or through a group. */
-  activeHolders: Set<string>;
+  /**
+   * Lower-cased ids of users holding an active role, directly or through a group, with the
+   * template ids of those roles.
+   */
+  activeHolders: Map<string, Set<string>>;
 }
 
 function grantId(principalId: string, roleDefinitionId: string, eligible: boolean): string {
@@ -57,6 +60,17 @@ export class RoleGrants {
     return this.current().activeHolders.has(userId.toLowerCase());
   }
 
+  /**
+   * Template ids of the roles a user holds actively, directly or through a role-assignable group
+   * (what Entra puts in the `wids` of the user's token; eligible roles are not there until
+   * activated).
+   *
+   * @param userId - user object id
+   */
+  activeRoleIds(userId: string): string[] {
+    return [...(this.current().activeHolders.get(userId.toLowerCase()) ?? [])];
+  }
+
   private current(): Built {
     const version = this.store.version;
     if (this.built?.version !== version) {
@@ -67,14 +81,21 @@ export class RoleGrants {
 
   private build(version: number): Built {
     const grants: RoleGrant[] = [];
-    const activeHolders = new Set<string>();
+    const activeHolders = new Map<string, Set<string>>();
+    const hold = (userId: string, roleIds: readonly string[]): void => {
+      const key = userId.toLowerCase();
+      const held = activeHolders.get(key) ?? new Set<string>();
+      roleIds.forEach((id) => held.add(id));
+      activeHolders.set(key, held);
+    };
+    // Returns the template ids of the active roles among `roles`.
     const add = (
       principalId: string,
       principalType: "user" | "group",
       roles: readonly FixtureDirectoryRole[],
       startDateTime: string,
-    ): boolean => {
-      let active = false;
+    ): string[] => {
+      const active: string[] = [];
       for (const { role, eligible } of roles) {
         // The fixture validator has checked the names; an unknown one is skipped, not guessed.
         const roleDefinitionId = roleDefinitionIdOf(role);
@@ -82,7 +103,9 @@ export class RoleGrants {
           continue;
         }
         const isEligible = eligible === true;
-        active ||= !isEligible;
+        if (!isEligible) {
+          active.push(roleDefinitionId);
+        }
         grants.push({
           id: grantId(principalId, roleDefinitionId, isEligible),
           principalId,
@@ -95,14 +118,16 @@ export class RoleGrants {
       return active;
     };
     for (const user of this.store.users) {
-      if (add(user.id, "user", rolesOf(user), user.createdDateTime)) {
-        activeHolders.add(user.id.toLowerCase());
+      const active = add(user.id, "user", rolesOf(user), user.createdDateTime);
+      if (active.length > 0) {
+        hold(user.id, active);
       }
     }
     for (const group of this.store.groups) {
-      if (add(group.id, "group", group.directoryRoles, this.store.longAgoIso)) {
+      const active = add(group.id, "group", group.directoryRoles, this.store.longAgoIso);
+      if (active.length > 0) {
         for (const member of group.members) {
-          activeHolders.add(member.toLowerCase());
+          hold(member, active);
         }
       }
     }

@@ -54,6 +54,8 @@ export interface UserRec {
   accountEnabled: boolean;
   userType: "Member" | "Guest";
   isAdmin: boolean;
+  /** In a restricted management administrative unit: its methods cannot be written. */
+  restrictedManagement: boolean;
   phones: Partial<Record<PhoneType, PhoneRec>>;
   /** Includes `email` exactly when `emailAddress` is set. */
   otherMethods: OtherMethod[];
@@ -265,6 +267,7 @@ export class TenantStore {
       accountEnabled: u.accountEnabled ?? true,
       userType: u.userType ?? "Member",
       isAdmin: u.isAdmin ?? false,
+      restrictedManagement: u.restrictedManagement ?? false,
       phones: {},
       otherMethods: [...(u.otherMethods ?? [])],
       emailAddress: (u.otherMethods ?? []).includes("email") ? fixtureEmailAddress(u) : null,
@@ -329,6 +332,7 @@ export class TenantStore {
     existing.accountEnabled = fresh.accountEnabled;
     existing.userType = fresh.userType;
     existing.isAdmin = fresh.isAdmin;
+    existing.restrictedManagement = fresh.restrictedManagement;
     existing.otherMails = fresh.otherMails;
     existing.businessPhones = fresh.businessPhones;
     // Roles, like methods, are replaced only when the user lists them.
@@ -389,6 +393,17 @@ export class TenantStore {
     this.transitiveCache.clear();
     this.changeCount++;
     return rec;
+  }
+
+  /**
+   * Whether a user is an administrator: flagged `isAdmin`, or holding an active directory role
+   * (directly or through a role-assignable group). The report's `isAdmin` and the delegated role
+   * checks both ask this.
+   *
+   * @param user - the user
+   */
+  holdsAdminRole(user: UserRec): boolean {
+    return user.isAdmin || this.roles.holdsActiveRole(user.id);
   }
 
   /** When the emulator started, ISO 8601. */
@@ -767,7 +782,7 @@ export class TenantStore {
       userPrincipalName: user.userPrincipalName,
       userDisplayName: user.displayName,
       userType: user.userType === "Guest" ? "guest" : "member",
-      isAdmin: user.isAdmin || this.roles.holdsActiveRole(user.id),
+      isAdmin: this.holdsAdminRole(user),
       isSsprRegistered: sspr,
       isSsprEnabled: true,
       isSsprCapable: sspr,

@@ -4,11 +4,26 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
+/** The claims of a token issued to a signed-in user (delegated), absent on app-only tokens. */
+export interface DelegatedClaims {
+  /** Delegated scopes granted (`scp`), e.g. `UserAuthenticationMethod.ReadWrite.All`. */
+  scopes: string[];
+  /** Object id of the signed-in user. */
+  oid: string;
+  /** UPN of the signed-in user. */
+  upn: string;
+  /** Template ids of the user's directory roles (`wids`). */
+  wids: string[];
+}
+
 /** What the server knows about a valid token. */
 export interface TokenClaims {
   appId: string;
   tenantId: string;
+  /** Application roles (app-only tokens); empty on delegated tokens. */
   roles: string[];
+  /** Set on delegated tokens: Graph then checks `scp` (and the user's roles) instead of `roles`. */
+  delegated?: DelegatedClaims;
   /** Advertised expiry, epoch seconds. */
   exp: number;
   /** Expiry the server honours, epoch milliseconds. */
@@ -33,7 +48,7 @@ export class TokenAuthority {
   /**
    * @param tenantId - tenant the tokens are for
    */
-  constructor(private readonly tenantId: string) {}
+  constructor(readonly tenantId: string) {}
 
   /**
    * Issues a token.
@@ -42,6 +57,7 @@ export class TokenAuthority {
    * @param roles - application roles
    * @param realLifetimeMs - lifetime the server honours, real milliseconds
    * @param advertisedLifetimeMs - lifetime claimed in `exp`, real milliseconds
+   * @param delegated - the signed-in user and granted scopes, for a delegated token
    * @returns the token and its claims
    */
   issue(
@@ -49,6 +65,7 @@ export class TokenAuthority {
     roles: string[],
     realLifetimeMs: number,
     advertisedLifetimeMs: number,
+    delegated?: DelegatedClaims,
   ): { token: string; claims: TokenClaims } {
     const now = Date.now();
     const claims: TokenClaims = {
@@ -59,23 +76,43 @@ export class TokenAuthority {
       realExpMs: now + realLifetimeMs,
       seq: ++this.seq,
     };
+    // As Entra's tokens: `scp` is one space-separated string, `wids` the role template ids.
+    const user = delegated
+      ? {
+          idtyp: "user",
+          scp: delegated.scopes.join(" "),
+          oid: delegated.oid,
+          upn: delegated.upn,
+          wids: [...delegated.wids],
+        }
+      : { idtyp: "app", roles: claims.roles };
+    if (delegated) {
+      claims.delegated = { ...delegated, scopes: [...delegated.scopes], wids: [...delegated.wids] };
+    }
+    const token = this.signJwt({
+      aud: "https://graph.microsoft.com",
+      iss: `https://sts.windows.net/${this.tenantId}/`,
+      iat: Math.floor(now / 1000),
+      nbf: Math.floor(now / 1000),
+      exp: claims.exp,
+      appid: appId,
+      tid: this.tenantId,
+      ...user,
+      xrx: claims.realExpMs,
+      seq: claims.seq,
+    });
+    return { token, claims };
+  }
+
+  /**
+   * A JWT of the given claims signed with the emulator's key (id tokens; clients only decode them).
+   *
+   * @param payload - the claims
+   */
+  signJwt(payload: Record<string, unknown>): string {
     const header = b64url(JSON.stringify({ typ: "JWT", alg: "HS256", kid: "graph-emulator" }));
-    const payload = b64url(
-      JSON.stringify({
-        aud: "https://graph.microsoft.com",
-        iss: `https://sts.windows.net/${this.tenantId}/`,
-        iat: Math.floor(now / 1000),
-        nbf: Math.floor(now / 1000),
-        exp: claims.exp,
-        appid: appId,
-        tid: this.tenantId,
-        roles: claims.roles,
-        xrx: claims.realExpMs,
-        seq: claims.seq,
-      }),
-    );
-    const sig = this.sign(`${header}.${payload}`);
-    return { token: `${header}.${payload}.${sig}`, claims };
+    const body = b64url(JSON.stringify(payload));
+    return `${header}.${body}.${this.sign(`${header}.${body}`)}`;
   }
 
   /** Makes every token issued so far invalid. */
@@ -87,9 +124,11 @@ export class TokenAuthority {
    * Verifies a bearer token.
    *
    * @param token - the token, without the `Bearer ` prefix
+   * @param expiryGraceMs - how long after its expiry a token still passes (clock-skew tolerance;
+   *   see {@link isExpired} for who checks strictly afterwards)
    * @returns the claims, or the reason for refusal
    */
-  verify(token: string | undefined): TokenClaims | TokenFailure {
+  verify(token: string | undefined, expiryGraceMs = 0): TokenClaims | TokenFailure {
     if (!token) {
       return "missing";
     }
@@ -119,10 +158,20 @@ export class TokenAuthority {
       realExpMs: Number(payload.xrx),
       seq: Number(payload.seq),
     };
+    if (payload.idtyp === "user") {
+      claims.delegated = {
+        scopes: String(payload.scp ?? "")
+          .split(" ")
+          .filter((sc) => sc !== ""),
+        oid: String(payload.oid),
+        upn: String(payload.upn),
+        wids: Array.isArray(payload.wids) ? payload.wids.map(String) : [],
+      };
+    }
     if (claims.seq < this.minValidSeq) {
       return "revoked";
     }
-    if (Date.now() >= Math.min(claims.realExpMs, claims.exp * 1000)) {
+    if (isExpired(claims, Date.now() - expiryGraceMs)) {
       return "expired";
     }
     return claims;
@@ -131,4 +180,14 @@ export class TokenAuthority {
   private sign(data: string): string {
     return createHmac("sha256", this.key).update(data).digest("base64url");
   }
+}
+
+/**
+ * Whether a token's honoured or advertised expiry, whichever comes first, has passed.
+ *
+ * @param claims - the token's claims
+ * @param nowMs - the time to check at, epoch milliseconds (default: now)
+ */
+export function isExpired(claims: TokenClaims, nowMs: number = Date.now()): boolean {
+  return nowMs >= Math.min(claims.realExpMs, claims.exp * 1000);
 }

@@ -3,6 +3,7 @@
  * the Durable extension hands them, the management links it contains, and invoking such a
  * function through the worker invocation model.
  */
+import { CLIENT_USER } from "./access.js";
 import type { HttpContext } from "./httpCommon.js";
 import { invokeFunction, type RegisteredFunction, type RpcTypedData } from "./registry.js";
 
@@ -11,8 +12,15 @@ import { invokeFunction, type RegisteredFunction, type RpcTypedData } from "./re
  *
  * @param baseUrl - host base URL, e.g. `http://127.0.0.1:7071`
  * @param taskHubName - task hub name
+ * @param token - the host's access token, when it requires one: the client's RPC calls carry it
+ *   in the RPC base URL's userinfo, which `durable-functions`' HTTP client sends as Basic (it
+ *   takes no headers). Only the function sees it; the management links handed out do not hold it.
  */
-export function clientBindingData(baseUrl: string, taskHubName: string): Record<string, unknown> {
+export function clientBindingData(
+  baseUrl: string,
+  taskHubName: string,
+  token?: string,
+): Record<string, unknown> {
   const webhooks = `${baseUrl}/runtime/webhooks/durabletask`;
   const q = `taskHub=${encodeURIComponent(taskHubName)}&connection=Storage&code=local`;
   const inst = `${webhooks}/instances/INSTANCEID`;
@@ -35,9 +43,19 @@ export function clientBindingData(baseUrl: string, taskHubName: string): Record<
     },
     baseUrl: webhooks,
     requiredQueryStringParameters: "code=local",
-    rpcBaseUrl: `${baseUrl}/durabletask/`,
+    rpcBaseUrl: `${withUserinfo(baseUrl, token)}/durabletask/`,
     httpBaseUrl: webhooks,
   };
+}
+
+function withUserinfo(baseUrl: string, token: string | undefined): string {
+  if (token === undefined) {
+    return baseUrl;
+  }
+  const url = new URL(baseUrl);
+  url.username = CLIENT_USER;
+  url.password = token;
+  return url.href.replace(/\/$/, "");
 }
 
 /**
@@ -86,7 +104,7 @@ export async function invokeClientFunction(
   const clientName = clientBindingName(fn);
   if (clientName) {
     inputs[clientName] = {
-      string: JSON.stringify(clientBindingData(ctx.baseUrl(), ctx.taskHubName)),
+      string: JSON.stringify(clientBindingData(ctx.baseUrl(), ctx.taskHubName, ctx.access?.token)),
     };
   }
   const response = await invokeFunction(fn, inputs);

@@ -1,8 +1,10 @@
 /**
- * Loopback HTTP front of the local host: routes each request by its path prefix to the Durable
- * client API (`durableApi.ts`) or to the app's HTTP functions (`appHttp.ts`).
+ * Loopback HTTP front of the local host: checks each request against the host's access rules
+ * (`access.ts`), then routes it by its path prefix to the Durable client API (`durableApi.ts`) or
+ * to the app's HTTP functions (`appHttp.ts`).
  */
 import * as http from "node:http";
+import { accessRefusal } from "./access.js";
 import { handleApi } from "./appHttp.js";
 import { handleDurable } from "./durableApi.js";
 import { sendJson, type HttpContext } from "./httpCommon.js";
@@ -33,6 +35,20 @@ function route(
  */
 export function createHostServer(ctx: HttpContext): http.Server {
   return http.createServer((req, res) => {
+    const refusal = ctx.access ? accessRefusal(ctx.access, req) : undefined;
+    if (refusal) {
+      // The body is not read: close the connection rather than leave it half read.
+      sendJson(
+        res,
+        refusal.status,
+        { message: refusal.message },
+        {
+          Connection: "close",
+          ...refusal.headers,
+        },
+      );
+      return;
+    }
     const url = new URL(req.url ?? "/", ctx.baseUrl());
     const work = route(ctx, req, res, url);
     if (!work) {

@@ -3,6 +3,7 @@
  * request body, and writing a JSON response.
  */
 import type * as http from "node:http";
+import type { HostAccess } from "./access.js";
 import type { Engine } from "./engine.js";
 
 /** What the HTTP front and the client functions it invokes need from the host. */
@@ -11,6 +12,8 @@ export interface HttpContext {
   taskHubName: string;
   baseUrl: () => string;
   logger: { error(m: string): void };
+  /** What every request must bring; absent: the server answers any loopback caller. */
+  access?: HostAccess;
 }
 
 /**

@@ -20,6 +20,7 @@ import * as path from "node:path";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { removeAccessToken, writeAccessToken } from "./access.js";
 import { httpRoutes, type HttpRoute } from "./appHttp.js";
 import { Engine } from "./engine.js";
 import { createHostServer } from "./http.js";
@@ -45,6 +46,7 @@ export type {
   RuntimeStatus,
 } from "./types.js";
 export { readPersistedInstances } from "./store.js";
+export { ACCESS_TOKEN_FILE, newAccessToken, type HostAccess } from "./access.js";
 export { matchRoute } from "./appHttp.js";
 export { clientBindingData } from "./clientBinding.js";
 export type { HttpRoute } from "./appHttp.js";
@@ -53,6 +55,8 @@ export type { HttpRoute } from "./appHttp.js";
 export interface LocalHost {
   /** `http://127.0.0.1:N`; `/api/*` and `/durabletask/*` are served there. */
   baseUrl: string;
+  /** The file holding the access token for callers in other processes, when a token is required. */
+  accessTokenFile?: string;
   /** Registered functions and their trigger types. */
   functions(): { name: string; trigger: string }[];
   /** HTTP routes of the app (auth level recorded, not enforced). */
@@ -157,9 +161,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
   let baseUrl = "http://127.0.0.1:0";
   const taskHubName = options.taskHubName ?? "LocalTaskHub";
-  const ctx: HttpContext = { engine, taskHubName, baseUrl: () => baseUrl, logger };
+  const stateDir = path.resolve(options.stateDir);
+  const access = options.access;
+  const ctx: HttpContext = { engine, taskHubName, baseUrl: () => baseUrl, logger, access };
   const server: Server = createHostServer(ctx);
   baseUrl = await listen(server, options.port ?? 0);
+  const accessTokenFile =
+    access?.token === undefined ? undefined : await writeAccessToken(stateDir, access.token);
   engine.resumeAll();
   const stopSchedules = options.schedules
     ? startSchedules(ctx, logger, options.appSettings)
@@ -167,6 +175,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   return {
     baseUrl,
+    ...(accessTokenFile === undefined ? {} : { accessTokenFile }),
     functions: () => registeredFunctions().map((f) => ({ name: f.name, trigger: f.trigger })),
     routes: () => httpRoutes(),
     startNew: (name, opts) =>
@@ -194,6 +203,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       stopSchedules();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (accessTokenFile !== undefined) {
+        await removeAccessToken(stateDir);
+      }
       await engine.stop();
     },
   };

@@ -2,6 +2,7 @@
  * Shared types of the local Durable host: DTFx history events as the Durable extension
  * serialises them (PascalCase, numeric `EventType`), the public status shape and statistics.
  */
+import type { HostAccess } from "./access.js";
 
 /** History event type numbers, as DTFx and the durable-functions SDK number them. */
 export const EventType = {
@@ -142,4 +143,10 @@ export interface LocalHostOptions {
   deliveryBatch?: number;
   /** Journal bytes after which an instance is compacted into a snapshot; default 1 MiB. */
   compactionBytes?: number;
+  /**
+   * What every HTTP request must bring (`access.ts`): the token, a loopback `Host` header, JSON
+   * bodies. With a token, the host writes it to `access-token` in `stateDir` (mode 0600) for
+   * callers in other processes and removes it on stop. Default: none of it.
+   */
+  access?: HostAccess;
 }

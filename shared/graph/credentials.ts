@@ -13,15 +13,7 @@ import {
 import { ManagedIdentityApplication } from "@azure/msal-node";
 import { exposeManagedIdentityEndpoint } from "../settings/environment.js";
 import type { Settings } from "../settings/index.js";
-
-/** Hosts of Microsoft Graph in the public and national clouds. */
-export const GRAPH_HOSTS: readonly string[] = [
-  "graph.microsoft.com",
-  "graph.microsoft.us",
-  "dod-graph.microsoft.us",
-  "microsoftgraph.chinacloudapi.cn",
-  "graph.microsoft.de",
-];
+import { graphCloudOf, PUBLIC_GRAPH_ORIGIN } from "./clouds.js";
 
 /** A token credential that can be told its token was refused. */
 export interface GraphCredential extends TokenCredential {
@@ -30,14 +22,24 @@ export interface GraphCredential extends TokenCredential {
 }
 
 /**
- * The token resource (audience) for a Graph base URL: the base URL's own origin for a known Graph
- * host, else the public cloud's (an emulator or proxy stands in for the public cloud).
+ * The token resource (audience) for a Graph base URL: its cloud's Graph, or the public cloud's
+ * for a loopback emulator (which stands in for it).
  *
  * @param graphBaseUrl - the `GRAPH_BASE_URL` setting.
  */
 export function graphResource(graphBaseUrl: string): string {
-  const url = new URL(graphBaseUrl);
-  return GRAPH_HOSTS.includes(url.hostname) ? url.origin : "https://graph.microsoft.com";
+  const cloud = graphCloudOf(new URL(graphBaseUrl).origin);
+  return cloud ? `https://${cloud.graphHost}` : PUBLIC_GRAPH_ORIGIN;
+}
+
+/**
+ * The Entra ID authority that issues tokens for a Graph base URL's cloud; undefined for a
+ * loopback emulator, whose credentials keep `@azure/identity`'s default (the public cloud).
+ *
+ * @param graphBaseUrl - the `GRAPH_BASE_URL` setting.
+ */
+export function graphAuthorityHost(graphBaseUrl: string): string | undefined {
+  return graphCloudOf(new URL(graphBaseUrl).origin)?.authorityHost;
 }
 
 /** Refresh a token this long before it expires, so a request never carries one that dies in flight. */
@@ -152,6 +154,9 @@ export function createGraphCredential(
   const resource = graphResource(settings.graphBaseUrl);
   const scope = `${resource}/.default`;
   const { tenantId, clientId } = settings;
+  // App registrations sign in at their own cloud's authority; the Azure CLI keeps its own cloud.
+  const authorityHost = graphAuthorityHost(settings.graphBaseUrl);
+  const authority = authorityHost === undefined ? {} : { authorityHost };
   switch (settings.graphAuth) {
     case "managedIdentity":
       if (settings.identityEndpoint !== undefined && settings.identityHeader !== undefined) {
@@ -161,15 +166,25 @@ export function createGraphCredential(
     case "clientSecret":
       return fromIdentity(
         () =>
-          new ClientSecretCredential(tenantId ?? "", clientId ?? "", settings.clientSecret ?? ""),
+          new ClientSecretCredential(
+            tenantId ?? "",
+            clientId ?? "",
+            settings.clientSecret ?? "",
+            authority,
+          ),
         scope,
       );
     case "clientCertificate":
       return fromIdentity(
         () =>
-          new ClientCertificateCredential(tenantId ?? "", clientId ?? "", {
-            certificatePath: settings.clientCertificatePath ?? "",
-          }),
+          new ClientCertificateCredential(
+            tenantId ?? "",
+            clientId ?? "",
+            {
+              certificatePath: settings.clientCertificatePath ?? "",
+            },
+            authority,
+          ),
         scope,
       );
     case "azureCli":
@@ -179,6 +194,7 @@ export function createGraphCredential(
       return fromIdentity(
         () =>
           new DeviceCodeCredential({
+            ...authority,
             ...(tenantId ? { tenantId } : {}),
             ...(clientId ? { clientId } : {}),
             userPromptCallback: (info) => onDeviceCode(info.message),

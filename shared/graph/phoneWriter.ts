@@ -54,24 +54,49 @@ interface Pending extends PhoneWrite {
 
 const MAX_BATCH = 20;
 
+/** First in, first out, taken from the front without moving what stays (chunks may be large). */
+class Queue<T> {
+  private head = 0;
+
+  constructor(private items: T[] = []) {}
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(...items: T[]): void {
+    this.items.push(...items);
+  }
+
+  take(n: number): T[] {
+    const taken = this.items.slice(this.head, this.head + n);
+    this.head += taken.length;
+    if (this.head > 1_024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return taken;
+  }
+}
+
 /**
  * Writes the given phone methods and returns one outcome per write, in input order.
  *
- * @param graph - the Graph access layer.
+ * @param graph - the Graph access layer (only its `$batch` is used).
  * @param writes - the writes; one per user.
  * @param options - limiter, attempts and progress callbacks.
  * @throws GraphRequestError of kind `fatal` when Graph refuses the app itself (401/403): a
  *   missing permission fails every user alike, so the caller stops instead of recording each.
  */
 export async function writePhoneMethods(
-  graph: GraphAccess,
+  graph: Pick<GraphAccess, "batch">,
   writes: PhoneWrite[],
   options: PhoneWriterOptions,
 ): Promise<Outcome[]> {
   const maxAttempts = options.maxAttempts ?? 8;
   const outcomes = new Map<string, Outcome>();
-  const toWrite: Pending[] = writes.map((w) => ({ ...w, attempts: 0 }));
-  const toRead: Pending[] = [];
+  const toWrite = new Queue<Pending>(writes.map((w) => ({ ...w, attempts: 0 })));
+  const toRead = new Queue<Pending>();
   let inFlight = 0;
   let fatal: unknown;
   let wake: (() => void) | undefined;
@@ -278,19 +303,19 @@ export async function writePhoneMethods(
       // Asked after the wait for permits, right before the batch is cut and sent.
       if (options.shouldStop && (await options.shouldStop())) {
         stopped = true;
-        options.limiter.refund(wanted);
+        options.limiter.refund(wanted, startedAt);
         notify();
         return;
       }
       const nowReading = toRead.length > 0;
       const from = nowReading ? toRead : toWrite;
-      const size = Math.min(wanted, options.limiter.batchSize(MAX_BATCH), from.length);
-      options.limiter.refund(wanted - size);
+      const size = Math.min(wanted, options.limiter.sendSize(MAX_BATCH), from.length);
+      options.limiter.refund(wanted - size, startedAt);
       if (size === 0 || fatal) {
-        options.limiter.refund(size);
+        options.limiter.refund(size, startedAt);
         continue;
       }
-      const batch = from.splice(0, size);
+      const batch = from.take(size);
       inFlight++;
       try {
         await (nowReading ? sendReads(batch, startedAt) : sendWrites(batch, startedAt));
@@ -325,27 +350,35 @@ export async function writePhoneMethods(
  * the per-item results, or the envelope's transient error; throws the envelope's fatal error.
  */
 async function sendBatch(
-  graph: GraphAccess,
+  graph: Pick<GraphAccess, "batch">,
   options: PhoneWriterOptions,
   requests: BatchRequest[],
   startedAt: number,
 ): Promise<BatchResult[] | GraphRequestError> {
+  // 429s tell the limiter the quota is reached; 5xx, timeouts and lost items that Graph is
+  // struggling, which slows it less. onThrottled keeps counting 429s and 503s alike.
   let throttled = 0;
   let unavailable = 0;
+  let reported = 0;
   let retryAfterMs: number | undefined;
   let limitPercentage: number | undefined;
+  const noteRetryAfter = (after: number | undefined): void => {
+    if (after !== undefined) {
+      retryAfterMs = Math.max(retryAfterMs ?? 0, after);
+    }
+  };
   try {
     const results = await graph.batch(requests);
     for (const r of results) {
-      if (r.status === 429 || r.status === 503) {
+      if (r.status === 429) {
         throttled++;
-        if (r.status === 503) {
-          unavailable++;
-        }
-        const after = r.error?.retryAfterMs;
-        if (after !== undefined) {
-          retryAfterMs = Math.max(retryAfterMs ?? 0, after);
-        }
+        noteRetryAfter(r.error?.retryAfterMs);
+      } else if (isUnavailable(r.status)) {
+        unavailable++;
+        noteRetryAfter(r.error?.retryAfterMs);
+      }
+      if (r.status === 429 || r.status === 503) {
+        reported++;
       }
       const percentage = Number(r.headers["x-ms-throttle-limit-percentage"]);
       if (Number.isFinite(percentage) && percentage > 0) {
@@ -355,17 +388,21 @@ async function sendBatch(
     return results;
   } catch (error) {
     if (error instanceof GraphRequestError && error.kind === "transient") {
-      if (error.status === 429 || error.status === 503) {
+      if (error.status === 429) {
         throttled = requests.length;
-        unavailable = error.status === 503 ? requests.length : 0;
-        retryAfterMs = error.retryAfterMs;
+      } else if (isUnavailable(error.status)) {
+        unavailable = requests.length;
       }
+      if (error.status === 429 || error.status === 503) {
+        reported = requests.length;
+      }
+      noteRetryAfter(error.retryAfterMs);
       return error;
     }
     throw error;
   } finally {
-    if (throttled > 0) {
-      options.onThrottled?.(throttled);
+    if (reported > 0) {
+      options.onThrottled?.(reported);
     }
     options.limiter.release(requests.length, startedAt, {
       throttled,
@@ -374,4 +411,9 @@ async function sendBatch(
       limitPercentage,
     });
   }
+}
+
+/** No answer, a timeout or a server error: Graph is struggling, not refusing. */
+function isUnavailable(status: number): boolean {
+  return status === 0 || status === 408 || status >= 500;
 }

@@ -1,7 +1,7 @@
 /**
  * The Graph client's middleware below the request builder: retries that honour `Retry-After`,
  * one fresh token after a 401, a per-request timeout, and the HTTPS transport (with an extra CA
- * for a local emulator or an inspecting proxy).
+ * for a local Graph emulator, which the settings allow only on loopback).
  */
 import { randomUUID } from "node:crypto";
 import { rootCertificates } from "node:tls";

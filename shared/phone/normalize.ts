@@ -184,6 +184,252 @@ function parse(text: string, defaultCountry?: CountryCode): PhoneNumber | undefi
   );
 }
 
+/** The field reduced to the text of one number, with the extension split off. */
+interface NumberText {
+  ok: true;
+  /** Digits, spaces and phone punctuation, with at most a leading `+`. */
+  core: string;
+  digits: number;
+  extension?: string;
+}
+
+/**
+ * Stage 1, text: reduces the field to the text of one number, or rejects it for what it holds
+ * besides (nothing, a placeholder, a label only, a second number, letters, other characters).
+ */
+function readNumberText(raw: string | null | undefined): NumberText | Failure {
+  if (raw === null || raw === undefined || typeof raw !== "string") {
+    return fail("empty", "The field is empty.");
+  }
+  const text = canonicalText(raw);
+  if (text === "") {
+    return fail("empty", "The field is empty.");
+  }
+  if (isPlaceholderText(text)) {
+    return fail(
+      "placeholder",
+      "The field holds a placeholder such as 'N/A' or '-', not a phone number.",
+    );
+  }
+  const undecorated = stripDecorations(text);
+  if (undecorated === "" || isPlaceholderText(undecorated)) {
+    return fail("placeholder", "The field holds a label or note but no phone number.");
+  }
+  const split = splitExtension(undecorated);
+  if (split.extensionTooLong) {
+    return fail(
+      "multipleNumbers",
+      "The field holds more than one phone number (a second number follows an extension marker); keep one number per field.",
+    );
+  }
+  const single = singleNumberText(split.main);
+  if (single.multiple) {
+    return fail("multipleNumbers", MULTIPLE_NUMBERS);
+  }
+  const core = single.text;
+  const digits = digitCount(core);
+  return checkCharacters(core, digits) ?? { ok: true, core, digits, extension: split.extension };
+}
+
+/** Rejects number text that has no digits, letters, foreign characters or only zeros. */
+function checkCharacters(core: string, digits: number): Failure | undefined {
+  if (digits === 0) {
+    return /\p{L}/u.test(core)
+      ? fail("placeholder", "The field holds words but no phone number.")
+      : fail("placeholder", "The field holds no digits.");
+  }
+  if (/\p{L}/u.test(core)) {
+    return fail(
+      "letters",
+      "The number contains letters; write letters that stand for digits (as in 1-800-FLOWERS) and notes outside the number field.",
+    );
+  }
+  if (!/^\+?[\d\s\-.()]+$/.test(core)) {
+    return fail(
+      "invalidCharacters",
+      "The number contains characters that do not belong in a phone number.",
+    );
+  }
+  if (/^[^1-9]*$/.test(core)) {
+    return fail(
+      "placeholder",
+      "The field holds only zeros, a placeholder rather than a phone number.",
+    );
+  }
+  return undefined;
+}
+
+/** The number text and the country its national digits belong to, when it has no `+`. */
+interface Dialling {
+  ok: true;
+  core: string;
+  /** Absent when the number is international (written with `+`, or `00` read as `+`). */
+  defaultCountry?: CountryCode;
+}
+
+/**
+ * Stage 2, country: decides whether the number is international or national to the default
+ * region, or rejects it when neither can be known.
+ */
+function resolveDialling(
+  numberText: string,
+  defaultRegion: string | undefined,
+): Dialling | Failure {
+  let core = numberText;
+  const region = defaultRegion?.trim().toUpperCase() || undefined;
+  let international = core.startsWith("+");
+  if (!international && region === undefined && core.startsWith("00")) {
+    // "00" is the ITU-recommended international prefix and used by most of the world; without a
+    // default region it is the only prefix that can be read without guessing.
+    core = `+${core.slice(2)}`;
+    international = true;
+  }
+  if (!international && region === undefined) {
+    return fail(
+      "noRegion",
+      "The number has no country code and no default region is set; write it as +{country code} {number} or set DEFAULT_REGION.",
+    );
+  }
+  if (international) {
+    return { ok: true, core };
+  }
+  if (region === undefined || !isSupportedCountry(region)) {
+    return fail("unknownRegion", `The default region '${region ?? ""}' is not a known region.`);
+  }
+  return { ok: true, core, defaultCountry: region };
+}
+
+/** A parse the full metadata holds valid, with its type. */
+interface ValidNumber {
+  ok: true;
+  parsed: PhoneNumber;
+  type: Classification["type"];
+}
+
+/** Parses `text` without a default country and keeps it only when it is a valid number. */
+function validReading(text: string): ValidNumber | undefined {
+  const parsed = parse(text);
+  const verdict = classify(parsed);
+  return parsed && verdict.valid ? { ok: true, parsed, type: verdict.type } : undefined;
+}
+
+/**
+ * The readings tried, in this order, when the number is not valid as written. Each is taken only
+ * when it is valid, so a failure is still explained from the number as written.
+ */
+function alternativeReading(
+  core: string,
+  digits: number,
+  defaultCountry: CountryCode | undefined,
+): ValidNumber | undefined {
+  // A country code typed without its "+": only when the digits are too long for the default
+  // region, so a mistyped national number is never reinterpreted as another country's number.
+  // A leading group in parentheses is an area code ("(201) 555-0124"), never a country code.
+  if (
+    defaultCountry !== undefined &&
+    !core.startsWith("0") &&
+    !core.trimStart().startsWith("(") &&
+    digits >= 8 &&
+    validatePhoneNumberLength(core, { defaultCountry }) === "TOO_LONG"
+  ) {
+    const withPlus = validReading(`+${core.replace(/\D/g, "")}`);
+    if (withPlus) {
+      return withPlus;
+    }
+  }
+  if (defaultCountry !== undefined && core.startsWith("00")) {
+    // "00" is the international prefix of most of the world; in a region that dials out with
+    // another prefix (011 in NANP, 0011 in Australia) no national number starts with it, so a
+    // number that is valid only when read as "+..." is an international number.
+    const international00 = validReading(`+${core.slice(2)}`);
+    if (international00) {
+      return international00;
+    }
+  }
+  if (/^\+\d{1,3}\s*\(0\)/.test(core)) {
+    // "+45 (0)20..." copies the UK habit to plans without a trunk 0; where the 0 does belong to
+    // the number (Italy) the first reading was already valid.
+    return validReading(core.replace("(0)", ""));
+  }
+  return undefined;
+}
+
+/**
+ * Stage 3, parse: the number as written, else the first valid alternative reading, else the
+ * reason it is not a number (two numbers in one field, a wrong length, an unassigned range).
+ */
+function parseValidNumber(
+  core: string,
+  digits: number,
+  defaultCountry: CountryCode | undefined,
+): ValidNumber | Failure {
+  const parsed = parse(core, defaultCountry);
+  const verdict = classify(parsed);
+  if (parsed && verdict.valid) {
+    return { ok: true, parsed, type: verdict.type };
+  }
+  const alternative = alternativeReading(core, digits, defaultCountry);
+  if (alternative) {
+    return alternative;
+  }
+  if (digits >= 12 && looksLikeTwoNumbers(core, defaultCountry)) {
+    return fail("multipleNumbers", MULTIPLE_NUMBERS);
+  }
+  return explainInvalid(core, parsed, defaultCountry);
+}
+
+/**
+ * Stage 4, policy: rejects placeholders that happen to be valid and every type that is not a
+ * personal phone able to take the sign-in (landlines only with `allowLandline`).
+ */
+function checkPolicy(
+  nationalNumber: string,
+  type: Classification["type"],
+  allowLandline: boolean | undefined,
+): Failure | undefined {
+  if (looksFake(nationalNumber)) {
+    return fail(
+      "placeholder",
+      "The number is one digit repeated or a counting sequence, a placeholder rather than a real number.",
+    );
+  }
+  if (type === "FIXED_LINE" || type === undefined) {
+    if (!allowLandline) {
+      return fail(
+        "fixedLine",
+        type === "FIXED_LINE"
+          ? "The number is a landline, which cannot receive text messages; set ALLOW_LANDLINE to accept landlines."
+          : "The number cannot be confirmed as a mobile number; set ALLOW_LANDLINE to accept numbers that may be landlines.",
+      );
+    }
+  } else if (type !== "MOBILE" && type !== "FIXED_LINE_OR_MOBILE") {
+    const name = TYPE_NAMES[type] ?? "not a mobile number";
+    return fail(
+      "notMobile",
+      `The number is ${name}, which cannot serve as a personal sign-in phone.`,
+    );
+  }
+  return undefined;
+}
+
+/** Stage 5, format: Graph's `+{country code} {national number}[x{extension}]` with region and type. */
+function formatNumber(
+  parsed: PhoneNumber,
+  type: Classification["type"],
+  extension: string | undefined,
+): NormalizeResult {
+  const ext = extension ?? parsed.ext;
+  const phoneNumber = `+${parsed.countryCallingCode} ${parsed.nationalNumber}${ext ? `x${ext}` : ""}`;
+  const result: NormalizeResult = { ok: true, phoneNumber };
+  if (parsed.country) {
+    result.region = parsed.country;
+  }
+  if (type) {
+    result.type = type;
+  }
+  return result;
+}
+
 /**
  * Turns a free-text phone field into Graph's phone-method format, or says why it cannot.
  *
@@ -218,168 +464,21 @@ export function normalizePhoneNumber(
   raw: string | null | undefined,
   options: NormalizeOptions = {},
 ): NormalizeResult {
-  if (raw === null || raw === undefined || typeof raw !== "string") {
-    return fail("empty", "The field is empty.");
+  const text = readNumberText(raw);
+  if (!text.ok) {
+    return text;
   }
-  const text = canonicalText(raw);
-  if (text === "") {
-    return fail("empty", "The field is empty.");
+  const dialling = resolveDialling(text.core, options.defaultRegion);
+  if (!dialling.ok) {
+    return dialling;
   }
-  if (isPlaceholderText(text)) {
-    return fail(
-      "placeholder",
-      "The field holds a placeholder such as 'N/A' or '-', not a phone number.",
-    );
+  const number = parseValidNumber(dialling.core, text.digits, dialling.defaultCountry);
+  if (!number.ok) {
+    return number;
   }
-  const undecorated = stripDecorations(text);
-  if (undecorated === "" || isPlaceholderText(undecorated)) {
-    return fail("placeholder", "The field holds a label or note but no phone number.");
-  }
-  const split = splitExtension(undecorated);
-  if (split.extensionTooLong) {
-    return fail(
-      "multipleNumbers",
-      "The field holds more than one phone number (a second number follows an extension marker); keep one number per field.",
-    );
-  }
-  const single = singleNumberText(split.main);
-  if (single.multiple) {
-    return fail(
-      "multipleNumbers",
-      "The field holds more than one phone number; keep one number per field.",
-    );
-  }
-  let core = single.text;
-  const digits = digitCount(core);
-  if (digits === 0) {
-    return /\p{L}/u.test(core)
-      ? fail("placeholder", "The field holds words but no phone number.")
-      : fail("placeholder", "The field holds no digits.");
-  }
-  if (/\p{L}/u.test(core)) {
-    return fail(
-      "letters",
-      "The number contains letters; write letters that stand for digits (as in 1-800-FLOWERS) and notes outside the number field.",
-    );
-  }
-  if (!/^\+?[\d\s\-.()]+$/.test(core)) {
-    return fail(
-      "invalidCharacters",
-      "The number contains characters that do not belong in a phone number.",
-    );
-  }
-  if (/^[^1-9]*$/.test(core)) {
-    return fail(
-      "placeholder",
-      "The field holds only zeros, a placeholder rather than a phone number.",
-    );
-  }
-
-  const region = options.defaultRegion?.trim().toUpperCase() || undefined;
-  let international = core.startsWith("+");
-  if (!international && region === undefined && core.startsWith("00")) {
-    // "00" is the ITU-recommended international prefix and used by most of the world; without a
-    // default region it is the only prefix that can be read without guessing.
-    core = `+${core.slice(2)}`;
-    international = true;
-  }
-  if (!international && region === undefined) {
-    return fail(
-      "noRegion",
-      "The number has no country code and no default region is set; write it as +{country code} {number} or set DEFAULT_REGION.",
-    );
-  }
-  let defaultCountry: CountryCode | undefined;
-  if (!international) {
-    if (region === undefined || !isSupportedCountry(region)) {
-      return fail("unknownRegion", `The default region '${region ?? ""}' is not a known region.`);
-    }
-    defaultCountry = region;
-  }
-
-  let parsed = parse(core, defaultCountry);
-  let verdict = classify(parsed);
-  if (!verdict.valid) {
-    // A country code typed without its "+": only when the digits are too long for the default
-    // region, so a mistyped national number is never reinterpreted as another country's number.
-    // A leading group in parentheses is an area code ("(201) 555-0124"), never a country code.
-    if (
-      defaultCountry !== undefined &&
-      !core.startsWith("0") &&
-      !core.trimStart().startsWith("(") &&
-      digits >= 8 &&
-      validatePhoneNumberLength(core, { defaultCountry }) === "TOO_LONG"
-    ) {
-      const withPlus = parse(`+${core.replace(/\D/g, "")}`);
-      const withPlusVerdict = classify(withPlus);
-      if (withPlusVerdict.valid) {
-        parsed = withPlus;
-        verdict = withPlusVerdict;
-      }
-    }
-  }
-  if (!verdict.valid && defaultCountry !== undefined && core.startsWith("00")) {
-    // "00" is the international prefix of most of the world; in a region that dials out with
-    // another prefix (011 in NANP, 0011 in Australia) no national number starts with it, so a
-    // number that is valid only when read as "+..." is an international number.
-    const international00 = parse(`+${core.slice(2)}`);
-    const international00Verdict = classify(international00);
-    if (international00Verdict.valid) {
-      parsed = international00;
-      verdict = international00Verdict;
-    }
-  }
-  if (!verdict.valid && /^\+\d{1,3}\s*\(0\)/.test(core)) {
-    // "+45 (0)20..." copies the UK habit to plans without a trunk 0; where the 0 does belong to
-    // the number (Italy) the first reading was already valid.
-    const withoutZero = parse(core.replace("(0)", ""));
-    const withoutZeroVerdict = classify(withoutZero);
-    if (withoutZeroVerdict.valid) {
-      parsed = withoutZero;
-      verdict = withoutZeroVerdict;
-    }
-  }
-  if (!parsed || !verdict.valid) {
-    if (digits >= 12 && looksLikeTwoNumbers(core, defaultCountry)) {
-      return fail("multipleNumbers", MULTIPLE_NUMBERS);
-    }
-    return explainInvalid(core, parsed, defaultCountry);
-  }
-
-  const nationalNumber = parsed.nationalNumber as string;
-  if (looksFake(nationalNumber)) {
-    return fail(
-      "placeholder",
-      "The number is one digit repeated or a counting sequence, a placeholder rather than a real number.",
-    );
-  }
-
-  const type = verdict.type;
-  if (type === "FIXED_LINE" || type === undefined) {
-    if (!options.allowLandline) {
-      return fail(
-        "fixedLine",
-        type === "FIXED_LINE"
-          ? "The number is a landline, which cannot receive text messages; set ALLOW_LANDLINE to accept landlines."
-          : "The number cannot be confirmed as a mobile number; set ALLOW_LANDLINE to accept numbers that may be landlines.",
-      );
-    }
-  } else if (type !== "MOBILE" && type !== "FIXED_LINE_OR_MOBILE") {
-    const name = TYPE_NAMES[type] ?? "not a mobile number";
-    return fail(
-      "notMobile",
-      `The number is ${name}, which cannot serve as a personal sign-in phone.`,
-    );
-  }
-
-  const extension = split.extension ?? parsed.ext;
-  const phoneNumber = `+${parsed.countryCallingCode} ${nationalNumber}${extension ? `x${extension}` : ""}`;
-  const result: NormalizeResult = { ok: true, phoneNumber };
-  if (parsed.country) {
-    result.region = parsed.country;
-  }
-  if (type) {
-    result.type = type;
-  }
-  return result;
+  const { parsed, type } = number;
+  return (
+    checkPolicy(parsed.nationalNumber as string, type, options.allowLandline) ??
+    formatNumber(parsed, type, text.extension)
+  );
 }

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { ConfigurationError, type SettingProblem } from "../errors.js";
+import { graphTargetProblems } from "../graph/clouds.js";
 import type { RunStoreLocation, RunStoreSettings } from "../store/location.js";
 import { runStoreLocation } from "../store/resolveLocation.js";
 import { APP_SETTINGS, type AppSettingRow, type GRAPH_AUTHS, type TARGETS } from "./spec.js";
@@ -56,6 +57,7 @@ export function loadSettings(raw: RawSettings): Settings {
   const parsed = values as Partial<SettingValues>;
   const unparsed = new Set(problems.map((p) => p.setting));
   problems.push(...credentialProblems(parsed));
+  problems.push(...graphTargetSettingProblems(parsed, unparsed));
   // The store's location is worked out from the values that parsed; a bad container name is
   // already reported, and the connection is still checked so every problem shows at once.
   const location = unparsed.has("RUN_STORE")
@@ -65,6 +67,26 @@ export function loadSettings(raw: RawSettings): Settings {
     throw new ConfigurationError(problems);
   }
   return { ...(values as SettingValues), runStoreLocation: location };
+}
+
+/**
+ * Where the Graph token may go (`shared/graph/clouds.ts`), checked here so that no credential is
+ * built, let alone asked for a token, for a host that is not Graph. Skipped when
+ * `GRAPH_ALLOW_LOOPBACK` did not parse (that problem is reported already).
+ */
+function graphTargetSettingProblems(
+  values: Partial<SettingValues>,
+  unparsed: ReadonlySet<string>,
+): SettingProblem[] {
+  if (unparsed.has("GRAPH_ALLOW_LOOPBACK")) {
+    return [];
+  }
+  return graphTargetProblems({
+    root: values.graphBaseUrl,
+    allowLoopback: values.graphAllowLoopback === true,
+    inAzure: values.websiteInstanceId !== undefined,
+    caFile: values.graphCaFile !== undefined,
+  });
 }
 
 /** The settings each `GRAPH_AUTH` mode requires. */

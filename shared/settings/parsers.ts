@@ -4,6 +4,7 @@
  * value, so a secret cannot leak into an error.
  */
 import { z } from "zod";
+import { parseGraphRoot } from "../graph/clouds.js";
 
 /** Free text; unset stays undefined. */
 export const text: z.ZodType<string | undefined> = z.string().optional();
@@ -76,24 +77,17 @@ export const region: z.ZodType<string | undefined> = z
     "must be an ISO 3166-1 alpha-2 region such as DK",
   );
 
-/** The Graph root: an https URL, returned without trailing slashes or a `/v1.0` suffix. */
+/**
+ * The Graph root: an https origin, returned without a trailing slash or a `/v1.0` suffix. Which
+ * hosts may get a token is checked with the settings it depends on (`load.ts`).
+ */
 export const graphRoot: z.ZodType<string> = z.string().transform((value, ctx) => {
-  const root = value.replace(/\/+$/, "").replace(/\/v1\.0$/, "");
-  let url: URL;
-  try {
-    url = new URL(root);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "is not a valid URL" });
+  const parsed = parseGraphRoot(value);
+  if ("problem" in parsed) {
+    ctx.addIssue({ code: "custom", message: parsed.problem });
     return z.NEVER;
   }
-  if (url.protocol !== "https:") {
-    ctx.addIssue({
-      code: "custom",
-      message: "must be an https URL (Graph clients send tokens only over https)",
-    });
-    return z.NEVER;
-  }
-  return root;
+  return parsed.root;
 });
 
 /** An NCRONTAB expression (six fields, seconds first), as the Functions timer takes it. */

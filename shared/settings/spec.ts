@@ -102,7 +102,8 @@ export const SETTINGS = [
     parse: graphRoot,
     default: "https://graph.microsoft.com",
     flag: { flag: "--graph-base-url", value: "<url>" },
-    description: "Graph root (national cloud or emulator); `/v1.0` is appended",
+    description:
+      "Microsoft Graph root of the public or a national cloud, or a loopback emulator (with `GRAPH_ALLOW_LOOPBACK`); `/v1.0` is appended",
     azure: "template",
     sample: true,
   }),
@@ -160,8 +161,18 @@ export const SETTINGS = [
     parse: text,
     shownDefault: "empty",
     flag: { flag: "--graph-ca-file", value: "<pem>" },
-    description: "PEM of an extra CA to trust for Graph (the emulator's, or an inspecting proxy's)",
+    description: "PEM of an extra CA to trust for a loopback Graph emulator (its `caCertPath`)",
     azure: { notSet: "only for the local Graph emulator" },
+  }),
+  app({
+    name: "GRAPH_ALLOW_LOOPBACK",
+    key: "graphAllowLoopback",
+    group: "Graph access",
+    parse: onOff,
+    default: "false",
+    description:
+      "allow a loopback `GRAPH_BASE_URL` (127.0.0.1, ::1 or localhost, any port: an emulator); `true` is refused in Azure, where the template pins `false`",
+    azure: "template",
   }),
   app({
     name: "IDENTITY_ENDPOINT",

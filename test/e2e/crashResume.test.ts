@@ -76,6 +76,7 @@ describe("a run killed with SIGKILL resumes from --state-dir and writes nothing 
       env: {
         ...process.env,
         GRAPH_BASE_URL: info.graphBaseUrl,
+        GRAPH_ALLOW_LOOPBACK: "true",
         GRAPH_AUTH: "managedIdentity",
         GRAPH_CA_FILE: info.caCertPath,
         IDENTITY_ENDPOINT: info.identityEndpoint,

@@ -93,6 +93,7 @@ export async function startWorld(options: {
   const runsDir = stateDir;
   const raw: RawSettings = {
     GRAPH_BASE_URL: emulator.graphBaseUrl,
+    GRAPH_ALLOW_LOOPBACK: "true",
     GRAPH_AUTH: "managedIdentity",
     GRAPH_CA_FILE: emulator.caCertPath,
     IDENTITY_ENDPOINT: emulator.identityEndpoint,

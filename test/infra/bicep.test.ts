@@ -382,14 +382,14 @@ describe("Graph permissions", () => {
     );
   });
 
-  it("lists the same four roles, and no other Graph permission, in the README's permissions tables", () => {
+  it("lists the same four roles, and no other Graph permission, in the README's permissions table", () => {
     const readme = read("README.md");
-    for (const heading of ["\n## Permissions and licence", "\n### Permissions"]) {
-      const section = readme.slice(readme.indexOf(heading) + 1);
-      const table = section.slice(0, section.search(/\n#{2,3} /));
-      const rows = [...table.matchAll(/^\| `([\w.-]+)` +\|/gm)].map((m) => m[1]);
-      expect(rows.sort(), heading).toEqual([...REQUIRED_GRAPH_ROLES].sort());
-    }
+    const heading = "\n## Permissions\n";
+    expect(readme.indexOf(heading), heading).toBeGreaterThan(0);
+    const section = readme.slice(readme.indexOf(heading) + 1);
+    const table = section.slice(0, section.search(/\n#{2,3} /));
+    const rows = [...table.matchAll(/^\| `([\w.-]+)` +\|/gm)].map((m) => m[1]);
+    expect(rows.sort(), heading).toEqual([...REQUIRED_GRAPH_ROLES].sort());
   });
 
   it("runs the project's own grant script after provisioning, built here, never fetched, and never assigns Graph roles in Bicep", () => {
@@ -637,9 +637,9 @@ describe("security guards (README: Security model)", () => {
       expect.arrayContaining(["apiClientId", "runRetentionDays", "storageNetworkMode"]),
     );
     const readme = read("README.md");
-    const from = readme.indexOf("\n### Security model");
+    const from = readme.indexOf("\n## Security model");
     expect(from).toBeGreaterThan(0);
-    const section = readme.slice(from + 1, readme.indexOf("\n### ", from + 1));
+    const section = readme.slice(from + 1, readme.indexOf("\n## ", from + 1));
     for (const name of [...security, "Runs.Read", "Runs.Operate", "RUN_RETENTION_DAYS"]) {
       expect(section, name).toContain(name);
     }

@@ -38,6 +38,7 @@ function options(overrides: Partial<GrantOptions> = {}): GrantOptions {
   return {
     principalId,
     graphBaseUrl: emu.graphBaseUrl,
+    allowLoopback: true,
     credential: credentialWith(ADMIN_ROLES),
     fetch: fetchImpl,
     sleep: async () => undefined,
@@ -320,15 +321,111 @@ describe("grantGraphRoles against the Graph emulator", () => {
   });
 });
 
+describe("grantGraphRoles sends the admin's token only where the app's may go", () => {
+  /** A credential and a fetch that record what they were asked, and answer nothing useful. */
+  function recorders(): { scopes: string[]; urls: string[]; options: Partial<GrantOptions> } {
+    const scopes: string[] = [];
+    const urls: string[] = [];
+    return {
+      scopes,
+      urls,
+      options: {
+        credential: {
+          getToken: async (scope) => {
+            scopes.push(String(scope));
+            throw new Error("no sign-in in this test");
+          },
+        },
+        fetch: async (url) => {
+          urls.push(url);
+          throw new Error("no network in this test");
+        },
+      },
+    };
+  }
+
+  it.each([
+    [
+      "a host that is not Graph",
+      "https://graph.example.com",
+      {},
+      /'--graph-base-url' \(GRAPH_BASE_URL\) must be the Microsoft Graph root/,
+    ],
+    [
+      "a Graph host on another port",
+      "https://graph.microsoft.com:8443",
+      {},
+      /must be the Microsoft Graph root/,
+    ],
+    ["plain http", "http://graph.microsoft.com", {}, /must be an https URL/],
+    [
+      "a loopback emulator without GRAPH_ALLOW_LOOPBACK",
+      "https://127.0.0.1:8443",
+      {},
+      /names a loopback host: set GRAPH_ALLOW_LOOPBACK=true/,
+    ],
+    [
+      "a loopback emulator in Azure",
+      "https://127.0.0.1:8443",
+      { allowLoopback: true, inAzure: true },
+      /'GRAPH_ALLOW_LOOPBACK' must not be true in Azure/,
+    ],
+  ])("refuses %s before asking for a token", async (_, graphBaseUrl, flags, message) => {
+    // Arrange
+    const { scopes, urls, options: recording } = recorders();
+
+    // Act
+    const attempt = grantGraphRoles({
+      principalId: "00000000-0000-4000-8000-000000000001",
+      graphBaseUrl,
+      ...flags,
+      ...recording,
+    } as GrantOptions);
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ code: "badGraphBaseUrl" });
+    await expect(attempt).rejects.toThrow(message);
+    expect(scopes).toEqual([]);
+    expect(urls).toEqual([]);
+  });
+
+  it("asks a national cloud's token for that cloud's Graph", async () => {
+    // Arrange
+    const { scopes, options: recording } = recorders();
+
+    // Act
+    const attempt = grantGraphRoles({
+      principalId: "00000000-0000-4000-8000-000000000001",
+      graphBaseUrl: "https://dod-graph.microsoft.us/v1.0",
+      ...recording,
+    } as GrantOptions);
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ code: "noToken" });
+    expect(scopes).toEqual(["https://dod-graph.microsoft.us/.default"]);
+  });
+});
+
 describe("parseCommand", () => {
   it("takes the principal from azd's output when no flag is given", () => {
     const command = parseCommand([], { AZURE_MANAGED_IDENTITY_PRINCIPAL_ID: "abc" });
     expect(command).toEqual({
       principalId: "abc",
       graphBaseUrl: undefined,
+      allowLoopback: false,
+      inAzure: false,
       dryRun: false,
       help: false,
     });
+  });
+
+  it("reads GRAPH_ALLOW_LOOPBACK and whether it runs in Azure from the environment", () => {
+    expect(
+      parseCommand([], { GRAPH_ALLOW_LOOPBACK: "true", WEBSITE_INSTANCE_ID: "i1" }),
+    ).toMatchObject({ allowLoopback: true, inAzure: true });
+    expect(() => parseCommand([], { GRAPH_ALLOW_LOOPBACK: "maybe" })).toThrow(
+      /'GRAPH_ALLOW_LOOPBACK' must be true or false/,
+    );
   });
 
   it("prefers flags over the environment", () => {

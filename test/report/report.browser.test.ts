@@ -16,11 +16,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { HttpRequest } from "@azure/functions";
+import { HttpRequest, InvocationContext } from "@azure/functions";
 import type * as df from "durable-functions";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getRunReport } from "../../orchestrators/runsApi.js";
+import { forRun, getRunReport } from "../../orchestrators/runsApi.js";
 import type { ReportModel } from "../../shared/report/model.js";
 import { setServices } from "../../shared/services.js";
 import { FsRunStore } from "../../shared/store/index.js";
@@ -105,9 +105,11 @@ describe("report page in Chromium", () => {
     server = createServer((req, res) => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       const id = /^\/api\/runs\/([^/]+)\/report$/.exec(url.pathname)?.[1] ?? "";
-      void getRunReport(
+      void forRun(getRunReport)(
         new HttpRequest({ method: "GET", url: url.href, params: { id } }),
         runs,
+        new InvocationContext(),
+        { name: "reader", roles: [] },
       ).then((answer) => {
         res.writeHead(answer.status ?? 200, answer.headers as Record<string, string>);
         res.end(typeof answer.body === "string" ? answer.body : JSON.stringify(answer.jsonBody));

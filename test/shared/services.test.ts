@@ -28,7 +28,12 @@ describe("services", () => {
   });
 
   it("name GRAPH_CA_FILE when it cannot be read", () => {
-    const settings = loadSettings({ GRAPH_AUTH: "azureCli", GRAPH_CA_FILE: "/nonexistent/ca.pem" });
+    const settings = loadSettings({
+      GRAPH_AUTH: "azureCli",
+      GRAPH_BASE_URL: "https://127.0.0.1:8443",
+      GRAPH_ALLOW_LOOPBACK: "true",
+      GRAPH_CA_FILE: "/nonexistent/ca.pem",
+    });
     expect(() => buildServices(settings)).toThrow(ConfigurationError);
     expect(() => buildServices(settings)).toThrow(/'GRAPH_CA_FILE' names no readable file/);
   });

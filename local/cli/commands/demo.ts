@@ -67,6 +67,7 @@ async function demo(opts: DemoOptions): Promise<void> {
   const { settingsFrom } = await import("../settingsFrom.js");
   const settings = settingsFrom({
     GRAPH_BASE_URL: emulator.graphBaseUrl,
+    GRAPH_ALLOW_LOOPBACK: "true",
     GRAPH_AUTH: "managedIdentity",
     GRAPH_CA_FILE: emulator.caCertPath,
     IDENTITY_ENDPOINT: emulator.identityEndpoint,

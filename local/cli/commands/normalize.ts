@@ -4,7 +4,7 @@
  * checked with bounded memory, and it honours backpressure of the output (a slow pipe pauses the
  * reading).
  */
-import { createInterface } from "node:readline";
+import { createInterface, type Interface } from "node:readline";
 
 import type { Command } from "commander";
 import { isSupportedCountry } from "libphonenumber-js/max";
@@ -99,78 +99,104 @@ export function runNormalize(
     defaultRegion: region,
     allowLandline: options.allowLandline,
   };
-
   return new Promise<NormalizeSummary>((resolve, reject) => {
-    const summary: NormalizeSummary = { lines: 0, ok: 0 };
-    const lines = createInterface({ input, crlfDelay: Infinity, terminal: false });
-    let settled = false;
-    let waitingForDrain = false;
-    let inputDone = false;
-    // Writes not yet acknowledged: the promise settles only once the output has taken every line,
-    // so a failing pipe rejects it instead of surfacing as an unhandled error later.
-    let pendingWrites = 0;
-    const finishIfDone = (): void => {
-      if (!settled && inputDone && pendingWrites === 0) {
-        settled = true;
-        detach();
-        resolve(summary);
-      }
-    };
-    const onWritten = (error?: Error | null): void => {
-      pendingWrites -= 1;
-      if (error) {
-        fail(error);
-        return;
-      }
-      finishIfDone();
-    };
-    const onDrain = (): void => {
-      waitingForDrain = false;
-      lines.resume();
-    };
-    const detach = (): void => {
-      input.removeListener("error", fail);
-      output.removeListener("error", fail);
-      output.removeListener("drain", onDrain);
-    };
-    function fail(error: unknown): void {
-      if (!settled) {
-        settled = true;
-        // The error listeners stay: a failed stream emits 'error' again for writes already
-        // queued, and an unheard 'error' would crash the process. They do nothing once settled.
-        output.removeListener("drain", onDrain);
-        lines.close();
-        reject(error instanceof Error ? error : new Error(`Normalize: ${String(error)}.`));
-      }
-    }
-
-    lines.on("line", (raw: string) => {
-      if (settled) {
-        return;
-      }
-      // A byte-order mark is an artefact of the file, not part of the first value.
-      const line = summary.lines === 0 ? raw.replace(/^\uFEFF/, "") : raw;
-      summary.lines += 1;
-      const { json, ok } = normalizeLine(line, normalizeOptions);
-      if (ok) {
-        summary.ok += 1;
-      }
-      pendingWrites += 1;
-      if (!output.write(`${json}\n`, onWritten) && !waitingForDrain) {
-        // readline still delivers the lines of the chunk it holds; pausing stops further reads,
-        // so at most one input chunk is buffered beyond the output's high-water mark.
-        waitingForDrain = true;
-        lines.pause();
-        output.once("drain", onDrain);
-      }
-    });
-    lines.on("close", () => {
-      inputDone = true;
-      finishIfDone();
-    });
-    // The interface re-emits input errors; without a listener that would crash the process.
-    lines.on("error", fail);
-    input.on("error", fail);
-    output.on("error", fail);
+    new LinePipe(input, output, normalizeOptions, resolve, reject).start();
   });
+}
+
+/**
+ * The stream handling of one {@link runNormalize}: writes each input line's JSON as it is read,
+ * pauses the reading while the output is full, and settles once the input has ended and the
+ * output has taken every line, or at the first error of either stream.
+ */
+class LinePipe {
+  private readonly summary: NormalizeSummary = { lines: 0, ok: 0 };
+  private readonly lines: Interface;
+  private settled = false;
+  private waitingForDrain = false;
+  private inputDone = false;
+  // Writes not yet acknowledged: the promise settles only once the output has taken every line,
+  // so a failing pipe rejects it instead of surfacing as an unhandled error later.
+  private pendingWrites = 0;
+
+  constructor(
+    private readonly input: NodeJS.ReadableStream,
+    private readonly output: NodeJS.WritableStream,
+    private readonly options: NormalizeOptions,
+    private readonly resolve: (summary: NormalizeSummary) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    this.lines = createInterface({ input, crlfDelay: Infinity, terminal: false });
+  }
+
+  /** Starts reading. */
+  start(): void {
+    this.lines.on("line", this.onLine);
+    this.lines.on("close", this.onInputEnd);
+    // The interface re-emits input errors; without a listener that would crash the process.
+    this.lines.on("error", this.abort);
+    this.input.on("error", this.abort);
+    this.output.on("error", this.abort);
+  }
+
+  private readonly onLine = (raw: string): void => {
+    if (this.settled) {
+      return;
+    }
+    // A byte-order mark is an artefact of the file, not part of the first value.
+    const line = this.summary.lines === 0 ? raw.replace(/^\uFEFF/, "") : raw;
+    this.summary.lines += 1;
+    const { json, ok } = normalizeLine(line, this.options);
+    if (ok) {
+      this.summary.ok += 1;
+    }
+    this.pendingWrites += 1;
+    if (!this.output.write(`${json}\n`, this.onWritten) && !this.waitingForDrain) {
+      // readline still delivers the lines of the chunk it holds; pausing stops further reads,
+      // so at most one input chunk is buffered beyond the output's high-water mark.
+      this.waitingForDrain = true;
+      this.lines.pause();
+      this.output.once("drain", this.onDrain);
+    }
+  };
+
+  private readonly onWritten = (error?: Error | null): void => {
+    this.pendingWrites -= 1;
+    if (error) {
+      this.abort(error);
+      return;
+    }
+    this.finishIfDone();
+  };
+
+  private readonly onDrain = (): void => {
+    this.waitingForDrain = false;
+    this.lines.resume();
+  };
+
+  private readonly onInputEnd = (): void => {
+    this.inputDone = true;
+    this.finishIfDone();
+  };
+
+  private finishIfDone(): void {
+    if (!this.settled && this.inputDone && this.pendingWrites === 0) {
+      this.settled = true;
+      this.input.removeListener("error", this.abort);
+      this.output.removeListener("error", this.abort);
+      this.output.removeListener("drain", this.onDrain);
+      this.resolve(this.summary);
+    }
+  }
+
+  private readonly abort = (error: unknown): void => {
+    if (!this.settled) {
+      this.settled = true;
+      // The error listeners stay: a failed stream emits 'error' again for writes already
+      // queued, and an unheard 'error' would crash the process. They do nothing once settled.
+      this.output.removeListener("drain", this.onDrain);
+      this.lines.close();
+      this.reject(error instanceof Error ? error : new Error(`Normalize: ${String(error)}.`));
+    }
+  };
 }

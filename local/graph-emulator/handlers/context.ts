@@ -21,6 +21,11 @@ export interface HandlerContext {
   usersDelta: UsersDelta;
   /** Transitive member lists per group and cast, built once. */
   memberLists: MemberLists;
+  /**
+   * The user as this request sees it: for reads, the methods before writes still within the
+   * read-after-write lag (policies/readAfterWrite.ts); for writes, the store's record itself.
+   */
+  asRead: (u: UserRec) => UserRec;
 }
 
 /** A handler's answer and whether it changed state (for metrics and fault-after-write). */
@@ -49,13 +54,14 @@ export function ok(body: Record<string, unknown>): Outcome {
 }
 
 /**
- * The user with this id or UPN, or the directory's 404.
+ * The user with this id or UPN as the request sees it (see `asRead`), or the directory's 404.
  *
  * @param ctx - the handler context
  * @param idOrUpn - object id or user principal name
  */
 export function findUserOr404(ctx: HandlerContext, idOrUpn: string): UserRec {
-  const u = ctx.store.findUser(idOrUpn);
+  const found = ctx.store.findUser(idOrUpn);
+  const u = found && ctx.asRead(found);
   if (!u) {
     throw new GraphHttpError(
       404,

@@ -1,13 +1,17 @@
 /**
  * Who may call what: bearer-token validation (401 `InvalidAuthenticationToken` with
- * `WWW-Authenticate`), application-role checks with the 403 shape each API family answers, and
- * the licence checks (P1/P2 for the registration report, P2 for PIM).
+ * `WWW-Authenticate`, also on `$batch` items), permission checks (application roles, or delegated
+ * scopes and the signed-in user's directory roles) with the 403 shape each API family answers,
+ * the per-user restriction, and the licence checks (P1/P2 for the registration report, P2 for
+ * PIM).
  */
 import type { EmulatorConfig } from "../config.js";
 import type { RouteFamily, Role } from "../routes.js";
 import { GraphHttpError } from "../response.js";
-import type { TenantStore } from "../store.js";
-import type { TokenAuthority, TokenClaims } from "../tokens.js";
+import type { TenantStore, UserRec } from "../store.js";
+import { isExpired, type TokenAuthority, type TokenClaims } from "../tokens.js";
+import { delegatedRolesNeeded } from "./delegatedRoles.js";
+import type { Prng } from "./random.js";
 
 /** Application roles that grant each role of the route table (any one of them suffices). */
 const ROLE_SETS: Record<Role, string[]> = {
@@ -62,6 +66,17 @@ const ROLE_SETS: Record<Role, string[]> = {
   ],
 };
 
+/**
+ * Delegated scopes (`scp`) that grant each role of the route table: the application roles' names,
+ * and for directory reads also `Directory.AccessAsUser.All`, which the authentication-methods
+ * APIs do not accept.
+ */
+const SCOPE_SETS: Record<Role, string[]> = {
+  ...ROLE_SETS,
+  user: [...ROLE_SETS.user, "Directory.AccessAsUser.All"],
+  group: [...ROLE_SETS.group, "Directory.AccessAsUser.All"],
+};
+
 const WWW_AUTHENTICATE =
   'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
 
@@ -77,30 +92,57 @@ const TOKEN_MESSAGES = {
  *
  * @param tokens - the emulator's token authority
  * @param authorization - the `Authorization` header
+ * @param expiryGraceMs - how long after its expiry the token still passes (a `$batch` envelope's
+ *   skew tolerance, see `batchEnvelopeTokenSkewSeconds`)
  * @returns the token's claims, or the 401 to answer
  */
 export function authenticate(
   tokens: TokenAuthority,
   authorization: string | undefined,
+  expiryGraceMs = 0,
 ): TokenClaims | GraphHttpError {
   const m = /^Bearer\s+(.+)$/i.exec((authorization ?? "").trim());
-  const result = tokens.verify(m ? m[1] : undefined);
+  const result = tokens.verify(m ? m[1] : undefined, expiryGraceMs);
   if (typeof result !== "string") {
     return result;
   }
-  return new GraphHttpError(401, "InvalidAuthenticationToken", TOKEN_MESSAGES[result], {
+  return unauthorized(result);
+}
+
+function unauthorized(reason: keyof typeof TOKEN_MESSAGES): GraphHttpError {
+  return new GraphHttpError(401, "InvalidAuthenticationToken", TOKEN_MESSAGES[reason], {
     "WWW-Authenticate": WWW_AUTHENTICATE,
   });
 }
 
 /**
- * Throws the family's 403 when the caller's roles do not allow the request: phone-method writes
- * need a write role, everything else the route's read role, and some routes a second role too.
+ * Throws the 401 a `$batch` item answers although its envelope was accepted: at the configured
+ * `batchItem401Rate`, and, in the skew-tolerance mode (`batchEnvelopeTokenSkewSeconds` > 0), when
+ * the token has expired by the time the item runs. Without that mode items trust the envelope.
+ *
+ * @param claims - the envelope's claims
+ * @param prng - the fault-and-latency PRNG (not drawn from when the rate is 0)
+ * @param config - `batchItem401Rate` and `batchEnvelopeTokenSkewSeconds`
+ */
+export function checkBatchItemToken(claims: TokenClaims, prng: Prng, config: EmulatorConfig): void {
+  if (config.batchEnvelopeTokenSkewSeconds > 0 && isExpired(claims)) {
+    throw unauthorized("expired");
+  }
+  if (config.batchItem401Rate > 0 && prng.next() < config.batchItem401Rate) {
+    throw unauthorized("expired");
+  }
+}
+
+/**
+ * Throws the family's 403 when the caller's token does not allow the request: writes need the
+ * route's write permission (phone-family writes `phoneWrite` unless the route names another),
+ * reads the route's read permission, and some routes a second permission too; an app-only token
+ * needs each among its `roles`, a delegated one among its scopes (`scp`, any case).
  *
  * @param route - the route's roles and family
  * @param isWrite - whether the method changes state
- * @param roles - application roles of the caller's token
- * @param config - the current config (it decides whether a route's second role is needed)
+ * @param claims - the caller's token
+ * @param config - the current config (it decides whether a route's second permission is needed)
  */
 export function authorize(
   route: {
@@ -110,7 +152,7 @@ export function authorize(
     alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
   },
   isWrite: boolean,
-  roles: string[],
+  claims: TokenClaims,
   config: EmulatorConfig,
 ): void {
   const familyWrite: Role = route.family === "phone" ? "phoneWrite" : route.role;
@@ -119,10 +161,42 @@ export function authorize(
   if (route.alsoNeeds?.when(config)) {
     needed.push(route.alsoNeeds.role);
   }
+  const scopes = claims.delegated?.scopes.map((sc) => sc.toLowerCase());
   for (const r of needed) {
-    if (!ROLE_SETS[r].some((granted) => roles.includes(granted))) {
+    const granted = scopes
+      ? SCOPE_SETS[r].some((p) => scopes.includes(p.toLowerCase()))
+      : ROLE_SETS[r].some((p) => claims.roles.includes(p));
+    if (!granted) {
       throw refused(route.family, ROLE_SETS[r][0] as string);
     }
+  }
+}
+
+/**
+ * Throws the family's 403 when a delegated call's signed-in user holds none of the directory roles
+ * Graph asks for it (policies/delegatedRoles.ts); app-only calls and directory reads pass.
+ *
+ * @param route - the route's read role and family
+ * @param isWrite - whether the method changes state
+ * @param claims - the caller's token (its `wids`)
+ * @param targetIsAdmin - whether the user the path names is an administrator (see
+ *   `TenantStore.holdsAdminRole`): writing an admin's methods needs a privileged role
+ * @param config - `delegatedRoleCheck`
+ */
+export function requireDelegatedRole(
+  route: { role: Role; family: RouteFamily },
+  isWrite: boolean,
+  claims: TokenClaims,
+  targetIsAdmin: boolean,
+  config: EmulatorConfig,
+): void {
+  if (!claims.delegated || !config.delegatedRoleCheck) {
+    return;
+  }
+  const needed = delegatedRolesNeeded(route.family, isWrite, targetIsAdmin);
+  const wids = claims.delegated.wids.map((w) => w.toLowerCase());
+  if (needed && !needed.some((id) => wids.includes(id))) {
+    throw refused(route.family, ROLE_SETS[route.role][0] as string);
   }
 }
 
@@ -146,6 +220,28 @@ function refused(family: RouteFamily, permission: string): GraphHttpError {
 }
 
 /**
+ * Throws the configured 403 when a request would change the authentication methods of a user in a
+ * restricted management administrative unit: Graph's application permissions (and tenant-wide
+ * roles) do not reach such users, so the refusal concerns that user alone.
+ *
+ * @param route - the route's family (authentication methods are the `phone` family)
+ * @param isWrite - whether the method changes state
+ * @param user - the user the path names, when it names one that exists
+ * @param config - `restrictedManagementError`
+ */
+export function requireManageable(
+  route: { family: RouteFamily },
+  isWrite: boolean,
+  user: UserRec | undefined,
+  config: EmulatorConfig,
+): void {
+  if (route.family === "phone" && isWrite && user?.restrictedManagement) {
+    const e = config.restrictedManagementError;
+    throw new GraphHttpError(e.status, e.code, e.message);
+  }
+}
+
+/**
  * Throws when the tenant lacks the licence a route needs: the documented 403 for the registration
  * report without P1/P2, the configured `pimLicenceError` for PIM without P2.
  *
@@ -159,14 +255,19 @@ export function requireLicence(
   config: EmulatorConfig,
 ): void {
   if (route.licence === "premium" && !store.premium) {
-    throw new GraphHttpError(
-      403,
-      "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-      "Neither tenant is B2C or tenant doesn't have premium license",
-    );
+    throw nonPremiumTenant();
   }
   if (route.licence === "pim" && !store.pim) {
     const e = config.pimLicenceError;
     throw new GraphHttpError(e.status, e.code, e.message);
   }
+}
+
+/** The registration report's 403 for a tenant without a premium licence. */
+export function nonPremiumTenant(): GraphHttpError {
+  return new GraphHttpError(
+    403,
+    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+    "Neither tenant is B2C or tenant doesn't have premium license",
+  );
 }

@@ -1,12 +1,14 @@
 /**
- * The admin API on the plain-http port (`{adminUrl}` = `/admin`): state, metrics, config, tokens
- * and user changes, for tests and the local tools. Not part of Graph.
+ * The admin API on the plain-http port (`{adminUrl}` = `/admin`): state, metrics, config, tokens,
+ * user changes, outages and device-code sign-ins, for tests and the local tools. Not part of Graph.
  */
 import type http from "node:http";
-import type { EmulatorConfig } from "../config.js";
+import type { EmulatorConfig, OutageMode } from "../config.js";
 import type { AuditActor } from "../auditLog.js";
 import { readUserPatch, type UsersDelta } from "../handlers/delta.js";
 import type { MetricsCollector } from "../metrics.js";
+import type { OutagePolicy } from "../policies/outage.js";
+import type { DeviceCodeFlow } from "./deviceCode.js";
 import { EMAIL_METHOD_ID, PHONE_TYPES, type TenantStore, type UserRec } from "../store.js";
 import type { TokenAuthority } from "../tokens.js";
 import { sendJson } from "./http.js";
@@ -28,6 +30,8 @@ export interface AdminContext {
   tokens: TokenAuthority;
   issuer: TokenIssuer;
   usersDelta: UsersDelta;
+  outage: OutagePolicy;
+  deviceCodes: DeviceCodeFlow;
   config: () => EmulatorConfig;
   setConfig: (patch: Partial<EmulatorConfig>) => void;
 }
@@ -84,7 +88,46 @@ const ADMIN_ROUTES: Record<string, AdminRoute> = {
     sendJson(res, 200, { access_token: ctx.issuer.issue(roles, ms, ms), token_type: "Bearer" });
   },
   "POST /users": (ctx, res, body) => sendJson(res, 200, ctx.usersDelta.upsertUser(body())),
+  // Graph seconds, scaled by timeScale like every duration; 0 ends the outage in progress.
+  "POST /outage": (ctx, res, body) => {
+    const b = body();
+    ctx.outage.start(Number(b.seconds), (b.mode ?? "503") as OutageMode, ctx.config());
+    sendJson(res, 200, ctx.outage.status());
+  },
+  "GET /outage": (ctx, res) => sendJson(res, 200, ctx.outage.status()),
+  "GET /device-codes": (ctx, res) => sendJson(res, 200, { deviceCodes: ctx.deviceCodes.list() }),
 };
+
+/**
+ * `POST /device-codes/{user_code}/approve` (`{ "user": "<upn>", "roles"?: [...] }`; without
+ * `roles`, the user's active directory roles from the tenant) and
+ * `POST /device-codes/{user_code}/deny`: the user's side of the device-code flow.
+ */
+function deviceCodeDecision(
+  ctx: AdminContext,
+  res: http.ServerResponse,
+  code: string,
+  decision: string,
+  body: () => Record<string, unknown>,
+): void {
+  let answer;
+  if (decision === "approve") {
+    const b = body();
+    if (b.roles !== undefined && !Array.isArray(b.roles)) {
+      throw new Error("GraphEmulator: 'roles' is a list of directory roles, or left out.");
+    }
+    // Without roles the user signs in with those the tenant gives it.
+    const roles = Array.isArray(b.roles) ? b.roles.map(String) : undefined;
+    answer = ctx.deviceCodes.approve(code, typeof b.user === "string" ? b.user : "", roles);
+  } else {
+    answer = ctx.deviceCodes.decline(code);
+  }
+  if ("message" in answer) {
+    sendJson(res, answer.status, { error: { code: "DeviceCode", message: answer.message } });
+  } else {
+    sendJson(res, 200, answer);
+  }
+}
 
 /**
  * Answers an admin request; throws (a 400 of the server) on a body that is not JSON.
@@ -118,6 +161,17 @@ export function handleAdmin(
   const route = Object.hasOwn(ADMIN_ROUTES, key) ? ADMIN_ROUTES[key] : undefined;
   if (route) {
     route(ctx, res, body);
+    return;
+  }
+  const devicePath = /^\/device-codes\/([^/]+)\/(approve|deny)$/.exec(sub);
+  if (method === "POST" && devicePath) {
+    deviceCodeDecision(
+      ctx,
+      res,
+      decodeURIComponent(devicePath[1] ?? ""),
+      devicePath[2] ?? "",
+      body,
+    );
     return;
   }
   const members = /^\/groups\/([^/]+)\/members(?:\/([^/]+))?$/.exec(sub);

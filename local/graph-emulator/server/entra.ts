@@ -1,10 +1,14 @@
 /**
- * Entra ID's client-credentials flow on the https port, for `ClientSecretCredential` with
- * authorityHost = graphBaseUrl and `disableInstanceDiscovery`:
- * `GET /{tenant}/v2.0/.well-known/openid-configuration` and `POST /{tenant}/oauth2/v2.0/token`.
+ * Entra ID's endpoints on the https port, for `ClientSecretCredential` and `DeviceCodeCredential`
+ * with authorityHost = graphBaseUrl and `disableInstanceDiscovery`:
+ * `GET /{tenant}/v2.0/.well-known/openid-configuration`, `POST /{tenant}/oauth2/v2.0/devicecode`
+ * (server/deviceCode.ts) and `POST /{tenant}/oauth2/v2.0/token` with the client-credentials,
+ * device-code and refresh-token grants.
  */
 import type http from "node:http";
+import type { DeviceCodeFlow } from "./deviceCode.js";
 import { sendJson } from "./http.js";
+import { oauthError as oauthAnswer, type OAuthAnswer } from "./oauth.js";
 import { GRAPH_RESOURCES, type TokenIssuer } from "./tokenIssuer.js";
 
 /** What the Entra endpoints need to know. */
@@ -16,9 +20,15 @@ export interface EntraContext {
   issuer: TokenIssuer;
   /** Absolute https root, known once the server listens. */
   baseUrl: () => string;
+  /** The device-code flow and the delegated tokens it issues. */
+  deviceCodes: DeviceCodeFlow;
 }
 
-const ENTRA_PATH = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/;
+const ENTRA_PATH =
+  /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|oauth2\/v2\.0\/devicecode)$/;
+
+/** The device-code grant as RFC 8628 and Entra's docs name it, and as MSAL sends it. */
+const DEVICE_CODE_GRANTS = new Set(["urn:ietf:params:oauth:grant-type:device_code", "device_code"]);
 
 /**
  * Answers an Entra request, if the path is one.
@@ -54,9 +64,30 @@ export function handleEntra(
       "AADSTS900561: The endpoint only accepts POST requests.",
     );
   } else {
-    clientCredentials(ctx, res, new URLSearchParams(rawBody));
+    const answer = tokenOrDeviceCode(ctx, m[2] ?? "", new URLSearchParams(rawBody));
+    if (answer) {
+      sendJson(res, answer.status, answer.body);
+    } else {
+      clientCredentials(ctx, res, new URLSearchParams(rawBody));
+    }
   }
   return true;
+}
+
+/** The device-code endpoint and the token endpoint's user grants; undefined for the others. */
+function tokenOrDeviceCode(
+  ctx: EntraContext,
+  endpoint: string,
+  form: URLSearchParams,
+): OAuthAnswer | undefined {
+  if (endpoint.endsWith("devicecode")) {
+    return ctx.deviceCodes.authorize(form);
+  }
+  const grant = form.get("grant_type");
+  if (grant !== null && DEVICE_CODE_GRANTS.has(grant)) {
+    return ctx.deviceCodes.redeem(form);
+  }
+  return grant === "refresh_token" ? ctx.deviceCodes.refresh(form) : undefined;
 }
 
 function oauthError(
@@ -65,12 +96,8 @@ function oauthError(
   error: string,
   description: string,
 ): void {
-  sendJson(res, status, {
-    error,
-    error_description: description,
-    error_codes: [],
-    timestamp: new Date().toISOString(),
-  });
+  const answer = oauthAnswer(status, error, description);
+  sendJson(res, answer.status, answer.body);
 }
 
 function openIdConfiguration(ctx: EntraContext): Record<string, unknown> {

@@ -1,10 +1,10 @@
 /**
  * Issues the access tokens every identity endpoint hands out (managed identity, client
- * credentials, admin API, the handle's `issueToken`), counting them in the metrics.
+ * credentials, device code, admin API, the handle's `issueToken`), counting them in the metrics.
  */
 import type { EmulatorConfig } from "../config.js";
 import type { MetricsCollector } from "../metrics.js";
-import type { TokenAuthority } from "../tokens.js";
+import type { DelegatedClaims, TokenAuthority } from "../tokens.js";
 
 /** The resource (or scope) names under which a token for Microsoft Graph is requested. */
 export const GRAPH_RESOURCES = new Set([
@@ -56,6 +56,59 @@ export class TokenIssuer {
     const scale = config.timeScale * 1000;
     const real = config.tokenLifetimeSeconds * scale;
     return this.issue(roles, real, config.advertisedTokenLifetimeSeconds * scale);
+  }
+
+  /**
+   * A delegated token for a signed-in user of a public client, with the configured lifetimes.
+   *
+   * @param clientId - the public client (the token's `appid`)
+   * @param delegated - granted scopes, the user's `oid`/`upn` and role template ids
+   */
+  issueDelegated(
+    clientId: string,
+    delegated: DelegatedClaims,
+  ): { token: string; expiresOn: number; expiresIn: number } {
+    const config = this.config();
+    const scale = config.timeScale * 1000;
+    const advertised = config.advertisedTokenLifetimeSeconds * scale;
+    this.metrics.recordToken();
+    const { token } = this.tokens.issue(
+      clientId,
+      [],
+      config.tokenLifetimeSeconds * scale,
+      advertised,
+      delegated,
+    );
+    const expiresOn = Math.floor((Date.now() + advertised) / 1000);
+    return { token, expiresOn, expiresIn: Math.max(1, Math.round(advertised / 1000)) };
+  }
+
+  /**
+   * An id token for a signed-in user (clients decode it for the account; nobody verifies it).
+   *
+   * @param clientId - the audience
+   * @param issuerUrl - `iss`, the authority's issuer
+   * @param user - the signed-in user
+   */
+  idToken(
+    clientId: string,
+    issuerUrl: string,
+    user: { id: string; userPrincipalName: string; displayName: string },
+  ): string {
+    const now = Math.floor(Date.now() / 1000);
+    return this.tokens.signJwt({
+      aud: clientId,
+      iss: issuerUrl,
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
+      name: user.displayName,
+      oid: user.id,
+      preferred_username: user.userPrincipalName,
+      sub: user.id,
+      tid: this.tokens.tenantId,
+      ver: "2.0",
+    });
   }
 
   /** A token as the identity endpoints issue it: granted roles, configured scaled lifetimes. */

@@ -1,7 +1,8 @@
 /**
- * Microsoft Entra built-in roles a fixture may name in `directoryRoles`, by display name, with the
- * template ids Graph uses as `roleDefinitionId` (entra-docs `permissions-reference.md`, "All
- * roles"). A fixture may also give any role definition id (a GUID) directly.
+ * Microsoft Entra built-in roles by display name, with the template ids Graph uses as
+ * `roleDefinitionId` and tokens carry in `wids` (entra-docs `permissions-reference.md`, "All
+ * roles"): the one table for fixture `directoryRoles`, device-code sign-ins and the delegated role
+ * checks (policies/delegatedRoles.ts). A role definition id (a GUID) may also be given directly.
  */
 
 /** Display name -> role template id, for the roles that matter to whoever can change users. */

@@ -259,6 +259,12 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             type: "boolean",
             default: false,
           },
+          restrictedManagement: {
+            type: "boolean",
+            default: false,
+            description:
+              "the user is a member of a restricted management administrative unit: applications (and tenant-wide admins) cannot change its authentication methods, so every write to them answers 403 for this user alone while reads still work",
+          },
           phoneMethods: {
             type: "array",
             maxItems: 3,

@@ -46,6 +46,11 @@ export interface FixtureUser {
   userType?: "Member" | "Guest";
   /** Default false. */
   isAdmin?: boolean;
+  /**
+   * Member of a restricted management administrative unit (default false): writes to the user's
+   * authentication methods answer 403 for this user alone; reads still work.
+   */
+  restrictedManagement?: boolean;
   phoneMethods?: FixturePhoneMethod[];
   otherMethods?: OtherMethod[];
   /** ISO 8601 with an offset; absent: long ago (400 days before the emulator started). */

@@ -74,6 +74,10 @@ describe("directory audits", () => {
     await emu.close();
   });
 
+  it("answers the default token, which carries the product's roles", async () => {
+    expect((await client.call("GET", AUDITS)).status).toBe(200);
+  });
+
   it("serves seeded events in the documented directoryAudit shape, newest first", async () => {
     const r = await client.call("GET", AUDITS, token);
     expect(r.status).toBe(200);

@@ -87,8 +87,8 @@ describe("domains", () => {
   }); // prettier-ignore
 
   it("needs Domain.Read.All or a directory read role, and refuses query options it does not model", async () => {
-    const plainRoles = { token: emu.issueToken({ roles: ["User.Read.All", "AuditLog.Read.All"] }) };
-    expectEnvelope(await client.call("GET", "/v1.0/domains", plainRoles), 403, "Authorization_RequestDenied");
+    const noDomainRead = { token: emu.issueToken({ roles: ["User.Read.All", "GroupMember.Read.All"] }) };
+    expectEnvelope(await client.call("GET", "/v1.0/domains", noDomainRead), 403, "Authorization_RequestDenied");
     const directory = { token: emu.issueToken({ roles: ["Directory.Read.All"] }) };
     expect((await client.call("GET", "/v1.0/domains", directory)).status).toBe(200);
     expectEnvelope(

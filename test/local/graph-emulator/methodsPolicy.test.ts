@@ -118,8 +118,9 @@ describe("authentication methods policy", () => {
   }); // prettier-ignore
 
   it("needs Policy.Read.AuthenticationMethod or a documented alternative", async () => {
-    expectEnvelope(await client.call("GET", POLICY), 403, "Authorization_RequestDenied");
-    expectEnvelope(await client.call("GET", `${CONFIG}/Sms`), 403, "Authorization_RequestDenied");
+    const noPolicyRead = { token: emu.issueToken({ roles: ["User.Read.All", "Directory.Read.All"] }) };
+    expectEnvelope(await client.call("GET", POLICY, noPolicyRead), 403, "Authorization_RequestDenied");
+    expectEnvelope(await client.call("GET", `${CONFIG}/Sms`, noPolicyRead), 403, "Authorization_RequestDenied");
     for (const role of ["Policy.Read.AuthenticationMethod", "Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"]) {
       expect((await client.call("GET", `${CONFIG}/Sms`, { token: emu.issueToken({ roles: [role] }) })).status).toBe(200);
     }

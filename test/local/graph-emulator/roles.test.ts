@@ -20,6 +20,13 @@ import { GraphTestClient, TENANT_ID, expectEnvelope, type Answer } from "./helpe
 const ASSIGNMENTS = "/v1.0/roleManagement/directory/roleAssignments";
 const ELIGIBLE = "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances";
 const ROLE_READ = [...PROFILES.fast.grantedRoles, "RoleManagement.Read.Directory"];
+/** A token with the run's other permissions but no role-management or directory read. */
+const NO_ROLE_READ = [
+  "UserAuthenticationMethod.ReadWrite.All",
+  "User.Read.All",
+  "GroupMember.Read.All",
+  "AuditLog.Read.All",
+];
 const SECURITY_READER_ID = "5d6b6bb7-de71-4623-b4af-96380a352509";
 
 function rolesTenant(pim = true): TenantFixture {
@@ -194,7 +201,7 @@ describe("role assignments and eligibilities", () => {
   it("needs RoleManagement.Read.Directory (or a documented alternative) for each route", async () => {
     for (const path of [ASSIGNMENTS, ELIGIBLE]) {
       expectEnvelope(
-        await client.call("GET", path, as(["User.Read.All", "GroupMember.Read.All", "AuditLog.Read.All"])),
+        await client.call("GET", path, as(NO_ROLE_READ)),
         403,
         "Authorization_RequestDenied",
       );
@@ -205,6 +212,11 @@ describe("role assignments and eligibilities", () => {
     expectEnvelope(await client.call("GET", ELIGIBLE, as(["Directory.Read.All"])), 403, "Authorization_RequestDenied");
     expect((await client.call("GET", ELIGIBLE, as(["RoleEligibilitySchedule.Read.Directory"]))).status).toBe(200);
   }); // prettier-ignore
+
+  it("answers both routes to the default token, which carries the product's roles", async () => {
+    expect((await client.call("GET", ASSIGNMENTS)).status).toBe(200);
+    expect((await client.call("GET", ELIGIBLE)).status).toBe(200);
+  });
 
   it("tells the report an admin holds an active role, not an eligible one", async () => {
     const r = await client.call(

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
-import type { EmulatorConfig } from "../../../local/graph-emulator/config.js";
+import type { EmulatorConfig, ProfileName } from "../../../local/graph-emulator/config.js";
 import { GraphTestClient, bigTenant, expectEnvelope, type Answer } from "./helpers.js";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -15,8 +15,11 @@ let client: GraphTestClient;
 /** Each write goes to a user without an office phone, so every accepted write is a 201. */
 let nextUser = 0;
 
-async function start(config: Partial<EmulatorConfig>): Promise<EmulatorHandle> {
-  emu = await startEmulator({ tenant: bigTenant(400), config });
+async function start(
+  config: Partial<EmulatorConfig>,
+  profile: ProfileName = "fast",
+): Promise<EmulatorHandle> {
+  emu = await startEmulator({ tenant: bigTenant(400), profile, config });
   client = new GraphTestClient(emu);
   nextUser = 0;
   return emu;
@@ -255,5 +258,42 @@ describe("the usage header on phone-method writes", () => {
     const over = await writePhone();
     expect(over.status).toBe(429);
     expect(over.headers.get("retry-after")).toBe(String(10 / 2));
+  });
+
+  it.each(["realistic", "hostile"] as const)(
+    "stays off phone-method writes under the %s profile until the config key turns it on",
+    async (profile) => {
+      // Latency, faults and storms off: only the header is under test.
+      await start(
+        {
+          timeScale: 0.001,
+          throttleLimitPercentageHeader: "always",
+          latency: {},
+          defaultLatency: { meanMs: 0, p99Ms: 0 },
+          fault503Rate: 0,
+          fault504Rate: 0,
+          faultResetRate: 0,
+          storm: { periodSeconds: 0, durationSeconds: 0 },
+        },
+        profile,
+      );
+      expect(emu?.config.phoneWriteUsageHeader).toBe(false);
+      const write = await writePhone();
+      expect(write.status).toBe(201);
+      expect(usage(write)).toBeNull();
+      expect(
+        usage(await client.call("GET", "/v1.0/users/user-0/authentication/phoneMethods")),
+      ).not.toBeNull();
+      await client.admin("POST", "/config", { phoneWriteUsageHeader: true });
+      const switchedOn = await writePhone();
+      expect(switchedOn.status).toBe(201);
+      expect(usage(switchedOn)).not.toBeNull();
+    },
+  );
+
+  it("keeps the fast profile's default: the header comes with phone-method writes", async () => {
+    await start({ throttleLimitPercentageHeader: "always" }, "fast");
+    expect(emu?.config.phoneWriteUsageHeader).toBe(true);
+    expect(usage(await writePhone())).not.toBeNull();
   });
 });

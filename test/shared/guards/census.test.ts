@@ -31,7 +31,15 @@ async function night(store: FsRunStore, runId: string, users: DirectoryUser[], n
   await fileCensus(store, { runId, settings, fromPage: 0, toPage: 1, range: 0, reportPages: 0 });
   for (let shard = 0; shard < SHARDS; shard++) {
     await findSharedValues(store, { runId, shard, ranges: 1 });
-    await settleShard(store, { runId, shard, ranges: 1, now, settleDays: 3, audit: new Map() });
+    await settleShard(store, {
+      runId,
+      shard,
+      ranges: 1,
+      now,
+      settleDays: 3,
+      audit: new Map(),
+      auditRead: true,
+    });
   }
   return loadValueGuards(store, runId);
 }
@@ -125,6 +133,7 @@ describe("the census", () => {
         now,
         settleDays: 3,
         audit: new Map(),
+        auditRead: true,
       });
     }
     const twice = await loadValueGuards(store, "r2");

@@ -1,3 +1,4 @@
+import type { FixtureUser } from "../../../../local/graph-emulator/tenant/types.js";
 import { createHash } from "node:crypto";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -374,7 +375,9 @@ describe("generated contact details and shared numbers", () => {
       mix: { switchboard: 0, sharedMobilePairs: 0, otherMails: 0, businessPhones: 0 },
     });
     const withThem = generateTenant({ users: 2_000, seed: 7 });
-    const strip = (user: Record<string, unknown>) => {
+    const strip = (
+      user: FixtureUser,
+    ): Omit<FixtureUser, "mobilePhone" | "otherMails" | "businessPhones"> => {
       const { mobilePhone: _m, otherMails: _o, businessPhones: _b, ...rest } = user;
       return rest;
     };

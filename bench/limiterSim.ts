@@ -1,0 +1,270 @@
+/**
+ * The limiter simulation: the product's writer (`writePhoneMethods`) and `AdaptiveLimiter` against
+ * a simulated Graph that enforces one quota shape with the measured create latency, all on a
+ * simulated clock, so a scenario of many emulated minutes runs in a fraction of a second and the
+ * same way every time. `runLimiterSim.ts` runs the scenarios below and prints the figures; tests
+ * use {@link simulate} for behaviour that needs a whole run.
+ *
+ * Figures per run: `ratio` (users provisioned over what the quota admits at most in the run: its
+ * burst plus its refill over the time), `throttledShare` (429 answers over all requests),
+ * `callsPerUser` (requests over users provisioned) and, for a quota that changes mid-run, how
+ * long after the change the limiter first runs a whole window at >= 90% of the new rate with
+ * <= 2% throttled.
+ */
+import { writePhoneMethods, type PhoneWrite } from "../shared/graph/phoneWriter.js";
+import { AdaptiveLimiter, type LimiterStats } from "../shared/graph/throttle.js";
+import { SlidingWindowQuota, TokenBucketQuota, type QuotaModel } from "./quotaShapes.js";
+import { SimClock } from "./simClock.js";
+import { SimGraph, type LatencyDistribution } from "./simGraph.js";
+
+/** Measured latency of a phone-method create on Graph (as in the emulator's realistic profile). */
+const CREATE_LATENCY: LatencyDistribution = { meanMs: 1860, p99Ms: 2900 };
+const READ_LATENCY: LatencyDistribution = { meanMs: 250, p99Ms: 700 };
+
+/** One simulated scenario. */
+export interface SimScenario {
+  name: string;
+  /** What the quota is, in words, for the table. */
+  shape: string;
+  users: number;
+  quota: () => QuotaModel;
+  /** The quota is multiplied by `factor` at `atSeconds`. */
+  change?: { atSeconds: number; factor: number };
+  /** The create latency is multiplied by `factor` at `atSeconds`. */
+  latencyChange?: { atSeconds: number; factor: number };
+  /** Share of requests answered 503. */
+  unavailableShare?: number;
+  /**
+   * What the run is held to: `bars` (ratio >= 0.9, throttled <= 2%, calls per user <= 1.1),
+   * `convergence` (a window at the new rate after the change, throttled and calls as for the
+   * bars), or nothing (shown for information).
+   */
+  judged?: "bars" | "convergence";
+}
+
+/** What one run of a scenario measured. */
+export interface SimResult {
+  name: string;
+  header: boolean;
+  seed: number;
+  users: number;
+  provisioned: number;
+  seconds: number;
+  ratio: number;
+  throttledShare: number;
+  callsPerUser: number;
+  /** Accepted writes over the last half of the run, over the quota's refill in that time. */
+  steadyRatio: number;
+  /** Seconds from the quota change to the first window that meets the bars, when there is one. */
+  convergeSeconds?: number | null;
+  wallMs: number;
+}
+
+export const SCENARIOS: SimScenario[] = [
+  {
+    name: "sliding",
+    judged: "bars",
+    shape: "40 per 2 s, sliding window",
+    users: 6_000,
+    quota: () => new SlidingWindowQuota(40, 2_000),
+  },
+  {
+    name: "documented",
+    judged: "bars",
+    shape: "3,000 per 150 s, token bucket (burst 3,000)",
+    users: 20_000,
+    quota: () => new TokenBucketQuota(3_000, 20),
+  },
+  {
+    name: "burst",
+    judged: "bars",
+    shape: "6/s, token bucket with a burst of 300",
+    users: 4_000,
+    quota: () => new TokenBucketQuota(300, 6),
+  },
+  {
+    name: "reports",
+    judged: "bars",
+    shape: "5 per 10 s, token bucket (reports limit)",
+    users: 400,
+    quota: () => new TokenBucketQuota(5, 0.5),
+  },
+  {
+    name: "halves",
+    judged: "convergence",
+    shape: "40 per 2 s, halved at 120 s",
+    users: 6_000,
+    quota: () => new SlidingWindowQuota(40, 2_000),
+    change: { atSeconds: 120, factor: 0.5 },
+  },
+  {
+    name: "doubles",
+    judged: "convergence",
+    shape: "40 per 2 s, doubled at 120 s",
+    users: 8_000,
+    quota: () => new SlidingWindowQuota(40, 2_000),
+    change: { atSeconds: 120, factor: 2 },
+  },
+  {
+    name: "bucketHalves",
+    judged: "convergence",
+    shape: "3,000 per 150 s, halved at 400 s",
+    users: 20_000,
+    quota: () => new TokenBucketQuota(3_000, 20),
+    change: { atSeconds: 400, factor: 0.5 },
+  },
+  {
+    name: "latency",
+    shape: "40 per 2 s, create latency doubled at 120 s",
+    users: 6_000,
+    quota: () => new SlidingWindowQuota(40, 2_000),
+    latencyChange: { atSeconds: 120, factor: 2 },
+  },
+  {
+    name: "faults",
+    shape: "40 per 2 s, 2% of requests answer 503",
+    users: 6_000,
+    quota: () => new SlidingWindowQuota(40, 2_000),
+    unavailableShare: 0.02,
+  },
+];
+
+/** The state of a simulated run, once per simulated second. */
+export interface SimSample {
+  /** Simulated seconds since the start. */
+  t: number;
+  /** Creates Graph applied, and 429s it answered, so far. */
+  writes: number;
+  throttled: number;
+  limiter: LimiterStats;
+}
+
+/** Options of {@link simulate}. */
+export interface SimulateOptions {
+  /** Whether Graph sends the usage header above 80%. */
+  header: boolean;
+  /** Seeds latencies, network jitter and faults. */
+  seed: number;
+  /** Sees the run once per simulated second. */
+  onSecond?: (sample: SimSample) => void;
+}
+
+/**
+ * Runs one scenario on a fresh simulated clock, Graph and limiter.
+ *
+ * @param scenario - what to simulate.
+ * @param options - header, seed and an observer.
+ */
+export async function simulate(
+  scenario: SimScenario,
+  options: SimulateOptions,
+): Promise<SimResult> {
+  const { header, seed } = options;
+  const started = performance.now();
+  const clock = new SimClock();
+  const quota = scenario.quota();
+  const graph = new SimGraph({
+    clock,
+    quota,
+    createLatency: CREATE_LATENCY,
+    readLatency: READ_LATENCY,
+    usageHeader: header,
+    unavailableShare: scenario.unavailableShare ?? 0,
+    seed,
+  });
+  const limiter = new AdaptiveLimiter({ clock });
+  const { change, latencyChange } = scenario;
+  if (change) {
+    clock.setTimeout(() => quota.scale(clock.now(), change.factor), change.atSeconds * 1000);
+  }
+  if (latencyChange) {
+    clock.setTimeout(() => {
+      const { meanMs, p99Ms } = graph.options.createLatency;
+      graph.options.createLatency = {
+        meanMs: meanMs * latencyChange.factor,
+        p99Ms: p99Ms * latencyChange.factor,
+      };
+    }, latencyChange.atSeconds * 1000);
+  }
+  const writes: PhoneWrite[] = Array.from({ length: scenario.users }, (_, i) => ({
+    userId: `u${i}`,
+    phoneNumber: `+45 2${String(i).padStart(7, "0")}`,
+    action: "create",
+  }));
+  let running = true;
+  const { onSecond } = options;
+  if (onSecond) {
+    const tick = (): void => {
+      if (running) {
+        const m = graph.metrics;
+        onSecond({
+          t: clock.now() / 1000,
+          writes: m.writes,
+          throttled: m.throttled,
+          limiter: limiter.stats(),
+        });
+        clock.setTimeout(tick, 1_000);
+      }
+    };
+    clock.setTimeout(tick, 1_000);
+  }
+  const outcomes = await clock.run(writePhoneMethods(graph, writes, { limiter }));
+  running = false;
+  const endMs = clock.now();
+  const m = graph.metrics;
+  const provisioned = outcomes.filter((o) => o.result === "created").length;
+  const half = endMs / 2;
+  const steadyWrites = m.writeTimes.filter((t) => t >= half).length;
+  return {
+    name: scenario.name,
+    header,
+    seed,
+    users: scenario.users,
+    provisioned,
+    seconds: endMs / 1000,
+    ratio: provisioned / quota.ceiling(endMs),
+    throttledShare: m.requests > 0 ? m.throttled / m.requests : 0,
+    callsPerUser: provisioned > 0 ? m.requests / provisioned : 0,
+    steadyRatio: steadyWrites / (quota.ceiling(endMs) - quota.ceiling(half)),
+    ...(change
+      ? {
+          convergeSeconds: convergence(
+            m.writeTimes,
+            m.throttleTimes,
+            change.atSeconds * 1000,
+            endMs,
+            quota.ratePerSecond(endMs),
+          ),
+        }
+      : {}),
+    wallMs: performance.now() - started,
+  };
+}
+
+/**
+ * Seconds from `fromMs` to the start of the first window (30 s, or 30 requests at the new rate
+ * when that is longer) in which the writes reach 90% of `ratePerSecond` and at most 2% of the
+ * requests are throttled; null when no such window starts before the run ends.
+ */
+function convergence(
+  writeTimes: number[],
+  throttleTimes: number[],
+  fromMs: number,
+  endMs: number,
+  ratePerSecond: number,
+): number | null {
+  const windowMs = Math.max(30_000, (30 / ratePerSecond) * 1000);
+  const count = (times: number[], a: number, b: number): number =>
+    times.filter((t) => t >= a && t < b).length;
+  for (let t = fromMs; t + windowMs <= endMs; t += 1_000) {
+    const writes = count(writeTimes, t, t + windowMs);
+    const throttled = count(throttleTimes, t, t + windowMs);
+    if (
+      writes >= 0.9 * ratePerSecond * (windowMs / 1000) &&
+      throttled <= 0.02 * (writes + throttled)
+    ) {
+      return (t - fromMs) / 1000;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,301 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  AdaptiveLimiter,
+  type LimiterClock,
+  type LimiterFeedback,
+} from "../../../shared/graph/throttle.js";
+import { simulate } from "../../../bench/limiterSim.js";
+import { SlidingWindowQuota, TokenBucketQuota } from "../../../bench/quotaShapes.js";
+
+/**
+ * How the limiter finds Graph's write quota from 429 and Retry-After alone (the usage header is
+ * most likely never sent for phone-method writes), on fake or simulated time.
+ */
+describe("AdaptiveLimiter finding the quota", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Acquires, moving the fake clock on in 10 ms steps until the limiter lets the caller go. */
+  async function acquire(limiter: AdaptiveLimiter, n: number): Promise<number> {
+    let started: number | undefined;
+    void limiter.acquire(n).then((s) => {
+      started = s;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    while (started === undefined) {
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    return started;
+  }
+
+  /** One request of `n` permits that takes `rttMs` and comes back with `feedback`. */
+  async function roundTrip(
+    limiter: AdaptiveLimiter,
+    n: number,
+    rttMs: number,
+    feedback: LimiterFeedback = {},
+  ): Promise<void> {
+    const started = await acquire(limiter, n);
+    await vi.advanceTimersByTimeAsync(rttMs);
+    limiter.release(n, started, feedback);
+  }
+
+  /**
+   * Requests one after another, each of a batch the limiter sizes, answered after a second; a
+   * request sent while the limiter paces faster than `quota()` writes per second is refused at
+   * once with Retry-After 1 s. Returns the rates the 429s came at.
+   */
+  async function drive(
+    limiter: AdaptiveLimiter,
+    rounds: number,
+    quota: () => number,
+  ): Promise<number[]> {
+    const refusedAt: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const n = limiter.batchSize(20);
+      const started = await acquire(limiter, n);
+      const rate = limiter.stats().ratePerSecond ?? 0;
+      if (rate > quota()) {
+        refusedAt.push(rate);
+        await vi.advanceTimersByTimeAsync(10);
+        limiter.release(n, started, { throttled: n, retryAfterMs: 1_000 });
+      } else {
+        await vi.advanceTimersByTimeAsync(1_000);
+        limiter.release(n, started);
+      }
+    }
+    return refusedAt;
+  }
+
+  it("holds back every caller, waiting or arriving later, until Retry-After has passed", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 8 });
+    await roundTrip(limiter, 4, 200);
+    const refusedAt = Date.now();
+    await roundTrip(limiter, 1, 10, { throttled: 1, retryAfterMs: 3_000 });
+    const grants: number[] = [];
+    const waiting = [limiter.acquire(1), limiter.acquire(1)].map((p) =>
+      p.then((t) => grants.push(t)),
+    );
+    await vi.advanceTimersByTimeAsync(1_500);
+    waiting.push(limiter.acquire(1).then((t) => grants.push(t)));
+    await vi.advanceTimersByTimeAsync(1_480);
+    expect(grants).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await Promise.all(waiting);
+    expect(grants).toHaveLength(3);
+    expect(Math.min(...grants)).toBeGreaterThanOrEqual(refusedAt + 3_000);
+  });
+
+  it("counts a batch item's Retry-After from Graph's refusal, not from the batch's late answer", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 8 });
+    // Graph answers a wholly refused request within 50 ms: that bounds when it refuses.
+    await roundTrip(limiter, 1, 50, { throttled: 1, retryAfterMs: 1_000 });
+    expect(limiter.stats().pausedForMs).toBe(1_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    // An item refused when its batch arrived, answered with the batch 3 s later: its second
+    // has long run out.
+    await roundTrip(limiter, 4, 3_000, { throttled: 1, retryAfterMs: 1_000 });
+    expect(limiter.stats().pausedForMs).toBe(0);
+  });
+
+  /**
+   * A simulated run of the product's writer against a sliding window quota (simulated time),
+   * with the limiter's pacing rate each second and the rates the 429s came at.
+   */
+  async function run(
+    users: number,
+    perTwoSeconds: number,
+    change?: { atSeconds: number; factor: number },
+  ): Promise<{ rates: number[]; refusedAt: number[]; throttledShare: number }> {
+    const rates: number[] = [];
+    const refusedAt: number[] = [];
+    let throttled = 0;
+    const result = await simulate(
+      {
+        name: "window",
+        shape: `${perTwoSeconds} per 2 s`,
+        users,
+        quota: () => new SlidingWindowQuota(perTwoSeconds, 2_000),
+        ...(change ? { change } : {}),
+      },
+      {
+        header: false,
+        seed: 7,
+        onSecond: (s) => {
+          if (s.throttled > throttled) {
+            refusedAt.push(rates[rates.length - 1] ?? 0);
+          }
+          throttled = s.throttled;
+          rates.push(s.limiter.ratePerSecond ?? 0);
+        },
+      },
+    );
+    expect(result.provisioned).toBe(users);
+    return { rates, refusedAt, throttledShare: result.throttledShare };
+  }
+
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
+
+  it("settles below the rate at which Graph answered 429, and not far below", async () => {
+    const { rates, refusedAt, throttledShare } = await run(3_000, 20);
+    expect(refusedAt.length).toBeGreaterThan(0);
+    const settled = median(rates.slice(-60));
+    expect(settled).toBeLessThan(Math.min(...refusedAt.slice(-3)));
+    expect(settled).toBeGreaterThan(0.85 * 10);
+    // Holding there costs no more 429s than the occasional probe.
+    expect(throttledShare).toBeLessThan(0.02);
+  });
+
+  it("probes upwards when no 429 comes for a while, and finds a quota that doubled", async () => {
+    const { rates } = await run(6_000, 20, { atSeconds: 100, factor: 2 });
+    const before = median(rates.slice(60, 100));
+    expect(before).toBeLessThanOrEqual(10);
+    expect(median(rates.slice(-30))).toBeGreaterThan(1.7 * before);
+  });
+
+  it("comes down to a quota that halved", async () => {
+    const { rates } = await run(3_000, 40, { atSeconds: 60, factor: 0.5 });
+    const settled = median(rates.slice(-60));
+    expect(settled).toBeLessThanOrEqual(10);
+    expect(settled).toBeGreaterThan(0.8 * 10);
+  });
+
+  it("does not probe above a rate the writers leave unused", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    // One request at a time never fills the rate, and Graph never refuses.
+    const refused = await drive(limiter, 100, () => Number.POSITIVE_INFINITY);
+    expect(refused).toHaveLength(0);
+    const held = limiter.stats().ratePerSecond ?? 0;
+    await drive(limiter, 700, () => Number.POSITIVE_INFINITY);
+    expect(limiter.stats().ratePerSecond).toBe(held);
+  });
+
+  it("eases the rate on a usage reading over 100%, without a 429 and without a pause", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 4 });
+    await roundTrip(limiter, 4, 500);
+    await roundTrip(limiter, 2, 500, { limitPercentage: 0.85 });
+    for (let i = 0; i < 10; i++) {
+      await roundTrip(limiter, 1, 500, { limitPercentage: 0.9 });
+    }
+    const before = limiter.stats().ratePerSecond ?? 0;
+    await roundTrip(limiter, 1, 500, { limitPercentage: 1.25 });
+    const stats = limiter.stats();
+    expect(stats.ratePerSecond ?? 0).toBeLessThan(before);
+    expect(stats.throttled).toBe(0);
+    expect(stats.pausedForMs).toBe(0);
+  });
+
+  it("slows down on 503s, less than on 429s, and does not pause without Retry-After", async () => {
+    vi.useFakeTimers();
+    const steady = async (): Promise<AdaptiveLimiter> => {
+      const limiter = new AdaptiveLimiter();
+      await drive(limiter, 200, () => 20);
+      return limiter;
+    };
+    const unavailable = await steady();
+    const throttled = await steady();
+    const before = unavailable.stats().ratePerSecond ?? 0;
+    expect(throttled.stats().ratePerSecond).toBe(before);
+    await roundTrip(unavailable, 4, 1_000, { unavailable: 1 });
+    await roundTrip(throttled, 4, 1_000, { throttled: 1 });
+    const afterUnavailable = unavailable.stats().ratePerSecond ?? 0;
+    const afterThrottled = throttled.stats().ratePerSecond ?? 0;
+    expect(afterUnavailable).toBeLessThan(before);
+    expect(afterThrottled).toBeLessThan(afterUnavailable);
+    expect(unavailable.stats().pausedForMs).toBe(0);
+  });
+
+  it("slows down round trip by round trip while every request fails", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    await drive(limiter, 200, () => 20);
+    const rates = [limiter.stats().ratePerSecond ?? 0];
+    for (let i = 0; i < 4; i++) {
+      const n = limiter.batchSize(20);
+      await roundTrip(limiter, n, 1_000, { unavailable: n });
+      rates.push(limiter.stats().ratePerSecond ?? 0);
+    }
+    for (let i = 1; i < rates.length; i++) {
+      expect(rates[i]).toBeLessThan(rates[i - 1] as number);
+    }
+    expect(rates[4]).toBeLessThan(0.2 * (rates[0] as number));
+  });
+
+  it("sends a single write a few times a second, so that a refusal comes back at once", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter({ initial: 40 });
+    await roundTrip(limiter, 40, 1_000);
+    expect(limiter.batchSize(20)).toBeGreaterThan(1);
+    const sizes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      sizes.push(limiter.sendSize(20));
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    const singles = sizes.filter((s) => s === 1).length;
+    // Twenty requests over a second: a single write every quarter second or so, batches between.
+    expect(singles).toBeGreaterThanOrEqual(3);
+    expect(singles).toBeLessThanOrEqual(5);
+  });
+
+  it("waits on the clock it is given", async () => {
+    let now = 0;
+    const timers: { at: number; callback: () => void }[] = [];
+    const clock: LimiterClock = {
+      now: () => now,
+      setTimeout: (callback, ms) => {
+        const timer = { at: now + ms, callback };
+        timers.push(timer);
+        return timer;
+      },
+      clearTimeout: (timer) => {
+        timers.splice(timers.indexOf(timer as (typeof timers)[number]), 1);
+      },
+    };
+    const limiter = new AdaptiveLimiter({ clock });
+    const started = await limiter.acquire(1);
+    now = 100;
+    limiter.release(1, started, { throttled: 1, retryAfterMs: 2_000 });
+    let through = false;
+    const waiting = limiter.acquire(1).then(() => {
+      through = true;
+    });
+    expect(timers.map((t) => t.at)).toEqual([2_100]);
+    now = 2_100;
+    timers.shift()?.callback();
+    await waiting;
+    expect(through).toBe(true);
+  });
+
+  it("takes the rate Graph accepted as the ceiling once a bucket's savings are spent", async () => {
+    // 200 writes at once, then 5 a second: slow start runs far past 5 a second on the savings.
+    let firstThrottled: number | undefined;
+    let finalCeiling = 0;
+    const result = await simulate(
+      {
+        name: "bucket",
+        shape: "200 + 5/s",
+        users: 2_000,
+        quota: () => new TokenBucketQuota(200, 5),
+      },
+      {
+        header: false,
+        seed: 3,
+        onSecond: (s) => {
+          if (s.throttled > 0 && firstThrottled === undefined) {
+            firstThrottled = s.limiter.ratePerSecond;
+          }
+          finalCeiling = s.limiter.ceilingPerSecond ?? 0;
+        },
+      },
+    );
+    expect(result.provisioned).toBe(2_000);
+    expect(firstThrottled).toBeGreaterThan(10);
+    expect(finalCeiling).toBeLessThan(1.5 * 5);
+    expect(finalCeiling).toBeGreaterThan(0.8 * 5);
+  });
+});

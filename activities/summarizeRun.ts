@@ -352,6 +352,9 @@ export async function summarizeRun(
   } else if (!input.dryRun) {
     context.info(processedLine(counts.created + counts.replaced));
   }
+  for (const shared of t.sharedNumbers.values()) {
+    logEvent(context, "sharedNumber", { runId: input.runId, ...shared });
+  }
   logEvent(context, "runSummarized", {
     runId: input.runId,
     dryRun: input.dryRun,

@@ -35,6 +35,18 @@ export const WORKBOOK_QUERIES: readonly {
     title: "Throughput per run (writes per minute)",
     visualization: "table",
   },
+  {
+    name: "numbers-changed",
+    title: "Numbers changed since the last run (not written until settled)",
+    visualization: "table",
+    noDataMessage: "No number changed in this time range.",
+  },
+  {
+    name: "shared-numbers",
+    title: "Numbers several users share (written for none of them)",
+    visualization: "table",
+    noDataMessage: "No shared number in this time range.",
+  },
 ];
 
 const DAY_MS = 86_400_000;

@@ -12,6 +12,7 @@ export type RunEventName =
   | "roleHoldersRead"
   | "censusSettled"
   | "numberChanged"
+  | "sharedNumber"
   | "runStarted"
   | "runsExpired"
   | "rerunStarted"

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { logEvent, type RunEventName } from "../../shared/log/events.js";
 import {
   numberFormatErrorLine,
   provisionedLine,
@@ -68,6 +69,8 @@ describe("the workbook", () => {
     const queries = workbook.items.filter((i) => i.type === 3);
     expect(kqlFiles).toEqual([
       "failures-by-graph-code.kql",
+      "numbers-changed.kql",
+      "shared-numbers.kql",
       "status-per-run.kql",
       "throughput-per-run.kql",
       "users-without-mfa.kql",
@@ -107,17 +110,41 @@ describe("the workbook", () => {
   });
 });
 
+/** Views of guards the runbook never had: they read the product's structured events only. */
+const GUARD_VIEWS: Record<string, string> = {
+  "numbers-changed.kql": "numberChanged",
+  "shared-numbers.kql": "sharedNumber",
+};
+
 describe("the KQL queries", () => {
-  it.each(kqlFiles)("%s reads the product's traces and the seed's runbook output", (file) => {
-    const query = kql(file);
-    expect(query).toMatch(/union isfuzzy=true/);
-    expect(query).toMatch(/\(AppTraces \| project TimeGenerated, Line = Message\)/);
-    expect(query).toMatch(/\(traces \| project TimeGenerated = timestamp, Line = message\)/);
-    expect(query).toMatch(
-      /column_ifexists\("RunbookName_s", ""\) startswith "AzAutomationScript4MFAPrePopulate"/,
-    );
-    expect(query).toMatch(/\| extend Line = trim\(@'"', Line\)/);
-  });
+  it.each(kqlFiles.filter((f) => !(f in GUARD_VIEWS)))(
+    "%s reads the product's traces and the seed's runbook output",
+    (file) => {
+      const query = kql(file);
+      expect(query).toMatch(/union isfuzzy=true/);
+      expect(query).toMatch(/\(AppTraces \| project TimeGenerated, Line = Message\)/);
+      expect(query).toMatch(/\(traces \| project TimeGenerated = timestamp, Line = message\)/);
+      expect(query).toMatch(
+        /column_ifexists\("RunbookName_s", ""\) startswith "AzAutomationScript4MFAPrePopulate"/,
+      );
+      expect(query).toMatch(/\| extend Line = trim\(@'"', Line\)/);
+    },
+  );
+
+  it.each(Object.entries(GUARD_VIEWS))(
+    "%s reads the product's %s events from its traces",
+    (file, event) => {
+      const query = kql(file);
+      expect(query).toMatch(/\(AppTraces \| project TimeGenerated, Line = Message\)/);
+      expect(query).toMatch(/\(traces \| project TimeGenerated = timestamp, Line = message\)/);
+      expect(query).toContain(`where Line startswith '{"event":"${event}"'`);
+      expect(query).toMatch(/parse_json\(Line\)/);
+      // The product writes the event exactly so.
+      const lines: string[] = [];
+      logEvent({ info: (line: string) => lines.push(line) }, event as RunEventName, { runId: "r" });
+      expect(lines[0]?.startsWith(`{"event":"${event}"`)).toBe(true);
+    },
+  );
 
   it("reads the users-without-MFA count from the product's line and both seed wordings", () => {
     const [pattern] = extracts(kql("users-without-mfa.kql"));

@@ -547,6 +547,28 @@ export const PROFILES: Record<ProfileName, EmulatorConfig> = {
  * @returns the merged config
  */
 export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>): EmulatorConfig {
+  checkPatchShape(patch);
+  const merged: EmulatorConfig = {
+    ...base,
+    ...patch,
+    latency: { ...base.latency, ...(patch.latency ?? {}) },
+    storm: { ...base.storm, ...(patch.storm ?? {}) },
+    outage: { ...base.outage, ...(patch.outage ?? {}) },
+    deviceCodeAutoApprove: {
+      ...base.deviceCodeAutoApprove,
+      ...(patch.deviceCodeAutoApprove ?? {}),
+    },
+  };
+  checkQuotaKeys(merged);
+  checkFaultKeys(merged);
+  checkIdentityKeys(merged);
+  checkOutageKey(merged.outage);
+  checkBehaviourKeys(merged);
+  return merged;
+}
+
+/** Checks a patch's keys and their kinds, and its latencies: the admin API feeds it untrusted JSON. */
+function checkPatchShape(patch: Partial<EmulatorConfig>): void {
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
     throw new TypeError("GraphEmulator: the config patch must be a JSON object.");
   }
@@ -555,7 +577,7 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     if (!known.has(key)) {
       throw new TypeError(`GraphEmulator: unknown config key '${key}'.`);
     }
-    // A shallow type check: the admin API feeds this from untrusted JSON.
+    // A shallow check: the value is of the same kind as the base value.
     const expected: unknown = BASE[key as keyof EmulatorConfig];
     const sameKind =
       Array.isArray(expected) === Array.isArray(value) &&
@@ -570,33 +592,30 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
       throw new TypeError("GraphEmulator: a latency needs numeric 'meanMs' and 'p99Ms'.");
     }
   }
-  const merged: EmulatorConfig = {
-    ...base,
-    ...patch,
-    latency: { ...base.latency, ...(patch.latency ?? {}) },
-    storm: { ...base.storm, ...(patch.storm ?? {}) },
-    outage: { ...base.outage, ...(patch.outage ?? {}) },
-    deviceCodeAutoApprove: {
-      ...base.deviceCodeAutoApprove,
-      ...(patch.deviceCodeAutoApprove ?? {}),
-    },
-  };
-  if (!(merged.timeScale > 0) || !Number.isFinite(merged.timeScale)) {
+}
+
+/** Checks the time scale and the quotas, which divide and schedule everything else. */
+function checkQuotaKeys(config: EmulatorConfig): void {
+  if (!(config.timeScale > 0) || !Number.isFinite(config.timeScale)) {
     throw new RangeError("GraphEmulator: timeScale must be a positive finite number.");
   }
   for (const key of ["writeQuota", "resourceUnitQuota", "reportsQuota"] as const) {
-    if (!(merged[key] > 0)) {
+    if (!(config[key] > 0)) {
       throw new RangeError(`GraphEmulator: '${key}' must be positive.`);
     }
   }
-  if (!(QUOTA_SHAPE_NAMES as readonly string[]).includes(merged.writeQuotaShape)) {
+  if (!(QUOTA_SHAPE_NAMES as readonly string[]).includes(config.writeQuotaShape)) {
     throw new RangeError(
       `GraphEmulator: 'writeQuotaShape' must be one of ${QUOTA_SHAPE_NAMES.map((n) => `'${n}'`).join(", ")}.`,
     );
   }
-  if (!(merged.writeQuotaBurst >= 0 && Number.isFinite(merged.writeQuotaBurst))) {
+  if (!(config.writeQuotaBurst >= 0 && Number.isFinite(config.writeQuotaBurst))) {
     throw new RangeError("GraphEmulator: 'writeQuotaBurst' must be 0 or a positive number.");
   }
+}
+
+/** Checks the fault probabilities and the report's licence 403. */
+function checkFaultKeys(config: EmulatorConfig): void {
   for (const key of [
     "fault503Rate",
     "fault504Rate",
@@ -604,17 +623,19 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
     "batchItem401Rate",
     "reportLicence403Rate",
   ] as const) {
-    if (!(merged[key] >= 0 && merged[key] <= 1)) {
+    if (!(config[key] >= 0 && config[key] <= 1)) {
       throw new RangeError(`GraphEmulator: '${key}' must be between 0 and 1.`);
     }
   }
   if (!(
-    Number.isInteger(merged.reportLicence403OnRequest) && merged.reportLicence403OnRequest >= 0
+    Number.isInteger(config.reportLicence403OnRequest) && config.reportLicence403OnRequest >= 0
   )) {
     throw new RangeError("GraphEmulator: 'reportLicence403OnRequest' must be 0 or a whole number.");
   }
-  checkIdentityKeys(merged);
-  const outage = merged.outage;
+}
+
+/** Checks the scheduled outage's window and mode. */
+function checkOutageKey(outage: OutageConfig): void {
   if (!(outage.startSeconds >= 0 && outage.durationSeconds >= 0)) {
     throw new RangeError(
       "GraphEmulator: 'outage' needs 'startSeconds' and 'durationSeconds' of 0 or more.",
@@ -623,25 +644,28 @@ export function mergeConfig(base: EmulatorConfig, patch: Partial<EmulatorConfig>
   if (outage.mode !== "503" && outage.mode !== "reset") {
     throw new RangeError("GraphEmulator: 'outage.mode' must be '503' or 'reset'.");
   }
-  if (!(merged.readAfterWriteLagMs >= 0)) {
+}
+
+/** Checks the keys of the undocumented behaviours: lags, skew, SSPR, audit log and patterns. */
+function checkBehaviourKeys(config: EmulatorConfig): void {
+  if (!(config.readAfterWriteLagMs >= 0)) {
     throw new RangeError("GraphEmulator: 'readAfterWriteLagMs' must be 0 or more.");
   }
-  if (!(merged.batchEnvelopeTokenSkewSeconds >= 0)) {
+  if (!(config.batchEnvelopeTokenSkewSeconds >= 0)) {
     throw new RangeError("GraphEmulator: 'batchEnvelopeTokenSkewSeconds' must be 0 or more.");
   }
-  if (merged.ssprMethodsRequired !== 1 && merged.ssprMethodsRequired !== 2) {
+  if (config.ssprMethodsRequired !== 1 && config.ssprMethodsRequired !== 2) {
     throw new RangeError("GraphEmulator: 'ssprMethodsRequired' must be 1 or 2.");
   }
-  if (merged.auditValueStyle !== "compact" && merged.auditValueStyle !== "pretty") {
+  if (config.auditValueStyle !== "compact" && config.auditValueStyle !== "pretty") {
     throw new RangeError("GraphEmulator: 'auditValueStyle' must be 'compact' or 'pretty'.");
   }
-  if (!(merged.auditMaxTop >= 1 && merged.auditDefaultTop >= 1)) {
+  if (!(config.auditMaxTop >= 1 && config.auditDefaultTop >= 1)) {
     throw new RangeError("GraphEmulator: 'auditMaxTop' and 'auditDefaultTop' must be at least 1.");
   }
   // Fails early on a bad pattern instead of on the first write.
-  new RegExp(merged.phoneNumberPattern);
-  new RegExp(merged.emailAddressPattern);
-  return merged;
+  new RegExp(config.phoneNumberPattern);
+  new RegExp(config.emailAddressPattern);
 }
 
 /** Checks the device-code keys, which the admin API feeds from untrusted JSON. */

@@ -210,16 +210,8 @@ export interface EmulatorHandle {
  */
 export async function startEmulator(options: EmulatorOptions): Promise<EmulatorHandle> {
   const host = options.host ?? "127.0.0.1";
-  const profileName = options.profile ?? "fast";
-  const profile = PROFILES[profileName];
-  if (!profile) {
-    throw new TypeError(`GraphEmulator: unknown profile '${String(profileName)}'.`);
-  }
-  let config = mergeConfig(profile, options.config ?? {});
-  const store = new TenantStore(options.tenant);
-  const tokens = new TokenAuthority(store.tenantId);
-  const metrics = new MetricsCollector();
-  const issuer = new TokenIssuer(tokens, metrics, randomUUID(), () => config);
+  const live = new LiveConfig(startingConfig(options));
+  const directory = wireDirectory(options.tenant, live);
   const identityHeader = randomBytes(24).toString("base64url");
   const clientSecret = randomBytes(24).toString("base64url");
   const tls = await createTlsMaterial(host);
@@ -227,60 +219,157 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const caCertPath = join(dir, "ca.pem");
   writeFileSync(caCertPath, tls.caCertPem);
 
-  let graphBaseUrl = "";
-  const baseUrl = (): string => graphBaseUrl;
-  const engine = new GraphEngine({ store, tokens, metrics, config: () => config, baseUrl });
-  const setConfig = (patch: Partial<EmulatorConfig>): void => {
-    const prev = config;
-    config = mergeConfig(prev, patch);
-    engine.configChanged(prev, config);
-  };
-  const deviceCodes = new DeviceCodeFlow({ store, issuer, config: () => config, baseUrl });
-  const admin: AdminContext = {
-    store,
-    metrics,
-    tokens,
-    issuer,
-    usersDelta: engine.usersDelta,
-    outage: engine.outage,
-    deviceCodes,
-    config: () => config,
-    setConfig,
-  };
-  const entra = {
-    tenantId: store.tenantId,
-    domain: store.domain,
+  // After the (slow) TLS material: the engine schedules the configured outage from its creation.
+  const core = wireEngine(directory, live);
+  const graphServer = createGraphServer(tls, core.engine, {
+    tenantId: core.store.tenantId,
+    domain: core.store.domain,
     clientSecret,
-    issuer,
-    baseUrl,
-    deviceCodes,
-  };
-  const graphServer = createGraphServer(tls, engine, entra);
-  const controlServer = createControlServer(admin, identityHeader);
-
+    issuer: core.issuer,
+    baseUrl: live.baseUrl,
+    deviceCodes: core.deviceCodes,
+  });
+  const controlServer = createControlServer(adminContext(core), identityHeader);
   const graphPort = await listen(graphServer, options.port ?? 0, host);
   const controlPort = await listen(controlServer, options.identityPort ?? 0, host);
   const urlHost = host.includes(":") ? `[${host}]` : host;
-  graphBaseUrl = `https://${urlHost}:${graphPort}`;
+  live.setBaseUrl(`https://${urlHost}:${graphPort}`);
   const controlBase = `http://${urlHost}:${controlPort}`;
 
-  return {
-    graphBaseUrl,
+  const endpoints: EmulatorEndpoints = {
+    graphBaseUrl: live.baseUrl(),
     identityEndpoint: `${controlBase}/msi/token`,
     identityHeader,
     adminUrl: `${controlBase}/admin`,
     caCertPath,
     caCertPem: tls.caCertPem,
+    clientSecret,
+  };
+  return emulatorHandle(core, endpoints, async () => {
+    await Promise.all([closeServer(graphServer), closeServer(controlServer)]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** The profile named in the options with their config overrides merged over it. */
+function startingConfig(options: EmulatorOptions): EmulatorConfig {
+  const profileName = options.profile ?? "fast";
+  const profile = PROFILES[profileName];
+  if (!profile) {
+    throw new TypeError(`GraphEmulator: unknown profile '${String(profileName)}'.`);
+  }
+  return mergeConfig(profile, options.config ?? {});
+}
+
+/** The config in effect and the Graph base URL, which every part reads through the getters. */
+class LiveConfig {
+  private value: EmulatorConfig;
+  private url = "";
+  private listener: ((prev: EmulatorConfig, next: EmulatorConfig) => void) | undefined;
+
+  /** The current config. */
+  readonly current = (): EmulatorConfig => this.value;
+
+  /** The Graph base URL; empty until the https server listens. */
+  readonly baseUrl = (): string => this.url;
+
+  /** Merges a patch over the current config and tells the listener what changed. */
+  readonly set = (patch: Partial<EmulatorConfig>): void => {
+    const prev = this.value;
+    this.value = mergeConfig(prev, patch);
+    this.listener?.(prev, this.value);
+  };
+
+  constructor(initial: EmulatorConfig) {
+    this.value = initial;
+  }
+
+  /** Sets who follows config changes (the engine, once there is one). */
+  onChange(listener: (prev: EmulatorConfig, next: EmulatorConfig) => void): void {
+    this.listener = listener;
+  }
+
+  setBaseUrl(url: string): void {
+    this.url = url;
+  }
+}
+
+/** The tenant and who may call it: the parts wired before the TLS material. */
+interface Directory {
+  store: TenantStore;
+  tokens: TokenAuthority;
+  metrics: MetricsCollector;
+  issuer: TokenIssuer;
+}
+
+/** The emulator's parts, wired around one {@link LiveConfig}. */
+interface EmulatorCore extends Directory {
+  live: LiveConfig;
+  engine: GraphEngine;
+  deviceCodes: DeviceCodeFlow;
+}
+
+function wireDirectory(tenant: TenantFixture, live: LiveConfig): Directory {
+  const store = new TenantStore(tenant);
+  const tokens = new TokenAuthority(store.tenantId);
+  const metrics = new MetricsCollector();
+  const issuer = new TokenIssuer(tokens, metrics, randomUUID(), live.current);
+  return { store, tokens, metrics, issuer };
+}
+
+function wireEngine(directory: Directory, live: LiveConfig): EmulatorCore {
+  const { store, tokens, metrics, issuer } = directory;
+  const config = live.current;
+  const baseUrl = live.baseUrl;
+  const engine = new GraphEngine({ store, tokens, metrics, config, baseUrl });
+  live.onChange((prev, next) => engine.configChanged(prev, next));
+  const deviceCodes = new DeviceCodeFlow({ store, issuer, config, baseUrl });
+  return { ...directory, live, engine, deviceCodes };
+}
+
+function adminContext(core: EmulatorCore): AdminContext {
+  return {
+    store: core.store,
+    metrics: core.metrics,
+    tokens: core.tokens,
+    issuer: core.issuer,
+    usersDelta: core.engine.usersDelta,
+    outage: core.engine.outage,
+    deviceCodes: core.deviceCodes,
+    config: core.live.current,
+    setConfig: core.live.set,
+  };
+}
+
+/** Where a running emulator answers, and the secrets its clients need. */
+type EmulatorEndpoints = Pick<
+  EmulatorHandle,
+  | "graphBaseUrl"
+  | "identityEndpoint"
+  | "identityHeader"
+  | "adminUrl"
+  | "caCertPath"
+  | "caCertPem"
+  | "clientSecret"
+>;
+
+function emulatorHandle(
+  core: EmulatorCore,
+  endpoints: EmulatorEndpoints,
+  close: () => Promise<void>,
+): EmulatorHandle {
+  const { store, engine, deviceCodes, issuer, live } = core;
+  return {
+    ...endpoints,
     tenantId: store.tenantId,
     appId: issuer.appId,
-    clientSecret,
     get config(): EmulatorConfig {
-      return structuredClone(config);
+      return structuredClone(live.current());
     },
-    setConfig,
+    setConfig: live.set,
     issueToken: (opts = {}) => issuer.issueForTest(opts),
     startOutage: (seconds, mode = "503") => {
-      engine.outage.start(seconds, mode, config);
+      engine.outage.start(seconds, mode, live.current());
       return engine.outage.status();
     },
     deviceCodes: () => deviceCodes.list(),
@@ -291,10 +380,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
       }
       return answer;
     },
-    revokeAllTokens: () => tokens.revokeAll(),
+    revokeAllTokens: () => core.tokens.revokeAll(),
     state: () => ({ users: store.users.map(userState) }),
-    metrics: () => metrics.snapshot(),
-    resetMetrics: () => metrics.reset(),
+    metrics: () => core.metrics.snapshot(),
+    resetMetrics: () => core.metrics.reset(),
     upsertUser: (user) => engine.usersDelta.upsertUser(user),
     deleteUser: (id, opts) => engine.usersDelta.deleteUser(id, opts),
     updateUser: (id, patch, by) =>
@@ -305,9 +394,6 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
       ),
     addGroupMember: (groupId, memberId) => store.addGroupMember(groupId, memberId),
     removeGroupMember: (groupId, memberId) => store.removeGroupMember(groupId, memberId),
-    async close(): Promise<void> {
-      await Promise.all([closeServer(graphServer), closeServer(controlServer)]);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }

@@ -239,6 +239,77 @@ export function page<T>(
   return { found, next: undefined };
 }
 
+/**
+ * How many items match.
+ *
+ * @param items - the whole collection
+ * @param match - the filter
+ */
+export function countMatching<T>(items: ArrayLike<T>, match: (x: T) => boolean): number {
+  let n = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (match(items[i] as T)) {
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * The `(a,b)` an `@odata.context` carries after the entity set for a `$select`.
+ *
+ * @param select - the selected properties; none without `$select` (then "")
+ */
+export function selectContext(select: readonly string[] | null | undefined): string {
+  return select ? `(${select.join(",")})` : "";
+}
+
+/** What {@link collectionPage} needs beside the items. */
+export interface CollectionPageOptions<T> {
+  /** Absolute Graph root with the version. */
+  root: string;
+  /** The request's query options; `$skiptoken` is read here. */
+  q: URLSearchParams;
+  /** Collection path after the root, for the next link. */
+  path: string;
+  /** `@odata.context` after `$metadata#`, e.g. `users(id,displayName)`. */
+  context: string;
+  /** What this collection's skip tokens are bound to (see `encodeSkipToken`). */
+  tokenKind: string;
+  top: number;
+  match: (item: T) => boolean;
+  /** Whether the first page carries `@odata.count`, the number of all matching items. */
+  count: boolean;
+  /** The item as the answer shows it. */
+  toValue: (item: T) => Record<string, unknown>;
+}
+
+/**
+ * One page of a paged collection as Graph answers it: `@odata.context`, `@odata.count` when
+ * asked for on the first page, `@odata.nextLink` unless it is the last page, then `value`.
+ * Decodes `$skiptoken` (a 400 for a foreign or malformed one).
+ *
+ * @param items - the whole collection
+ * @param o - the query, paths and item view
+ * @returns the response body
+ */
+export function collectionPage<T>(
+  items: ArrayLike<T>,
+  o: CollectionPageOptions<T>,
+): Record<string, unknown> {
+  const token = o.q.get("$skiptoken");
+  const { found, next } = page(items, decodeSkipToken(token, o.tokenKind), o.top, o.match);
+  const body: Record<string, unknown> = { "@odata.context": `${o.root}/$metadata#${o.context}` };
+  if (o.count && token === null) {
+    body["@odata.count"] = countMatching(items, o.match);
+  }
+  if (next !== undefined) {
+    body["@odata.nextLink"] = nextLink(o.root, o.path, o.q, encodeSkipToken(o.tokenKind, next));
+  }
+  body.value = found.map((item) => o.toValue(item));
+  return body;
+}
+
 function parse(raw: string, code: string): FilterNode {
   try {
     return parseFilter(raw);

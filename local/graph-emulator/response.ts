@@ -37,6 +37,41 @@ export class GraphHttpError extends Error {
 }
 
 /**
+ * The error a config key sets for a behaviour Microsoft does not document.
+ *
+ * @param e - the configured status, code and message
+ * @param headers - extra response headers
+ */
+export function configuredError(
+  e: { status: number; code: string; message: string },
+  headers: Record<string, string> = {},
+): GraphHttpError {
+  return new GraphHttpError(e.status, e.code, e.message, headers);
+}
+
+/**
+ * The directory's 404 for an object that is not there.
+ *
+ * @param id - the id (or UPN) asked for
+ */
+export function resourceNotFound(id: string): GraphHttpError {
+  return new GraphHttpError(
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+}
+
+/** The 404 of an authentication method the user does not hold (or an unknown method id). */
+export function methodNotFound(): GraphHttpError {
+  return new GraphHttpError(
+    404,
+    "itemNotFound",
+    "The requested authentication method was not found for the user.",
+  );
+}
+
+/**
  * Builds a Graph error answer with the documented envelope.
  *
  * @param status - HTTP status

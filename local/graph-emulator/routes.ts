@@ -86,6 +86,66 @@ export interface RouteDef {
   alsoNeeds?: { role: Role; when: (config: EmulatorConfig) => boolean };
 }
 
+/** The handlers of one kind of authentication method (phone, email). */
+interface MethodHandlers {
+  list: Handler;
+  create: Handler;
+  get: Handler;
+  update: Handler;
+  delete: Handler;
+}
+
+const PHONE_METHODS: MethodHandlers = {
+  list: listPhones,
+  create: createPhone,
+  get: getPhone,
+  update: updatePhone,
+  delete: deletePhone,
+};
+
+const EMAIL_METHODS: MethodHandlers = {
+  list: listEmails,
+  create: createEmail,
+  get: getEmail,
+  update: updateEmail,
+  delete: deleteEmail,
+};
+
+/**
+ * The two rows of a user's authentication methods of one kind, as Graph shapes every such
+ * resource: the collection (list, create) and one method by id (get, update, delete).
+ *
+ * @param resource - the path segment, which also names the route kinds
+ * @param handlers - what each operation runs
+ * @param access - the roles and family of both rows
+ */
+function methodRoutes(
+  resource: "phoneMethods" | "emailMethods",
+  handlers: MethodHandlers,
+  access: Pick<RouteDef, "role" | "writeRole" | "family">,
+): RouteDef[] {
+  const collection = `users/{user}/authentication/${resource}`;
+  return [
+    {
+      path: collection,
+      ops: {
+        GET: { kind: `${resource}.list`, handle: handlers.list },
+        POST: { kind: `${resource}.create`, handle: handlers.create },
+      },
+      ...access,
+    },
+    {
+      path: `${collection}/{method}`,
+      ops: {
+        GET: { kind: `${resource}.get`, handle: handlers.get },
+        PATCH: { kind: `${resource}.update`, handle: handlers.update },
+        DELETE: { kind: `${resource}.delete`, handle: handlers.delete },
+      },
+      ...access,
+    },
+  ];
+}
+
 /** The table; the first row whose path matches wins, so literals come before `{params}`. */
 export const ROUTES: readonly RouteDef[] = [
   {
@@ -124,46 +184,12 @@ export const ROUTES: readonly RouteDef[] = [
     role: "phoneRead",
     family: "phone",
   },
-  {
-    path: "users/{user}/authentication/phoneMethods",
-    ops: {
-      GET: { kind: "phoneMethods.list", handle: listPhones },
-      POST: { kind: "phoneMethods.create", handle: createPhone },
-    },
-    role: "phoneRead",
-    family: "phone",
-  },
-  {
-    path: "users/{user}/authentication/phoneMethods/{method}",
-    ops: {
-      GET: { kind: "phoneMethods.get", handle: getPhone },
-      PATCH: { kind: "phoneMethods.update", handle: updatePhone },
-      DELETE: { kind: "phoneMethods.delete", handle: deletePhone },
-    },
-    role: "phoneRead",
-    family: "phone",
-  },
-  {
-    path: "users/{user}/authentication/emailMethods",
-    ops: {
-      GET: { kind: "emailMethods.list", handle: listEmails },
-      POST: { kind: "emailMethods.create", handle: createEmail },
-    },
+  ...methodRoutes("phoneMethods", PHONE_METHODS, { role: "phoneRead", family: "phone" }),
+  ...methodRoutes("emailMethods", EMAIL_METHODS, {
     role: "authMethodRead",
     writeRole: "authMethodWrite",
     family: "phone",
-  },
-  {
-    path: "users/{user}/authentication/emailMethods/{method}",
-    ops: {
-      GET: { kind: "emailMethods.get", handle: getEmail },
-      PATCH: { kind: "emailMethods.update", handle: updateEmail },
-      DELETE: { kind: "emailMethods.delete", handle: deleteEmail },
-    },
-    role: "authMethodRead",
-    writeRole: "authMethodWrite",
-    family: "phone",
-  },
+  }),
   {
     path: "groups",
     ops: { GET: { kind: "groups.list", handle: listGroups } },

@@ -14,7 +14,7 @@ import type {
   TenantFixture,
 } from "./tenant/types.js";
 import type { EmulatorConfig } from "./config.js";
-import { GraphHttpError } from "./response.js";
+import { configuredError, methodNotFound } from "./response.js";
 import { AuditLog, type AuditChange } from "./auditLog.js";
 import { RoleGrants } from "./roleGrants.js";
 
@@ -619,7 +619,7 @@ export class TenantStore {
    */
   updateEmail(user: UserRec, emailAddress: string, lagMs: number): void {
     if (user.emailAddress === null) {
-      throw notFound();
+      throw methodNotFound();
     }
     this.markChanged(user, lagMs);
     user.emailAddress = emailAddress;
@@ -633,7 +633,7 @@ export class TenantStore {
    */
   deleteEmail(user: UserRec, lagMs: number): void {
     if (user.emailAddress === null) {
-      throw notFound();
+      throw methodNotFound();
     }
     this.markChanged(user, lagMs);
     user.emailAddress = null;
@@ -698,7 +698,7 @@ export class TenantStore {
   updatePhone(user: UserRec, phoneType: PhoneType, phoneNumber: string, lagMs: number): void {
     const method = user.phones[phoneType];
     if (!method) {
-      throw notFound();
+      throw methodNotFound();
     }
     this.releaseSms(user, method);
     if (phoneType === "mobile" && this.smsSignInEnabled && method.smsSignInState === "ready") {
@@ -725,7 +725,7 @@ export class TenantStore {
   deletePhone(user: UserRec, phoneType: PhoneType, config: EmulatorConfig, lagMs: number): void {
     const method = user.phones[phoneType];
     if (!method) {
-      throw notFound();
+      throw methodNotFound();
     }
     if (config.forbidDeleteDefault && phoneType === "mobile" && user.phones.alternateMobile) {
       throw configuredError(config.deleteDefaultError);
@@ -805,16 +805,4 @@ export class TenantStore {
 function fixtureEmailAddress(u: FixtureUser): string {
   const usable = (u.otherMails ?? []).find((m) => USABLE_EMAIL.test(m));
   return usable ?? `${u.userPrincipalName.split(/#EXT#|@/)[0] ?? "user"}@personal.example`;
-}
-
-function configuredError(e: { status: number; code: string; message: string }): GraphHttpError {
-  return new GraphHttpError(e.status, e.code, e.message);
-}
-
-function notFound(): GraphHttpError {
-  return new GraphHttpError(
-    404,
-    "itemNotFound",
-    "The requested authentication method was not found for the user.",
-  );
 }

@@ -11,7 +11,7 @@
 import type * as http from "node:http";
 import { managementPayload } from "./clientBinding.js";
 import { readBody, sendJson, type HttpContext } from "./httpCommon.js";
-import type { InstanceStatus, RuntimeStatus } from "./types.js";
+import type { InstanceFilter, InstanceStatus, RuntimeStatus } from "./types.js";
 
 const RUNTIME_STATUSES: RuntimeStatus[] = [
   "Pending",
@@ -90,11 +90,21 @@ function startOrchestration(r: DurableRequest): void {
   }
 }
 
+/** The `createdTimeFrom` and `createdTimeTo` bounds a list or purge query gives, as dates. */
+function createdTimeRange(
+  q: URLSearchParams,
+): Pick<InstanceFilter, "createdTimeFrom" | "createdTimeTo"> {
+  const from = q.get("createdTimeFrom");
+  const to = q.get("createdTimeTo");
+  return {
+    ...(from ? { createdTimeFrom: new Date(from) } : {}),
+    ...(to ? { createdTimeTo: new Date(to) } : {}),
+  };
+}
+
 function listInstances(r: DurableRequest): void {
   const q = r.url.searchParams;
   const runtimeStatus = q.get("runtimeStatus");
-  const from = q.get("createdTimeFrom");
-  const to = q.get("createdTimeTo");
   const all = r.ctx.engine.list({
     ...(runtimeStatus
       ? {
@@ -103,8 +113,7 @@ function listInstances(r: DurableRequest): void {
             .filter((s): s is RuntimeStatus => RUNTIME_STATUSES.includes(s as RuntimeStatus)),
         }
       : {}),
-    ...(from ? { createdTimeFrom: new Date(from) } : {}),
-    ...(to ? { createdTimeTo: new Date(to) } : {}),
+    ...createdTimeRange(q),
     ...(q.get("instanceIdPrefix") ? { instanceIdPrefix: q.get("instanceIdPrefix")! } : {}),
   });
   // Pages of `top` (default 100); the continuation token is the next offset, base64-encoded.
@@ -126,12 +135,9 @@ function listInstances(r: DurableRequest): void {
 function purgeInstances(r: DurableRequest): void {
   const q = r.url.searchParams;
   const runtimeStatus = q.get("runtimeStatus");
-  const from = q.get("createdTimeFrom");
-  const to = q.get("createdTimeTo");
   const victims = r.ctx.engine.list({
     ...(runtimeStatus ? { runtimeStatus: runtimeStatus.split(",") as RuntimeStatus[] } : {}),
-    ...(from ? { createdTimeFrom: new Date(from) } : {}),
-    ...(to ? { createdTimeTo: new Date(to) } : {}),
+    ...createdTimeRange(q),
   });
   let deleted = 0;
   for (const v of victims) {

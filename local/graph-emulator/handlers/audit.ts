@@ -9,7 +9,7 @@
 import type { AuditEvent } from "../auditLog.js";
 import type { EmulatorConfig } from "../config.js";
 import { FilterSyntaxError, parseFilter, type FilterNode, type LeafNode } from "../odata.js";
-import { nextLink, parseSelect, parseTop, project } from "../queries.js";
+import { nextLink, parseSelect, parseTop, project, selectContext } from "../queries.js";
 import { GraphHttpError } from "../response.js";
 import type { TenantStore } from "../store.js";
 import { ok, stableGuid, type Handler } from "./context.js";
@@ -279,7 +279,7 @@ export const listDirectoryAudits: Handler = (ctx, req) => {
     found.push(e);
   }
   const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.root}/$metadata#auditLogs/directoryAudits${select ? `(${select.join(",")})` : ""}`,
+    "@odata.context": `${ctx.root}/$metadata#auditLogs/directoryAudits${selectContext(select)}`,
   };
   const last = found[found.length - 1];
   if (more && last) {

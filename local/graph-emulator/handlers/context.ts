@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { EmulatorConfig } from "../config.js";
 import type { GraphRequest } from "../request.js";
-import { GraphHttpError, ODATA_JSON, type GraphResponse } from "../response.js";
+import { ODATA_JSON, resourceNotFound, type GraphResponse } from "../response.js";
 import type { TenantStore, UserRec } from "../store.js";
 import type { UsersDelta } from "./delta.js";
 import type { MemberLists } from "./memberLists.js";
@@ -63,33 +63,9 @@ export function findUserOr404(ctx: HandlerContext, idOrUpn: string): UserRec {
   const found = ctx.store.findUser(idOrUpn);
   const u = found && ctx.asRead(found);
   if (!u) {
-    throw new GraphHttpError(
-      404,
-      "Request_ResourceNotFound",
-      `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`,
-    );
+    throw resourceNotFound(idOrUpn);
   }
   return u;
-}
-
-/**
- * The JSON object a write carries, or Graph's 400 for a missing, malformed or non-object body.
- *
- * @param req - the request
- */
-export function bodyObject(req: GraphRequest): Record<string, unknown> {
-  if (req.bodyMalformed || req.body === undefined) {
-    throw new GraphHttpError(
-      400,
-      "BadRequest",
-      "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
-    );
-  }
-  const body = req.body;
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new GraphHttpError(400, "badRequest", "The request body must be a JSON object.");
-  }
-  return body as Record<string, unknown>;
 }
 
 /**

@@ -16,9 +16,10 @@ import {
   USER_PROPERTIES,
   parseSelect,
   project,
+  selectContext,
   userObject,
 } from "../queries.js";
-import { GraphHttpError, ODATA_JSON, type GraphResponse } from "../response.js";
+import { GraphHttpError, ODATA_JSON, configuredError, type GraphResponse } from "../response.js";
 import type { TenantStore, UserRec } from "../store.js";
 import { validateTenant } from "../tenant/fixture.js";
 import type { FixtureUser } from "../tenant/types.js";
@@ -104,6 +105,15 @@ interface TokenBody {
   f: string[] | null;
   /** Issue time, epoch ms. */
   t: number;
+}
+
+// The token of a round's deltaLink: synced up to `seq`, where the next round starts.
+function deltaLinkToken(
+  seq: number,
+  sel: string[] | null,
+  f: string[] | null,
+): Omit<TokenBody, "v" | "t"> {
+  return { k: "d", from: seq, to: seq, o: 0, sel, f };
 }
 
 function badToken(): GraphHttpError {
@@ -367,7 +377,7 @@ export class UsersDelta {
       const rawFilter = query.get("$filter");
       const f = rawFilter === null ? null : filterIds(rawFilter);
       if (deltaToken !== null) {
-        return this.answer(root, sel, [], { k: "d", from: this.seq, to: this.seq, o: 0, sel, f });
+        return this.answer(root, sel, [], deltaLinkToken(this.seq, sel, f));
       }
       return this.initialPage(root, { from: 0, to: this.seq, o: 0, sel, f });
     }
@@ -378,8 +388,7 @@ export class UsersDelta {
     const config = this.ctx.config();
     const lifetimeMs = config.deltaTokenLifetimeSeconds * config.timeScale * 1000;
     if (Date.now() - token.t > lifetimeMs) {
-      const e = config.deltaTokenExpiredError;
-      throw new GraphHttpError(e.status, e.code, e.message, {
+      throw configuredError(config.deltaTokenExpiredError, {
         Location: this.initialUrl(root, token.sel, token.f),
       });
     }
@@ -473,7 +482,7 @@ export class UsersDelta {
     extraHeaders: Record<string, string> = {},
   ): GraphResponse {
     const body: Record<string, unknown> = {
-      "@odata.context": `${root}/$metadata#users${sel ? `(${sel.join(",")})` : ""}`,
+      "@odata.context": `${root}/$metadata#users${selectContext(sel)}`,
     };
     const token = this.encode(link);
     if (link.k === "d") {
@@ -505,14 +514,7 @@ export class UsersDelta {
           value.push(this.full(u, t.sel));
         }
       }
-      return this.answer(root, t.sel, value, {
-        k: "d",
-        from: t.to,
-        to: t.to,
-        o: 0,
-        sel: t.sel,
-        f: t.f,
-      });
+      return this.answer(root, t.sel, value, deltaLinkToken(t.to, t.sel, t.f));
     }
     const users = store.users;
     let start = t.o;
@@ -552,14 +554,7 @@ export class UsersDelta {
       }
       return this.answer(root, t.sel, value, next);
     }
-    return this.answer(root, t.sel, value, {
-      k: "d",
-      from: t.to,
-      to: t.to,
-      o: 0,
-      sel: t.sel,
-      f: null,
-    });
+    return this.answer(root, t.sel, value, deltaLinkToken(t.to, t.sel, null));
   }
 
   private changesPage(
@@ -614,12 +609,6 @@ export class UsersDelta {
         applied,
       );
     }
-    return this.answer(
-      root,
-      t.sel,
-      value,
-      { k: "d", from: t.to, to: t.to, o: 0, sel: t.sel, f: t.f },
-      applied,
-    );
+    return this.answer(root, t.sel, value, deltaLinkToken(t.to, t.sel, t.f), applied);
   }
 }

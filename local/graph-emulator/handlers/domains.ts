@@ -2,8 +2,8 @@
  * `/domains` and `/domains/{id}`: the tenant's initial domain (verified, the default unless
  * another is) and the fixture's `tenant.domains`, in the documented `domain` shape, with `$select`.
  */
-import { parseSelect, project } from "../queries.js";
-import { GraphHttpError } from "../response.js";
+import { parseSelect, project, selectContext } from "../queries.js";
+import { GraphHttpError, resourceNotFound } from "../response.js";
 import type { TenantStore } from "../store.js";
 import { ok, type Handler } from "./context.js";
 
@@ -73,7 +73,7 @@ export const listDomains: Handler = (ctx, req) => {
   }
   const select = parseSelect(q.get("$select"), DOMAIN_PROPERTIES, "microsoft.graph.domain");
   return ok({
-    "@odata.context": `${ctx.root}/$metadata#domains${select ? `(${select.join(",")})` : ""}`,
+    "@odata.context": `${ctx.root}/$metadata#domains${selectContext(select)}`,
     value: domainObjects(ctx.store).map((d) => (select ? project(d, select) : d)),
   });
 };
@@ -85,15 +85,11 @@ export const getDomain: Handler = (ctx, req, params) => {
     (d) => (d.id as string).toLowerCase() === id.toLowerCase(),
   );
   if (!domain) {
-    throw new GraphHttpError(
-      404,
-      "Request_ResourceNotFound",
-      `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
-    );
+    throw resourceNotFound(id);
   }
   const select = parseSelect(req.query.get("$select"), DOMAIN_PROPERTIES, "microsoft.graph.domain");
   return ok({
-    "@odata.context": `${ctx.root}/$metadata#domains${select ? `(${select.join(",")})` : ""}/$entity`,
+    "@odata.context": `${ctx.root}/$metadata#domains${selectContext(select)}/$entity`,
     ...(select ? project(domain, select) : domain),
   });
 };

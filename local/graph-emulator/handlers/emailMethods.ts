@@ -6,9 +6,15 @@
  */
 import type { EmulatorConfig } from "../config.js";
 import type { GraphRequest } from "../request.js";
-import { GraphHttpError, ODATA_JSON } from "../response.js";
+import { ODATA_JSON, configuredError, methodNotFound } from "../response.js";
 import { EMAIL_METHOD_ID, type UserRec } from "../store.js";
-import { bodyObject, findUserOr404, ok, reportLagMs, type Handler } from "./context.js";
+import { findUserOr404, ok, reportLagMs, type Handler } from "./context.js";
+import {
+  ConfiguredPattern,
+  bodyObject,
+  checkBodyProperties,
+  requiredString,
+} from "./methodBody.js";
 
 /**
  * The email method as Graph returns it.
@@ -23,14 +29,6 @@ export function emailObject(u: UserRec): Record<string, unknown> {
   };
 }
 
-function methodNotFound(): GraphHttpError {
-  return new GraphHttpError(
-    404,
-    "itemNotFound",
-    "The requested authentication method was not found for the user.",
-  );
-}
-
 /** The user's email method named by the path, or the 404 of a wrong id or a missing method. */
 function heldEmail(u: UserRec, methodId: string): UserRec {
   if (methodId.toLowerCase() !== EMAIL_METHOD_ID || u.emailAddress === null) {
@@ -39,31 +37,16 @@ function heldEmail(u: UserRec, methodId: string): UserRec {
   return u;
 }
 
-/** The compiled `emailAddressPattern`, kept while the pattern stays the same. */
-let emailPattern: RegExp | undefined;
+const EMAIL_PATTERN = new ConfiguredPattern();
 
 function readEmailBody(req: GraphRequest, config: EmulatorConfig): string {
   const b = bodyObject(req);
-  for (const key of Object.keys(b)) {
-    if (key !== "emailAddress" && key !== "@odata.type") {
-      throw new GraphHttpError(
-        400,
-        "badRequest",
-        `Property '${key}' does not exist on type 'microsoft.graph.emailAuthenticationMethod'.`,
-      );
-    }
+  checkBodyProperties(b, "microsoft.graph.emailAuthenticationMethod", ["emailAddress"]);
+  const emailAddress = requiredString(b, "emailAddress");
+  if (!EMAIL_PATTERN.test(config.emailAddressPattern, emailAddress)) {
+    throw configuredError(config.invalidEmailAddressError);
   }
-  if (typeof b.emailAddress !== "string" || b.emailAddress === "") {
-    throw new GraphHttpError(400, "badRequest", "The property 'emailAddress' is required.");
-  }
-  if (emailPattern?.source !== config.emailAddressPattern) {
-    emailPattern = new RegExp(config.emailAddressPattern);
-  }
-  if (!emailPattern.test(b.emailAddress)) {
-    const e = config.invalidEmailAddressError;
-    throw new GraphHttpError(e.status, e.code, e.message);
-  }
-  return b.emailAddress;
+  return emailAddress;
 }
 
 /** `GET .../emailMethods`. */

@@ -8,19 +8,17 @@ import {
   USER_DEFAULT_PROPERTIES,
   USER_PROPERTIES,
   advancedParams,
+  collectionPage,
   compileGroupFilter,
   compileUserFilter,
-  decodeSkipToken,
-  encodeSkipToken,
-  nextLink,
-  page,
   parseSelect,
   parseTop,
   project,
   rejectSkip,
+  selectContext,
   userObject,
 } from "../queries.js";
-import { GraphHttpError } from "../response.js";
+import { GraphHttpError, resourceNotFound } from "../response.js";
 import type { GroupRec, TenantStore } from "../store.js";
 import { ok, type Handler } from "./context.js";
 import type { Member } from "./memberLists.js";
@@ -36,17 +34,19 @@ export const listGroups: Handler = (ctx, req) => {
   const select = parseSelect(q.get("$select"), GROUP_PROPERTIES, GROUP_CAST);
   const rawFilter = q.get("$filter");
   const predicate = rawFilter !== null ? compileGroupFilter(rawFilter) : () => true;
-  const token = q.get("$skiptoken");
-  const start = decodeSkipToken(token, "groups");
-  const { found, next } = page(ctx.store.groups, start, top, predicate);
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.root}/$metadata#groups${select ? `(${select.join(",")})` : ""}`,
-  };
-  if (next !== undefined) {
-    body["@odata.nextLink"] = nextLink(ctx.root, "groups", q, encodeSkipToken("groups", next));
-  }
-  body.value = found.map((g) => project(groupObject(g), select ?? GROUP_PROPERTIES));
-  return ok(body);
+  return ok(
+    collectionPage(ctx.store.groups, {
+      root: ctx.root,
+      q,
+      path: "groups",
+      context: `groups${selectContext(select)}`,
+      tokenKind: "groups",
+      top,
+      match: predicate,
+      count: false,
+      toValue: (g) => project(groupObject(g), select ?? GROUP_PROPERTIES),
+    }),
+  );
 };
 
 /** `GET /groups/{id}` with `$select`; an id that is not a group's (a user's too) is a 404. */
@@ -54,7 +54,7 @@ export const getGroup: Handler = (ctx, req, params) => {
   const group = findGroupOr404(ctx.store, params.group ?? "");
   const select = parseSelect(req.query.get("$select"), GROUP_PROPERTIES, GROUP_CAST);
   return ok({
-    "@odata.context": `${ctx.root}/$metadata#groups${select ? `(${select.join(",")})` : ""}/$entity`,
+    "@odata.context": `${ctx.root}/$metadata#groups${selectContext(select)}/$entity`,
     ...project(groupObject(group), select ?? GROUP_PROPERTIES),
   });
 };
@@ -62,11 +62,7 @@ export const getGroup: Handler = (ctx, req, params) => {
 function findGroupOr404(store: TenantStore, id: string): GroupRec {
   const group = store.findGroup(id);
   if (!group) {
-    throw new GraphHttpError(
-      404,
-      "Request_ResourceNotFound",
-      `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
-    );
+    throw resourceNotFound(id);
   }
   return group;
 }
@@ -95,22 +91,20 @@ export const transitiveMembers: Handler = (ctx, req, params) => {
     const f = compileUserFilter(rawFilter);
     predicate = (m) => (m.user ? f.predicate(m.user) : false);
   }
-  const token = q.get("$skiptoken");
-  const tokenKind = `tm:${group.id}:${castLower}`;
-  const { found, next } = page(list, decodeSkipToken(token, tokenKind), top, predicate);
-  const path = `groups/${encodeURIComponent(group.id)}/transitiveMembers${cast ? `/${cast}` : ""}`;
   const entitySet = cast === "" ? "directoryObjects" : isGroupCast ? "groups" : "users";
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.root}/$metadata#${entitySet}${select ? `(${select.join(",")})` : ""}`,
-  };
-  if (count && eventual && token === null) {
-    body["@odata.count"] = list.filter(predicate).length;
-  }
-  if (next !== undefined) {
-    body["@odata.nextLink"] = nextLink(ctx.root, path, q, encodeSkipToken(tokenKind, next));
-  }
-  body.value = found.map((m) => memberObject(m, select));
-  return ok(body);
+  return ok(
+    collectionPage(list, {
+      root: ctx.root,
+      q,
+      path: `groups/${encodeURIComponent(group.id)}/transitiveMembers${cast ? `/${cast}` : ""}`,
+      context: `${entitySet}${selectContext(select)}`,
+      tokenKind: `tm:${group.id}:${castLower}`,
+      top,
+      match: predicate,
+      count: count && eventual,
+      toValue: (m) => memberObject(m, select),
+    }),
+  );
 };
 
 /** Checks a cast segment ("" for none) and returns it lower-cased. */

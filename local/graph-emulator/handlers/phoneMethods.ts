@@ -5,17 +5,16 @@
  */
 import type { EmulatorConfig } from "../config.js";
 import type { GraphRequest } from "../request.js";
-import { GraphHttpError, ODATA_JSON } from "../response.js";
+import { GraphHttpError, ODATA_JSON, configuredError, methodNotFound } from "../response.js";
 import { PHONE_METHOD_IDS, PHONE_TYPES, type UserRec } from "../store.js";
 import type { PhoneType } from "../tenant/types.js";
+import { findUserOr404, ok, reportLagMs, type Handler, type Outcome } from "./context.js";
 import {
+  ConfiguredPattern,
   bodyObject,
-  findUserOr404,
-  ok,
-  reportLagMs,
-  type Handler,
-  type Outcome,
-} from "./context.js";
+  checkBodyProperties,
+  requiredString,
+} from "./methodBody.js";
 
 /**
  * A phone method as Graph returns it.
@@ -103,14 +102,6 @@ export const deletePhone: Handler = (ctx, _req, params) => {
   return { response: { status: 204, headers: {} }, write: true };
 };
 
-function methodNotFound(): GraphHttpError {
-  return new GraphHttpError(
-    404,
-    "itemNotFound",
-    "The requested authentication method was not found for the user.",
-  );
-}
-
 function phoneTypeOf(methodId: string): PhoneType {
   const type = PHONE_TYPES.find((t) => PHONE_METHOD_IDS[t] === methodId.toLowerCase());
   if (!type) {
@@ -138,8 +129,7 @@ function notUniqueOutcome(): Outcome {
   };
 }
 
-/** The compiled `phoneNumberPattern`, kept while the pattern stays the same. */
-let phonePattern: RegExp | undefined;
+const PHONE_PATTERN = new ConfiguredPattern();
 
 function readPhoneBody(
   req: GraphRequest,
@@ -147,34 +137,18 @@ function readPhoneBody(
   config: EmulatorConfig,
 ): { phoneNumber: string; phoneType?: PhoneType } {
   const b = bodyObject(req);
-  for (const key of Object.keys(b)) {
-    if (key === "smsSignInState") {
-      throw new GraphHttpError(
-        400,
-        "badRequest",
-        "Property 'smsSignInState' is read-only and cannot be set.",
-      );
-    }
-    if (!["phoneNumber", "phoneType", "@odata.type"].includes(key)) {
-      throw new GraphHttpError(
-        400,
-        "badRequest",
-        `Property '${key}' does not exist on type 'microsoft.graph.phoneAuthenticationMethod'.`,
-      );
-    }
-  }
-  if (typeof b.phoneNumber !== "string" || b.phoneNumber === "") {
-    throw new GraphHttpError(400, "badRequest", "The property 'phoneNumber' is required.");
-  }
+  checkBodyProperties(
+    b,
+    "microsoft.graph.phoneAuthenticationMethod",
+    ["phoneNumber", "phoneType"],
+    ["smsSignInState"],
+  );
+  const phoneNumber = requiredString(b, "phoneNumber");
   const phoneType = readPhoneType(b.phoneType, requireType);
-  if (phonePattern?.source !== config.phoneNumberPattern) {
-    phonePattern = new RegExp(config.phoneNumberPattern);
+  if (!PHONE_PATTERN.test(config.phoneNumberPattern, phoneNumber)) {
+    throw configuredError(config.invalidPhoneNumberError);
   }
-  if (!phonePattern.test(b.phoneNumber)) {
-    const e = config.invalidPhoneNumberError;
-    throw new GraphHttpError(e.status, e.code, e.message);
-  }
-  return phoneType ? { phoneNumber: b.phoneNumber, phoneType } : { phoneNumber: b.phoneNumber };
+  return phoneType ? { phoneNumber, phoneType } : { phoneNumber };
 }
 
 function readPhoneType(raw: unknown, required: boolean): PhoneType | undefined {

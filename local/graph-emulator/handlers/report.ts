@@ -12,7 +12,7 @@ import {
   parseTop,
   project,
 } from "../queries.js";
-import { GraphHttpError } from "../response.js";
+import { GraphHttpError, resourceNotFound } from "../response.js";
 import type { UserRec } from "../store.js";
 import { ok, reportLagMs, type Handler } from "./context.js";
 
@@ -71,11 +71,7 @@ export const getReportRow: Handler = (ctx, req, params) => {
   const userId = params.user ?? "";
   const u = ctx.store.findUser(userId);
   if (!u || !u.accountEnabled || u.id.toLowerCase() !== userId.toLowerCase()) {
-    throw new GraphHttpError(
-      404,
-      "Request_ResourceNotFound",
-      `Resource '${userId}' does not exist or one of its queried reference-property objects are not present.`,
-    );
+    throw resourceNotFound(userId);
   }
   const select = parseSelect(req.query.get("$select"), REPORT_PROPERTIES, REPORT_TYPE);
   const row = {

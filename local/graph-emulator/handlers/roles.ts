@@ -6,16 +6,7 @@
  * their members: callers do that, as with Graph.
  */
 import { FilterSyntaxError, compileFilter, parseFilter, type LeafNode } from "../odata.js";
-import {
-  decodeSkipToken,
-  encodeSkipToken,
-  nextLink,
-  page,
-  parseSelect,
-  parseTop,
-  project,
-  rejectSkip,
-} from "../queries.js";
+import { collectionPage, parseSelect, parseTop, project, rejectSkip } from "../queries.js";
 import { GraphHttpError } from "../response.js";
 import type { RoleGrant } from "../roleGrants.js";
 import type { TenantStore } from "../store.js";
@@ -24,22 +15,19 @@ import { ok, type Handler, type HandlerContext } from "./context.js";
 const ASSIGNMENT_PATH = "roleManagement/directory/roleAssignments";
 const ELIGIBILITY_PATH = "roleManagement/directory/roleEligibilityScheduleInstances";
 
-const ASSIGNMENT_PROPERTIES = [
+// What an assignment and an eligibility both say: who holds which role where (tenant-wide here).
+const GRANT_PROPERTIES = [
   "id",
   "principalId",
   "roleDefinitionId",
   "directoryScopeId",
   "appScopeId",
-  "condition",
-  "resourceScope",
 ];
 
+const ASSIGNMENT_PROPERTIES = [...GRANT_PROPERTIES, "condition", "resourceScope"];
+
 const ELIGIBILITY_PROPERTIES = [
-  "id",
-  "principalId",
-  "roleDefinitionId",
-  "directoryScopeId",
-  "appScopeId",
+  ...GRANT_PROPERTIES,
   "startDateTime",
   "endDateTime",
   "memberType",
@@ -114,25 +102,23 @@ function principalObject(store: TenantStore, grant: RoleGrant): Record<string, u
   };
 }
 
-function assignmentObject(g: RoleGrant): Record<string, unknown> {
+function grantObject(g: RoleGrant): Record<string, unknown> {
   return {
     id: g.id,
     principalId: g.principalId,
     roleDefinitionId: g.roleDefinitionId,
     directoryScopeId: "/",
     appScopeId: null,
-    condition: null,
-    resourceScope: "/",
   };
+}
+
+function assignmentObject(g: RoleGrant): Record<string, unknown> {
+  return { ...grantObject(g), condition: null, resourceScope: "/" };
 }
 
 function eligibilityObject(g: RoleGrant): Record<string, unknown> {
   return {
-    id: g.id,
-    principalId: g.principalId,
-    roleDefinitionId: g.roleDefinitionId,
-    directoryScopeId: "/",
-    appScopeId: null,
+    ...grantObject(g),
     startDateTime: g.startDateTime,
     endDateTime: null,
     memberType: "Direct",
@@ -158,22 +144,22 @@ function listGrants(
   );
   const expand = expandsPrincipal(q.get("$expand"));
   const filter = compileGrantFilter(q.get("$filter"));
-  const grants = ctx.store.roles.all();
   const match = (g: RoleGrant): boolean => g.eligible === eligible && filter(toObject(g));
-  const tokenKind = eligible ? "roleEligibility" : "roleAssignments";
-  const { found, next } = page(grants, decodeSkipToken(q.get("$skiptoken"), tokenKind), top, match);
   const suffix = `${select ? `(${select.join(",")}` : ""}${expand ? `${select ? "," : "("}principal()` : ""}`;
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.root}/$metadata#${path}${suffix}${suffix ? ")" : ""}`,
-  };
-  if (next !== undefined) {
-    body["@odata.nextLink"] = nextLink(ctx.root, path, q, encodeSkipToken(tokenKind, next));
-  }
-  body.value = found.map((g) => {
-    const item = project(toObject(g), select ?? props);
-    return expand ? { ...item, principal: principalObject(ctx.store, g) } : item;
+  return collectionPage(ctx.store.roles.all(), {
+    root: ctx.root,
+    q,
+    path,
+    context: `${path}${suffix}${suffix ? ")" : ""}`,
+    tokenKind: eligible ? "roleEligibility" : "roleAssignments",
+    top,
+    match,
+    count: false,
+    toValue: (g) => {
+      const item = project(toObject(g), select ?? props);
+      return expand ? { ...item, principal: principalObject(ctx.store, g) } : item;
+    },
   });
-  return body;
 }
 
 /** `GET /roleManagement/directory/roleAssignments`: active assignments. */

@@ -13,7 +13,7 @@
  * `appId eq '...'` / `displayName eq '...'`.
  */
 import { randomUUID } from "node:crypto";
-import { GraphHttpError, ODATA_JSON, type GraphResponse } from "../response.js";
+import { GraphHttpError, ODATA_JSON, resourceNotFound, type GraphResponse } from "../response.js";
 import { stableGuid } from "./context.js";
 
 /** Client id (appId) of Microsoft Graph in every tenant. */
@@ -87,14 +87,6 @@ interface AppRoleAssignment {
  */
 export function servicePrincipalIdFor(appId: string): string {
   return stableGuid(`servicePrincipal|${appId}`);
-}
-
-function notFound(id: string): GraphHttpError {
-  return new GraphHttpError(
-    404,
-    "Request_ResourceNotFound",
-    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
-  );
 }
 
 function denied(): GraphHttpError {
@@ -238,7 +230,7 @@ export class ServicePrincipalDirectory {
   private resolve(rawId: string): ServicePrincipal {
     const sp = this.principals.get(rawId);
     if (!sp) {
-      throw notFound(rawId);
+      throw resourceNotFound(rawId);
     }
     return sp;
   }
@@ -283,11 +275,11 @@ export class ServicePrincipalDirectory {
     }
     const principal = this.principals.get(principalId);
     if (!principal) {
-      throw notFound(principalId);
+      throw resourceNotFound(principalId);
     }
     const resource = this.principals.get(resourceId);
     if (!resource) {
-      throw notFound(resourceId);
+      throw resourceNotFound(resourceId);
     }
     if (!resource.appRoles.some((r) => r.id === appRoleId)) {
       throw new GraphHttpError(

@@ -6,15 +6,14 @@ import {
   USER_DEFAULT_PROPERTIES,
   USER_PROPERTIES,
   advancedParams,
+  collectionPage,
   compileUserFilter,
-  decodeSkipToken,
-  encodeSkipToken,
-  nextLink,
-  page,
+  countMatching,
   parseSelect,
   parseTop,
   project,
   rejectSkip,
+  selectContext,
   userObject,
 } from "../queries.js";
 import { GraphHttpError } from "../response.js";
@@ -44,21 +43,20 @@ export const listUsers: Handler = (ctx, req) => {
   if (count && !eventual) {
     throw new GraphHttpError(400, "Request_BadRequest", "$count is not currently supported.");
   }
-  const token = q.get("$skiptoken");
-  const users = ctx.store.users;
-  const { found, next } = page(users, decodeSkipToken(token, "users"), top, predicate);
-  const body: Record<string, unknown> = {
-    "@odata.context": `${ctx.root}/$metadata#users${select ? `(${select.join(",")})` : ""}`,
-  };
-  if (count && eventual && token === null) {
-    body["@odata.count"] = countMatching(users, predicate);
-  }
-  if (next !== undefined) {
-    body["@odata.nextLink"] = nextLink(ctx.root, "users", q, encodeSkipToken("users", next));
-  }
   const props = select ?? USER_DEFAULT_PROPERTIES;
-  body.value = found.map((u) => project(userObject(u), props));
-  return ok(body);
+  return ok(
+    collectionPage(ctx.store.users, {
+      root: ctx.root,
+      q,
+      path: "users",
+      context: `users${selectContext(select)}`,
+      tokenKind: "users",
+      top,
+      match: predicate,
+      count: count && eventual,
+      toValue: (u) => project(userObject(u), props),
+    }),
+  );
 };
 
 /** `GET /users/$count`: plain-text count, only with `ConsistencyLevel: eventual`. */
@@ -84,7 +82,7 @@ export const getUser: Handler = (ctx, req, params) => {
   const u = findUserOr404(ctx, params.user ?? "");
   const select = parseSelect(req.query.get("$select"), USER_PROPERTIES, "microsoft.graph.user");
   return ok({
-    "@odata.context": `${ctx.root}/$metadata#users${select ? `(${select.join(",")})` : ""}/$entity`,
+    "@odata.context": `${ctx.root}/$metadata#users${selectContext(select)}/$entity`,
     ...project(userObject(u), select ?? USER_DEFAULT_PROPERTIES),
   });
 };
@@ -94,13 +92,3 @@ export const usersDelta: Handler = (ctx, req) => ({
   response: ctx.usersDelta.handle(req.query, req.headers, ctx.root),
   write: false,
 });
-
-function countMatching(users: readonly UserRec[], predicate: (u: UserRec) => boolean): number {
-  let n = 0;
-  for (const u of users) {
-    if (predicate(u)) {
-      n++;
-    }
-  }
-  return n;
-}

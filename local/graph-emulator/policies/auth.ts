@@ -7,7 +7,7 @@
  */
 import type { EmulatorConfig } from "../config.js";
 import type { RouteFamily, Role } from "../routes.js";
-import { GraphHttpError } from "../response.js";
+import { GraphHttpError, configuredError } from "../response.js";
 import type { TenantStore, UserRec } from "../store.js";
 import { isExpired, type TokenAuthority, type TokenClaims } from "../tokens.js";
 import { delegatedRolesNeeded } from "./delegatedRoles.js";
@@ -236,8 +236,7 @@ export function requireManageable(
   config: EmulatorConfig,
 ): void {
   if (route.family === "phone" && isWrite && user?.restrictedManagement) {
-    const e = config.restrictedManagementError;
-    throw new GraphHttpError(e.status, e.code, e.message);
+    throw configuredError(config.restrictedManagementError);
   }
 }
 
@@ -258,8 +257,7 @@ export function requireLicence(
     throw nonPremiumTenant();
   }
   if (route.licence === "pim" && !store.pim) {
-    const e = config.pimLicenceError;
-    throw new GraphHttpError(e.status, e.code, e.message);
+    throw configuredError(config.pimLicenceError);
   }
 }
 

@@ -46,6 +46,12 @@ export interface DeviceCodeSummary {
   user?: string;
 }
 
+/** Why an admin action on a device code was refused: HTTP status and message. */
+export interface Refusal {
+  status: number;
+  message: string;
+}
+
 /** A signed-in user and the template ids of the user's directory roles. */
 interface SignIn {
   user: UserRec;
@@ -100,13 +106,12 @@ export class DeviceCodeFlow {
     );
   }
 
-  /**
-   * `POST /{tenant}/oauth2/v2.0/devicecode` (`client_id`, `scope`).
-   *
-   * @param form - the form body
-   */
-  authorize(form: URLSearchParams): OAuthAnswer {
-    const clientId = (form.get("client_id") ?? "").toLowerCase();
+  // The scopes a request for a public client names, and those of them it gets; or the refusal of
+  // an unknown client or a malformed scope.
+  private askedScopes(
+    clientId: string,
+    form: URLSearchParams,
+  ): { requested: RequestedScopes; scopes: string[] } | OAuthAnswer {
     const client = this.client(clientId);
     if ("status" in client) {
       return client;
@@ -115,14 +120,28 @@ export class DeviceCodeFlow {
     if ("status" in requested) {
       return requested;
     }
+    return { requested, scopes: grantedScopes(requested, client.scopes) };
+  }
+
+  /**
+   * `POST /{tenant}/oauth2/v2.0/devicecode` (`client_id`, `scope`).
+   *
+   * @param form - the form body
+   */
+  authorize(form: URLSearchParams): OAuthAnswer {
+    const clientId = (form.get("client_id") ?? "").toLowerCase();
+    const asked = this.askedScopes(clientId, form);
+    if ("status" in asked) {
+      return asked;
+    }
     const config = this.ctx.config();
     const lifetimeS = config.deviceCodeLifetimeSeconds * config.timeScale;
     const grant: DeviceCodeGrant = {
       deviceCode: randomBytes(48).toString("base64url"),
       userCode: userCode(),
       clientId,
-      scopes: grantedScopes(requested, client.scopes),
-      requested,
+      scopes: asked.scopes,
+      requested: asked.requested,
       expiresAtMs: Date.now() + lifetimeS * 1000,
       polls: 0,
       state: "pending",
@@ -224,16 +243,11 @@ export class DeviceCodeFlow {
         "AADSTS9002313: Invalid request. Request is malformed or invalid.",
       );
     }
-    const client = this.client(clientId);
-    if ("status" in client) {
-      return client;
+    const asked = this.askedScopes(clientId, form);
+    if ("status" in asked) {
+      return asked;
     }
-    const requested = parseScopes(form.get("scope") ?? "");
-    if ("status" in requested) {
-      return requested;
-    }
-    const scopes = grantedScopes(requested, client.scopes);
-    return this.tokens(clientId, scopes, requested, held.signIn, form);
+    return this.tokens(clientId, asked.scopes, asked.requested, held.signIn, form);
   }
 
   /** The successful token answer: access token, and id token, client info, refresh token. */
@@ -309,16 +323,10 @@ export class DeviceCodeFlow {
     code: string,
     userRef: string,
     roles: readonly string[] | undefined,
-  ): DeviceCodeSummary | { status: number; message: string } {
-    const grant = this.byUserCode.get(code.toUpperCase());
-    if (!grant) {
-      return { status: 404, message: `GraphEmulator: no device code with user code '${code}'.` };
-    }
-    if (this.stateOf(grant) !== "pending") {
-      return {
-        status: 409,
-        message: `GraphEmulator: device code '${code}' is ${this.stateOf(grant)}, not pending.`,
-      };
+  ): DeviceCodeSummary | Refusal {
+    const grant = this.pendingGrant(code);
+    if ("message" in grant) {
+      return grant;
     }
     const signIn = this.signIn(userRef, roles);
     if (typeof signIn === "string") {
@@ -338,7 +346,17 @@ export class DeviceCodeFlow {
    * @param code - the user code
    * @returns the code's summary, or the refusal
    */
-  decline(code: string): DeviceCodeSummary | { status: number; message: string } {
+  decline(code: string): DeviceCodeSummary | Refusal {
+    const grant = this.pendingGrant(code);
+    if ("message" in grant) {
+      return grant;
+    }
+    grant.state = "declined";
+    return this.summary(grant);
+  }
+
+  // The pending code an admin action names, or why there is none to act on.
+  private pendingGrant(code: string): DeviceCodeGrant | Refusal {
     const grant = this.byUserCode.get(code.toUpperCase());
     if (!grant) {
       return { status: 404, message: `GraphEmulator: no device code with user code '${code}'.` };
@@ -349,8 +367,7 @@ export class DeviceCodeFlow {
         message: `GraphEmulator: device code '${code}' is ${this.stateOf(grant)}, not pending.`,
       };
     }
-    grant.state = "declined";
-    return this.summary(grant);
+    return grant;
   }
 
   /** Every device code handed out, oldest first. */

@@ -60,13 +60,9 @@ const SHARED_MAILS: readonly string[] = [
 const EXTENSIONS: readonly string[] = [" x", " ext. ", " ext ", "-"];
 const OFFICE_GARBAGE: readonly string[] = ["ext. 4411", "see reception", "n/a", "-"];
 
-/**
- * A 32-bit hash of a drawn number's digits (FNV-1a), never 0 (0 means "no valid number").
- *
- * @param n - the number
- * @param salt - a second salt gives a second, independent hash
- */
-export function numberHash(n: DrawnNumber, salt = 0): number {
+// A 32-bit hash of a drawn number's digits (FNV-1a), never 0 (0 means "no valid number"); a
+// second salt gives a second, independent hash.
+function numberHash(n: DrawnNumber, salt = 0): number {
   let h = (0x811c9dc5 ^ salt) >>> 0;
   const digits = `${n.callingCode}|${n.nationalNumber}`;
   for (let i = 0; i < digits.length; i++) {
@@ -79,6 +75,18 @@ export function numberHash(n: DrawnNumber, salt = 0): number {
 export interface NumberHashes {
   a: Uint32Array;
   b: Uint32Array;
+}
+
+/**
+ * Records the two hashes of the drawn number user `i`'s `mobilePhone` spells.
+ *
+ * @param hashes - the per-user hashes
+ * @param i - the user's index
+ * @param n - the number
+ */
+export function setNumberHashes(hashes: NumberHashes, i: number, n: DrawnNumber): void {
+  hashes.a[i] = numberHash(n);
+  hashes.b[i] = numberHash(n, 0x9e3779b9);
 }
 
 /** What the contact pass reads and updates of a generated tenant. */
@@ -139,8 +147,7 @@ function eligible(input: ContactInput, i: number): boolean {
 function setNumber(input: ContactInput, i: number, n: DrawnNumber, numbers: NumberFactory): void {
   input.users[i]!.mobilePhone = flat(numbers.international(n));
   input.numberCountries[i] = n.countryIndex;
-  input.hashes.a[i] = numberHash(n);
-  input.hashes.b[i] = numberHash(n, 0x9e3779b9);
+  setNumberHashes(input.hashes, i, n);
 }
 
 /** The drawn number an eligible user's `mobilePhone` spells, read back. */

@@ -4,7 +4,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 import addFormats from "ajv-formats";
 import { roleDefinitionIdOf } from "./roles.js";
 import { TENANT_FIXTURE_SCHEMA } from "./schema.js";
-import type { FixtureDirectoryRole, TenantFixture } from "./types.js";
+import type { FixtureDirectoryRole, FixtureGroup, FixtureUser, TenantFixture } from "./types.js";
 
 /** The `name` of every {@link TenantFixtureError}. */
 export const TENANT_FIXTURE_ERROR_NAME = "TenantFixtureError";
@@ -105,13 +105,30 @@ function checkRoles(roles: readonly FixtureDirectoryRole[], at: string): Problem
   return undefined;
 }
 
-// Referential integrity the schema cannot express. Returns the first problem, or undefined.
-// Long on purpose: one pass per rule, in the order the message names the first problem.
+// Referential integrity the schema cannot express. Returns the first problem, or undefined: the
+// rules run in this order, each pass filling the id indexes the later ones read.
 function checkIntegrity(fixture: TenantFixture): Problem | undefined {
   const userIndexById = new Map<string, number>();
+  const groupIndexById = new Map<string, number>();
+  const groups = fixture.groups ?? [];
+  return (
+    checkUsers(fixture.users, userIndexById) ??
+    checkGroupIds(groups, userIndexById, groupIndexById) ??
+    checkGroupMembers(groups, userIndexById, groupIndexById) ??
+    checkAuditEvents(fixture, userIndexById) ??
+    checkDomains(fixture) ??
+    checkPolicyTargets(fixture, groupIndexById)
+  );
+}
+
+// User ids are unique, UPNs unique ignoring case; fills `userIndexById` on the way.
+function checkUsers(
+  users: readonly FixtureUser[],
+  userIndexById: Map<string, number>,
+): Problem | undefined {
   const userIndexByUpn = new Map<string, number>();
-  for (let i = 0; i < fixture.users.length; i++) {
-    const user = fixture.users[i]!;
+  for (let i = 0; i < users.length; i++) {
+    const user = users[i]!;
     const previous = userIndexById.get(user.id);
     if (previous !== undefined) {
       return {
@@ -129,31 +146,44 @@ function checkIntegrity(fixture: TenantFixture): Problem | undefined {
       };
     }
     userIndexByUpn.set(upnKey, i);
-    const methods = user.phoneMethods ?? [];
-    for (let m = 0; m < methods.length; m++) {
-      const type = methods[m]!.phoneType;
-      if (methods.findIndex((other) => other.phoneType === type) !== m) {
-        return {
-          path: `/users/${i}/phoneMethods/${m}/phoneType`,
-          problem: `the user '${user.id}' already has a '${type}' phone method; Graph allows one per type`,
-        };
-      }
-    }
-    const alternate = methods.findIndex((method) => method.phoneType === "alternateMobile");
-    if (alternate !== -1 && !methods.some((method) => method.phoneType === "mobile")) {
-      return {
-        path: `/users/${i}/phoneMethods/${alternate}/phoneType`,
-        problem: `the user '${user.id}' has an 'alternateMobile' phone method without a 'mobile' one, which Graph refuses`,
-      };
-    }
-    const roleProblem = checkRoles(user.directoryRoles ?? [], `/users/${i}/directoryRoles`);
-    if (roleProblem !== undefined) {
-      return roleProblem;
+    const problem =
+      checkPhoneMethods(user, i) ??
+      checkRoles(user.directoryRoles ?? [], `/users/${i}/directoryRoles`);
+    if (problem !== undefined) {
+      return problem;
     }
   }
+  return undefined;
+}
 
-  const groups = fixture.groups ?? [];
-  const groupIndexById = new Map<string, number>();
+// One phone method per type, and an alternateMobile only beside a mobile.
+function checkPhoneMethods(user: FixtureUser, i: number): Problem | undefined {
+  const methods = user.phoneMethods ?? [];
+  for (let m = 0; m < methods.length; m++) {
+    const type = methods[m]!.phoneType;
+    if (methods.findIndex((other) => other.phoneType === type) !== m) {
+      return {
+        path: `/users/${i}/phoneMethods/${m}/phoneType`,
+        problem: `the user '${user.id}' already has a '${type}' phone method; Graph allows one per type`,
+      };
+    }
+  }
+  const alternate = methods.findIndex((method) => method.phoneType === "alternateMobile");
+  if (alternate !== -1 && !methods.some((method) => method.phoneType === "mobile")) {
+    return {
+      path: `/users/${i}/phoneMethods/${alternate}/phoneType`,
+      problem: `the user '${user.id}' has an 'alternateMobile' phone method without a 'mobile' one, which Graph refuses`,
+    };
+  }
+  return undefined;
+}
+
+// Group ids are unique and no user's; fills `groupIndexById` on the way.
+function checkGroupIds(
+  groups: readonly FixtureGroup[],
+  userIndexById: ReadonlyMap<string, number>,
+  groupIndexById: Map<string, number>,
+): Problem | undefined {
   for (let g = 0; g < groups.length; g++) {
     const id = groups[g]!.id;
     const previous = groupIndexById.get(id);
@@ -173,6 +203,15 @@ function checkIntegrity(fixture: TenantFixture): Problem | undefined {
     }
     groupIndexById.set(id, g);
   }
+  return undefined;
+}
+
+// Members exist (users only in a role-assignable group); only role-assignable groups hold roles.
+function checkGroupMembers(
+  groups: readonly FixtureGroup[],
+  userIndexById: ReadonlyMap<string, number>,
+  groupIndexById: ReadonlyMap<string, number>,
+): Problem | undefined {
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g]!;
     const members = group.members;
@@ -202,11 +241,7 @@ function checkIntegrity(fixture: TenantFixture): Problem | undefined {
       return roleProblem;
     }
   }
-  return (
-    checkAuditEvents(fixture, userIndexById) ??
-    checkDomains(fixture) ??
-    checkPolicyTargets(fixture, groupIndexById)
-  );
+  return undefined;
 }
 
 // Policy targets are all_users or groups of the fixture; all users cannot be excluded.

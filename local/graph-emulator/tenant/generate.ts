@@ -1,4 +1,4 @@
-import { addContacts, numberHash, type SharedNumber } from "./contacts.js";
+import { addContacts, setNumberHashes, type NumberHashes, type SharedNumber } from "./contacts.js";
 import { GroupMembership } from "./membership.js";
 import { isMfaRegistered } from "./methods.js";
 import { NumberFactory, NumberKind, type DrawnNumber } from "./phoneNumbers.js";
@@ -194,6 +194,14 @@ const enum MethodState {
   EmailOrTap,
 }
 
+function checkUserCount(count: number): void {
+  if (!Number.isInteger(count) || count < 0 || count > 0x7fffffff) {
+    throw new RangeError(
+      `GraphEmulator: the number of users must be a whole number from 0 to 2147483647, not '${count}'.`,
+    );
+  }
+}
+
 function checkMix(mix: TenantMix): void {
   for (const [name, value] of Object.entries(mix)) {
     const limit = name === "breakGlassAccounts" ? Number.MAX_SAFE_INTEGER : 1;
@@ -225,6 +233,58 @@ const DISPLAY_NAMES = FIRST_NAMES.flatMap((first) =>
 );
 
 /**
+ * Upper bounds of the single draws that pick a user's number (missing, invalid, else valid) and
+ * method state (app, same mobile, other mobile, office, email or TAP, else none), from the mix.
+ */
+interface DrawThresholds {
+  none: number;
+  invalid: number;
+  app: number;
+  same: number;
+  different: number;
+  office: number;
+  email: number;
+}
+
+function drawThresholds(mix: TenantMix): DrawThresholds {
+  const app = mix.registeredByApp;
+  const same = app + mix.mobileMethodSame;
+  const different = same + mix.mobileMethodDifferent;
+  const office = different + mix.officeMethodOnly;
+  return {
+    none: mix.noMobilePhone,
+    invalid: mix.noMobilePhone + mix.invalidNumber,
+    app,
+    same,
+    different,
+    office,
+    email: office + mix.emailOrTapOnly,
+  };
+}
+
+/**
+ * What the user draws share: one PRNG stream (and the number factory drawing from it), consumed in
+ * one fixed order per user, which is what keeps a seed's tenant the same.
+ */
+interface UserDraws {
+  prng: Prng;
+  numbers: NumberFactory;
+  seed: number;
+  domain: string;
+  mix: TenantMix;
+  thresholds: DrawThresholds;
+}
+
+/** What the generator records per user while drawing, beside the users themselves. */
+interface DrawnTruth {
+  numberKinds: Uint8Array;
+  numberCountries: Uint8Array;
+  /** Two hashes of each valid drawn number, to find shared numbers without a map of them all. */
+  hashes: NumberHashes;
+  clashPairs: { holderId: string; claimantId: string }[];
+}
+
+/**
  * Generates a synthetic tenant (see {@link generateTenantWithTruth}).
  *
  * @param options - size, seed, domain and mix.
@@ -250,157 +310,30 @@ export function generateTenant(options: GenerateTenantOptions): TenantFixture {
  * @returns the fixture and, per user, what kind of number it was given.
  * @throws RangeError when `users` is not a non-negative integer or the mix is out of range.
  */
-// Long on purpose: one pass of ordered PRNG draws per user, the order that keeps a seed's tenant.
 export function generateTenantWithTruth(options: GenerateTenantOptions): GeneratedTenant {
   const count = options.users;
-  if (!Number.isInteger(count) || count < 0 || count > 0x7fffffff) {
-    throw new RangeError(
-      `GraphEmulator: the number of users must be a whole number from 0 to 2147483647, not '${count}'.`,
-    );
-  }
+  checkUserCount(count);
   const mix: TenantMix = { ...DEFAULT_TENANT_MIX, ...options.mix };
   checkMix(mix);
   const seed = (options.seed ?? 1) >>> 0;
   const domain = options.domain ?? "contoso.example";
   const prng = mulberry32(seed);
-  const numbers = new NumberFactory(prng);
-
-  const users: FixtureUser[] = new Array<FixtureUser>(count);
-  const numberKinds = new Uint8Array(count);
-  const numberCountries = new Uint8Array(count).fill(NO_COUNTRY);
-  const clashPairs: { holderId: string; claimantId: string }[] = [];
-  const clashShare = mix.smsSignInClashPairs;
-  // Two hashes of each valid drawn number, to find shared numbers without a map of them all.
-  const hashes = { a: new Uint32Array(count), b: new Uint32Array(count) };
-
-  // Thresholds of the single draw that picks a user's method state.
-  const tApp = mix.registeredByApp;
-  const tSame = tApp + mix.mobileMethodSame;
-  const tDifferent = tSame + mix.mobileMethodDifferent;
-  const tOffice = tDifferent + mix.officeMethodOnly;
-  const tEmail = tOffice + mix.emailOrTapOnly;
-  const tNone = mix.noMobilePhone;
-  const tInvalid = tNone + mix.invalidNumber;
-
-  for (let i = 0; i < count; i++) {
-    // A clash pair takes two consecutive users; the last chance forces one so no tenant of 4 or
-    // more users lacks the case.
-    const forcePair = clashPairs.length === 0 && i === count - 2 && count >= 4;
-    if (i + 1 < count && (forcePair || prng.next() < clashShare)) {
-      const pair = clashPair(prng, numbers, seed, domain, i);
-      users[i] = pair.holder;
-      users[i + 1] = pair.claimant;
-      numberKinds[i] = NumberKind.validInternational;
-      numberKinds[i + 1] = NumberKind.validInternational;
-      numberCountries[i] = pair.countryIndex;
-      numberCountries[i + 1] = pair.countryIndex;
-      for (const k of [i, i + 1]) {
-        hashes.a[k] = numberHash(pair.shared);
-        hashes.b[k] = numberHash(pair.shared, 0x9e3779b9);
-      }
-      clashPairs.push({ holderId: pair.holder.id, claimantId: pair.claimant.id });
-      i++;
-      continue;
-    }
-
-    const first = prng.int(FIRST_NAMES.length);
-    const last = prng.int(LAST_NAMES.length);
-    const guest = prng.next() < mix.guests;
-    const numberDraw = prng.next();
-    let drawn: DrawnNumber | undefined;
-    let phone: string | null | undefined;
-    if (numberDraw < tNone) {
-      // Graph shows a missing attribute as null; some fixtures omit it altogether.
-      phone = prng.next() < 0.3 ? null : undefined;
-    } else if (numberDraw < tInvalid) {
-      const kind = prng.pick(GARBAGE_KINDS);
-      numberKinds[i] = kind;
-      phone = flat(numbers.garbage(kind));
-    } else {
-      drawn = numbers.mobile();
-      numberCountries[i] = drawn.countryIndex;
-      hashes.a[i] = numberHash(drawn);
-      hashes.b[i] = numberHash(drawn, 0x9e3779b9);
-      if (prng.next() < mix.nationalFormat) {
-        numberKinds[i] = NumberKind.validNational;
-        phone = flat(numbers.national(drawn));
-      } else {
-        numberKinds[i] = NumberKind.validInternational;
-        phone = flat(numbers.international(drawn));
-      }
-    }
-
-    const id = seededGuid(seed, USER_IDS, i);
-    const upn = flat(
-      guest
-        ? `${FIRST_LOCAL[first]}.${LAST_LOCAL[last]}${i}_${prng.pick(GUEST_DOMAINS)}#EXT#@${domain}`
-        : `${FIRST_LOCAL[first]}.${LAST_LOCAL[last]}${i}@${domain}`,
-    );
-    const displayName = DISPLAY_NAMES[first * LAST_NAMES.length + last];
-    // One literal with every common property: V8 then keeps them inside the object instead of in
-    // a separately allocated property store, which matters at a million users.
-    const user: FixtureUser =
-      phone === undefined
-        ? { id, userPrincipalName: upn, displayName }
-        : { id, userPrincipalName: upn, displayName, mobilePhone: phone };
-
-    if (prng.next() < mix.disabled) {
-      user.accountEnabled = false;
-    }
-    if (guest) {
-      user.userType = "Guest";
-    } else if (prng.next() < mix.admins) {
-      user.isAdmin = true;
-    }
-
-    const methodDraw = prng.next();
-    const state =
-      methodDraw < tApp
-        ? MethodState.App
-        : methodDraw < tSame
-          ? MethodState.MobileSame
-          : methodDraw < tDifferent
-            ? MethodState.MobileDifferent
-            : methodDraw < tOffice
-              ? MethodState.OfficeOnly
-              : methodDraw < tEmail
-                ? MethodState.EmailOrTap
-                : MethodState.None;
-    switch (state) {
-      case MethodState.App:
-        user.otherMethods = [...prng.pick(APP_METHODS)];
-        break;
-      case MethodState.MobileSame:
-      case MethodState.MobileDifferent: {
-        // Without a valid number of its own, the user's method simply holds some other number.
-        const number =
-          state === MethodState.MobileSame && drawn !== undefined ? drawn : numbers.mobile();
-        const methods: FixturePhoneMethod[] = [
-          { phoneType: "mobile", phoneNumber: NumberFactory.graphFormat(number) },
-        ];
-        if (state === MethodState.MobileDifferent && prng.next() < 0.2) {
-          methods.push({
-            phoneType: "alternateMobile",
-            phoneNumber: NumberFactory.graphFormat(numbers.mobile()),
-          });
-        }
-        user.phoneMethods = methods;
-        break;
-      }
-      case MethodState.OfficeOnly:
-        user.phoneMethods = [
-          { phoneType: "office", phoneNumber: NumberFactory.graphFormat(numbers.fixedLine()) },
-        ];
-        break;
-      case MethodState.EmailOrTap:
-        user.otherMethods = [...prng.pick(EMAIL_OR_TAP_METHODS)];
-        break;
-      case MethodState.None:
-        break;
-    }
-    users[i] = user;
-  }
-
+  const draws: UserDraws = {
+    prng,
+    numbers: new NumberFactory(prng),
+    seed,
+    domain,
+    mix,
+    thresholds: drawThresholds(mix),
+  };
+  const truth: DrawnTruth = {
+    numberKinds: new Uint8Array(count),
+    numberCountries: new Uint8Array(count).fill(NO_COUNTRY),
+    hashes: { a: new Uint32Array(count), b: new Uint32Array(count) },
+    clashPairs: [],
+  };
+  const users = drawUsers(draws, truth, count);
+  const { numberKinds, numberCountries, hashes, clashPairs } = truth;
   const groups = generateGroups(prng, seed, users, mix, clashPairs);
   const contacts = addContacts({
     users,
@@ -427,13 +360,161 @@ export function generateTenantWithTruth(options: GenerateTenantOptions): Generat
   };
 }
 
+// Every user in order: now and then an SMS sign-in clash pair of two consecutive users, else one
+// user of its own draws.
+function drawUsers(draws: UserDraws, truth: DrawnTruth, count: number): FixtureUser[] {
+  const users: FixtureUser[] = new Array<FixtureUser>(count);
+  const clashShare = draws.mix.smsSignInClashPairs;
+  for (let i = 0; i < count; i++) {
+    // A clash pair takes two consecutive users; the last chance forces one so no tenant of 4 or
+    // more users lacks the case.
+    const forcePair = truth.clashPairs.length === 0 && i === count - 2 && count >= 4;
+    if (i + 1 < count && (forcePair || draws.prng.next() < clashShare)) {
+      const pair = clashPair(draws.prng, draws.numbers, draws.seed, draws.domain, i);
+      users[i] = pair.holder;
+      users[i + 1] = pair.claimant;
+      recordValidNumber(truth, i, pair.shared, NumberKind.validInternational);
+      recordValidNumber(truth, i + 1, pair.shared, NumberKind.validInternational);
+      truth.clashPairs.push({ holderId: pair.holder.id, claimantId: pair.claimant.id });
+      i++;
+      continue;
+    }
+    users[i] = drawUser(draws, truth, i);
+  }
+  return users;
+}
+
+function recordValidNumber(
+  truth: DrawnTruth,
+  index: number,
+  number: DrawnNumber,
+  kind: NumberKind,
+): void {
+  truth.numberKinds[index] = kind;
+  truth.numberCountries[index] = number.countryIndex;
+  setNumberHashes(truth.hashes, index, number);
+}
+
+// One user: name, guest or member, mobilePhone, account state, then authentication methods.
+function drawUser(draws: UserDraws, truth: DrawnTruth, i: number): FixtureUser {
+  const { prng, mix, domain } = draws;
+  const first = prng.int(FIRST_NAMES.length);
+  const last = prng.int(LAST_NAMES.length);
+  const guest = prng.next() < mix.guests;
+  const { phone, drawn } = drawMobilePhone(draws, truth, i);
+
+  const id = seededGuid(draws.seed, USER_IDS, i);
+  const upn = flat(
+    guest
+      ? `${FIRST_LOCAL[first]}.${LAST_LOCAL[last]}${i}_${prng.pick(GUEST_DOMAINS)}#EXT#@${domain}`
+      : `${FIRST_LOCAL[first]}.${LAST_LOCAL[last]}${i}@${domain}`,
+  );
+  const displayName = DISPLAY_NAMES[first * LAST_NAMES.length + last];
+  // One literal with every common property: V8 then keeps them inside the object instead of in
+  // a separately allocated property store, which matters at a million users.
+  const user: FixtureUser =
+    phone === undefined
+      ? { id, userPrincipalName: upn, displayName }
+      : { id, userPrincipalName: upn, displayName, mobilePhone: phone };
+
+  if (prng.next() < mix.disabled) {
+    user.accountEnabled = false;
+  }
+  if (guest) {
+    user.userType = "Guest";
+  } else if (prng.next() < mix.admins) {
+    user.isAdmin = true;
+  }
+  drawMethods(draws, user, drawn);
+  return user;
+}
+
+// A user's mobilePhone: absent or null, garbage, or a valid number in national or international
+// form; the valid number drawn is returned too, for a method holding the same number.
+function drawMobilePhone(
+  draws: UserDraws,
+  truth: DrawnTruth,
+  i: number,
+): { phone: string | null | undefined; drawn: DrawnNumber | undefined } {
+  const { prng, numbers, thresholds } = draws;
+  const numberDraw = prng.next();
+  if (numberDraw < thresholds.none) {
+    // Graph shows a missing attribute as null; some fixtures omit it altogether.
+    return { phone: prng.next() < 0.3 ? null : undefined, drawn: undefined };
+  }
+  if (numberDraw < thresholds.invalid) {
+    const kind = prng.pick(GARBAGE_KINDS);
+    truth.numberKinds[i] = kind;
+    return { phone: flat(numbers.garbage(kind)), drawn: undefined };
+  }
+  const drawn = numbers.mobile();
+  if (prng.next() < draws.mix.nationalFormat) {
+    recordValidNumber(truth, i, drawn, NumberKind.validNational);
+    return { phone: flat(numbers.national(drawn)), drawn };
+  }
+  recordValidNumber(truth, i, drawn, NumberKind.validInternational);
+  return { phone: flat(numbers.international(drawn)), drawn };
+}
+
+function methodStateOf(draw: number, t: DrawThresholds): MethodState {
+  return draw < t.app
+    ? MethodState.App
+    : draw < t.same
+      ? MethodState.MobileSame
+      : draw < t.different
+        ? MethodState.MobileDifferent
+        : draw < t.office
+          ? MethodState.OfficeOnly
+          : draw < t.email
+            ? MethodState.EmailOrTap
+            : MethodState.None;
+}
+
+// The authentication methods a user already holds; `drawn` is its own valid number, if any.
+function drawMethods(draws: UserDraws, user: FixtureUser, drawn: DrawnNumber | undefined): void {
+  const { prng, numbers } = draws;
+  const state = methodStateOf(prng.next(), draws.thresholds);
+  switch (state) {
+    case MethodState.App:
+      user.otherMethods = [...prng.pick(APP_METHODS)];
+      break;
+    case MethodState.MobileSame:
+    case MethodState.MobileDifferent: {
+      // Without a valid number of its own, the user's method simply holds some other number.
+      const number =
+        state === MethodState.MobileSame && drawn !== undefined ? drawn : numbers.mobile();
+      const methods: FixturePhoneMethod[] = [
+        { phoneType: "mobile", phoneNumber: NumberFactory.graphFormat(number) },
+      ];
+      if (state === MethodState.MobileDifferent && prng.next() < 0.2) {
+        methods.push({
+          phoneType: "alternateMobile",
+          phoneNumber: NumberFactory.graphFormat(numbers.mobile()),
+        });
+      }
+      user.phoneMethods = methods;
+      break;
+    }
+    case MethodState.OfficeOnly:
+      user.phoneMethods = [
+        { phoneType: "office", phoneNumber: NumberFactory.graphFormat(numbers.fixedLine()) },
+      ];
+      break;
+    case MethodState.EmailOrTap:
+      user.otherMethods = [...prng.pick(EMAIL_OR_TAP_METHODS)];
+      break;
+    case MethodState.None:
+      break;
+  }
+}
+
 function clashPair(
   prng: Prng,
   numbers: NumberFactory,
   seed: number,
   domain: string,
   index: number,
-): { holder: FixtureUser; claimant: FixtureUser; countryIndex: number; shared: DrawnNumber } {
+): { holder: FixtureUser; claimant: FixtureUser; shared: DrawnNumber } {
   const shared = numbers.mobile();
   const graphNumber = NumberFactory.graphFormat(shared);
   const holderLast = prng.int(LAST_NAMES.length);
@@ -454,7 +535,7 @@ function clashPair(
     displayName: `${FIRST_NAMES[first]} ${LAST_NAMES[claimantLast]}`,
     mobilePhone: flat(numbers.international(shared)),
   };
-  return { holder, claimant, countryIndex: shared.countryIndex, shared };
+  return { holder, claimant, shared };
 }
 
 function generateGroups(

@@ -1,7 +1,28 @@
+// One directory role a user or a group holds; the contract spells it out in both places.
+const DIRECTORY_ROLE = {
+  type: "object",
+  required: ["role"],
+  additionalProperties: false,
+  properties: {
+    role: {
+      type: "string",
+      minLength: 1,
+      description:
+        "a built-in role's display name (e.g. Global Administrator) or a role definition id",
+    },
+    eligible: {
+      type: "boolean",
+      default: false,
+      description:
+        "true: PIM-eligible (roleEligibilityScheduleInstances); false: active (roleAssignments)",
+    },
+  },
+};
+
 /**
  * The tenant fixture JSON Schema, embedded as a constant so the validator works the same from the
- * sources (tsx, vitest) and from `dist/`, where `tsc` does not copy JSON files. It is a verbatim
- * copy of `tenant-fixture.schema.json` beside this file (the contract); a test asserts the two are
+ * sources (tsx, vitest) and from `dist/`, where `tsc` does not copy JSON files. It is equal in value
+ * to `tenant-fixture.schema.json` beside this file (the contract); a test asserts the two are
  * equal, so a contract change without a matching change here fails the suite.
  */
 export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
@@ -105,25 +126,7 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
           },
           directoryRoles: {
             type: "array",
-            items: {
-              type: "object",
-              required: ["role"],
-              additionalProperties: false,
-              properties: {
-                role: {
-                  type: "string",
-                  minLength: 1,
-                  description:
-                    "a built-in role's display name (e.g. Global Administrator) or a role definition id",
-                },
-                eligible: {
-                  type: "boolean",
-                  default: false,
-                  description:
-                    "true: PIM-eligible (roleEligibilityScheduleInstances); false: active (roleAssignments)",
-                },
-              },
-            },
+            items: DIRECTORY_ROLE,
             description:
               "directory roles held at tenant scope; only on role-assignable groups; every member holds them",
           },
@@ -327,25 +330,7 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
           },
           directoryRoles: {
             type: "array",
-            items: {
-              type: "object",
-              required: ["role"],
-              additionalProperties: false,
-              properties: {
-                role: {
-                  type: "string",
-                  minLength: 1,
-                  description:
-                    "a built-in role's display name (e.g. Global Administrator) or a role definition id",
-                },
-                eligible: {
-                  type: "boolean",
-                  default: false,
-                  description:
-                    "true: PIM-eligible (roleEligibilityScheduleInstances); false: active (roleAssignments)",
-                },
-              },
-            },
+            items: DIRECTORY_ROLE,
             description:
               "directory roles held at tenant scope; absent: none beyond what isAdmin implies (an isAdmin user without this field holds an active User Administrator assignment)",
           },

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigurationError } from "./errors.js";
 import { GraphAccess } from "./graph/client.js";
-import { createGraphCredential } from "./graph/credentials.js";
+import { createGraphCredential, type GraphCredential } from "./graph/credentials.js";
 import { limiterFor, type AdaptiveLimiter } from "./graph/throttle.js";
 import { settingsFromEnvironment } from "./settings/environment.js";
 import type { Settings } from "./settings/index.js";
@@ -28,6 +28,8 @@ export interface Services {
 export interface ServicesOptions {
   /** How the run store resolves a relative or default folder. */
   store?: CreateRunStoreOptions;
+  /** The Graph credential, when the caller has signed in already (the CLI's user sign-in). */
+  credential?: GraphCredential;
 }
 
 let current: Services | undefined;
@@ -40,10 +42,11 @@ let current: Services | undefined;
  * @throws ConfigurationError when `GRAPH_CA_FILE` cannot be read.
  */
 export function buildServices(settings: Settings, options: ServicesOptions = {}): Services {
+  const caPem = graphCaPem(settings);
   const graph = new GraphAccess({
     baseUrl: settings.graphBaseUrl,
-    credential: createGraphCredential(settings),
-    caPem: settings.graphCaFile ? readCaFile(settings.graphCaFile) : undefined,
+    credential: options.credential ?? createGraphCredential(settings, { caPem }),
+    caPem,
   });
   const store = createRunStore(settings.runStoreLocation, options.store);
   const limiter = limiterFor(
@@ -52,9 +55,18 @@ export function buildServices(settings: Settings, options: ServicesOptions = {})
   return { settings, graph, store, limiter };
 }
 
-function readCaFile(file: string): string {
+/**
+ * The extra CA of a loopback Graph emulator (`GRAPH_CA_FILE`), if the settings name one.
+ *
+ * @param settings - validated settings.
+ * @throws ConfigurationError when the file cannot be read.
+ */
+export function graphCaPem(settings: Pick<Settings, "graphCaFile">): string | undefined {
+  if (settings.graphCaFile === undefined) {
+    return undefined;
+  }
   try {
-    return readFileSync(file, "utf8");
+    return readFileSync(settings.graphCaFile, "utf8");
   } catch {
     throw new ConfigurationError([{ setting: "GRAPH_CA_FILE", problem: "names no readable file" }]);
   }

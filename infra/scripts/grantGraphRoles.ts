@@ -1,5 +1,5 @@
 /**
- * Grants the app's managed identity the four Microsoft Graph application roles it needs, and no
+ * Grants the app's managed identity the Microsoft Graph application roles it needs, and no
  * more. Managed identities have no consent screen, so an admin assigns the roles directly on
  * Graph's service principal. azd runs this after provisioning (`postprovision` hook in
  * `azure.yaml`); an admin can run it again at any time, since it only adds what is missing:
@@ -22,25 +22,17 @@ import {
 } from "@azure/identity";
 import { graphTargetProblems, parseGraphRoot } from "../../shared/graph/clouds.js";
 import { graphResource } from "../../shared/graph/credentials.js";
+import { GRAPH_PERMISSIONS } from "../../shared/graph/permissions.js";
 import { onOff } from "../../shared/settings/parsers.js";
 
 /** Client id (appId) of Microsoft Graph, the same in every tenant. */
 export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 
 /**
- * The Graph application roles the app needs, and the only ones this script grants.
- * See `infra/README.md` for which call needs which role.
+ * The Graph application roles the app needs, and the only ones this script grants: the product's
+ * one list of Graph permissions. See `infra/README.md` for which call needs which role.
  */
-export const REQUIRED_GRAPH_ROLES: readonly string[] = [
-  "UserAuthenticationMethod.ReadWrite.All",
-  "User.Read.All",
-  "GroupMember.Read.All",
-  "AuditLog.Read.All",
-  "RoleManagement.Read.Directory",
-  // The directory audit log needs it beside AuditLog.Read.All (Graph's permissions table for
-  // directoryAudits); without it the settled-numbers guard trusts only its own history.
-  "Directory.Read.All",
-];
+export const REQUIRED_GRAPH_ROLES: readonly string[] = GRAPH_PERMISSIONS;
 
 /** What the admin running the script needs, named in every permission error. */
 export const ADMIN_REQUIREMENTS =

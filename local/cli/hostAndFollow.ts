@@ -5,6 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
+import type { GraphCredential } from "../../shared/graph/credentials.js";
 import type { Settings } from "../../shared/settings/index.js";
 import type { LocalHost } from "../host/index.js";
 import type { InstanceStatus } from "../host/types.js";
@@ -38,6 +39,8 @@ export interface HostAndFollowOptions {
   approve?: boolean;
   /** The emulator's time scale when Graph is a time-scaled emulator (the demo): progress says so. */
   timeScale?: number;
+  /** The Graph credential of an administrator who signed in before the host started. */
+  credential?: GraphCredential;
 }
 
 /**
@@ -55,7 +58,10 @@ export async function hostAndFollow(
   const logFile = path.resolve(options.stateDir, "logs", "host.log");
   await mkdir(path.dirname(logFile), { recursive: true });
   const logger = fileLogger(logFile);
-  const host = await startAppHost(options.stateDir, options.settings, { logger });
+  const host = await startAppHost(options.stateDir, options.settings, {
+    logger,
+    credential: options.credential,
+  });
   const unpublish = await publishEndpoint(options.stateDir, host);
   const instanceId = await begin(host, logFile);
   const view = new ProgressView({ timeScale: options.timeScale });

@@ -19,6 +19,7 @@ import {
   type RunInput,
   type RunTuning,
 } from "../../shared/run/index.js";
+import type { GraphCredential } from "../../shared/graph/credentials.js";
 import { configureServices, services } from "../../shared/services.js";
 import { expireRuns } from "../../shared/store/retention.js";
 import type { Settings } from "../../shared/settings/index.js";
@@ -46,7 +47,8 @@ export function appModules(): string[] {
  *
  * @param stateDir - the state directory.
  * @param settings - the validated settings.
- * @param options - logger, port, timer schedules and what HTTP requests must bring.
+ * @param options - logger, port, timer schedules, what HTTP requests must bring, and the Graph
+ *   credential of an administrator who signed in already.
  */
 export async function startAppHost(
   stateDir: string,
@@ -57,9 +59,13 @@ export async function startAppHost(
     schedules?: boolean;
     activityConcurrency?: number;
     access?: HostAccess;
+    credential?: GraphCredential;
   },
 ): Promise<LocalHost> {
-  configureServices(settings, { store: { defaultDirectory: path.resolve(stateDir) } });
+  configureServices(settings, {
+    store: { defaultDirectory: path.resolve(stateDir) },
+    credential: options.credential,
+  });
   const hostDir = path.resolve(stateDir, "host");
   await mkdir(hostDir, { recursive: true });
   return startLocalHost({

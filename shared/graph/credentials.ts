@@ -3,17 +3,22 @@
  * drop its token ({@link GraphCredential.invalidate}), so a 401 from Graph is answered with one
  * fresh token instead of the cached one that Graph just refused.
  */
+import https from "node:https";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import {
   AzureCliCredential,
   ClientCertificateCredential,
   ClientSecretCredential,
   DeviceCodeCredential,
+  InteractiveBrowserCredential,
+  type DeviceCodeCredentialOptions,
+  type InteractiveBrowserCredentialNodeOptions,
 } from "@azure/identity";
 import { ManagedIdentityApplication } from "@azure/msal-node";
 import { exposeManagedIdentityEndpoint } from "../settings/environment.js";
 import type { Settings } from "../settings/index.js";
-import { graphCloudOf, PUBLIC_GRAPH_ORIGIN } from "./clouds.js";
+import { graphCloudOf, isLoopbackRoot, PUBLIC_GRAPH_ORIGIN } from "./clouds.js";
+import { GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID } from "./delegatedAccess.js";
 
 /** A token credential that can be told its token was refused. */
 export interface GraphCredential extends TokenCredential {
@@ -124,10 +129,115 @@ function fromIdentity(make: () => TokenCredential, scope: string): GraphCredenti
   });
 }
 
+/**
+ * Wraps an administrator's sign-in (`deviceCode`, `interactive`). Unlike {@link fromIdentity}, a
+ * refused token never replaces the instance: a fresh one would ask the administrator to sign in
+ * again in the middle of a run nobody may be watching. The instance renews its token silently
+ * with the refresh token MSAL holds, so a retry after a 401 gets what MSAL has now.
+ */
+function fromUserSignIn(credential: TokenCredential, scopes: string | string[]): GraphCredential {
+  return new RefreshingCredential(async (_forceRefresh, options) => {
+    const token = await credential.getToken(scopes, options);
+    if (!token) {
+      throw new Error("GraphCredential: the sign-in returned no token.");
+    }
+    return token;
+  });
+}
+
 /** Options for {@link createGraphCredential}. */
 export interface CredentialOptions {
   /** Where device-code instructions go (default stderr). */
   onDeviceCode?: (message: string) => void;
+  /** The extra CA of a loopback emulator (`GRAPH_CA_FILE`), for a user sign-in at its Entra endpoints. */
+  caPem?: string;
+  /**
+   * The delegated scopes an administrator's sign-in asks for, by name (`User.Read.All`): the CLI
+   * passes exactly those its run needs. Without them the sign-in asks for `.default`, every scope
+   * consented to the client.
+   */
+  userScopes?: readonly string[];
+}
+
+/** The settings a credential is built from. */
+export type CredentialSettings = Pick<
+  Settings,
+  | "graphAuth"
+  | "graphBaseUrl"
+  | "tenantId"
+  | "clientId"
+  | "clientSecret"
+  | "clientCertificatePath"
+  | "identityEndpoint"
+  | "identityHeader"
+>;
+
+/**
+ * The scopes a user sign-in asks for, named for the cloud's Graph
+ * (`https://graph.microsoft.us/User.Read.All`); `.default` when none are named.
+ *
+ * @param graphBaseUrl - the `GRAPH_BASE_URL` setting.
+ * @param names - scope names, as {@link CredentialOptions.userScopes}.
+ */
+export function userSignInScopes(
+  graphBaseUrl: string,
+  names?: readonly string[],
+): string | string[] {
+  const resource = graphResource(graphBaseUrl);
+  return names === undefined || names.length === 0
+    ? `${resource}/.default`
+    : names.map((scope) => `${resource}/${scope}`);
+}
+
+/**
+ * The client a user sign-in uses: `AZURE_CLIENT_ID` (the tenant's own app registration), else the
+ * Microsoft Graph Command Line Tools, a public client an admin can consent Graph scopes to.
+ *
+ * @param settings - the settings.
+ */
+export function userSignInClientId(settings: Pick<Settings, "clientId">): string {
+  return settings.clientId ?? GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID;
+}
+
+/**
+ * The options `DeviceCodeCredential` and `InteractiveBrowserCredential` share: tenant, client,
+ * and the authority. A cloud's Graph signs in at that cloud's Entra ID. A loopback emulator plays
+ * Entra ID itself (its device-code and token endpoints, trusted through `GRAPH_CA_FILE`), so no
+ * real administrator's token ever goes to a local process.
+ */
+function userSignInOptions(
+  settings: CredentialSettings,
+  caPem: string | undefined,
+): DeviceCodeCredentialOptions & InteractiveBrowserCredentialNodeOptions {
+  const root = new URL(settings.graphBaseUrl).origin;
+  const common = {
+    clientId: userSignInClientId(settings),
+    ...(settings.tenantId ? { tenantId: settings.tenantId } : {}),
+  };
+  if (!isLoopbackRoot(root)) {
+    const authorityHost = graphAuthorityHost(settings.graphBaseUrl);
+    return { ...common, ...(authorityHost === undefined ? {} : { authorityHost }) };
+  }
+  const agent = caPem === undefined ? undefined : new https.Agent({ ca: caPem });
+  return {
+    ...common,
+    authorityHost: root,
+    disableInstanceDiscovery: true,
+    additionalPolicies: agent
+      ? [
+          {
+            position: "perCall",
+            policy: {
+              name: "graphEmulatorCa",
+              sendRequest: (request, next) => {
+                request.agent = agent;
+                return next(request);
+              },
+            },
+          },
+        ]
+      : [],
+  };
 }
 
 /**
@@ -135,20 +245,10 @@ export interface CredentialOptions {
  *
  * @param settings - validated settings (auth mode, tenant, client id, secret or certificate path,
  *   and the managed-identity endpoint when the settings name one).
- * @param options - device-code prompt sink.
+ * @param options - device-code prompt sink, an emulator's CA, and a user sign-in's scopes.
  */
 export function createGraphCredential(
-  settings: Pick<
-    Settings,
-    | "graphAuth"
-    | "graphBaseUrl"
-    | "tenantId"
-    | "clientId"
-    | "clientSecret"
-    | "clientCertificatePath"
-    | "identityEndpoint"
-    | "identityHeader"
-  >,
+  settings: CredentialSettings,
   options: CredentialOptions = {},
 ): GraphCredential {
   const resource = graphResource(settings.graphBaseUrl);
@@ -191,17 +291,19 @@ export function createGraphCredential(
       return fromIdentity(() => new AzureCliCredential(tenantId ? { tenantId } : {}), scope);
     case "deviceCode": {
       const onDeviceCode = options.onDeviceCode ?? ((m: string) => process.stderr.write(`${m}\n`));
-      return fromIdentity(
-        () =>
-          new DeviceCodeCredential({
-            ...authority,
-            ...(tenantId ? { tenantId } : {}),
-            ...(clientId ? { clientId } : {}),
-            userPromptCallback: (info) => onDeviceCode(info.message),
-          }),
-        scope,
+      return fromUserSignIn(
+        new DeviceCodeCredential({
+          ...userSignInOptions(settings, options.caPem),
+          userPromptCallback: (info) => onDeviceCode(info.message),
+        }),
+        userSignInScopes(settings.graphBaseUrl, options.userScopes),
       );
     }
+    case "interactive":
+      return fromUserSignIn(
+        new InteractiveBrowserCredential(userSignInOptions(settings, options.caPem)),
+        userSignInScopes(settings.graphBaseUrl, options.userScopes),
+      );
   }
 }
 

@@ -8,6 +8,7 @@
  * Azure must get. Rows without a parser are read by the Functions host only, never by the app.
  */
 import type { z } from "zod";
+import { GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID } from "../graph/delegatedAccess.js";
 import { DEFAULT_RUN_STORE_CONTAINER, containerName, runStoreChoice } from "../store/location.js";
 import {
   commaList,
@@ -82,6 +83,7 @@ export const GRAPH_AUTHS = [
   "clientCertificate",
   "azureCli",
   "deviceCode",
+  "interactive",
 ] as const;
 
 /** `TARGET` values. */
@@ -124,7 +126,8 @@ export const SETTINGS = [
     group: "Graph access",
     parse: text,
     flag: { flag: "--tenant-id", value: "<id>" },
-    description: "tenant of the app registration, as in `@azure/identity`",
+    description:
+      "tenant of the app registration, or the tenant an administrator signs in to (`deviceCode`, `interactive`), as in `@azure/identity`",
     azure: { notSet: "only for app-registration auth; the managed identity knows its tenant" },
     sample: "",
   }),
@@ -134,7 +137,7 @@ export const SETTINGS = [
     group: "Graph access",
     parse: text,
     flag: { flag: "--client-id", value: "<id>" },
-    description: "app id, or the client id of a user-assigned managed identity",
+    description: `app id, or the client id of a user-assigned managed identity; for \`deviceCode\` and \`interactive\` the tenant's app registration for the CLI (default: Microsoft Graph Command Line Tools, \`${GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID}\`)`,
     azure: "template",
     sample: "",
   }),

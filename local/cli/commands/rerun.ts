@@ -26,10 +26,13 @@ export function addRerunCommand(program: Command): Command {
       try {
         const { settingsFrom } = await import("../settingsFrom.js");
         const settings = settingsFrom();
+        // A rerun repeats a run's writes (a dry run has nothing to rerun): sign in for writes.
+        const { signInForRun } = await import("../signIn.js");
+        const credential = await signInForRun({ ...settings, dryRun: false });
         const { hostAndFollow } = await import("../hostAndFollow.js");
         const { startRerun } = await import("../localRun.js");
         await hostAndFollow(
-          { stateDir: opts.stateDir, json: opts.json, settings },
+          { stateDir: opts.stateDir, json: opts.json, settings, credential },
           async (host) => {
             const rerunId = await startRerun(host, runId, settings.rerunMaxAgeHours);
             process.stderr.write(`Started rerun '${rerunId}' of run '${runId}'.\n`);

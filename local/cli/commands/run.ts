@@ -66,10 +66,18 @@ async function runNightly(opts: RunOptions, command: Command, dryRun: boolean): 
     const tuning = opts.chunkSize
       ? { chunkSize: Math.max(1, wholeNumber("--chunk-size", opts.chunkSize)) }
       : undefined;
+    const { signInForRun } = await import("../signIn.js");
+    const credential = await signInForRun(settings);
     const { hostAndFollow } = await import("../hostAndFollow.js");
     const { startOrResume } = await import("../localRun.js");
     await hostAndFollow(
-      { stateDir: opts.stateDir, json: opts.json, settings, approve: opts.approve === true },
+      {
+        stateDir: opts.stateDir,
+        json: opts.json,
+        settings,
+        approve: opts.approve === true,
+        credential,
+      },
       async (host, logFile) => {
         const { instanceId, resumed } = await startOrResume(host, settings, { tuning });
         process.stderr.write(

@@ -82,3 +82,39 @@ describe("credentials of an app registration in a national cloud", () => {
     expect(record.scopes).toEqual(["https://graph.microsoft.com/.default"]);
   });
 });
+
+describe("an administrator's device-code sign-in", () => {
+  beforeEach(() => {
+    built.length = 0;
+  });
+
+  it("asks for the scopes it is given, named for the cloud's Graph", async () => {
+    const settings = loadSettings({
+      ...APP_REGISTRATION,
+      GRAPH_AUTH: "deviceCode",
+      GRAPH_BASE_URL: "https://graph.microsoft.us",
+    });
+    await createGraphCredential(settings, {
+      onDeviceCode: () => undefined,
+      userScopes: ["User.Read.All", "UserAuthenticationMethod.ReadWrite.All"],
+    }).getToken("ignored");
+    expect(built.map((b) => b.scopes)).toEqual([
+      [
+        [
+          "https://graph.microsoft.us/User.Read.All",
+          "https://graph.microsoft.us/UserAuthenticationMethod.ReadWrite.All",
+        ],
+      ],
+    ]);
+  });
+
+  it("keeps the signed-in instance after a refused token, so nobody is asked to sign in again", async () => {
+    const settings = loadSettings({ ...APP_REGISTRATION, GRAPH_AUTH: "deviceCode" });
+    const credential = createGraphCredential(settings, { onDeviceCode: () => undefined });
+    await credential.getToken("ignored");
+    credential.invalidate();
+    await credential.getToken("ignored");
+    expect(built).toHaveLength(1);
+    expect(built[0]!.scopes).toHaveLength(2);
+  });
+});

@@ -379,7 +379,9 @@ const PUBLIC_CLIENTS: Record<string, PublicClient> = {
   },
   [TENANT_APP_CLIENT_ID]: {
     displayName: "mfa-prepopulate CLI (the tenant's own app registration)",
-    scopes: [...PRODUCT_ROLES],
+    // The delegated permissions the README has an administrator consent for it: the product's,
+    // and the read-only methods scope a dry run with REPLACE_EXISTING asks for instead of writes.
+    scopes: [...PRODUCT_ROLES, "UserAuthenticationMethod.Read.All"],
   },
 };
 

@@ -14,8 +14,6 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   AZURE_CLI_CLIENT_ID,
-  mergeConfig,
-  PROFILES,
   startEmulator,
   TENANT_APP_CLIENT_ID,
   type EmulatorHandle,
@@ -34,14 +32,6 @@ const admin = tenant.users[0]!.userPrincipalName;
 const WRITE_SCOPE = "UserAuthenticationMethod.ReadWrite.All";
 const READ_SCOPE = "UserAuthenticationMethod.Read.All";
 
-/** The emulator's public clients, with the tenant's app also consented the read-only methods scope. */
-function publicClients(): ReturnType<typeof mergeConfig>["publicClients"] {
-  const clients = { ...mergeConfig(PROFILES.fast!, {}).publicClients };
-  const app = clients[TENANT_APP_CLIENT_ID]!;
-  clients[TENANT_APP_CLIENT_ID] = { ...app, scopes: [...app.scopes, READ_SCOPE] };
-  return clients;
-}
-
 let emu: EmulatorHandle | undefined;
 
 afterEach(async () => {
@@ -57,7 +47,6 @@ async function emulatorSigningIn(roles: string[]): Promise<EmulatorHandle> {
       timeScale: 0.01,
       tokenLifetimeSeconds: 100_000,
       advertisedTokenLifetimeSeconds: 100_000,
-      publicClients: publicClients(),
       deviceCodeAutoApprove: { enabled: true, pendingPolls: 1, user: admin, roles },
     },
   });

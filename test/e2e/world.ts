@@ -42,6 +42,12 @@ export interface World {
     timeoutMs?: number;
     runId?: string;
   }): Promise<InstanceStatus>;
+  /**
+   * Stops the local host and starts another on the same host state and run store whose clock
+   * runs `clockOffsetMs` ahead of the wall clock: "the next night" or "four days later" (the
+   * emulator, its audit log included, keeps the wall clock). `host` is the new one afterwards.
+   */
+  restartHost(options: { clockOffsetMs: number }): Promise<void>;
   /** Mobile method numbers by user id, read back from the emulator. */
   mobiles(): Map<string, string>;
   /**
@@ -102,15 +108,20 @@ export async function startWorld(options: {
     ...options.settings,
   };
   configureServices(loadSettings(raw));
-  const host = await startLocalHost({
-    stateDir: path.join(stateDir, "host"),
-    modules: appModules(),
-    activityConcurrency: options.activityConcurrency ?? 4,
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  });
+  const hostOn = (clockOffsetMs = 0): Promise<LocalHost> =>
+    startLocalHost({
+      stateDir: path.join(stateDir, "host"),
+      modules: appModules(),
+      activityConcurrency: options.activityConcurrency ?? 4,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      clockOffsetMs,
+    });
+  let host = await hostOn();
   return {
     emulator,
-    host,
+    get host() {
+      return host;
+    },
     stateDir,
     runsDir,
     async run(overrides = {}) {
@@ -126,6 +137,10 @@ export async function startWorld(options: {
       };
       await host.startNew(RUN_ORCHESTRATIONS.nightlyRun, { instanceId: runId, input });
       return host.waitForCompletion(runId, { timeoutMs: overrides.timeoutMs ?? 120_000 });
+    },
+    async restartHost({ clockOffsetMs }) {
+      await host.stop();
+      host = await hostOn(clockOffsetMs);
     },
     mobiles() {
       const out = new Map<string, string>();

@@ -42,7 +42,7 @@ describe("directory role holders the report does not show", () => {
     const mobiles = world.mobiles();
     expect(mobiles.has(eligibleAdmin.id)).toBe(false);
     expect(mobiles.has(groupAdmin.id)).toBe(false);
-    const lines = await readReportLines(world.runsDir, output);
+    const lines = await readReportLines(world.runsDir, output.reportKeys);
     expect(lines.get(eligibleAdmin.id)?.decision).toBe("skip:admin");
     expect(lines.get(groupAdmin.id)?.decision).toBe("skip:admin");
     // A missing report row alone stops nothing: the user without a role is written.

@@ -75,8 +75,11 @@ export function addMember(adminUrl: string, group: string, userId: string): Prom
 }
 
 /** A run's report.json (the report page's model, without the inline user rows). */
-export async function readReport(runsDir: string, output: RunOutput): Promise<ReportModel> {
-  return JSON.parse(await readFile(join(runsDir, output.reportKeys.json), "utf8")) as ReportModel;
+export async function readReport(
+  runsDir: string,
+  reportKeys: RunOutput["reportKeys"],
+): Promise<ReportModel> {
+  return JSON.parse(await readFile(join(runsDir, reportKeys.json), "utf8")) as ReportModel;
 }
 
 /** One line of a run's report.csv. */
@@ -96,9 +99,9 @@ export interface ReportLine {
  */
 export async function readReportLines(
   runsDir: string,
-  output: RunOutput,
+  reportKeys: RunOutput["reportKeys"],
 ): Promise<Map<string, ReportLine>> {
-  const csv = await readFile(join(runsDir, output.reportKeys.csv), "utf8");
+  const csv = await readFile(join(runsDir, reportKeys.csv), "utf8");
   const lines = new Map<string, ReportLine>();
   for (const line of csv.trim().split("\r\n").slice(1)) {
     const cells = [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(?:,|$)/g)]

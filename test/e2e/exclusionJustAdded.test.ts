@@ -53,7 +53,7 @@ describe("a user added to the exclusion group one second before the run", () => 
     const output = outputOf(await world.run());
 
     expect(world.mobiles().has(newcomer.id)).toBe(false);
-    const lines = await readReportLines(world.runsDir, output);
+    const lines = await readReportLines(world.runsDir, output.reportKeys);
     expect(lines.get(newcomer.id)?.decision).toBe("skip:excludedGroup");
     expect(world.emulator.metrics().writes).toBe(usersDeciding(tenant, "create").length - 1);
   });

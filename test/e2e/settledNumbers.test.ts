@@ -60,7 +60,9 @@ describe("an attacker changes numbers between the nights: the settled-numbers gu
     const night1 = outputOf(await world.run({ dryRun: true }));
     expect(night1.dryRun).toBe(true);
     expect(world.emulator.metrics().writes).toBe(0);
-    expect((await readReportLines(world.runsDir, night1)).get(x.id)?.decision).toBe("create");
+    expect((await readReportLines(world.runsDir, night1.reportKeys)).get(x.id)?.decision).toBe(
+      "create",
+    );
 
     // Between the nights the attacker plants their phones on two unregistered users.
     await changeMobilePhone(world.emulator.adminUrl, x.id, PLANTED.x, ATTACKER);
@@ -73,13 +75,13 @@ describe("an attacker changes numbers between the nights: the settled-numbers gu
     const others = creates.filter((id) => id !== x.id && id !== y.id);
     expect([...afterNight2.keys()].sort()).toEqual([...others].sort());
     expect(world.emulator.metrics().writes).toBe(others.length);
-    const lines2 = await readReportLines(world.runsDir, night2);
+    const lines2 = await readReportLines(world.runsDir, night2.reportKeys);
     for (const user of [x, y]) {
       expect(lines2.get(user.id)?.decision).toBe("skip:numberNotSettled");
       expect(lines2.get(user.id)?.detail).toContain(ATTACKER);
     }
     // The report lists both changes, masked, with who made them.
-    const report2 = await readReport(world.runsDir, night2);
+    const report2 = await readReport(world.runsDir, night2.reportKeys);
     const changed = report2.numbersChanged.filter((c) => c.userId === x.id || c.userId === y.id);
     expect(changed.map((c) => [c.userId, c.by])).toEqual(
       expect.arrayContaining([
@@ -109,7 +111,7 @@ describe("an attacker changes numbers between the nights: the settled-numbers gu
     expect(afterNight3.get(x.id)).toBe(graphFormat(PLANTED.x));
     expect(afterNight3.has(y.id)).toBe(false);
     expect(world.emulator.metrics().writes).toBe(1);
-    expect((await readReportLines(world.runsDir, night3)).get(y.id)?.decision).toBe(
+    expect((await readReportLines(world.runsDir, night3.reportKeys)).get(y.id)?.decision).toBe(
       "skip:numberNotSettled",
     );
     // Nothing else moved: the methods of night 2 are as they were.

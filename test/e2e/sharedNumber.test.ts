@@ -43,12 +43,12 @@ describe("one number held by many users", () => {
     expect(holders.filter((u) => mobiles.has(u.id))).toEqual([]);
     expect(world.emulator.metrics().writes).toBe(usersDeciding(tenant, "create").length);
     expect(output.plan["skip:sharedNumber"]).toBe(holders.length);
-    const lines = await readReportLines(world.runsDir, output);
+    const lines = await readReportLines(world.runsDir, output.reportKeys);
     for (const u of holders) {
       expect(lines.get(u.id)?.decision).toBe("skip:sharedNumber");
       expect(lines.get(u.id)?.detail).toContain(`held by ${holders.length} users`);
     }
-    const report = await readReport(world.runsDir, output);
+    const report = await readReport(world.runsDir, output.reportKeys);
     expect(report.sharedNumbers).toHaveLength(1);
     const [row] = report.sharedNumbers;
     expect(row?.holders).toBe(holders.length);

@@ -56,6 +56,8 @@ export interface UserRec {
   isAdmin: boolean;
   /** In a restricted management administrative unit: its methods cannot be written. */
   restrictedManagement: boolean;
+  /** The registration report has no row for the user (yet). */
+  notInReport: boolean;
   phones: Partial<Record<PhoneType, PhoneRec>>;
   /** Includes `email` exactly when `emailAddress` is set. */
   otherMethods: OtherMethod[];
@@ -268,6 +270,7 @@ export class TenantStore {
       userType: u.userType ?? "Member",
       isAdmin: u.isAdmin ?? false,
       restrictedManagement: u.restrictedManagement ?? false,
+      notInReport: u.notInReport ?? false,
       phones: {},
       otherMethods: [...(u.otherMethods ?? [])],
       emailAddress: (u.otherMethods ?? []).includes("email") ? fixtureEmailAddress(u) : null,
@@ -333,6 +336,7 @@ export class TenantStore {
     existing.userType = fresh.userType;
     existing.isAdmin = fresh.isAdmin;
     existing.restrictedManagement = fresh.restrictedManagement;
+    existing.notInReport = fresh.notInReport;
     existing.otherMails = fresh.otherMails;
     existing.businessPhones = fresh.businessPhones;
     // Roles, like methods, are replaced only when the user lists them.

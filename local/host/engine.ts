@@ -57,6 +57,8 @@ export interface EngineOptions {
   stateDir: string;
   activityConcurrency: number;
   clock: "real" | "virtual";
+  /** Where the host clock starts, in ms ahead of the wall clock. */
+  clockOffsetMs: number;
   deliveryBatch: number;
   compactionBytes: number;
   logger: HostLogger;
@@ -96,6 +98,7 @@ export class Engine {
     });
     this.timers = new Timers({
       clock: opts.clock,
+      startOffsetMs: opts.clockOffsetMs,
       isLive: (t) => this.wants(t.instanceId, t.executionId, t.id) !== undefined,
       fire: (t) => this.fireTimer(t),
       guard: (work) => this.guard(work),

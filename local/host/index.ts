@@ -155,6 +155,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     stateDir: path.resolve(options.stateDir),
     activityConcurrency: Math.max(1, options.activityConcurrency ?? 8),
     clock: options.clock ?? "real",
+    clockOffsetMs: options.clockOffsetMs ?? 0,
     deliveryBatch: Math.max(1, options.deliveryBatch ?? 100),
     compactionBytes: options.compactionBytes ?? 1024 * 1024,
     logger,

@@ -21,6 +21,8 @@ export interface DurableTimer {
 /** What the timers need from the engine. */
 export interface TimerHooks {
   clock: "real" | "virtual";
+  /** Where the host clock starts, in ms ahead of the wall clock (0: the wall clock). */
+  startOffsetMs?: number;
   /** Whether the timer's execution still waits for it. */
   isLive(t: DurableTimer): boolean;
   /** Delivers a due timer; the hook checks itself whether it is still wanted. */
@@ -43,7 +45,9 @@ export class Timers {
   /**
    * @param hooks - clock kind and engine callbacks
    */
-  constructor(private readonly hooks: TimerHooks) {}
+  constructor(private readonly hooks: TimerHooks) {
+    this.clockOffset = hooks.startOffsetMs ?? 0;
+  }
 
   /** Current time on the host clock (virtual time may run ahead of the wall clock). */
   now(): number {

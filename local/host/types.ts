@@ -122,6 +122,12 @@ export interface LocalHostOptions {
   activityConcurrency?: number;
   /** `virtual`: timers fire as soon as nothing else is runnable; default `real`. */
   clock?: "real" | "virtual";
+  /**
+   * Starts the host clock this many ms ahead of the wall clock (default 0), so a host started on
+   * an earlier host's state runs "a day later": orchestration time, history and status stamps,
+   * and durable timers all use the host clock. Activities keep the wall clock.
+   */
+  clockOffsetMs?: number;
   /** Loopback port for `/api/*` and the durable RPC API; 0 (default) picks a free one. */
   port?: number;
   /** Task hub name reported to client functions; default `LocalTaskHub`. */

@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectedMobiles, expectedWrites, targetingTenant } from "./world.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const cli = [
-  path.join(root, "node_modules/tsx/dist/cli.mjs"),
-  path.join(root, "local/cli/main.ts"),
-];
+// tsx as a loader in the one process (not its CLI, which runs the script in a child process
+// that a SIGKILL of its parent would leave running).
+const cli = ["--import", "tsx", path.join(root, "local/cli/main.ts")];
 
 interface EmulatorInfo {
   graphBaseUrl: string;

@@ -43,6 +43,25 @@ describe("dry runs, staging and exclusion groups (targeting fixture)", () => {
     expect(csv).toMatch(/ada\.jensen@contoso\.example,[^,]+,create,dryRun,/);
   });
 
+  it("writes nothing when a request to the runs API asks for writes under DRY_RUN=true, and says why", async () => {
+    const start = await fetch(`${world.host.baseUrl}/api/runs`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ dryRun: false }),
+    });
+    expect(start.status).toBe(202);
+    const answer = (await start.json()) as { id: string; dryRun: boolean; note?: string };
+    expect(answer.dryRun).toBe(true);
+    expect(answer.note).toMatch(/DRY_RUN is on, so this run writes nothing/);
+    expect(answer.note).toMatch(/Only the DRY_RUN setting turns writes on/);
+    const output = outputOf(await world.host.waitForCompletion(answer.id, { timeoutMs: 60_000 }));
+    expect(output.dryRun).toBe(true);
+    expect(output.counts.planned).toBe(expectedWrites(tenant));
+    expect(output.counts.created).toBe(0);
+    expect(world.emulator.metrics().writes).toBe(0);
+    expect(world.mobiles()).toEqual(pristine);
+  });
+
   it("considers only the staging group's transitive members, found by a name with an apostrophe", async () => {
     const output = outputOf(
       await world.run({ settings: { STAGING_GROUP: "Sales - Rock 'n' Roll" } }),

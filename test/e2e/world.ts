@@ -28,6 +28,14 @@ import {
 } from "../../shared/run/index.js";
 import { loadSettings, type RawSettings } from "../../shared/settings/index.js";
 
+/** What a test changes in a run's input: settings by name over the world's, and the rest. */
+export interface RunOverrides {
+  settings?: RawSettings;
+  dryRun?: boolean;
+  tuning?: Partial<RunTuning>;
+  runId?: string;
+}
+
 /** A running world. */
 export interface World {
   emulator: EmulatorHandle;
@@ -35,13 +43,15 @@ export interface World {
   stateDir: string;
   runsDir: string;
   /** Starts a nightly run with the world's settings (and `settings` over them); waits for its end. */
-  run(overrides?: {
-    settings?: RawSettings;
-    dryRun?: boolean;
-    tuning?: Partial<RunTuning>;
-    timeoutMs?: number;
-    runId?: string;
-  }): Promise<InstanceStatus>;
+  run(overrides?: RunOverrides & { timeoutMs?: number }): Promise<InstanceStatus>;
+  /** The input {@link World.run} starts a nightly run with. */
+  runInput(overrides?: RunOverrides): RunInput;
+  /**
+   * Stops the local host and starts another on the same host state and run store whose clock
+   * runs `clockOffsetMs` ahead of the wall clock: "the next night" or "four days later" (the
+   * emulator, its audit log included, keeps the wall clock). `host` is the new one afterwards.
+   */
+  restartHost(options: { clockOffsetMs: number }): Promise<void>;
   /** Mobile method numbers by user id, read back from the emulator. */
   mobiles(): Map<string, string>;
   /**
@@ -102,30 +112,37 @@ export async function startWorld(options: {
     ...options.settings,
   };
   configureServices(loadSettings(raw));
-  const host = await startLocalHost({
-    stateDir: path.join(stateDir, "host"),
-    modules: appModules(),
-    activityConcurrency: options.activityConcurrency ?? 4,
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  const hostOn = (clockOffsetMs = 0): Promise<LocalHost> =>
+    startLocalHost({
+      stateDir: path.join(stateDir, "host"),
+      modules: appModules(),
+      activityConcurrency: options.activityConcurrency ?? 4,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      clockOffsetMs,
+    });
+  let host = await hostOn();
+  const runInput = (overrides: RunOverrides = {}): RunInput => ({
+    runId: overrides.runId ?? newRunId("test"),
+    trigger: "cli",
+    settings: runSettingsFrom(loadSettings({ ...raw, ...overrides.settings }), overrides.dryRun),
+    tuning: resolveTuning(overrides.tuning ?? SMALL_TUNING),
   });
   return {
     emulator,
-    host,
+    get host() {
+      return host;
+    },
     stateDir,
     runsDir,
+    runInput,
     async run(overrides = {}) {
-      const runId = overrides.runId ?? newRunId("test");
-      const input: RunInput = {
-        runId,
-        trigger: "cli",
-        settings: runSettingsFrom(
-          loadSettings({ ...raw, ...overrides.settings }),
-          overrides.dryRun,
-        ),
-        tuning: resolveTuning(overrides.tuning ?? SMALL_TUNING),
-      };
-      await host.startNew(RUN_ORCHESTRATIONS.nightlyRun, { instanceId: runId, input });
-      return host.waitForCompletion(runId, { timeoutMs: overrides.timeoutMs ?? 120_000 });
+      const input = runInput(overrides);
+      await host.startNew(RUN_ORCHESTRATIONS.nightlyRun, { instanceId: input.runId, input });
+      return host.waitForCompletion(input.runId, { timeoutMs: overrides.timeoutMs ?? 120_000 });
+    },
+    async restartHost({ clockOffsetMs }) {
+      await host.stop();
+      host = await hostOn(clockOffsetMs);
     },
     mobiles() {
       const out = new Map<string, string>();

@@ -1,6 +1,7 @@
 /**
  * `/reports/authenticationMethods/userRegistrationDetails`: the registration report, derived from
- * the tenant with the configured lag; disabled users have no row; `$skip` is refused.
+ * the tenant with the configured lag; disabled users and users the report has not caught up with
+ * (fixture `notInReport`) have no row; `$skip` is refused.
  */
 import {
   REPORT_PROPERTIES,
@@ -18,6 +19,11 @@ import { ok, reportLagMs, type Handler } from "./context.js";
 
 const REPORT_PATH = "reports/authenticationMethods/userRegistrationDetails";
 const REPORT_TYPE = "microsoft.graph.userRegistrationDetails";
+
+/** Whether the report has a row for the user: disabled users and those it has not caught up with have none. */
+function hasRow(u: UserRec): boolean {
+  return u.accountEnabled && !u.notInReport;
+}
 
 /** `GET .../userRegistrationDetails` with `$top`, `$select`, `$filter` and next links. */
 export const listReport: Handler = (ctx, req) => {
@@ -37,13 +43,13 @@ export const listReport: Handler = (ctx, req) => {
   const lag = reportLagMs(config);
   const store = ctx.store;
   const shown = (u: UserRec): boolean =>
-    u.accountEnabled && rowFilter(store.reportRow(u, lag, config.ssprMethodsRequired));
+    hasRow(u) && rowFilter(store.reportRow(u, lag, config.ssprMethodsRequired));
   const found: Record<string, unknown>[] = [];
   const users = store.users;
   let i = decodeSkipToken(q.get("$skiptoken"), "report");
   for (; i < users.length && found.length < top; i++) {
     const u = users[i] as UserRec;
-    if (!u.accountEnabled) {
+    if (!hasRow(u)) {
       continue;
     }
     const row = store.reportRow(u, lag, config.ssprMethodsRequired);
@@ -70,7 +76,7 @@ export const listReport: Handler = (ctx, req) => {
 export const getReportRow: Handler = (ctx, req, params) => {
   const userId = params.user ?? "";
   const u = ctx.store.findUser(userId);
-  if (!u || !u.accountEnabled || u.id.toLowerCase() !== userId.toLowerCase()) {
+  if (!u || !hasRow(u) || u.id.toLowerCase() !== userId.toLowerCase()) {
     throw resourceNotFound(userId);
   }
   const select = parseSelect(req.query.get("$select"), REPORT_PROPERTIES, REPORT_TYPE);

@@ -268,6 +268,12 @@ export const TENANT_FIXTURE_SCHEMA: Readonly<Record<string, unknown>> = {
             description:
               "the user is a member of a restricted management administrative unit: applications (and tenant-wide admins) cannot change its authentication methods, so every write to them answers 403 for this user alone while reads still work",
           },
+          notInReport: {
+            type: "boolean",
+            default: false,
+            description:
+              "the registration report has no row for the user yet, as for an account created or enabled since the report's last refresh; Graph itself still lists the user",
+          },
           phoneMethods: {
             type: "array",
             maxItems: 3,

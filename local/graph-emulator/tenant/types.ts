@@ -51,6 +51,11 @@ export interface FixtureUser {
    * authentication methods answer 403 for this user alone; reads still work.
    */
   restrictedManagement?: boolean;
+  /**
+   * The registration report has no row for the user yet (default false), as for an account
+   * created or enabled since the report's last refresh; the directory still lists the user.
+   */
+  notInReport?: boolean;
   phoneMethods?: FixturePhoneMethod[];
   otherMethods?: OtherMethod[];
   /** ISO 8601 with an offset; absent: long ago (400 days before the emulator started). */

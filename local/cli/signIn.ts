@@ -9,8 +9,8 @@ import {
   userSignInClientId,
   type GraphCredential,
 } from "../../shared/graph/credentials.js";
+import { AZURE_CLI_CLIENT_ID } from "../../shared/graph/publicClients.js";
 import {
-  AZURE_CLI_CLIENT_ID,
   delegatedClaims,
   METHODS_READ_SCOPE,
   METHODS_WRITE_SCOPE,

@@ -18,7 +18,7 @@ import { ManagedIdentityApplication } from "@azure/msal-node";
 import { exposeManagedIdentityEndpoint } from "../settings/environment.js";
 import type { Settings } from "../settings/index.js";
 import { graphCloudOf, isLoopbackRoot, PUBLIC_GRAPH_ORIGIN } from "./clouds.js";
-import { GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID } from "./delegatedAccess.js";
+import { GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID } from "./publicClients.js";
 
 /** A token credential that can be told its token was refused. */
 export interface GraphCredential extends TokenCredential {

@@ -8,7 +8,7 @@
  * Azure must get. Rows without a parser are read by the Functions host only, never by the app.
  */
 import type { z } from "zod";
-import { GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID } from "../graph/delegatedAccess.js";
+import { GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID } from "../graph/publicClients.js";
 import { DEFAULT_RUN_STORE_CONTAINER, containerName, runStoreChoice } from "../store/location.js";
 import {
   commaList,

@@ -94,9 +94,11 @@ export interface ScenarioResult {
   /** Rate over the second half of the run, and its share of the quota's refill rate. */
   secondHalfUsersPerHour: number;
   secondHalfRatio: number;
-  /** The quota's refill rate (writes per hour) and burst (bucket size). */
+  /** The quota's refill rate (writes per hour) and burst (bucket size), at the end. */
   quotaPerHour: number;
   quotaBurst: number;
+  /** The quota's refill rate at the start (differs when a mid-run change altered the quota). */
+  startQuotaPerHour: number;
   /** Emulated second at which the mid-run change was applied. */
   changedAt?: number;
   changeLabel?: string;
@@ -380,6 +382,7 @@ function measure(m: Measured): ScenarioResult {
     secondHalfRatio: round(secondHalfUsersPerHour / (last.perSecond * 3600), 4),
     quotaPerHour: round(last.perSecond * 3600),
     quotaBurst: last.burst,
+    startQuotaPerHour: round(first.perSecond * 3600),
     ...(change !== undefined
       ? {
           changedAt: round(change.at, 1),

@@ -198,7 +198,13 @@ const seedLines = seed
       `Seed-style client (one user at a time, one request each): ${seed.users} users in ${seed.emulatedSeconds} s emulated (${seed.realSeconds} s real) = ${seed.usersPerHour.toLocaleString("en-US")} users/hour, ${seed.requests} requests, ${seed.throttled} throttled.`,
     ]
   : [];
+// The contract's headline; a `--scenario` list without it puts the first scenario run there.
 const headline = results.find((r) => r.name === "documented" && !r.header) ?? results[0];
+if (headline && (headline.name !== "documented" || headline.header)) {
+  process.stderr.write(
+    `bench: 'documented' without the header was not run; the JSON line's headline is '${headline.name}'.\n`,
+  );
+}
 const speedUp =
   seed && headline && seed.usersPerHour > 0
     ? [

@@ -44,7 +44,10 @@ function panel(r: ScenarioResult, top: number): string {
   const rates = writeRates(samples, span);
   const paced = samples.filter((s) => s.ratePerSecond !== undefined);
   const yMax =
-    Math.max(refill * 1.6, ...rates.map((p) => p.rate).slice(Math.floor(rates.length * 0.1))) || 1;
+    Math.max(
+      Math.max(refill, r.startQuotaPerHour / 3600) * 1.6,
+      ...rates.map((p) => p.rate).slice(Math.floor(rates.length * 0.1)),
+    ) || 1;
   const inMax = Math.max(1, ...samples.map((s) => s.inFlight));
   const x0 = M.left;
   const x1 = W - M.right;
@@ -70,8 +73,12 @@ function panel(r: ScenarioResult, top: number): string {
       `<text x="${x((span * k) / 4).toFixed(1)}" y="${y0 + 14}" font-size="10" text-anchor="middle">${Math.round((span * k) / 4)} s</text>`,
     );
   }
+  // The refill rate steps at a mid-run change of the quota.
+  const startRefill = r.startQuotaPerHour / 3600;
+  const step = r.changedAt !== undefined ? x(r.changedAt) : x1;
   parts.push(
-    `<line x1="${x0}" x2="${x1}" y1="${y(refill)}" y2="${y(refill)}" stroke="#888" stroke-dasharray="6 4"/>`,
+    `<line x1="${x0}" x2="${step}" y1="${y(startRefill)}" y2="${y(startRefill)}" stroke="#888" stroke-dasharray="6 4"/>`,
+    `<line x1="${step}" x2="${x1}" y1="${y(refill)}" y2="${y(refill)}" stroke="#888" stroke-dasharray="6 4"/>`,
   );
   if (r.changedAt !== undefined) {
     parts.push(

@@ -34,7 +34,10 @@ export interface ScenarioOptions {
   timeScale: number;
   /** Overrides on top of the `realistic` profile (besides `timeScale`). */
   config?: Partial<EmulatorConfig>;
-  /** A config change applied once this share of the users is provisioned. */
+  /**
+   * A config change applied once this share of the users is provisioned. A change of the write
+   * quota starts the emulator's quotas over, full, and the run's ceiling counts both quotas.
+   */
   midRun?: { atShare: number; patch: Partial<EmulatorConfig>; label: string };
   /** Sampling period of the time series, in real milliseconds (default 100). */
   sampleMs?: number;
@@ -73,6 +76,10 @@ export interface ScenarioResult {
   p50WriteMs: number;
   p99WriteMs: number;
   name: string;
+  /** Whether phone-method writes carried the usage header (`phoneWriteUsageHeader`). */
+  header: boolean;
+  /** The enforced write quota, in words (as it was at the start). */
+  quotaShape: string;
   /** Users asked for; `users` counts those provisioned. */
   planned: number;
   /** Emulated run time in seconds. */
@@ -87,12 +94,16 @@ export interface ScenarioResult {
   /** Rate over the second half of the run, and its share of the quota's refill rate. */
   secondHalfUsersPerHour: number;
   secondHalfRatio: number;
-  /** The quota's refill rate (writes per hour) and burst (bucket size). */
+  /** The quota's refill rate (writes per hour) and burst (bucket size), at the end. */
   quotaPerHour: number;
   quotaBurst: number;
+  /** The quota's refill rate at the start (differs when a mid-run change altered the quota). */
+  startQuotaPerHour: number;
   /** Emulated second at which the mid-run change was applied. */
   changedAt?: number;
   changeLabel?: string;
+  /** Users provisioned after the change over what the quota admitted after it. */
+  afterChangeRatio?: number;
   samples: ScenarioSample[];
 }
 
@@ -114,17 +125,45 @@ export function benchTenant(n: number): TenantFixture {
 }
 
 /**
- * The enforced write quota as a token bucket: burst (capacity) and refill per second.
+ * The enforced write quota as the most it admits at once (a full bucket, or one window's count)
+ * and its sustained rate per second. Every shape starts full, so over T seconds it admits at most
+ * `burst + perSecond × T` writes.
  *
  * @param config - the emulator's effective config.
  */
 export function writeQuota(config: EmulatorConfig): { burst: number; perSecond: number } {
-  return config.phoneWriteQuotaModel === "reports"
-    ? {
-        burst: config.reportsQuota,
-        perSecond: config.reportsQuota / config.reportsQuotaWindowSeconds,
-      }
-    : { burst: config.writeQuota, perSecond: config.writeQuota / config.writeQuotaWindowSeconds };
+  if (config.phoneWriteQuotaModel === "reports") {
+    return {
+      burst: config.reportsQuota,
+      perSecond: config.reportsQuota / config.reportsQuotaWindowSeconds,
+    };
+  }
+  const bucket = config.writeQuotaShape === "tokenBucket" && config.writeQuotaBurst > 0;
+  return {
+    burst: bucket ? config.writeQuotaBurst : config.writeQuota,
+    perSecond: config.writeQuota / config.writeQuotaWindowSeconds,
+  };
+}
+
+/**
+ * The enforced write quota in words, e.g. "token bucket 3000 / 150 s" or "reports 5 / 10 s".
+ *
+ * @param config - the emulator's effective config.
+ */
+export function describeQuota(config: EmulatorConfig): string {
+  if (config.phoneWriteQuotaModel === "reports") {
+    return `reports ${config.reportsQuota} / ${config.reportsQuotaWindowSeconds} s`;
+  }
+  const words = {
+    tokenBucket: "token bucket",
+    slidingWindow: "sliding window",
+    fixedWindow: "fixed window",
+  };
+  const burst =
+    config.writeQuotaShape === "tokenBucket" && config.writeQuotaBurst > 0
+      ? `, burst ${config.writeQuotaBurst}`
+      : "";
+  return `${words[config.writeQuotaShape]} ${config.writeQuota} / ${config.writeQuotaWindowSeconds} s${burst}`;
 }
 
 /**
@@ -141,7 +180,13 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[i] as number;
 }
 
-function emulatorCredential(emulator: EmulatorHandle): GraphCredential {
+/**
+ * A credential that takes its tokens straight from the emulator, a fresh one when the client
+ * invalidates the old (on a 401).
+ *
+ * @param emulator - the running emulator.
+ */
+export function emulatorCredential(emulator: EmulatorHandle): GraphCredential {
   let token = emulator.issueToken();
   return {
     getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 60_000 }),
@@ -202,7 +247,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const doneAt: number[] = [];
   let done = 0;
   let throttled = 0;
-  let changedAt: number | undefined;
+  let change: MidRunChange | undefined;
+  const startQuota = emulator.config;
   // Connection set-up and the first token are paid before the clock starts, as in a real run
   // where enumeration has used the same connections; the metrics start after it.
   await graph.get("/users?$top=1&$select=id");
@@ -237,55 +283,115 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           doneAt.push(elapsed());
         }
         const mid = options.midRun;
-        if (mid && changedAt === undefined && done >= mid.atShare * options.users) {
-          changedAt = elapsed();
+        if (mid && change === undefined && done >= mid.atShare * options.users) {
+          change = { at: elapsed(), done };
           emulator.setConfig(mid.patch);
         }
       },
     });
     sample();
-    const emulatedSeconds = elapsed();
-    const metrics = emulator.metrics();
-    const quota = writeQuota(emulator.config);
-    const provisioned = outcomes.filter((o) => o.result === "created").length;
-    const usersPerHour = (provisioned / emulatedSeconds) * 3600;
-    // The bucket starts full: over a run of T seconds it admits at most burst + rate × T writes.
-    const ceilingUsersPerHour =
-      ((quota.burst + quota.perSecond * emulatedSeconds) / emulatedSeconds) * 3600;
-    const half = emulatedSeconds / 2;
-    const secondHalf = doneAt.filter((t) => t >= half).length;
-    const secondHalfUsersPerHour = (secondHalf / (emulatedSeconds - half)) * 3600;
-    writeMs.sort((a, b) => a - b);
-    return {
-      users: provisioned,
-      usersPerHour: round(usersPerHour),
-      ceilingUsersPerHour: round(ceilingUsersPerHour),
-      ratio: round(usersPerHour / ceilingUsersPerHour, 4),
-      throttledShare: round(metrics.requests > 0 ? metrics.throttled / metrics.requests : 0, 5),
-      callsPerUser: round(provisioned > 0 ? metrics.requests / provisioned : 0, 4),
-      p50WriteMs: round(quantile(writeMs, 0.5)),
-      p99WriteMs: round(quantile(writeMs, 0.99)),
-      name: options.name,
-      planned: options.users,
-      emulatedSeconds: round(emulatedSeconds, 1),
-      realSeconds: round((performance.now() - t0) / 1000, 1),
-      requests: metrics.requests,
-      throttled: metrics.throttled,
-      emulatorWrites: metrics.writes,
-      secondHalfUsersPerHour: round(secondHalfUsersPerHour),
-      secondHalfRatio: round(secondHalfUsersPerHour / (quota.perSecond * 3600), 4),
-      quotaPerHour: round(quota.perSecond * 3600),
-      quotaBurst: quota.burst,
-      ...(changedAt !== undefined
-        ? { changedAt: round(changedAt, 1), changeLabel: options.midRun?.label }
-        : {}),
+    return measure({
+      options,
+      emulator,
+      startQuota,
+      change,
+      provisioned: outcomes.filter((o) => o.result === "created").length,
+      emulatedSeconds: elapsed(),
+      realSeconds: (performance.now() - t0) / 1000,
+      doneAt,
+      writeMs,
       samples,
-    };
+    });
   } finally {
     clearInterval(timer);
     await graph.close();
     await emulator.close();
   }
+}
+
+/** When the mid-run change was applied: emulated second and users provisioned by then. */
+interface MidRunChange {
+  at: number;
+  done: number;
+}
+
+/** What {@link measure} needs of a finished scenario. */
+interface Measured {
+  options: ScenarioOptions;
+  emulator: EmulatorHandle;
+  /** The emulator's config at the start (before any mid-run change). */
+  startQuota: EmulatorConfig;
+  change: MidRunChange | undefined;
+  provisioned: number;
+  emulatedSeconds: number;
+  realSeconds: number;
+  /** Emulated second of each provisioned user. */
+  doneAt: number[];
+  /** Round trip of each successful write, emulated milliseconds. */
+  writeMs: number[];
+  samples: ScenarioSample[];
+}
+
+/**
+ * The figures of a finished scenario. The ceiling is what the quota admitted over the run: its
+ * burst plus its refill over the time; when a mid-run change altered the quota, the emulator
+ * started its quotas over, full, so the ceiling is the sum of both quotas' ceilings over their
+ * own spans.
+ */
+function measure(m: Measured): ScenarioResult {
+  const { options, emulator, change, provisioned, emulatedSeconds: T } = m;
+  const metrics = emulator.metrics();
+  const first = writeQuota(m.startQuota);
+  const last = writeQuota(emulator.config);
+  const restarted =
+    change !== undefined && (first.burst !== last.burst || first.perSecond !== last.perSecond);
+  const admits = (q: { burst: number; perSecond: number }, seconds: number): number =>
+    q.burst + q.perSecond * seconds;
+  const ceiling =
+    restarted && change ? admits(first, change.at) + admits(last, T - change.at) : admits(first, T);
+  const usersPerHour = (provisioned / T) * 3600;
+  const ceilingUsersPerHour = (ceiling / T) * 3600;
+  const half = T / 2;
+  const secondHalf = m.doneAt.filter((t) => t >= half).length;
+  const secondHalfUsersPerHour = (secondHalf / (T - half)) * 3600;
+  const writeMs = [...m.writeMs].sort((a, b) => a - b);
+  const afterChange =
+    change !== undefined
+      ? (provisioned - change.done) /
+        (restarted ? admits(last, T - change.at) : last.perSecond * (T - change.at))
+      : undefined;
+  return {
+    users: provisioned,
+    usersPerHour: round(usersPerHour),
+    ceilingUsersPerHour: round(ceilingUsersPerHour),
+    ratio: round(usersPerHour / ceilingUsersPerHour, 4),
+    throttledShare: round(metrics.requests > 0 ? metrics.throttled / metrics.requests : 0, 5),
+    callsPerUser: round(provisioned > 0 ? metrics.requests / provisioned : 0, 4),
+    p50WriteMs: round(quantile(writeMs, 0.5)),
+    p99WriteMs: round(quantile(writeMs, 0.99)),
+    name: options.name,
+    header: m.startQuota.phoneWriteUsageHeader,
+    quotaShape: describeQuota(m.startQuota),
+    planned: options.users,
+    emulatedSeconds: round(T, 1),
+    realSeconds: round(m.realSeconds, 1),
+    requests: metrics.requests,
+    throttled: metrics.throttled,
+    emulatorWrites: metrics.writes,
+    secondHalfUsersPerHour: round(secondHalfUsersPerHour),
+    secondHalfRatio: round(secondHalfUsersPerHour / (last.perSecond * 3600), 4),
+    quotaPerHour: round(last.perSecond * 3600),
+    quotaBurst: last.burst,
+    startQuotaPerHour: round(first.perSecond * 3600),
+    ...(change !== undefined
+      ? {
+          changedAt: round(change.at, 1),
+          changeLabel: options.midRun?.label,
+          afterChangeRatio: round(afterChange ?? 0, 4),
+        }
+      : {}),
+    samples: m.samples,
+  };
 }
 
 /**

@@ -1,26 +1,27 @@
 /**
- * Writes mobile phone methods in `$batch`es under the adaptive limiter, POST first, and
- * reconciles every answer that leaves the outcome open by reading the user's phone methods:
- * a retry never writes twice and never counts a success as a failure.
+ * Writes authentication methods (the mobile and office phones, the email method) in `$batch`es
+ * under the adaptive limiter, POST first, and reconciles every answer that leaves the outcome
+ * open by reading the user's methods of that kind: a retry never writes twice and never counts a
+ * success as a failure. What differs per kind (the request, the read, the comparison) is in
+ * `methodRequests.ts`.
  *
- * Graph documents neither the status nor the code for "a phone of this type already exists", so
- * every 4xx other than 401/403/429 is treated alike: read, then decide.
+ * Graph documents neither the status nor the code for "a method of this type already exists",
+ * so every 4xx other than 401/403/429 is treated alike: read, then decide.
  */
-import { phoneNumberKey } from "../phone/index.js";
-import type { Outcome, WriteAction } from "../run/index.js";
+import type { Outcome } from "../run/index.js";
 import type { BatchRequest, BatchResult, GraphAccess } from "./client.js";
 import { GraphRequestError } from "./errors.js";
-import { PHONE_METHOD_IDS, phoneMethodsPath } from "./paths.js";
+import {
+  heldMethod,
+  readRequest,
+  sameValue,
+  writeRequest,
+  type MethodWrite,
+} from "./methodRequests.js";
 import type { AdaptiveLimiter } from "./throttle.js";
 
-/** One write to make. */
-export interface PhoneWrite {
-  userId: string;
-  /** In Graph's format, `+45 20123456`. */
-  phoneNumber: string;
-  /** `create` POSTs a new mobile method; `replace` PATCHes the existing one. */
-  action: WriteAction;
-}
+/** One write to make (one per user in a call). */
+export type PhoneWrite = MethodWrite;
 
 /** Options of {@link writePhoneMethods}. */
 export interface PhoneWriterOptions {
@@ -40,7 +41,7 @@ export interface PhoneWriterOptions {
   shouldStop?: () => Promise<boolean>;
 }
 
-interface Pending extends PhoneWrite {
+type Pending = PhoneWrite & {
   attempts: number;
   /** Why the outcome must be read back: the write's own 4xx, or unknown (5xx, lost). */
   reconcile?: {
@@ -50,7 +51,7 @@ interface Pending extends PhoneWrite {
     message?: string;
     requestId?: string;
   };
-}
+};
 
 const MAX_BATCH = 20;
 
@@ -121,19 +122,7 @@ export async function writePhoneMethods(
   const sendWrites = async (batch: Pending[], startedAt: number): Promise<void> => {
     const requests: BatchRequest[] = batch.map((p, i) => {
       p.attempts++;
-      return p.action === "create"
-        ? {
-            id: String(i + 1),
-            method: "POST",
-            url: phoneMethodsPath(p.userId),
-            body: { phoneNumber: p.phoneNumber, phoneType: "mobile" },
-          }
-        : {
-            id: String(i + 1),
-            method: "PATCH",
-            url: `${phoneMethodsPath(p.userId)}/${PHONE_METHOD_IDS.mobile}`,
-            body: { phoneNumber: p.phoneNumber, phoneType: "mobile" },
-          };
+      return writeRequest(String(i + 1), p);
     });
     const results = await sendBatch(graph, options, requests, startedAt);
     if (results instanceof GraphRequestError) {
@@ -187,11 +176,7 @@ export async function writePhoneMethods(
   };
 
   const sendReads = async (batch: Pending[], startedAt: number): Promise<void> => {
-    const requests: BatchRequest[] = batch.map((p, i) => ({
-      id: String(i + 1),
-      method: "GET",
-      url: phoneMethodsPath(p.userId),
-    }));
+    const requests: BatchRequest[] = batch.map((p, i) => readRequest(String(i + 1), p));
     const results = await sendBatch(graph, options, requests, startedAt);
     if (results instanceof GraphRequestError) {
       toRead.push(...batch);
@@ -232,14 +217,8 @@ export async function writePhoneMethods(
         }
         return;
       }
-      const methods = (
-        (r.body as { value?: { id?: string; phoneType?: string; phoneNumber?: string }[] })
-          ?.value ?? []
-      ).filter((m) => m.phoneType === "mobile" || m.id === PHONE_METHOD_IDS.mobile);
-      const mobile = methods[0];
-      const same =
-        mobile?.phoneNumber !== undefined &&
-        phoneNumberKey(mobile.phoneNumber) === phoneNumberKey(p.phoneNumber);
+      const held = heldMethod(p, r.body);
+      const same = sameValue(p, held?.value);
       if (same) {
         if (why.kind === "notUnique") {
           finish({ userId: p.userId, result: "created", note: "smsSignInNumberNotUnique" });
@@ -254,7 +233,7 @@ export async function writePhoneMethods(
         }
         return;
       }
-      if (mobile && p.action === "create") {
+      if (held && p.action === "create") {
         finish({ userId: p.userId, result: "existingDiffers" });
         return;
       }

@@ -3,7 +3,8 @@
  * while it writes report.csv, stores it as report.json (without the inline user rows) and renders
  * it as report.html (`html.ts`). A field added here is shown by `html.ts` and documented there.
  */
-import type { RunCounts } from "../run/counts.js";
+import type { MethodCounts, RunCounts } from "../run/counts.js";
+import type { Method } from "../settings/index.js";
 import type { DecisionCounts, DecisionLabel } from "../run/decisions.js";
 import type { RunSettings, RunTrigger } from "../run/input.js";
 
@@ -40,6 +41,10 @@ export interface ReportUserRow {
   code: string;
   /** Masked (`+45 ******56`) unless `LOG_PHONE_NUMBERS=full`; empty when the user has none. */
   phoneNumber: string;
+  /** The method of the line; absent: the mobile phone. */
+  method?: Method;
+  /** The email method's address, masked (`a***@example.org`) unless `LOG_PHONE_NUMBERS=full`. */
+  emailAddress?: string;
 }
 
 /** A listed failure (ids and Graph's code; never a number). */
@@ -63,6 +68,8 @@ export interface FailureCodeRow {
 export interface SharedNumberRow {
   phoneNumber: string;
   holders: number;
+  /** The method held back; absent: the mobile phone. */
+  method?: Method;
 }
 
 /** A number that changed since the last run, with who changed it when the audit log says. */
@@ -72,6 +79,8 @@ export interface ChangedNumberRow {
   phoneNumber: string;
   at: string;
   by?: string;
+  /** Whose number changed; absent: the mobile phone. */
+  method?: Method;
 }
 
 /** The plan's approval, when the plan needed one. */
@@ -141,6 +150,8 @@ export interface ReportModel {
   /** The settings snapshot the run ran with (it holds no secrets). */
   settings?: RunSettings;
   counts: RunCounts;
+  /** The counts per method the run registers (absent in reports of runs before there were several). */
+  methods?: MethodCounts;
   /** Users by plan decision. */
   decisions: DecisionCounts;
   /** Planned writes by outcome column. */

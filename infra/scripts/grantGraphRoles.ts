@@ -1,5 +1,5 @@
 /**
- * Grants the app's managed identity the four Microsoft Graph application roles it needs, and no
+ * Grants the app's managed identity the Microsoft Graph application roles it needs, and no
  * more. Managed identities have no consent screen, so an admin assigns the roles directly on
  * Graph's service principal. azd runs this after provisioning (`postprovision` hook in
  * `azure.yaml`); an admin can run it again at any time, since it only adds what is missing:
@@ -40,6 +40,12 @@ export const REQUIRED_GRAPH_ROLES: readonly string[] = [
   // The directory audit log needs it beside AuditLog.Read.All (Graph's permissions table for
   // directoryAudits); without it the settled-numbers guard trusts only its own history.
   "Directory.Read.All",
+  // The pre-flight reads the authentication methods policy before any write.
+  "Policy.Read.AuthenticationMethod",
+  // The tenant's verified domains, read only when METHODS includes email (no internal address
+  // becomes an email method). Granted whatever METHODS says, so turning email on needs no new
+  // grant; it reads domain names only, which Directory.Read.All already covers.
+  "Domain.Read.All",
 ];
 
 /** What the admin running the script needs, named in every permission error. */

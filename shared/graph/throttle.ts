@@ -84,6 +84,20 @@ export interface LimiterFeedback {
   limitPercentage?: number;
 }
 
+/**
+ * What a limiter learned of the quota, for a limiter in another process to start from (see
+ * {@link AdaptiveLimiter.warmStart}): provisioning moves from instance to instance, the quota
+ * does not.
+ */
+export interface LimiterSnapshot {
+  /** The pacing rate, requests per second. */
+  ratePerSecond: number;
+  /** Where the quota was placed, requests per second. */
+  ceilingPerSecond?: number;
+  /** Smoothed round trip, milliseconds. */
+  roundTripMs: number;
+}
+
 /** A snapshot for status and benchmarks. */
 export interface LimiterStats {
   /** The window: requests in flight allowed. */
@@ -244,7 +258,8 @@ export class AdaptiveLimiter {
   private readonly max: number;
   private readonly decrease: number;
   private readonly now: () => number;
-  private readonly clock: LimiterClock;
+  /** The limiter's time and timers; whoever waits alongside it (the writer's backoff) uses them too. */
+  readonly clock: LimiterClock;
   /** Requests per millisecond; undefined until the first round trip is measured. */
   private rate?: number;
   private srtt?: number;
@@ -423,6 +438,46 @@ export class AdaptiveLimiter {
     }
     this.measureAcceptedRate();
     this.drain();
+  }
+
+  /** What this limiter learned, once it left slow start; see {@link LimiterSnapshot}. */
+  snapshot(): LimiterSnapshot | undefined {
+    if (this.slowStart || this.rate === undefined || this.srtt === undefined) {
+      return undefined;
+    }
+    return {
+      ratePerSecond: this.rate * 1000,
+      ...(this.ceiling !== undefined ? { ceilingPerSecond: this.ceiling * 1000 } : {}),
+      roundTripMs: this.srtt,
+    };
+  }
+
+  /**
+   * Starts where another limiter left off instead of in slow start: at its rate (below its
+   * ceiling), holding, with a probe only after the usual wait, as after a 429. Only a limiter that
+   * has sent nothing takes it: one that has, knows better.
+   *
+   * @param learned - another limiter's {@link snapshot}.
+   * @returns whether the snapshot was taken.
+   */
+  warmStart(learned: LimiterSnapshot): boolean {
+    if (!this.slowStart || this.completedCount > 0 || this.log.inFlight > 0) {
+      return false;
+    }
+    const now = this.now();
+    this.slowStart = false;
+    this.srtt = learned.roundTripMs;
+    this.minRtt = learned.roundTripMs;
+    this.ceiling =
+      learned.ceilingPerSecond !== undefined ? learned.ceilingPerSecond / 1000 : undefined;
+    const rate = learned.ratePerSecond / 1000;
+    this.setRate(this.ceiling !== undefined ? Math.min(rate, this.ceiling * HOLD_SHARE) : rate);
+    this.limitValue = this.window();
+    this.phase = "hold";
+    this.lastCutAt = now;
+    this.lastDecisionAt = now;
+    this.grownAt = now;
+    return true;
   }
 
   /** A snapshot for status lines and benchmarks. */

@@ -20,6 +20,8 @@ import {
   type ValueChange,
 } from "../shared/guards/census.js";
 import { SHARDS } from "../shared/guards/valueHash.js";
+import type { Preflight } from "../shared/preflight.js";
+import type { Readiness } from "../shared/readiness.js";
 import { ReportCollector } from "../shared/report/collect.js";
 import { HTML_CONTENT_TYPE, reportHtml } from "../shared/report/html.js";
 import {
@@ -92,6 +94,8 @@ export type SummarizeRunInput = z.infer<typeof summarizeRunInput>;
 /** Result: counts and the chunks a rerun should retry. */
 export interface SummarizeRunResult {
   counts: RunCounts;
+  /** The counts per method of the run. */
+  methods: MethodCounts;
   /** Chunks with users whose write failed transiently or was never attempted. */
   retryableChunks: number[];
   reportKeys: { json: string; csv: string; html: string };
@@ -326,8 +330,19 @@ async function* reportRows(
   }
 }
 
+/** What the run found beside the plan: the readiness lists and the policy pre-flight. */
+interface RunFindings {
+  readiness?: Readiness;
+  preflight?: Preflight;
+}
+
 /** The report's model from the input and the walk over the plan. */
-function reportModel(input: SummarizeRunInput, t: Tallies, retryableChunks: number[]): ReportModel {
+function reportModel(
+  input: SummarizeRunInput,
+  t: Tallies,
+  retryableChunks: number[],
+  found: RunFindings,
+): ReportModel {
   const leaf = (key: string): string => key.slice(key.lastIndexOf("/") + 1);
   return {
     runId: input.runId,
@@ -346,6 +361,8 @@ function reportModel(input: SummarizeRunInput, t: Tallies, retryableChunks: numb
     numberSettleDays: input.numberSettleDays,
     sharedNumbers: [...t.sharedNumbers.values()],
     numbersChanged: t.changedNumbers,
+    ...(found.readiness ? { readiness: found.readiness } : {}),
+    ...(found.preflight ? { preflight: found.preflight } : {}),
     ...t.report.parts(),
     files: {
       csv: leaf(runKeys.reportCsv(input.runId)),
@@ -382,7 +399,10 @@ export async function summarizeRun(
   await store.putStream(keys.csv, reportRows(store, input, t), CSV_CONTENT_TYPE);
   const { counts } = t;
   const retryableChunks = [...t.retryable].sort((a, b) => a - b);
-  const model = reportModel(input, t, retryableChunks);
+  const model = reportModel(input, t, retryableChunks, {
+    readiness: await store.getJson<Readiness>(runKeys.readiness(input.runId)),
+    preflight: await store.getJson<Preflight>(runKeys.preflight(input.runId)),
+  });
   // report.json: the page's numbers, without the user rows (report.csv has every user).
   await store.putJson(keys.json, { ...model, users: { total: model.users.total } });
   await store.putStream(keys.html, reportHtml(model), HTML_CONTENT_TYPE);
@@ -408,7 +428,7 @@ export async function summarizeRun(
     ...counts,
     retryableChunks: retryableChunks.length,
   });
-  return { counts, retryableChunks, reportKeys: keys };
+  return { counts, methods: t.methods, retryableChunks, reportKeys: keys };
 }
 
 /** The activity. */

@@ -4,6 +4,8 @@
  * it as report.html (`html.ts`). A field added here is shown by `html.ts` and documented there.
  */
 import type { MethodCounts, RunCounts } from "../run/counts.js";
+import type { Preflight } from "../preflight.js";
+import type { Readiness } from "../readiness.js";
 import type { Method } from "../settings/index.js";
 import type { DecisionCounts, DecisionLabel } from "../run/decisions.js";
 import type { RunSettings, RunTrigger } from "../run/input.js";
@@ -121,19 +123,10 @@ export interface Timeline {
 }
 
 /**
- * How ready the users are for the end of Microsoft-provided SMS and voice (filled by the
- * readiness count of a run when it has one).
+ * How ready the users are for the end of Microsoft-provided SMS and voice (the readiness count of
+ * the run, `shared/readiness.ts`): counts, and the first users of each group by id and UPN.
  */
-export interface ReadinessCounts {
-  /** Users the registration report counted. */
-  counted: number;
-  /** Users whose only registered methods are SMS or voice. */
-  smsOrVoiceOnly: number;
-  /** Users with no registered method. */
-  noMethod: number;
-  /** Users with a phishing-resistant method (passkey, Windows Hello, certificate). */
-  phishingResistant: number;
-}
+export type ReadinessCounts = Omit<Readiness, "users"> & { users?: Readiness["users"] };
 
 /** The report of one run. */
 export interface ReportModel {
@@ -168,6 +161,8 @@ export interface ReportModel {
   sharedNumbers: SharedNumberRow[];
   numbersChanged: ChangedNumberRow[];
   readiness?: ReadinessCounts;
+  /** The pre-flight of the authentication methods policy (absent in reports of older runs). */
+  preflight?: Preflight;
   users: {
     /** Users in the plan (rows of report.csv). */
     total: number;

@@ -182,9 +182,9 @@ function stopSentence(p: MethodPreflight): string {
     .join("; ");
   const whom =
     p.planned > 0
-      ? `none of the ${p.planned} users this run would give the ${p.method} method`
-      : "anyone";
-  return `Nothing was written: ${POLICY_PLACE} lets ${whom} use it (${states}); enable ${needs}${p.method === "office" ? " with office phones allowed" : ""} for them there, or take '${p.method}' out of METHODS.`;
+      ? `none of the ${p.planned} users this run would give the ${p.method} method use it`
+      : `no one use the ${p.method} method`;
+  return `Nothing was written: ${POLICY_PLACE} lets ${whom} (${states}); enable ${needs}${p.method === "office" ? " with office phones allowed" : ""} for them there, or take '${p.method}' out of METHODS.`;
 }
 
 /** The notes on SMS and voice the run's date calls for, if it registers a phone. */

@@ -1,7 +1,8 @@
 /**
  * fetchAuditPage: fetches the next pages of the directory audit log's "Update user" events within
- * the settle period and keeps the mobile phone changes among them (who, whom, when) in the run
- * store: evidence for the settled-numbers guard and the report's list of changed numbers.
+ * the settle period and keeps the changes of the attributes methods are made from among them
+ * (who, whom, when, which) in the run store: evidence for the settled-values guard and the
+ * report's list of changed numbers.
  */
 import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
@@ -15,9 +16,9 @@ import {
 import { defineActivity } from "../shared/durable/index.js";
 import {
   auditPath,
-  toMobileChange,
+  toValueChange,
   type DirectoryAudit,
-  type MobileChange,
+  type ValueChange,
 } from "../shared/guards/audit.js";
 import { runIdSchema } from "../shared/run/index.js";
 import { services } from "../shared/services.js";
@@ -48,7 +49,7 @@ export async function fetchAuditPage(
     context,
     { runId: input.runId, list: "audit", firstPageNo: input.firstPageNo },
     () =>
-      fetchPagesToStore<DirectoryAudit, MobileChange>(graph, store, {
+      fetchPagesToStore<DirectoryAudit, ValueChange>(graph, store, {
         runId: input.runId,
         list: "audit",
         firstPageNo: input.firstPageNo,
@@ -57,7 +58,7 @@ export async function fetchAuditPage(
         fallbackFirstPath: auditPath(input.since),
         headers: {},
         maxPages: input.maxPages,
-        map: toMobileChange,
+        map: toValueChange,
       }),
   );
   if (!result.ok && /\b403\b/.test(result.error)) {

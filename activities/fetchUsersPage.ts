@@ -12,6 +12,7 @@ import {
 } from "../shared/discovery.js";
 import { defineActivity } from "../shared/durable/index.js";
 import { runIdSchema, toDirectoryUser, toIdOnly, type DirectoryUser } from "../shared/run/index.js";
+import { METHODS } from "../shared/settings/index.js";
 import { services } from "../shared/services.js";
 
 /** Input of one call. */
@@ -27,6 +28,8 @@ export const fetchUsersPageInput = z.strictObject({
   /** The previous call's `nextCursor`; absent for the first call. */
   cursor: z.string().optional(),
   maxPages: z.number().int().min(1),
+  /** The run's methods: which user properties to select (the mobile phone's alone when absent). */
+  methods: z.array(z.enum(METHODS)).min(1).optional(),
 });
 
 /** Input of one call. */
@@ -45,7 +48,7 @@ export async function fetchUsersPage(
 ): Promise<FetchActivityResult> {
   const { graph, store } = services();
   const idsOnly = input.list === "excluded";
-  const first = firstUsersRequest(input.source, idsOnly);
+  const first = firstUsersRequest(input.source, idsOnly, input.methods);
   return runFetchActivity(
     context,
     { runId: input.runId, list: input.list, firstPageNo: input.firstPageNo },

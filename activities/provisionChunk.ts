@@ -1,27 +1,30 @@
 /**
- * provisionChunk: writes the phone methods of one chunk and records each user's outcome in the
- * run store. Idempotent: a finished chunk is not redone, and after a crash the users already
- * recorded are skipped while the rest are written POST-first and reconciled, so nothing is
- * written twice.
+ * provisionChunk: writes the authentication methods of one chunk and records each write's outcome
+ * in the run store. Idempotent: a finished chunk is not redone, and after a crash the writes
+ * already recorded are skipped while the rest are written POST-first and reconciled, so nothing
+ * is written twice.
  */
 import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import { defineActivity } from "../shared/durable/index.js";
 import { GraphRequestError } from "../shared/graph/errors.js";
 import { recheckKeys, type ChangedUser } from "../shared/guards/recheck.js";
-import { writePhoneMethods } from "../shared/graph/phoneWriter.js";
+import { writePhoneMethods, type PhoneWrite } from "../shared/graph/phoneWriter.js";
 import { logEvent } from "../shared/log/events.js";
 import { provisionedLine, provisioningFailedLine } from "../shared/log/seedLines.js";
 import {
   countOutcomes,
+  methodOf,
   runIdSchema,
   runKeys,
+  writeKey,
   wrote,
   type ChunkItem,
   type ChunkOutcomeFile,
   type Outcome,
   type RunCounts,
 } from "../shared/run/index.js";
+import { METHODS, type Method } from "../shared/settings/index.js";
 import { services } from "../shared/services.js";
 
 /** Input of one chunk. */
@@ -60,7 +63,7 @@ async function recordedOutcomes(
   const done = new Map<string, Outcome>();
   for (const o of previous?.outcomes ?? []) {
     if (!(input.retryFailed && o.result === "failed" && o.transient)) {
-      done.set(o.userId, o);
+      done.set(writeKey(o.userId, o.method), o);
     }
   }
   return { done, complete: previous?.complete === true && done.size === previous.outcomes.length };
@@ -87,15 +90,23 @@ class ChunkRecorder {
     private readonly context: InvocationContext,
   ) {}
 
-  /** Records one outcome (the writer calls it as soon as a user's outcome is final). */
+  /** Records one outcome (the writer calls it as soon as a write's outcome is final). */
   readonly record = (o: Outcome): void => {
-    const item = this.items.get(o.userId);
+    const key = writeKey(o.userId, o.method);
+    const item = this.items.get(key);
     const upn = item?.userPrincipalName ?? o.userId;
-    this.done.set(o.userId, o);
+    this.done.set(key, o);
     this.attempt.users++;
     if (wrote(o)) {
       this.attempt.wrote++;
-      this.context.info(provisionedLine(upn, item?.phoneNumber ?? "", this.input.logPhoneNumbers));
+      this.context.info(
+        provisionedLine(
+          upn,
+          item?.phoneNumber ?? item?.emailAddress ?? "",
+          this.input.logPhoneNumbers,
+          methodOf(o),
+        ),
+      );
     } else if (o.result === "failed") {
       this.context.warn(provisioningFailedLine(upn, o.code, o.message ?? `HTTP ${o.status}`));
     }
@@ -145,15 +156,30 @@ async function leaveOutChanged(
     recheckKeys.chunk(input.runId, input.chunkNo),
   );
   for (const c of changed ?? []) {
-    if (!done.has(c.userId) || done.get(c.userId)?.result === "failed") {
-      done.set(c.userId, { userId: c.userId, result: "changedSincePlan", why: c.why });
+    const key = writeKey(c.userId, c.method);
+    if (!done.has(key) || done.get(key)?.result === "failed") {
+      done.set(key, {
+        userId: c.userId,
+        result: "changedSincePlan",
+        why: c.why,
+        ...(c.method && c.method !== "mobile" ? { method: c.method } : {}),
+      });
     }
   }
 }
 
+/** A chunk item as the writer takes it. */
+function toWrite(i: ChunkItem): PhoneWrite {
+  const { userId, action } = i;
+  return i.method === "email"
+    ? { userId, action, kind: "email", emailAddress: i.emailAddress }
+    : { userId, action, kind: i.method ?? "mobile", phoneNumber: i.phoneNumber };
+}
+
 /**
- * Writes the chunk's open users while marking the chunk as writing (a cancelled run reads
- * "cancelling" until no chunk of it writes).
+ * Writes the chunk's open writes, one method after the other (the writer takes one write per
+ * user in a call), while marking the chunk as writing (a cancelled run reads "cancelling" until
+ * no chunk of it writes).
  *
  * @returns throttled answers, or the fatal reason that must stop the run.
  */
@@ -167,16 +193,18 @@ async function writeOpenUsers(
   const running = runKeys.runningChunk(input.runId, input.chunkNo);
   await store.putJson(running, { startedAt: new Date().toISOString() });
   try {
-    await writePhoneMethods(
-      graph,
-      todo.map((i) => ({ userId: i.userId, phoneNumber: i.phoneNumber, action: i.action })),
-      {
+    for (const method of METHODS) {
+      const writes = todo.filter((i) => methodOf(i) === method).map(toWrite);
+      if (writes.length === 0 || (await shouldStop())) {
+        continue;
+      }
+      await writePhoneMethods(graph, writes, {
         limiter,
         onThrottled: (n) => (recorder.throttled += n),
-        onOutcome: recorder.record,
+        onOutcome: (o) => recorder.record(withMethod(o, method)),
         shouldStop,
-      },
-    );
+      });
+    }
     return { throttled: recorder.throttled };
   } catch (error) {
     await recorder.save(false);
@@ -221,11 +249,11 @@ export async function provisionChunk(
   await leaveOutChanged(input, done);
   const recorder = new ChunkRecorder(
     input,
-    new Map(items.map((i) => [i.userId, i])),
+    new Map(items.map((i) => [writeKey(i.userId, methodOf(i)), i])),
     done,
     context,
   );
-  const todo = items.filter((i) => !done.has(i.userId));
+  const todo = items.filter((i) => !done.has(writeKey(i.userId, methodOf(i))));
   const written = await writeOpenUsers(input, todo, recorder, shouldStop);
   if ("fatal" in written) {
     return { chunkNo, fatal: written.fatal };
@@ -246,6 +274,11 @@ export async function provisionChunk(
     changedSincePlan: counts.changedSincePlan,
   });
   return { chunkNo, counts, throttled: written.throttled };
+}
+
+/** An outcome of the writer, naming its method (the mobile phone's names none). */
+function withMethod(o: Outcome, method: Method): Outcome {
+  return method === "mobile" ? o : { ...o, method };
 }
 
 /** The activity. */

@@ -20,6 +20,8 @@ import {
   type ValueChange,
 } from "../shared/guards/census.js";
 import { SHARDS } from "../shared/guards/valueHash.js";
+import type { Preflight } from "../shared/preflight.js";
+import type { Readiness } from "../shared/readiness.js";
 import { ReportCollector } from "../shared/report/collect.js";
 import { HTML_CONTENT_TYPE, reportHtml } from "../shared/report/html.js";
 import {
@@ -36,9 +38,13 @@ import {
   runIdSchema,
   runKeys,
   runSettingsSchema,
+  countsOf,
+  methodOf,
   tally,
   tallyDecision,
+  writeKey,
   type ChunkItem,
+  type MethodCounts,
   type ChunkOutcomeFile,
   type Outcome,
   type PlanEntry,
@@ -46,6 +52,7 @@ import {
 } from "../shared/run/index.js";
 import { CSV_CONTENT_TYPE, CSV_LINE_END, formatCsvCell } from "../shared/store/csv.js";
 import type { RunStore } from "../shared/store/runStore.js";
+import type { Method } from "../shared/settings/index.js";
 import { services } from "../shared/services.js";
 
 /** Input of the summary. */
@@ -87,6 +94,8 @@ export type SummarizeRunInput = z.infer<typeof summarizeRunInput>;
 /** Result: counts and the chunks a rerun should retry. */
 export interface SummarizeRunResult {
   counts: RunCounts;
+  /** The counts per method of the run. */
+  methods: MethodCounts;
   /** Chunks with users whose write failed transiently or was never attempted. */
   retryableChunks: number[];
   reportKeys: { json: string; csv: string; html: string };
@@ -101,11 +110,16 @@ const CSV_HEADER = [
   "code",
   "detail",
   "phoneNumber",
+  // Added with the methods beyond the mobile phone: last, so the columns before keep their place.
+  "method",
+  "emailAddress",
 ];
 
 /** What the report's rows add up to. */
 interface Tallies {
   counts: RunCounts;
+  /** The same counts, per method of the run. */
+  methods: MethodCounts;
   retryable: Set<number>;
   failures: ListedFailure[];
   sharedNumbers: Map<string, SharedNumberRow>;
@@ -114,17 +128,20 @@ interface Tallies {
   report: ReportCollector;
 }
 
-/** What the guards found, for the report's lists. */
+/** What the guards found, for the report's lists (keyed by {@link writeKey}). */
 interface GuardFindings {
   sharedBy: Map<string, number>;
   sharedValue: Map<string, string>;
   changes: Map<string, ValueChange>;
 }
 
-/** What the report reads of one chunk: its outcomes, and its full numbers when the report shows them. */
+/**
+ * What the report reads of one chunk: its outcomes, and its full values when the report shows
+ * them, both keyed by {@link writeKey}.
+ */
 interface ChunkView {
   outcomes: Map<string, Outcome>;
-  numbers: Map<string, string>;
+  values: Map<string, string>;
 }
 
 /**
@@ -140,6 +157,7 @@ function chunkReader(
 ): (chunkNo: number) => Promise<ChunkView> {
   let loaded: { chunkNo: number; view: ChunkView } | undefined;
   return async (chunkNo) => {
+    // The plan lists a user's methods together, so a chunk may be asked for again right after.
     if (loaded?.chunkNo !== chunkNo) {
       const file = await store.getJson<ChunkOutcomeFile>(runKeys.outcome(runId, chunkNo));
       report.chunk(chunkNo, file?.timing);
@@ -149,8 +167,10 @@ function chunkReader(
       loaded = {
         chunkNo,
         view: {
-          outcomes: new Map((file?.outcomes ?? []).map((o) => [o.userId, o])),
-          numbers: new Map(items.map((i) => [i.userId, i.phoneNumber])),
+          outcomes: new Map((file?.outcomes ?? []).map((o) => [writeKey(o.userId, o.method), o])),
+          values: new Map(
+            items.map((i) => [writeKey(i.userId, methodOf(i)), i.phoneNumber ?? i.emailAddress]),
+          ),
         },
       };
     }
@@ -168,6 +188,7 @@ async function joinOutcome(
   input: SummarizeRunInput,
   chunkOf: (chunkNo: number) => Promise<ChunkView>,
   t: Tallies,
+  counts: RunCounts[],
 ): Promise<{ outcome: OutcomeColumn | ""; code: string; detail?: string }> {
   if (!isWrite(entry.decision)) {
     return { outcome: "", code: "" };
@@ -176,13 +197,13 @@ async function joinOutcome(
     return { outcome: input.unwrittenOutcome ?? "dryRun", code: "" };
   }
   const chunkNo = entry.chunkNo ?? -1;
-  const o = (await chunkOf(chunkNo)).outcomes.get(entry.userId);
+  const o = (await chunkOf(chunkNo)).outcomes.get(writeKey(entry.userId, methodOf(entry)));
   if (!o) {
-    t.counts.failed++;
+    counts.forEach((c) => c.failed++);
     t.retryable.add(chunkNo);
     return { outcome: "notAttempted", code: "notAttempted" };
   }
-  tally(t.counts, o);
+  counts.forEach((c) => tally(c, o));
   if (o.result === "failed") {
     t.report.failure(o);
     if (o.transient) {
@@ -200,19 +221,25 @@ async function joinOutcome(
   return { outcome: o.result, code: o.result === "created" ? (o.note ?? "") : "" };
 }
 
-/** Adds an entry to the guards' lists of the report. */
+/** Adds an entry of a phone method to the guards' lists of the report (numbers only). */
 function listGuardFindings(entry: PlanEntry, guards: GuardFindings, t: Tallies): void {
+  const method = methodOf(entry);
+  if (method === "email") {
+    return;
+  }
+  const key = writeKey(entry.userId, method);
   const phone = entry.phoneNumber ?? "";
-  const value = guards.sharedValue.get(entry.userId);
+  const value = guards.sharedValue.get(key);
   if (entry.decision === "skip:sharedNumber" && value && !t.sharedNumbers.has(value)) {
     if (t.sharedNumbers.size < MAX_LISTED_FAILURES) {
       t.sharedNumbers.set(value, {
         phoneNumber: phone,
-        holders: guards.sharedBy.get(entry.userId) ?? 0,
+        holders: guards.sharedBy.get(key) ?? 0,
+        ...(method === "mobile" ? {} : { method }),
       });
     }
   }
-  const change = guards.changes.get(entry.userId);
+  const change = guards.changes.get(key);
   if (change && t.changedNumbers.length < MAX_LISTED_FAILURES) {
     const { userId, userPrincipalName } = entry;
     t.changedNumbers.push({
@@ -221,21 +248,30 @@ function listGuardFindings(entry: PlanEntry, guards: GuardFindings, t: Tallies):
       phoneNumber: phone,
       at: change.at,
       ...(change.by ? { by: change.by } : {}),
+      ...(method === "mobile" ? {} : { method }),
     });
   }
 }
 
-/** The census's findings of a run: who shares a number, whose number changed. */
-async function guardFindings(store: RunStore, runId: string): Promise<GuardFindings> {
-  const changes = new Map<string, ValueChange>();
-  for (let shard = 0; shard < SHARDS; shard++) {
-    const settled = await store.getJson<SettledShard>(censusKeys.settled(runId, shard));
-    for (const change of settled?.changes ?? []) {
-      changes.set(change.userId, change);
+/** The census's findings of a run's phone methods: who shares a number, whose number changed. */
+async function guardFindings(
+  store: RunStore,
+  runId: string,
+  methods: readonly Method[],
+): Promise<GuardFindings> {
+  const found: GuardFindings = { sharedBy: new Map(), sharedValue: new Map(), changes: new Map() };
+  for (const method of methods.filter((m) => m !== "email")) {
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const settled = await store.getJson<SettledShard>(censusKeys.settled(runId, shard, method));
+      for (const change of settled?.changes ?? []) {
+        found.changes.set(writeKey(change.userId, method), change);
+      }
     }
+    const { sharedBy, sharedValue } = await loadValueGuards(store, runId, method);
+    sharedBy.forEach((n, userId) => found.sharedBy.set(writeKey(userId, method), n));
+    sharedValue.forEach((h, userId) => found.sharedValue.set(writeKey(userId, method), h));
   }
-  const { sharedBy, sharedValue } = await loadValueGuards(store, runId);
-  return { sharedBy, sharedValue, changes };
+  return found;
 }
 
 /** The report's CSV, page by page of the plan, counting as it goes. */
@@ -251,21 +287,32 @@ async function* reportRows(
     input.logPhoneNumbers === "full" && !input.dryRun,
     t.report,
   );
-  const guards = await guardFindings(store, input.runId);
+  const guards = await guardFindings(store, input.runId, input.settings.methods);
   for (let page = 0; page < input.userPages; page++) {
     const plan = (await store.getJson<PlanEntry[]>(runKeys.plan(input.runId, page))) ?? [];
     let lines = "";
     for (const entry of plan) {
-      tallyDecision(t.counts, entry.decision);
+      const method = methodOf(entry);
+      const counts = [t.counts, countsOf(t.methods, method)];
+      counts.forEach((c) => tallyDecision(c, entry.decision));
       listGuardFindings(entry, guards, t);
-      const { outcome, code, detail } = await joinOutcome(entry, input, chunkOf, t);
+      const { outcome, code, detail } = await joinOutcome(entry, input, chunkOf, t, counts);
       const full =
         entry.chunkNo !== undefined && input.logPhoneNumbers === "full" && !input.dryRun
-          ? (await chunkOf(entry.chunkNo)).numbers.get(entry.userId)
+          ? (await chunkOf(entry.chunkNo)).values.get(writeKey(entry.userId, method))
           : undefined;
-      const phone = full ?? entry.phoneNumber ?? "";
+      const phone = (method === "email" ? undefined : full) ?? entry.phoneNumber ?? "";
+      const address = (method === "email" ? full : undefined) ?? entry.emailAddress ?? "";
       const { userPrincipalName, decision } = entry;
-      t.report.user({ userPrincipalName, decision, outcome, code, phoneNumber: phone });
+      t.report.user({
+        userPrincipalName,
+        decision,
+        outcome,
+        code,
+        phoneNumber: phone,
+        ...(method === "mobile" ? {} : { method }),
+        ...(address ? { emailAddress: address } : {}),
+      });
       lines +=
         [
           formatCsvCell(entry.userPrincipalName),
@@ -275,14 +322,27 @@ async function* reportRows(
           formatCsvCell(code),
           formatCsvCell(detail ?? entry.detail),
           formatCsvCell(phone, true),
+          formatCsvCell(method),
+          formatCsvCell(address),
         ].join(",") + CSV_LINE_END;
     }
     yield lines;
   }
 }
 
+/** What the run found beside the plan: the readiness lists and the policy pre-flight. */
+interface RunFindings {
+  readiness?: Readiness;
+  preflight?: Preflight;
+}
+
 /** The report's model from the input and the walk over the plan. */
-function reportModel(input: SummarizeRunInput, t: Tallies, retryableChunks: number[]): ReportModel {
+function reportModel(
+  input: SummarizeRunInput,
+  t: Tallies,
+  retryableChunks: number[],
+  found: RunFindings,
+): ReportModel {
   const leaf = (key: string): string => key.slice(key.lastIndexOf("/") + 1);
   return {
     runId: input.runId,
@@ -294,12 +354,15 @@ function reportModel(input: SummarizeRunInput, t: Tallies, retryableChunks: numb
     finishedAt: input.finishedAt,
     settings: input.settings,
     counts: t.counts,
+    methods: t.methods,
     retryableChunks,
     failures: t.failures,
     failuresTruncated: t.counts.failed > t.failures.length,
     numberSettleDays: input.numberSettleDays,
     sharedNumbers: [...t.sharedNumbers.values()],
     numbersChanged: t.changedNumbers,
+    ...(found.readiness ? { readiness: found.readiness } : {}),
+    ...(found.preflight ? { preflight: found.preflight } : {}),
     ...t.report.parts(),
     files: {
       csv: leaf(runKeys.reportCsv(input.runId)),
@@ -321,6 +384,7 @@ export async function summarizeRun(
   const { store } = services();
   const t: Tallies = {
     counts: emptyCounts(),
+    methods: Object.fromEntries(input.settings.methods.map((m) => [m, emptyCounts()])),
     retryable: new Set(),
     failures: [],
     sharedNumbers: new Map(),
@@ -335,7 +399,10 @@ export async function summarizeRun(
   await store.putStream(keys.csv, reportRows(store, input, t), CSV_CONTENT_TYPE);
   const { counts } = t;
   const retryableChunks = [...t.retryable].sort((a, b) => a - b);
-  const model = reportModel(input, t, retryableChunks);
+  const model = reportModel(input, t, retryableChunks, {
+    readiness: await store.getJson<Readiness>(runKeys.readiness(input.runId)),
+    preflight: await store.getJson<Preflight>(runKeys.preflight(input.runId)),
+  });
   // report.json: the page's numbers, without the user rows (report.csv has every user).
   await store.putJson(keys.json, { ...model, users: { total: model.users.total } });
   await store.putStream(keys.html, reportHtml(model), HTML_CONTENT_TYPE);
@@ -361,7 +428,7 @@ export async function summarizeRun(
     ...counts,
     retryableChunks: retryableChunks.length,
   });
-  return { counts, retryableChunks, reportKeys: keys };
+  return { counts, methods: t.methods, retryableChunks, reportKeys: keys };
 }
 
 /** The activity. */

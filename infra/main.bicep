@@ -50,9 +50,12 @@ param excludeGroups string = ''
 @description('DEFAULT_REGION: ISO 3166-1 alpha-2 region (e.g. DK) for numbers without a country code; empty rejects them.')
 param defaultRegion string = ''
 
-@allowed(['mfaUnregistered', 'noMobileMethod'])
-@description('TARGET: mfaUnregistered (report says not MFA registered) or noMobileMethod (no mobile phone method).')
+@allowed(['mfaUnregistered', 'noMobileMethod', 'ssprUnregistered'])
+@description('TARGET: mfaUnregistered (report says not MFA registered), noMobileMethod (no method of the kind written) or ssprUnregistered (report says not SSPR registered).')
 param target string = 'mfaUnregistered'
+
+@description('METHODS: comma-separated methods to register: mobile (mobilePhone), email (first otherMails address), office (first businessPhones number).')
+param methods string = 'mobile'
 
 @allowed(['true', 'false'])
 @description('SKIP_ADMINS: leave users the registration report marks as admins alone.')
@@ -216,6 +219,7 @@ module api 'app/api.bicep' = {
       EXCLUDE_GROUPS: excludeGroups
       DEFAULT_REGION: defaultRegion
       TARGET: target
+      METHODS: methods
       SKIP_ADMINS: skipAdmins
       ALLOW_LANDLINE: allowLandline
       REPLACE_EXISTING: replaceExisting

@@ -1,8 +1,9 @@
 /**
- * nightlyRun: one run of the product, as a deterministic orchestration in six steps: discover
+ * nightlyRun: one run of the product, as a deterministic orchestration in seven steps: discover
  * (resolve the groups, read the role holders, page the report, the audit log, exclusion members
- * and users into the run store), census (which numbers are shared, which are not settled), plan
- * (decide every user, write chunks), approval (above `APPROVAL_THRESHOLD` planned writes, wait for
+ * and users into the run store, count the readiness), census (which values are shared, which are
+ * not settled), plan (decide every user and method, write chunks), the policy pre-flight (stop
+ * before any write when the policy leaves a method unusable), approval (above `APPROVAL_THRESHOLD` planned writes, wait for
  * an operator and re-check before writing), provision (waves of sub-orchestrations, so no history
  * grows past a few hundred events) and summarize (the report). No time limit or token expiry can stop
  * it: every step is a retried activity that resumes from the last stored page or chunk.
@@ -20,6 +21,7 @@ import { awaitApproval } from "./steps/approve.js";
 import { census } from "./steps/census.js";
 import { discover } from "./steps/discover.js";
 import { plan } from "./steps/plan.js";
+import { preflight } from "./steps/preflight.js";
 import { RunProgress } from "./steps/progress.js";
 import { provision } from "./steps/provision.js";
 import { summarize } from "./steps/summarize.js";
@@ -44,6 +46,7 @@ function* runNightly(
     const discovery = yield* discover(context, run);
     yield* census(context, { ...run, discovery });
     const totals = yield* plan(context, { ...run, discovery });
+    yield* preflight(context, { ...run, plan: totals });
     const approval = yield* awaitApproval(context, { ...run, discovery, plan: totals });
     const failedChunks =
       approval.status === "notApproved" ? [] : yield* provision(context, { ...run, plan: totals });

@@ -149,6 +149,10 @@ function runView(request: HttpRequest, s: df.DurableOrchestrationStatus): Record
     progressPercent: completed ? 100 : total > 0 ? Math.floor((finished / total) * 100) : 0,
     counts: output?.counts ?? custom.counts,
     plan: output?.plan ?? custom.plan,
+    // Per method (a user counts once per method in `counts`), the readiness and the pre-flight.
+    methods: output?.methods ?? custom.methods,
+    readiness: output?.readiness ?? custom.readiness,
+    preflight: custom.preflight,
     chunks: custom.chunks,
     throttled: output?.throttled ?? custom.throttled,
     usersPerHour: custom.usersPerHour,

@@ -9,6 +9,7 @@ import { query } from "./graph/paths.js";
 import { logEvent } from "./log/events.js";
 import type { Logger } from "./log/logger.js";
 import { runKeys, type PageList } from "./run/index.js";
+import type { Method } from "./settings/index.js";
 import type { RunStore } from "./store/runStore.js";
 
 /** Where a list of users comes from. */
@@ -19,6 +20,23 @@ export const MAX_PAGE_SIZE = 999;
 
 const USER_SELECT = "id,userPrincipalName,mobilePhone,accountEnabled,userType,createdDateTime";
 
+/** The user properties a method beside the mobile phone is made from. */
+const METHOD_PROPERTIES: Partial<Record<Method, string>> = {
+  email: "otherMails",
+  office: "businessPhones",
+};
+
+/**
+ * The user properties a run selects: the ones every run needs, and those its methods are made
+ * from (no more: the pages keep what is read).
+ *
+ * @param methods - the run's methods.
+ */
+export function userSelect(methods: readonly Method[] = ["mobile"]): string {
+  const extra = methods.flatMap((m) => METHOD_PROPERTIES[m] ?? []);
+  return [USER_SELECT, ...extra].join(",");
+}
+
 /**
  * The first page's path and the headers every page needs.
  *
@@ -27,13 +45,16 @@ const USER_SELECT = "id,userPrincipalName,mobilePhone,accountEnabled,userType,cr
  *   goes to the directory itself and not to the index advanced queries read, which can lag
  *   minutes behind; a member just added to an exclusion group is seen. Members of every type
  *   are listed, which is harmless: only user ids match candidates.
+ * @param methods - the run's methods (which properties to select).
  */
 export function firstUsersRequest(
   source: UserSource,
   idsOnly = false,
+  methods?: readonly Method[],
 ): { path: string; headers: Headers } {
+  const select = userSelect(methods);
   if (source.kind === "allUsers") {
-    return { path: `/users${query({ $select: USER_SELECT, $top: MAX_PAGE_SIZE })}`, headers: {} };
+    return { path: `/users${query({ $select: select, $top: MAX_PAGE_SIZE })}`, headers: {} };
   }
   const group = `/groups/${encodeURIComponent(source.groupId)}/transitiveMembers`;
   if (idsOnly) {
@@ -42,7 +63,7 @@ export function firstUsersRequest(
   // Query options on a cast member list are documented as supported only as advanced queries,
   // and Graph does not carry the header into next links: it is sent on every page.
   return {
-    path: `${group}/microsoft.graph.user${query({ $select: USER_SELECT, $top: MAX_PAGE_SIZE, $count: "true" })}`,
+    path: `${group}/microsoft.graph.user${query({ $select: select, $top: MAX_PAGE_SIZE, $count: "true" })}`,
     headers: { ConsistencyLevel: "eventual" },
   };
 }
@@ -172,4 +193,28 @@ export async function* readPages<T>(
     }
     yield page;
   }
+}
+
+/** A domain as `GET /domains` returns it (the fields used here). */
+interface Domain {
+  id: string;
+  isVerified?: boolean;
+}
+
+/**
+ * The tenant's verified domains, lower case: the mailboxes a user locked out of the account
+ * cannot reach, so no email method is made from an address in them.
+ *
+ * @param graph - the Graph access layer.
+ */
+export async function readVerifiedDomains(graph: GraphAccess): Promise<string[]> {
+  const domains: string[] = [];
+  for await (const page of graph.pages<Domain>(`/domains${query({ $select: "id,isVerified" })}`)) {
+    for (const d of page.value) {
+      if (d.isVerified === true && typeof d.id === "string") {
+        domains.push(d.id.toLowerCase());
+      }
+    }
+  }
+  return domains.sort();
 }

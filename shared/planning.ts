@@ -1,12 +1,13 @@
 /**
  * Planning: joins the stored pages (users, registration report, exclusion members), decides per
- * user with the targeting rules, and writes the plan (every user's decision) and the chunks of
- * writes to the run store. Memory stays bounded: the report is held as an id index, users are
- * streamed page by page.
+ * user and method with the targeting rules, and writes the plan (every user's decision for every
+ * method of the run) and the chunks of writes to the run store. Memory stays bounded: the report
+ * is held as an id index, users are streamed page by page.
  */
 import { readPages } from "./discovery.js";
+import { maskEmailAddress } from "./email/index.js";
 import { ensureReportIndex, isMfaRegisteredIn, reportRowOf } from "./reportIndex.js";
-import { loadValueGuards } from "./guards/census.js";
+import { loadValueGuards, type ValueGuards } from "./guards/census.js";
 import type { Logger } from "./log/logger.js";
 import { numberFormatErrorLine } from "./log/seedLines.js";
 import { maskPhoneNumber } from "./phone/index.js";
@@ -22,8 +23,14 @@ import {
   type PlanEntry,
   type RunSettings,
 } from "./run/index.js";
+import type { Method } from "./settings/index.js";
 import type { RunStore } from "./store/runStore.js";
-import { decideUser, type TargetingSettings, type UserContext } from "./targeting/index.js";
+import {
+  decideMethod,
+  decideUser,
+  type TargetingSettings,
+  type UserContext,
+} from "./targeting/index.js";
 
 /** Reads the phone methods of users by id; a user missing from the map is left as decided. */
 export type PhoneMethodLookup = (userIds: string[]) => Promise<Map<string, PhoneMethod[]>>;
@@ -64,6 +71,23 @@ export async function loadRoleHolders(store: RunStore, runId: string): Promise<S
   return new Set(ids);
 }
 
+/**
+ * The tenant's verified domains, as discovery stored them (with the email method on).
+ *
+ * @param store - the run store.
+ * @param runId - the run.
+ */
+export async function loadVerifiedDomains(store: RunStore, runId: string): Promise<Set<string>> {
+  const domains = await store.getJson<string[]>(runKeys.domains(runId));
+  if (!domains) {
+    // Internal addresses fail closed: without the domains every address could be one.
+    throw new Error(
+      `Planning: the verified domains of run '${runId}' are missing from the run store.`,
+    );
+  }
+  return new Set(domains);
+}
+
 /** Arguments of {@link planUserPages}. */
 export interface PlanArgs {
   runId: string;
@@ -86,8 +110,10 @@ export interface PlanArgs {
 
 /** What one planning call did. */
 export interface PlanResult {
-  /** How many users got each decision. */
+  /** How many entries (users, per method) got each decision. */
   decisions: DecisionCounts;
+  /** The same, per method. */
+  byMethod: Partial<Record<Method, DecisionCounts>>;
   users: number;
   /** Users whose report row says not MFA-registered, or who have no row. */
   withoutMfa: number;
@@ -97,7 +123,7 @@ export interface PlanResult {
 }
 
 /** The targeting settings of a planning call. */
-function targetingOf(args: PlanArgs): TargetingSettings {
+function targetingOf(args: PlanArgs, verifiedDomains?: Set<string>): TargetingSettings {
   const s = args.settings;
   return {
     target: s.target,
@@ -106,15 +132,16 @@ function targetingOf(args: PlanArgs): TargetingSettings {
     replaceExisting: s.replaceExisting,
     defaultRegion: s.defaultRegion,
     stagingGroupSet: args.stagingGroupSet,
+    ...(verifiedDomains ? { verifiedDomains } : {}),
   };
 }
 
 /**
- * Decides every user of one page. With `REPLACE_EXISTING`, users the report says have a mobile
- * method (but not its number) are decided again once their methods are read, so the replace
- * policy can compare; only these users, and only when replacing is switched on.
+ * Decides every user of one page for the mobile phone. With `REPLACE_EXISTING`, users the report
+ * says have a mobile method (but not its number) are decided again once their methods are read,
+ * so the replace policy can compare; only these users, and only when replacing is switched on.
  */
-async function decidePage(
+async function decideMobiles(
   contexts: UserContext[],
   targeting: TargetingSettings,
   lookupPhoneMethods: PhoneMethodLookup | undefined,
@@ -186,30 +213,81 @@ interface PlanningData {
   report: Map<string, number>;
   excluded: Set<string>;
   roleHolders: Set<string>;
-  guards: Awaited<ReturnType<typeof loadValueGuards>>;
+  /** The value guards' findings, per method of the run. */
+  guards: Map<Method, ValueGuards>;
 }
 
-/** What is known about each user of a page, for {@link decideUser}. */
-function pageContexts(users: DirectoryUser[], args: PlanArgs, data: PlanningData): UserContext[] {
+/** What is known about each user of a page, for {@link decideMethod} of one method. */
+function pageContexts(
+  users: DirectoryUser[],
+  args: PlanArgs,
+  data: PlanningData,
+  method: Method,
+): UserContext[] {
+  const guards = data.guards.get(method);
   return users.map((user) => ({
     user,
     report: reportRowOf(user.id, data.report.get(user.id)),
     inStagingGroup: args.stagingGroupSet,
     inExcludedGroup: data.excluded.has(user.id),
     holdsDirectoryRole: data.roleHolders.has(user.id),
-    numberSharedBy: data.guards.sharedBy.get(user.id),
-    numberUnsettled: data.guards.unsettled.get(user.id),
+    numberSharedBy: guards?.sharedBy.get(user.id),
+    numberUnsettled: guards?.unsettled.get(user.id),
   }));
 }
 
+/** Decides every user of one page for every method of the run: per method, per user. */
+async function decidePage(
+  users: DirectoryUser[],
+  args: PlanArgs,
+  data: PlanningData,
+  targeting: TargetingSettings,
+  lookupPhoneMethods: PhoneMethodLookup | undefined,
+): Promise<Map<Method, Decision[]>> {
+  const decided = new Map<Method, Decision[]>();
+  for (const method of args.settings.methods) {
+    const contexts = pageContexts(users, args, data, method);
+    decided.set(
+      method,
+      method === "mobile"
+        ? await decideMobiles(contexts, targeting, lookupPhoneMethods)
+        : contexts.map((ctx) => decideMethod(method, ctx, targeting)),
+    );
+  }
+  return decided;
+}
+
+/** The write of a decision, as a chunk holds it. */
+function chunkItem(user: DirectoryUser, method: Method, decision: Decision): ChunkItem | undefined {
+  if (decision.action !== "create" && decision.action !== "replace") {
+    return undefined;
+  }
+  const who = { userId: user.id, userPrincipalName: user.userPrincipalName };
+  if (decision.emailAddress !== undefined) {
+    return {
+      ...who,
+      method: "email",
+      emailAddress: decision.emailAddress,
+      action: decision.action,
+    };
+  }
+  return {
+    ...who,
+    ...(method === "office" ? { method } : {}),
+    phoneNumber: decision.phoneNumber,
+    action: decision.action,
+  };
+}
+
 /**
- * Plans one user: applies the write cap, counts the decision, logs an unusable number, and files
- * a write in the current chunk.
+ * Plans one user's method: applies the write cap, counts the decision, logs an unusable mobile
+ * number, and files a write in the current chunk.
  *
- * @returns the user's plan entry.
+ * @returns the entry of the plan.
  */
 async function planUser(
   user: DirectoryUser,
+  method: Method,
   decided: Decision,
   args: PlanArgs,
   result: PlanResult,
@@ -221,9 +299,11 @@ async function planUser(
   if (isWrite(decision) && cap > 0 && args.writesSoFar + result.writes >= cap) {
     decision = { action: "skip", reason: "deferred" };
   }
-  const entry = planEntry(user, decision);
+  const entry = planEntry(user, method, decision);
   result.decisions[entry.decision] = (result.decisions[entry.decision] ?? 0) + 1;
-  if (decision.action === "skip" && decision.reason === "invalidNumber") {
+  const ofMethod = (result.byMethod[method] ??= {});
+  ofMethod[entry.decision] = (ofMethod[entry.decision] ?? 0) + 1;
+  if (method === "mobile" && decision.action === "skip" && decision.reason === "invalidNumber") {
     logger.warn(
       numberFormatErrorLine(
         user.userPrincipalName,
@@ -232,15 +312,11 @@ async function planUser(
       ),
     );
   }
-  if (decision.action === "create" || decision.action === "replace") {
+  const item = chunkItem(user, method, decision);
+  if (item) {
     result.writes++;
     entry.chunkNo = chunks.chunkNo;
-    await chunks.add({
-      userId: user.id,
-      userPrincipalName: user.userPrincipalName,
-      phoneNumber: decision.phoneNumber,
-      action: decision.action,
-    });
+    await chunks.add(item);
   }
   return entry;
 }
@@ -260,17 +336,25 @@ export async function planUserPages(
   logger: Logger,
   lookupPhoneMethods?: PhoneMethodLookup,
 ): Promise<PlanResult> {
+  const methods = args.settings.methods;
   const data: PlanningData = {
     report: await ensureReportIndex(store, args.runId, args.reportPages),
     excluded: await loadExcludedIds(store, args.runId, args.excludedPages),
     roleHolders: args.roleHoldersRead
       ? await loadRoleHolders(store, args.runId)
       : new Set<string>(),
-    guards: await loadValueGuards(store, args.runId),
+    guards: new Map(),
   };
-  const targeting = targetingOf(args);
+  for (const method of methods) {
+    data.guards.set(method, await loadValueGuards(store, args.runId, method));
+  }
+  const targeting = targetingOf(
+    args,
+    methods.includes("email") ? await loadVerifiedDomains(store, args.runId) : undefined,
+  );
   const result: PlanResult = {
     decisions: {},
+    byMethod: {},
     users: 0,
     withoutMfa: 0,
     writes: 0,
@@ -285,18 +369,17 @@ export async function planUserPages(
         `Planning: user page ${pageNo} of run '${args.runId}' is missing from the run store.`,
       );
     }
-    const decisions = await decidePage(
-      pageContexts(users, args, data),
-      targeting,
-      lookupPhoneMethods,
-    );
+    const decided = await decidePage(users, args, data, targeting, lookupPhoneMethods);
     const plan: PlanEntry[] = [];
     for (const [index, user] of users.entries()) {
       result.users++;
       if (!isMfaRegisteredIn(data.report.get(user.id))) {
         result.withoutMfa++;
       }
-      plan.push(await planUser(user, decisions[index] as Decision, args, result, chunks, logger));
+      for (const method of methods) {
+        const decision = decided.get(method)?.[index] as Decision;
+        plan.push(await planUser(user, method, decision, args, result, chunks, logger));
+      }
     }
     await store.putJson(runKeys.plan(args.runId, pageNo), plan);
   }
@@ -304,19 +387,23 @@ export async function planUserPages(
   return result;
 }
 
-/** One user's plan entry (without its chunk, which the caller sets for writes). */
-function planEntry(user: DirectoryUser, decision: Decision): PlanEntry {
+/** One user's plan entry for a method (without its chunk, which the caller sets for writes). */
+function planEntry(user: DirectoryUser, method: Method, decision: Decision): PlanEntry {
   const entry: PlanEntry = {
     userId: user.id,
     userPrincipalName: user.userPrincipalName,
+    method,
     decision: decisionLabel(decision),
   };
   if (decision.action === "skip" && decision.detail) {
     entry.detail = decision.detail;
   }
-  // Plan pages keep masked numbers only: the chunk files are the one place with full numbers.
+  // Plan pages keep masked values only: the chunk files are the one place with them in full.
   if (decision.phoneNumber !== undefined) {
     entry.phoneNumber = maskPhoneNumber(decision.phoneNumber);
+  }
+  if (decision.emailAddress !== undefined) {
+    entry.emailAddress = maskEmailAddress(decision.emailAddress);
   }
   return entry;
 }

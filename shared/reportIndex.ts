@@ -4,7 +4,13 @@
  * the report's rows in memory.
  */
 import { readPages } from "./discovery.js";
-import { REPORT_MOBILE_METHOD, runKeys, type RegistrationRow } from "./run/index.js";
+import {
+  REPORT_EMAIL_METHOD,
+  REPORT_MOBILE_METHOD,
+  REPORT_OFFICE_METHOD,
+  runKeys,
+  type RegistrationRow,
+} from "./run/index.js";
 import type { RunStore } from "./store/runStore.js";
 
 /** The compact report index as stored: ids and bit flags. */
@@ -17,6 +23,16 @@ const ADMIN = 1;
 const MFA_REGISTERED = 2;
 const HAS_MOBILE = 4;
 const ADMIN_KNOWN = 8;
+const SSPR_REGISTERED = 16;
+const HAS_OFFICE = 32;
+const HAS_EMAIL = 64;
+
+/** The report's method names the index keeps, with their flags. */
+const METHOD_FLAGS: readonly [string, number][] = [
+  [REPORT_MOBILE_METHOD, HAS_MOBILE],
+  [REPORT_OFFICE_METHOD, HAS_OFFICE],
+  [REPORT_EMAIL_METHOD, HAS_EMAIL],
+];
 
 /** User id to the report's flags for that user; a user without a row is absent. */
 export type ReportIndex = Map<string, number>;
@@ -44,7 +60,11 @@ export async function ensureReportIndex(
           (row.isAdmin === true ? ADMIN : 0) |
             (row.isAdmin === true || row.isAdmin === false ? ADMIN_KNOWN : 0) |
             (row.isMfaRegistered ? MFA_REGISTERED : 0) |
-            (row.methodsRegistered.includes(REPORT_MOBILE_METHOD) ? HAS_MOBILE : 0),
+            (row.isSsprRegistered === true ? SSPR_REGISTERED : 0) |
+            METHOD_FLAGS.reduce(
+              (flags, [name, flag]) => flags | (row.methodsRegistered.includes(name) ? flag : 0),
+              0,
+            ),
         );
       }
     }
@@ -69,7 +89,8 @@ export function reportRowOf(id: string, flags: number | undefined): Registration
     id,
     isAdmin: flags & ADMIN_KNOWN ? (flags & ADMIN) !== 0 : null,
     isMfaRegistered: (flags & MFA_REGISTERED) !== 0,
-    methodsRegistered: flags & HAS_MOBILE ? [REPORT_MOBILE_METHOD] : [],
+    isSsprRegistered: (flags & SSPR_REGISTERED) !== 0,
+    methodsRegistered: METHOD_FLAGS.filter(([, flag]) => (flags & flag) !== 0).map(([n]) => n),
   };
 }
 

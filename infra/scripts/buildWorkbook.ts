@@ -47,6 +47,11 @@ export const WORKBOOK_QUERIES: readonly {
     visualization: "table",
     noDataMessage: "No shared number in this time range.",
   },
+  {
+    name: "readiness",
+    title: "Readiness for the end of Microsoft SMS and voice (users per run)",
+    visualization: "timechart",
+  },
 ];
 
 const DAY_MS = 86_400_000;

@@ -86,6 +86,8 @@ export function progressLine(s: Partial<RunStatus>, options: ProgressLineOptions
       return `checking numbers: settled and shared numbers over ${num(s.pages?.users ?? 0)} user pages`;
     case "planning":
       return `planning: ${num(s.counts?.candidates ?? 0)} users decided, ${num(s.counts?.planned ?? 0)} writes planned`;
+    case "checkingPolicy":
+      return `checking the authentication methods policy for ${num(s.counts?.planned ?? 0)} planned writes`;
     case "awaitingApproval":
       return `awaiting approval: ${num(s.approval?.planned ?? s.counts?.planned ?? 0)} planned writes, above APPROVAL_THRESHOLD (${num(s.approval?.threshold ?? 0)})`;
     case "provisioning":

@@ -3,26 +3,49 @@
  * the human summary (stderr).
  */
 import { readRunOutput, readRunStatus, type RunCounts } from "../../shared/run/index.js";
+import type { Method } from "../../shared/settings/index.js";
 import type { InstanceStatus } from "../host/types.js";
+
+/** The counts the contract's `--json` line carries. */
+type ContractCounts = Pick<
+  RunCounts,
+  | "candidates"
+  | "planned"
+  | "created"
+  | "alreadyPresent"
+  | "invalidNumber"
+  | "skipped"
+  | "failed"
+  | "deferred"
+>;
 
 /** The `--json` result line of `run`, as the CLI contract fixes it. */
 export interface RunJson {
   runId: string;
   runtimeStatus: string;
-  counts: Pick<
-    RunCounts,
-    | "candidates"
-    | "planned"
-    | "created"
-    | "alreadyPresent"
-    | "invalidNumber"
-    | "skipped"
-    | "failed"
-    | "deferred"
-  >;
+  /** Plan entries: with several methods a user counts once per method (`methods` splits them). */
+  counts: ContractCounts;
+  /**
+   * The same counts per method, added after the contract's fields when the run registered more
+   * than the mobile phone (a mobile-only run's line stays exactly the contract's).
+   */
+  methods?: Partial<Record<Method, ContractCounts>>;
   failedChunks: number[];
   durationMs: number;
   error?: string;
+}
+
+function contractCounts(c: Partial<RunCounts>): ContractCounts {
+  return {
+    candidates: c.candidates ?? 0,
+    planned: c.planned ?? 0,
+    created: c.created ?? 0,
+    alreadyPresent: c.alreadyPresent ?? 0,
+    invalidNumber: c.invalidNumber ?? 0,
+    skipped: c.skipped ?? 0,
+    failed: c.failed ?? 0,
+    deferred: c.deferred ?? 0,
+  };
 }
 
 /**
@@ -34,22 +57,20 @@ export interface RunJson {
 export function runJson(status: InstanceStatus, durationMs: number): RunJson {
   const output = readRunOutput(status.output);
   const custom = readRunStatus(status.customStatus);
-  const c: Partial<RunCounts> =
-    (status.runtimeStatus === "Completed" ? output?.counts : custom.counts) ?? {};
+  const completed = status.runtimeStatus === "Completed";
+  const c: Partial<RunCounts> = (completed ? output?.counts : custom.counts) ?? {};
   const runId = output?.runId ?? custom.runId ?? status.instanceId;
+  const byMethod = Object.entries((completed ? output?.methods : custom.methods) ?? {}) as [
+    Method,
+    RunCounts,
+  ][];
   const json: RunJson = {
     runId,
     runtimeStatus: status.runtimeStatus,
-    counts: {
-      candidates: c.candidates ?? 0,
-      planned: c.planned ?? 0,
-      created: c.created ?? 0,
-      alreadyPresent: c.alreadyPresent ?? 0,
-      invalidNumber: c.invalidNumber ?? 0,
-      skipped: c.skipped ?? 0,
-      failed: c.failed ?? 0,
-      deferred: c.deferred ?? 0,
-    },
+    counts: contractCounts(c),
+    ...(byMethod.some(([m]) => m !== "mobile")
+      ? { methods: Object.fromEntries(byMethod.map(([m, mc]) => [m, contractCounts(mc)])) }
+      : {}),
     failedChunks: output?.failedChunks ?? [],
     durationMs,
   };

@@ -341,7 +341,9 @@ export interface EmulatorConfig {
  * The Graph permissions the product needs, by name: as application roles of its managed identity
  * (the default `grantedRoles`), and as the delegated scopes of the public clients that can run it.
  * Graph's directoryAudits page lists AuditLog.Read.All and Directory.Read.All for it, and the role
- * checks read role assignments with RoleManagement.Read.Directory.
+ * checks read role assignments with RoleManagement.Read.Directory; the pre-flight reads the
+ * authentication methods policy (Policy.Read.AuthenticationMethod), and the email method the
+ * tenant's domains (Domain.Read.All).
  */
 export const PRODUCT_ROLES: readonly string[] = [
   "UserAuthenticationMethod.ReadWrite.All",
@@ -350,6 +352,8 @@ export const PRODUCT_ROLES: readonly string[] = [
   "AuditLog.Read.All",
   "RoleManagement.Read.Directory",
   "Directory.Read.All",
+  "Policy.Read.AuthenticationMethod",
+  "Domain.Read.All",
 ];
 
 /** The Azure CLI's client id, which `DeviceCodeCredential` uses when given none. */

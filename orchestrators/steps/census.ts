@@ -1,7 +1,8 @@
 /**
- * Step 2 of a run, between discovery and planning: the census of numbers. Every stored user's
- * number is filed (as a keyed hash), a range of pages per call; then each shard is settled: which
- * numbers more than one user holds, and which users have not held theirs for the settle period.
+ * Step 2 of a run, between discovery and planning: the census of values. Every stored user's
+ * value of each method of the run (number or address) is filed (as a keyed hash), a range of
+ * pages per call; then each shard is settled: which values more than one user holds, and which
+ * users have not held theirs for the settle period.
  * Planning reads the findings, so it must wait for every shard.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
@@ -53,6 +54,7 @@ export function* census(
           settleDays: run.settings.numberSettleDays,
           auditPages: discovery.auditPages,
           auditRead: discovery.auditRead,
+          methods: run.settings.methods,
         },
         run.retry,
       ),

@@ -1,11 +1,15 @@
 /**
- * Step 1 of a run: resolve the groups, then page the registration report, the exclusion groups'
- * members and the candidate users into the run store, a few pages per activity call.
+ * Step 1 of a run: resolve the groups, then page the registration report (and count the
+ * readiness for the end of Microsoft SMS and voice from it), the guards' evidence, the tenant's
+ * verified domains (with the email method), the exclusion groups' members and the candidate users
+ * into the run store, a few pages per activity call.
  */
 import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
+import { countReadinessActivity } from "../../activities/countReadiness.js";
 import { fetchAuditPageActivity } from "../../activities/fetchAuditPage.js";
 import { fetchReportPageActivity } from "../../activities/fetchReportPage.js";
 import { fetchUsersPageActivity } from "../../activities/fetchUsersPage.js";
+import { readDomainsActivity } from "../../activities/readDomains.js";
 import { readRoleHoldersActivity } from "../../activities/readRoleHolders.js";
 import { resolveScopeActivity, type ResolvedGroup } from "../../activities/resolveScope.js";
 import type { FetchActivityResult } from "../../shared/discovery.js";
@@ -28,6 +32,23 @@ export interface Discovery {
   auditRead: boolean;
   /** Whether the directory's role holders were read (with `SKIP_ADMINS`). */
   roleHoldersRead: boolean;
+}
+
+/**
+ * With the email method on, the tenant's verified domains: planning refuses addresses in them,
+ * and a run that cannot read them stops before anything is decided.
+ */
+function* verifiedDomains(
+  context: OrchestrationContext,
+  run: DiscoverRun,
+): Generator<Task, void, unknown> {
+  if (!run.settings.methods.includes("email")) {
+    return;
+  }
+  const domains = yield* readDomainsActivity.call(context, { runId: run.runId }, run.retry);
+  if (!domains.ok) {
+    return run.progress.fail(domains.error);
+  }
 }
 
 /** Options of {@link fetchAll}. */
@@ -172,14 +193,27 @@ export function* discover(
     progress,
     onPages: (n) => (pages.report += n),
   });
+  progress.status.readiness = yield* countReadinessActivity.call(
+    context,
+    { runId, reportPages },
+    retry,
+  );
   const { auditPages, auditRead } = yield* guardEvidence(context, run);
+  yield* verifiedDomains(context, run);
   const excludedPages = yield* excludedMembers(context, run, scope.excluded);
   const source = scope.staging
     ? { kind: "groupMembers" as const, groupId: scope.staging.id }
     : { kind: "allUsers" as const };
   const userPages = yield* fetchAll(context, {
     activity: fetchUsersPageActivity,
-    input: (next) => ({ runId, list: "users" as const, source, maxPages, ...next }),
+    input: (next) => ({
+      runId,
+      list: "users" as const,
+      source,
+      maxPages,
+      methods: settings.methods,
+      ...next,
+    }),
     startPage: 0,
     retry,
     progress,

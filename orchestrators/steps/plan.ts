@@ -4,7 +4,13 @@
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { planChunksActivity } from "../../activities/planChunks.js";
-import { mergeDecisionCounts } from "../../shared/run/index.js";
+import {
+  countDecisions,
+  mergeDecisionCounts,
+  type DecisionCounts,
+  type MethodCounts,
+} from "../../shared/run/index.js";
+import type { Method } from "../../shared/settings/index.js";
 import type { DiscoveredRun } from "./run.js";
 
 /** What planning decided, in numbers. */
@@ -30,6 +36,7 @@ export function* plan(
   const { discovery, progress, tuning } = run;
   progress.enter("planning");
   const totals: PlanTotals = { chunks: 0, writes: 0, withoutMfa: 0 };
+  const byMethod: Partial<Record<Method, DecisionCounts>> = {};
   for (let from = 0; from < discovery.userPages; from += tuning.pagesPerPlan) {
     const planned = yield* planChunksActivity.call(
       context,
@@ -52,8 +59,18 @@ export function* plan(
     totals.writes += planned.writes;
     totals.withoutMfa += planned.withoutMfa;
     const status = progress.status;
-    status.counts.candidates += planned.users;
+    // One entry per user and method: with the mobile phone alone, one per user.
+    status.counts.candidates += Object.values(planned.decisions).reduce((a, b) => a + b, 0);
     mergeDecisionCounts(status.plan, planned.decisions);
+    const methods: MethodCounts = {};
+    for (const method of run.settings.methods) {
+      byMethod[method] = mergeDecisionCounts(
+        byMethod[method] ?? {},
+        planned.byMethod[method] ?? {},
+      );
+      methods[method] = countDecisions(byMethod[method]);
+    }
+    status.methods = methods;
     status.counts.planned = totals.writes;
     status.chunks.total = totals.chunks;
     progress.publish();

@@ -50,6 +50,7 @@ export function* summarize(
     run.retry,
   );
   progress.status.counts = summary.counts;
+  progress.status.methods = summary.methods;
   progress.enter(notApproved ? "notApproved" : "completed");
   return {
     runId: run.runId,
@@ -60,6 +61,8 @@ export function* summarize(
     excludedGroupIds: run.discovery.excludedGroupIds,
     ...(approval.status === "notNeeded" ? {} : { approval: approvalOutput(approval) }),
     counts: summary.counts,
+    methods: summary.methods,
+    ...(progress.status.readiness ? { readiness: progress.status.readiness } : {}),
     plan: progress.status.plan,
     failedChunks: run.failedChunks,
     retryableChunks: summary.retryableChunks.filter((c) => !run.failedChunks.includes(c)),

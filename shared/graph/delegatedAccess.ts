@@ -25,6 +25,7 @@ export const DIRECTORY_ROLES = {
   "Security Operator": "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f",
   "Security Administrator": "194ae4cb-b126-40b2-bd5b-6091b380977d",
   "Directory Readers": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",
+  "Authentication Policy Administrator": "0526716b-113d-4c15-b2c8-68e3c22b9f80",
 } as const;
 
 /** A role of {@link DIRECTORY_ROLES}. */
@@ -33,7 +34,7 @@ export type DirectoryRole = keyof typeof DIRECTORY_ROLES;
 /** The settings that decide what a run reads and writes. */
 export type RunAccessSettings = Pick<
   Settings,
-  "dryRun" | "replaceExisting" | "skipAdmins" | "numberSettleDays"
+  "dryRun" | "replaceExisting" | "skipAdmins" | "numberSettleDays" | "methods"
 >;
 
 /**
@@ -90,6 +91,25 @@ const NEEDS: readonly (AccessNeed & { when: (s: RunAccessSettings) => boolean })
     scopes: ["AuditLog.Read.All"],
     roles: REPORT_READERS,
     when: () => true,
+  },
+  {
+    purpose: "read the authentication methods policy (the pre-flight of every run)",
+    scopes: ["Policy.Read.AuthenticationMethod"],
+    roles: [
+      "Security Reader",
+      "Global Reader",
+      "Authentication Policy Administrator",
+      "Security Administrator",
+      "Global Administrator",
+    ],
+    when: () => true,
+  },
+  {
+    // Any member may read the tenant's domains; Graph asks no directory role of them.
+    purpose: "read the tenant's verified domains (METHODS with email)",
+    scopes: ["Domain.Read.All"],
+    roles: [],
+    when: (s) => s.methods.includes("email"),
   },
   {
     purpose: "read the directory audit log (NUMBER_SETTLE_DAYS)",

@@ -109,6 +109,12 @@ export function permissionForRoute(route: string | undefined): string | undefine
   if (route.startsWith("/roleManagement/")) {
     return "RoleManagement.Read.Directory";
   }
+  if (route.startsWith("/domains")) {
+    return "Domain.Read.All";
+  }
+  if (route.startsWith("/policies/authenticationMethodsPolicy")) {
+    return "Policy.Read.AuthenticationMethod";
+  }
   if (route.startsWith("/groups")) {
     return "GroupMember.Read.All";
   }
@@ -171,6 +177,7 @@ export function routeOf(pathOrUrl: string): string {
       previous === "users" ||
       previous === "groups" ||
       previous === "phoneMethods" ||
+      previous === "emailMethods" ||
       previous === "methods" ||
       previous === "userRegistrationDetails";
     out.push(

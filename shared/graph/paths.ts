@@ -10,6 +10,9 @@ export const PHONE_METHOD_IDS = {
   office: "e37fc753-ff3b-4958-9484-eaa9425c82bc",
 } as const;
 
+/** Fixed id of the email authentication method (the same in every tenant, one per user). */
+export const EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f";
+
 /**
  * An OData string literal: single quotes doubled, wrapped in quotes.
  *
@@ -35,6 +38,15 @@ export function userPath(idOrUpn: string): string {
  */
 export function phoneMethodsPath(idOrUpn: string): string {
   return `${userPath(idOrUpn)}/authentication/phoneMethods`;
+}
+
+/**
+ * The email methods collection of one user.
+ *
+ * @param idOrUpn - object id or user principal name.
+ */
+export function emailMethodsPath(idOrUpn: string): string {
+  return `${userPath(idOrUpn)}/authentication/emailMethods`;
 }
 
 /**

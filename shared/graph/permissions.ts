@@ -13,6 +13,12 @@ export const GRAPH_PERMISSIONS = [
   // The directory audit log needs it beside AuditLog.Read.All (Graph's permissions table for
   // directoryAudits); without it the settled-numbers guard trusts only its own history.
   "Directory.Read.All",
+  // The pre-flight reads the authentication methods policy before any write.
+  "Policy.Read.AuthenticationMethod",
+  // The tenant's verified domains, read only when METHODS includes email (no internal address
+  // becomes an email method). Granted whatever METHODS says, so turning email on needs no new
+  // grant; it reads domain names only, which Directory.Read.All already covers.
+  "Domain.Read.All",
 ] as const;
 
 /** One of {@link GRAPH_PERMISSIONS}. */

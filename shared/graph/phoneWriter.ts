@@ -1,10 +1,12 @@
 /**
- * Writes mobile phone methods in `$batch`es under the adaptive limiter, POST first, and
- * reconciles every answer that leaves the outcome open by reading the user's phone methods:
- * a retry never writes twice and never counts a success as a failure.
+ * Writes authentication methods (the mobile and office phones, the email method) in `$batch`es
+ * under the adaptive limiter, POST first, and reconciles every answer that leaves the outcome
+ * open by reading the user's methods of that kind: a retry never writes twice and never counts a
+ * success as a failure. Only the requests and the read-back differ per kind; the batching,
+ * limiter and reconcile path are the same for every kind.
  *
- * Graph documents neither the status nor the code for "a phone of this type already exists", so
- * every 4xx other than 401/403/429 is treated alike: read, then decide.
+ * Graph documents neither the status nor the code for "a method of this type already exists",
+ * so every 4xx other than 401/403/429 is treated alike: read, then decide.
  *
  * The parts: {@link writeRequest} and {@link readRequest} build one item's request,
  * {@link readBack} says what a read found; a {@link WriteRun} keeps the queues and outcomes of
@@ -17,17 +19,23 @@ import type { BatchRequest, BatchResult, GraphAccess } from "./client.js";
 import { DueQueue } from "./dueQueue.js";
 import { GraphRequestError } from "./errors.js";
 import { sendLimitedBatch } from "./limitedBatch.js";
-import { PHONE_METHOD_IDS, phoneMethodsPath } from "./paths.js";
+import { EMAIL_METHOD_ID, PHONE_METHOD_IDS, emailMethodsPath, phoneMethodsPath } from "./paths.js";
 import type { AdaptiveLimiter } from "./throttle.js";
 
-/** One write to make. */
-export interface PhoneWrite {
-  userId: string;
-  /** In Graph's format, `+45 20123456`. */
-  phoneNumber: string;
-  /** `create` POSTs a new mobile method; `replace` PATCHes the existing one. */
-  action: WriteAction;
-}
+/**
+ * One write to make: a phone number for a phone method (`kind` `mobile`, the default, or
+ * `office`), an address for the email method. `create` POSTs a new method; `replace` PATCHes the
+ * existing one.
+ */
+export type PhoneWrite = { userId: string; action: WriteAction } & (
+  | {
+      kind?: "mobile" | "office";
+      /** In Graph's format, `+45 20123456`. */
+      phoneNumber: string;
+      emailAddress?: undefined;
+    }
+  | { kind: "email"; emailAddress: string; phoneNumber?: undefined }
+);
 
 /** Options of {@link writePhoneMethods}. */
 export interface PhoneWriterOptions {
@@ -59,59 +67,89 @@ interface Reconcile {
   requestId?: string;
 }
 
-interface Pending extends PhoneWrite {
+type Pending = PhoneWrite & {
   attempts: number;
   reconcile?: Reconcile;
-}
+};
 
 const MAX_BATCH = 20;
 
 /**
- * The request that makes one write: a POST of a new mobile method, or a PATCH of the existing one.
+ * The request that makes one write: a POST of a new method, or a PATCH of the existing one (a
+ * phone method by its type's fixed id, the email method by its one fixed id).
  *
  * @param write - the write.
  * @param id - the item's id in its batch.
  */
 export function writeRequest(write: PhoneWrite, id: string): BatchRequest {
-  const body = { phoneNumber: write.phoneNumber, phoneType: "mobile" };
+  if (write.kind === "email") {
+    const body = { emailAddress: write.emailAddress };
+    const url = emailMethodsPath(write.userId);
+    return write.action === "create"
+      ? { id, method: "POST", url, body }
+      : { id, method: "PATCH", url: `${url}/${EMAIL_METHOD_ID}`, body };
+  }
+  const phoneType = write.kind ?? "mobile";
+  const body = { phoneNumber: write.phoneNumber, phoneType };
   return write.action === "create"
     ? { id, method: "POST", url: phoneMethodsPath(write.userId), body }
     : {
         id,
         method: "PATCH",
-        url: `${phoneMethodsPath(write.userId)}/${PHONE_METHOD_IDS.mobile}`,
+        url: `${phoneMethodsPath(write.userId)}/${PHONE_METHOD_IDS[phoneType]}`,
         body,
       };
 }
 
 /**
- * The request that reads back what one write left: the user's phone methods.
+ * The request that reads back what one write left: the user's methods of the write's collection
+ * (phone methods, or email methods).
  *
  * @param write - the write.
  * @param id - the item's id in its batch.
  */
 export function readRequest(write: PhoneWrite, id: string): BatchRequest {
-  return { id, method: "GET", url: phoneMethodsPath(write.userId) };
+  const url =
+    write.kind === "email" ? emailMethodsPath(write.userId) : phoneMethodsPath(write.userId);
+  return { id, method: "GET", url };
+}
+
+/** A method as a list of phone or email methods returns it (the fields used here). */
+interface ListedMethod {
+  id?: string;
+  phoneType?: string;
+  phoneNumber?: string;
+  emailAddress?: string;
 }
 
 /**
- * What a read of the user's methods found for the write: its own number (`same`), another number
- * of the same kind (`differs`), or none (`absent`).
+ * What a read of the user's methods found for the write: its own value (`same`), another value
+ * of the same kind (`differs`), or none (`absent`). Numbers are compared in normalised form,
+ * addresses without regard to case.
  *
  * @param body - the read's answer body.
  * @param write - the write.
  */
 export function readBack(body: unknown, write: PhoneWrite): "same" | "differs" | "absent" {
-  const methods = (
-    (body as { value?: { id?: string; phoneType?: string; phoneNumber?: string }[] })?.value ?? []
-  ).filter((m) => m.phoneType === "mobile" || m.id === PHONE_METHOD_IDS.mobile);
-  const mobile = methods[0];
-  if (mobile === undefined) {
+  const listed = (body as { value?: ListedMethod[] } | undefined)?.value ?? [];
+  if (write.kind === "email") {
+    const email = listed.find((m) => m.id === EMAIL_METHOD_ID || m.emailAddress !== undefined);
+    if (email === undefined) {
+      return "absent";
+    }
+    const held = email.emailAddress?.trim().toLowerCase();
+    return held !== undefined && held === write.emailAddress.toLowerCase() ? "same" : "differs";
+  }
+  const phoneType = write.kind ?? "mobile";
+  const phone = listed.find(
+    (m) => m.phoneType === phoneType || m.id === PHONE_METHOD_IDS[phoneType],
+  );
+  if (phone === undefined) {
     return "absent";
   }
   const same =
-    mobile.phoneNumber !== undefined &&
-    phoneNumberKey(mobile.phoneNumber) === phoneNumberKey(write.phoneNumber);
+    phone.phoneNumber !== undefined &&
+    phoneNumberKey(phone.phoneNumber) === phoneNumberKey(write.phoneNumber);
   return same ? "same" : "differs";
 }
 

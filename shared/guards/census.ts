@@ -1,9 +1,14 @@
 /**
- * The census of a run: which normalised value each candidate holds, filed twice (by user, for the
- * number history; by value, for the one-value-one-user check), then settled shard by shard. It
- * runs before planning, because whether a number is shared is only known once every user has been
- * seen. Only hashes are filed; the numbers stay in the user pages.
+ * The census of a run: which normalised value each candidate holds, per method the run registers,
+ * filed twice (by user, for the value history of that method; by value, for the
+ * one-value-one-user check), then settled shard by shard. It runs before planning, because
+ * whether a value is shared is only known once every user has been seen. Only hashes are filed;
+ * the values stay in the user pages.
+ *
+ * Numbers of the mobile and the office phone are one family: a number some user holds as a
+ * mobile and another as an office phone is shared. Addresses are the other family.
  */
+import { firstEntry, normalizeEmailAddress } from "../email/index.js";
 import { ensureReportIndex, hasRegisteredMobileIn } from "../reportIndex.js";
 import type { RunStore } from "../store/runStore.js";
 import { normalizePhoneNumber, samePhoneNumber } from "../phone/index.js";
@@ -16,19 +21,34 @@ import {
   type Settlement,
   type UnsettledWhy,
 } from "./settle.js";
-import { SHARDS, shardOf, valueHasher, type ValueKind } from "./valueHash.js";
+import {
+  SHARDS,
+  familyOf,
+  shardOf,
+  valueHasher,
+  type ValueFamily,
+  type ValueKind,
+} from "./valueHash.js";
+
+/**
+ * The folder of a kind's or a family's census files below the run: none for the mobile phone and
+ * the phone family (where runs from before the other methods kept them), else its name.
+ */
+function sub(kindOrFamily: ValueKind | ValueFamily): string {
+  return kindOrFamily === "mobile" || kindOrFamily === "phone" ? "" : `${kindOrFamily}/`;
+}
 
 /** Store keys of the census and the guards, in one place. */
 export const censusKeys = {
-  byUser: (runId: string, shard: number, range: number): string =>
-    `runs/${runId}/census/users/${pad(shard, 2)}/${pad(range, 6)}.json`,
-  byValue: (runId: string, shard: number, range: number): string =>
-    `runs/${runId}/census/values/${pad(shard, 2)}/${pad(range, 6)}.json`,
-  settled: (runId: string, shard: number): string =>
-    `runs/${runId}/guards/settled-${pad(shard, 2)}.json`,
-  shared: (runId: string, shard: number): string =>
-    `runs/${runId}/guards/shared-${pad(shard, 2)}.json`,
-  /** The number history: kept across runs, outside `runs/`. */
+  byUser: (runId: string, shard: number, range: number, kind: ValueKind = "mobile"): string =>
+    `runs/${runId}/census/${sub(kind)}users/${pad(shard, 2)}/${pad(range, 6)}.json`,
+  byValue: (runId: string, shard: number, range: number, family: ValueFamily = "phone"): string =>
+    `runs/${runId}/census/${sub(family)}values/${pad(shard, 2)}/${pad(range, 6)}.json`,
+  settled: (runId: string, shard: number, kind: ValueKind = "mobile"): string =>
+    `runs/${runId}/guards/${sub(kind)}settled-${pad(shard, 2)}.json`,
+  shared: (runId: string, shard: number, family: ValueFamily = "phone"): string =>
+    `runs/${runId}/guards/${sub(family)}shared-${pad(shard, 2)}.json`,
+  /** The value history of a kind: kept across runs, outside `runs/`. */
   history: (kind: ValueKind, shard: number): string =>
     `state/history/${kind}-${pad(shard, 2)}.json`,
 };
@@ -69,25 +89,95 @@ async function registeredMobiles(
   return mobiles;
 }
 
+/**
+ * The usable value of one kind a user holds, normalised as targeting normalises it, or undefined.
+ *
+ * @param kind - which value.
+ * @param user - the user as the run stored it.
+ * @param settings - the run's settings (default region, landlines).
+ */
+export function usableValue(
+  kind: ValueKind,
+  user: DirectoryUser,
+  settings: Pick<RunSettings, "defaultRegion" | "allowLandline">,
+): string | undefined {
+  if (kind === "email") {
+    const address = normalizeEmailAddress(firstEntry(user.otherMails));
+    return address.ok ? address.emailAddress : undefined;
+  }
+  const raw = kind === "mobile" ? user.mobilePhone : firstEntry(user.businessPhones);
+  const normalized = normalizePhoneNumber(raw, {
+    defaultRegion: settings.defaultRegion,
+    // Office numbers are mostly landlines, and are taken as such (targeting does the same).
+    allowLandline: kind === "office" || settings.allowLandline,
+  });
+  return normalized.ok ? normalized.phoneNumber : undefined;
+}
+
 /** A user's observation as filed: `[userId, hash, created?]`. */
 type FiledUser = [string, string, string?];
 
+/** A holder of a value as filed: `[hash, userId]` for a mobile or an address, `[hash, userId, kind]` else. */
+type FiledValue = [string, string, ValueKind?];
+
+/** The census files of one range, as they are filled. */
+class RangeFiles {
+  private readonly byUser = new Map<ValueKind, FiledUser[][]>();
+  private readonly byValue = new Map<ValueFamily, FiledValue[][]>();
+
+  constructor(kinds: readonly ValueKind[]) {
+    for (const kind of kinds) {
+      this.byUser.set(kind, shards());
+      this.byValue.set(familyOf(kind), shards());
+    }
+  }
+
+  user(kind: ValueKind, filed: FiledUser): void {
+    (this.byUser.get(kind)?.[shardOf(filed[0])] as FiledUser[]).push(filed);
+  }
+
+  holder(kind: ValueKind, h: string, userId: string): void {
+    const filed: FiledValue = kind === "office" ? [h, userId, kind] : [h, userId];
+    (this.byValue.get(familyOf(kind))?.[shardOf(h)] as FiledValue[]).push(filed);
+  }
+
+  async save(store: RunStore, runId: string, range: number): Promise<void> {
+    for (const [kind, files] of this.byUser) {
+      for (let shard = 0; shard < SHARDS; shard++) {
+        await store.putJson(censusKeys.byUser(runId, shard, range, kind), files[shard]);
+      }
+    }
+    for (const [family, files] of this.byValue) {
+      for (let shard = 0; shard < SHARDS; shard++) {
+        await store.putJson(censusKeys.byValue(runId, shard, range, family), files[shard]);
+      }
+    }
+  }
+}
+
+function shards<T>(): T[][] {
+  return Array.from({ length: SHARDS }, () => []);
+}
+
 /**
- * Files the values of some user pages, by user and by value. Deterministic for the same pages, so
- * a retried call writes the same files.
+ * Files the values of some user pages, per method of the run, by user and by value.
+ * Deterministic for the same pages, so a retried call writes the same files.
  *
- * Who counts as holding a number for the one-number-one-user check: every paged user whose
- * directory attribute holds it, except a user whose registered mobile method already is that
- * number: that user gets no write, and a number that is another user's registered (SMS sign-in)
- * number keeps its own handling at write time (Graph's 409 `phoneNumberNotUnique`, verified and
- * reported). Without `REPLACE_EXISTING` a user with any registered mobile method (from the
- * report) gets no write either and is left out without reading its methods; with it, the methods
- * of those users are read, so a number copied onto users who have other numbers still counts.
+ * Who counts as holding a value for the one-value-one-user check: for the mobile phone, every
+ * paged user whose directory attribute holds it, except a user whose registered mobile method
+ * already is that number: that user gets no write, and a number that is another user's registered
+ * (SMS sign-in) number keeps its own handling at write time (Graph's 409 `phoneNumberNotUnique`,
+ * verified and reported). Without `REPLACE_EXISTING` a user with any registered mobile method
+ * (from the report) gets no write either and is left out without reading its methods; with it,
+ * the methods of those users are read, so a number copied onto users who have other numbers
+ * still counts. For the office phone and the email method every paged user whose attribute holds
+ * the value counts, whatever the user has registered: no write reconciles a shared office number
+ * or address, so one held twice is written for nobody.
  *
  * @param store - the run store.
  * @param args - the run, its settings, the user pages `[fromPage, toPage)`, the range number and
  *   the report pages stored.
- * @returns how many users were filed, and how many hold a usable value.
+ * @returns how many users were filed, and how many hold a usable value of some method.
  */
 export async function fileCensus(
   store: RunStore,
@@ -103,8 +193,11 @@ export async function fileCensus(
 ): Promise<{ users: number; withValue: number }> {
   const hash = await valueHasher(store);
   const report = await ensureReportIndex(store, args.runId, args.reportPages);
-  const registered = await registeredMobiles(store, args, report, lookupPhoneMethods);
-  const holds = (userId: string, phoneNumber: string): boolean => {
+  const kinds = args.settings.methods;
+  const registered = kinds.includes("mobile")
+    ? await registeredMobiles(store, args, report, lookupPhoneMethods)
+    : undefined;
+  const holdsMobile = (userId: string, phoneNumber: string): boolean => {
     if (!hasRegisteredMobileIn(report.get(userId))) {
       return true;
     }
@@ -116,8 +209,7 @@ export async function fileCensus(
       mobile === undefined || !samePhoneNumber(mobile, phoneNumber, args.settings.defaultRegion)
     );
   };
-  const byUser: FiledUser[][] = Array.from({ length: SHARDS }, () => []);
-  const byValue: [string, string][][] = Array.from({ length: SHARDS }, () => []);
+  const files = new RangeFiles(kinds);
   let users = 0;
   let withValue = 0;
   for (let pageNo = args.fromPage; pageNo < args.toPage; pageNo++) {
@@ -128,29 +220,21 @@ export async function fileCensus(
       );
     }
     for (const user of page) {
-      const normalized = normalizePhoneNumber(user.mobilePhone, {
-        defaultRegion: args.settings.defaultRegion,
-        allowLandline: args.settings.allowLandline,
-      });
-      const h = normalized.ok ? hash("mobile", normalized.phoneNumber) : "";
-      const holder = normalized.ok && holds(user.id, normalized.phoneNumber);
-      const filed: FiledUser = user.createdDateTime
-        ? [user.id, h, user.createdDateTime]
-        : [user.id, h];
-      (byUser[shardOf(user.id)] as FiledUser[]).push(filed);
-      if (h !== "" && holder) {
-        (byValue[shardOf(h)] as [string, string][]).push([h, user.id]);
+      let held = false;
+      for (const kind of kinds) {
+        const value = usableValue(kind, user, args.settings);
+        const h = value === undefined ? "" : hash(familyOf(kind), value);
+        files.user(kind, user.createdDateTime ? [user.id, h, user.createdDateTime] : [user.id, h]);
+        if (value !== undefined && (kind !== "mobile" || holdsMobile(user.id, value))) {
+          files.holder(kind, h, user.id);
+        }
+        held ||= value !== undefined;
       }
-      if (h !== "") {
-        withValue++;
-      }
+      withValue += held ? 1 : 0;
       users++;
     }
   }
-  for (let shard = 0; shard < SHARDS; shard++) {
-    await store.putJson(censusKeys.byUser(args.runId, shard, args.range), byUser[shard]);
-    await store.putJson(censusKeys.byValue(args.runId, shard, args.range), byValue[shard]);
-  }
+  await files.save(store, args.runId, args.range);
   return { users, withValue };
 }
 
@@ -181,14 +265,19 @@ export interface SettledShard {
 export interface SharedValue {
   h: string;
   userIds: string[];
+  /**
+   * Which of them hold it as which kind, when a kind other than the family's first holds it (an
+   * office phone); absent: every holder holds it as a mobile, or as an address.
+   */
+  byKind?: Partial<Record<ValueKind, string[]>>;
 }
 
 /** History entries unseen for this long are dropped: the user left, or the run's scope changed. */
 const HISTORY_TTL_MS = 180 * 86_400_000;
 
 /**
- * Settles one shard of users against the number history and files what is not settled, then
- * records this run's values in the history. The run's own result is written first and reused if
+ * Settles one shard of users against the value history of one kind and files what is not
+ * settled, then records this run's values in the history. The run's own result is written first and reused if
  * the activity runs again, so a retry after the history moved on cannot lose a change.
  *
  * @param store - the run store.
@@ -206,21 +295,25 @@ export async function settleShard(
     audit: Map<string, AuditChange>;
     /** Whether the audit log could be read (evidence for users the history does not know). */
     auditRead: boolean;
+    /** Whose values: the mobile phone's when absent. */
+    kind?: ValueKind;
   },
 ): Promise<SettledShard> {
-  const outKey = censusKeys.settled(args.runId, args.shard);
+  const kind = args.kind ?? "mobile";
+  const outKey = censusKeys.settled(args.runId, args.shard, kind);
   const done = await store.getJson<SettledShard>(outKey);
   if (done) {
     return done;
   }
-  const historyKey = censusKeys.history("mobile", args.shard);
+  const historyKey = censusKeys.history(kind, args.shard);
   const history = new Map(
     Object.entries((await store.getJson<Record<string, HistoryEntry>>(historyKey)) ?? {}),
   );
   const result: SettledShard = { unsettled: [], changes: [] };
   for (let range = 0; range < args.ranges; range++) {
     const filed =
-      (await store.getJson<FiledUser[]>(censusKeys.byUser(args.runId, args.shard, range))) ?? [];
+      (await store.getJson<FiledUser[]>(censusKeys.byUser(args.runId, args.shard, range, kind))) ??
+      [];
     for (const [userId, h, created] of filed) {
       const observation: Observation = created ? { userId, h, created } : { userId, h };
       const r = settleValue(
@@ -256,36 +349,54 @@ function unsettledUser(userId: string, s: Extract<Settlement, { settled: false }
 }
 
 /**
- * Finds the values of one shard that more than one user holds, and files them.
+ * Finds the values of one shard of a family that more than one user holds, and files them.
  *
  * @param store - the run store.
- * @param args - the run, the shard and how many census ranges were filed.
+ * @param args - the run, the shard, how many census ranges were filed, and the family (phone
+ *   numbers when absent).
  */
 export async function findSharedValues(
   store: RunStore,
-  args: { runId: string; shard: number; ranges: number },
+  args: { runId: string; shard: number; ranges: number; family?: ValueFamily },
 ): Promise<SharedValue[]> {
-  const holders = new Map<string, Set<string>>();
+  const family = args.family ?? "phone";
+  const holders = new Map<string, Map<string, Set<ValueKind>>>();
   for (let range = 0; range < args.ranges; range++) {
     const filed =
-      (await store.getJson<[string, string][]>(
-        censusKeys.byValue(args.runId, args.shard, range),
+      (await store.getJson<FiledValue[]>(
+        censusKeys.byValue(args.runId, args.shard, range, family),
       )) ?? [];
-    for (const [h, userId] of filed) {
-      let set = holders.get(h);
-      if (!set) {
-        set = new Set();
-        holders.set(h, set);
+    for (const [h, userId, kind] of filed) {
+      let users = holders.get(h);
+      if (!users) {
+        users = new Map();
+        holders.set(h, users);
       }
-      set.add(userId);
+      const kinds = users.get(userId) ?? new Set<ValueKind>();
+      kinds.add(kind ?? (family === "email" ? "email" : "mobile"));
+      users.set(userId, kinds);
     }
   }
   const shared = [...holders]
     .filter(([, users]) => users.size > 1)
-    .map(([h, users]) => ({ h, userIds: [...users].sort() }))
+    .map(([h, users]) => sharedValue(h, users))
     .sort((a, b) => (a.h < b.h ? -1 : 1));
-  await store.putJson(censusKeys.shared(args.runId, args.shard), shared);
+  await store.putJson(censusKeys.shared(args.runId, args.shard, family), shared);
   return shared;
+}
+
+function sharedValue(h: string, users: Map<string, Set<ValueKind>>): SharedValue {
+  const userIds = [...users.keys()].sort();
+  if (![...users.values()].some((kinds) => kinds.has("office"))) {
+    return { h, userIds };
+  }
+  const byKind: Partial<Record<ValueKind, string[]>> = {};
+  for (const userId of userIds) {
+    for (const kind of users.get(userId) ?? []) {
+      (byKind[kind] ??= []).push(userId);
+    }
+  }
+  return { h, userIds, byKind };
 }
 
 /** What planning needs of the guards: unsettled users and holders of shared values. */
@@ -298,16 +409,24 @@ export interface ValueGuards {
 }
 
 /**
- * Loads the guards' findings of a run (small: only the exceptions are filed).
+ * Loads the guards' findings of a run for one kind of value (small: only the exceptions are
+ * filed).
  *
  * @param store - the run store.
  * @param runId - the run.
+ * @param kind - whose values: the mobile phone's when absent.
  */
-export async function loadValueGuards(store: RunStore, runId: string): Promise<ValueGuards> {
+export async function loadValueGuards(
+  store: RunStore,
+  runId: string,
+  kind: ValueKind = "mobile",
+): Promise<ValueGuards> {
   const guards: ValueGuards = { unsettled: new Map(), sharedBy: new Map(), sharedValue: new Map() };
   for (let shard = 0; shard < SHARDS; shard++) {
-    const settled = await store.getJson<SettledShard>(censusKeys.settled(runId, shard));
-    const shared = await store.getJson<SharedValue[]>(censusKeys.shared(runId, shard));
+    const settled = await store.getJson<SettledShard>(censusKeys.settled(runId, shard, kind));
+    const shared = await store.getJson<SharedValue[]>(
+      censusKeys.shared(runId, shard, familyOf(kind)),
+    );
     if (!settled || !shared) {
       throw new Error(`Census: shard ${shard} of run '${runId}' was not settled before planning.`);
     }
@@ -315,7 +434,8 @@ export async function loadValueGuards(store: RunStore, runId: string): Promise<V
       guards.unsettled.set(u.userId, u);
     }
     for (const value of shared) {
-      for (const userId of value.userIds) {
+      const holders = value.byKind ? (value.byKind[kind] ?? []) : value.userIds;
+      for (const userId of holders) {
         guards.sharedBy.set(userId, value.userIds.length);
         guards.sharedValue.set(userId, value.h);
       }

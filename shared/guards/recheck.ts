@@ -8,11 +8,22 @@
 import type { GraphAccess } from "../graph/client.js";
 import { MAX_BATCH_SIZE } from "../graph/client.js";
 import { query } from "../graph/paths.js";
-import { normalizePhoneNumber } from "../phone/index.js";
-import type { ChunkItem, RunSettings } from "../run/index.js";
-import { runKeys } from "../run/index.js";
+import {
+  methodOf,
+  runKeys,
+  toDirectoryUser,
+  type ChunkItem,
+  type RunSettings,
+} from "../run/index.js";
+import type { Method } from "../settings/index.js";
 import type { RunStore } from "../store/runStore.js";
 import { groupMemberIds, readRoleHolders } from "./admins.js";
+import { usableValue } from "./census.js";
+
+/** The value a chunk item writes: its number or its address. */
+function decidedValueOf(item: ChunkItem): string {
+  return item.method === "email" ? item.emailAddress : item.phoneNumber;
+}
 
 /** Store keys of the re-check, in one place. */
 export const recheckKeys = {
@@ -27,10 +38,12 @@ export interface FreshHolders {
   roleHolders: string[];
 }
 
-/** A user left out at write time, and why. */
+/** A user's write left out at write time, and why. */
 export interface ChangedUser {
   userId: string;
   why: string;
+  /** The method of the write left out; absent: the mobile phone (as files of older runs hold). */
+  method?: Method;
 }
 
 /**
@@ -62,6 +75,8 @@ export async function refreshHolders(
 interface ReReadUser {
   id: string;
   mobilePhone?: string | null;
+  businessPhones?: string[];
+  otherMails?: string[];
   accountEnabled?: boolean | null;
   userType?: string | null;
 }
@@ -81,9 +96,12 @@ function changeOf(
   if (user.userType?.toLowerCase() !== "member") {
     return "The user is not a member now, or the type is not known.";
   }
-  const now = normalizePhoneNumber(user.mobilePhone, settings);
-  if (!now.ok || now.phoneNumber !== item.phoneNumber) {
-    return "The user's number changed since the plan.";
+  const kind = methodOf(item);
+  const now = toDirectoryUser({ ...user, accountEnabled: true, userPrincipalName: "" });
+  if (usableValue(kind, now, settings) !== decidedValueOf(item)) {
+    return kind === "email"
+      ? "The user's alternate email address changed since the plan."
+      : "The user's number changed since the plan.";
   }
   return undefined;
 }
@@ -91,7 +109,9 @@ function changeOf(
 /** Re-reads users by id, 20 per batch; a user Graph does not find is absent from the map. */
 async function reReadUsers(graph: GraphAccess, ids: string[]): Promise<Map<string, ReReadUser>> {
   const found = new Map<string, ReReadUser>();
-  const select = query({ $select: "id,mobilePhone,accountEnabled,userType" });
+  const select = query({
+    $select: "id,mobilePhone,businessPhones,otherMails,accountEnabled,userType",
+  });
   for (let i = 0; i < ids.length; i += MAX_BATCH_SIZE) {
     const part = ids.slice(i, i + MAX_BATCH_SIZE);
     const results = await graph.batch(
@@ -155,7 +175,8 @@ export async function recheckChunk(
           ? changeOf(item, users.get(item.userId), args.settings)
           : undefined;
     if (why) {
-      changed.push({ userId: item.userId, why });
+      const method = methodOf(item);
+      changed.push({ userId: item.userId, why, ...(method === "mobile" ? {} : { method }) });
     }
   }
   await store.putJson(recheckKeys.chunk(args.runId, args.chunkNo), changed);

@@ -5,16 +5,36 @@
  * cannot be turned back into a number by trying every number, as a plain hash could.
  */
 import { createHmac, randomBytes } from "node:crypto";
+import type { Method } from "../settings/index.js";
 import type { RunStore } from "../store/runStore.js";
 
 /** Where the key is kept. */
 export const VALUE_HASH_KEY = "state/value-hash-key.json";
 
-/** The kinds of value a run registers. */
-export type ValueKind = "mobile";
+/** The kinds of value a run registers: one per method. */
+export type ValueKind = Method;
 
-/** Hashes values with the store's key. */
-export type ValueHasher = (kind: ValueKind, value: string) => string;
+/**
+ * Values that are compared with each other: the numbers of the mobile and office phones (one
+ * phone is one phone, whichever attribute holds it), and email addresses.
+ */
+export type ValueFamily = "phone" | "email";
+
+/**
+ * The family of a kind.
+ *
+ * @param kind - a kind of value.
+ */
+export function familyOf(kind: ValueKind): ValueFamily {
+  return kind === "email" ? "email" : "phone";
+}
+
+/**
+ * Hashes values with the store's key. Numbers hash under `mobile` whichever phone holds them,
+ * as they did before the office phone existed, so the number histories kept since stay valid and
+ * one number hashes alike in both.
+ */
+export type ValueHasher = (family: ValueFamily, value: string) => string;
 
 /**
  * The hasher of this store, creating its key on first use. Idempotent under concurrency: of
@@ -29,8 +49,11 @@ export async function valueHasher(store: RunStore): Promise<ValueHasher> {
     throw new Error(`ValueHash: '${VALUE_HASH_KEY}' in the run store holds no key.`);
   }
   const key = Buffer.from(stored.key, "base64");
-  return (kind, value) =>
-    createHmac("sha256", key).update(`${kind}\u0000${value}`).digest("base64url").slice(0, 22);
+  return (family, value) =>
+    createHmac("sha256", key)
+      .update(`${family === "phone" ? "mobile" : family}\u0000${value}`)
+      .digest("base64url")
+      .slice(0, 22);
 }
 
 /** Shards of the census and the history: the first hex digit of a hash. */

@@ -23,6 +23,8 @@ export type RunEventName =
   | "chunksRechecked"
   | "chunksPlanned"
   | "chunkProvisioned"
+  | "readinessCounted"
+  | "methodsPolicyChecked"
   | "runSummarized";
 
 /**

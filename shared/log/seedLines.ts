@@ -2,7 +2,9 @@
  * Log lines in the original runbook's format, so Log Analytics queries and workbooks written for
  * it keep working. Phone numbers in them are masked unless `LOG_PHONE_NUMBERS=full`.
  */
+import { maskEmailAddress } from "../email/index.js";
 import { formatForLog, type PhoneLogMode } from "../phone/index.js";
+import type { Method } from "../settings/index.js";
 
 /** `Runstate ...`: which users the run considers. */
 export function runstateLine(stagingGroupName: string | undefined): string {
@@ -33,9 +35,30 @@ export function numberFormatErrorLine(
   return `Status: Number Format error; User: ${upn}; Message: MobilePhone ${formatForLog(rawMobilePhone, mode)}`;
 }
 
-/** `Status: MFA Phonemethod provisioned successfully; ...`. */
-export function provisionedLine(upn: string, phoneNumber: string, mode: PhoneLogMode): string {
-  return `Status: MFA Phonemethod provisioned successfully; User: ${upn}; Message: MobilePhone ${formatForLog(phoneNumber, mode)}`;
+/** The word a provisioned line names each method's value with (the mobile phone's as always). */
+const VALUE_WORDS: Record<Method, string> = {
+  mobile: "MobilePhone",
+  office: "OfficePhone",
+  email: "Email",
+};
+
+/**
+ * `Status: MFA Phonemethod provisioned successfully; ...`. An address is masked like a number
+ * unless `LOG_PHONE_NUMBERS=full`.
+ */
+export function provisionedLine(
+  upn: string,
+  value: string,
+  mode: PhoneLogMode,
+  method: Method = "mobile",
+): string {
+  const shown =
+    method === "email"
+      ? mode === "full"
+        ? value
+        : maskEmailAddress(value)
+      : formatForLog(value, mode);
+  return `Status: MFA Phonemethod provisioned successfully; User: ${upn}; Message: ${VALUE_WORDS[method]} ${shown}`;
 }
 
 /** `Status: MFA Phonemethod provisioning failed; ...` with Graph's `code: message`. */

@@ -11,6 +11,7 @@
  * table beside it, bars told apart by pattern and label rather than colour, and a search a
  * keyboard reaches and a screen reader hears (a live status line).
  */
+import type { RunCounts } from "../run/counts.js";
 import { DECISION_LABELS, type DecisionLabel } from "../run/decisions.js";
 import {
   REPORT_USER_ROWS,
@@ -77,7 +78,7 @@ const KIND_TEXT: Record<BarKind, string> = {
 
 /** What each decision means, for the decisions table. */
 const DECISION_TEXT: Partial<Record<DecisionLabel, string>> = {
-  create: "a new mobile phone method is written",
+  create: "a new method is written (the mobile or office phone, or the email method)",
   replace: "the existing mobile number is replaced",
   alreadyPresent: "the user already has this number",
   "skip:guest": "a guest account",
@@ -87,11 +88,19 @@ const DECISION_TEXT: Partial<Record<DecisionLabel, string>> = {
   "skip:outsideStagingGroup": "outside the staging group",
   "skip:admin": "holds a directory role (admins are never written)",
   "skip:alreadyMfaRegistered": "already registered for MFA",
+  "skip:alreadySsprRegistered": "already registered for self-service password reset",
   "skip:hasMobileMethod": "already has a mobile phone method",
-  "skip:noNumber": "no mobile number in the directory",
+  "skip:hasOfficeMethod": "already has an office phone method",
+  "skip:hasEmailMethod": "already has an email method (never changed)",
+  "skip:noNumber": "no number in the directory",
+  "skip:noAddress": "no alternate email address in the directory",
   "skip:invalidNumber": "the number cannot be used",
+  "skip:invalidAddress": "the alternate email address is not well formed",
+  "skip:internalDomain": "the address is in one of the tenant's own domains",
   "skip:sharedNumber": "several users hold the same number",
+  "skip:sharedAddress": "several users hold the same address",
   "skip:numberNotSettled": "the number changed too recently",
+  "skip:addressNotSettled": "the address changed too recently",
   "skip:deferred": "past MAX_WRITES_PER_RUN, left for the next run",
 };
 
@@ -318,7 +327,68 @@ function decisionsSection(m: ReportModel): string {
     "decisions",
     "Decisions",
     barChart("chart-decisions", "Users by decision", bars) +
-      table("Users by decision", ["Decision", "Meaning", "Users"], rows, 1),
+      table("Users by decision", ["Decision", "Meaning", "Users"], rows, 1) +
+      methodsTable(m),
+  );
+}
+
+/** The counts per method, when the run registered more than the mobile phone. */
+function methodsTable(m: ReportModel): string {
+  const methods = Object.entries(m.methods ?? {}) as [string, RunCounts][];
+  if (methods.length === 0 || (methods.length === 1 && methods[0]?.[0] === "mobile")) {
+    return "";
+  }
+  return (
+    `<p>Each user is decided once per method, so the totals above count a user once per method.</p>` +
+    table(
+      "Users by method",
+      ["Method", "Decided", "Planned writes", "Written", "Already present", "Skipped", "Failed"],
+      methods.map(([method, c]) => [
+        `<code>${escapeHtml(method)}</code>`,
+        num(c.candidates),
+        num(c.planned),
+        num(c.created + c.replaced),
+        num(c.alreadyPresent),
+        num(c.skipped + c.invalidNumber + c.deferred),
+        num(c.failed),
+      ]),
+      6,
+    )
+  );
+}
+
+/** The policy pre-flight: per method, whether the policy lets the planned users use it. */
+function preflightSection(m: ReportModel): string {
+  const p = m.preflight;
+  if (!p) {
+    return "";
+  }
+  const rows = p.methods.map((x) => [
+    `<code>${escapeHtml(x.method)}</code>`,
+    escapeHtml(
+      x.configurations
+        .map(
+          (c) =>
+            `${c.id}: ${c.state}${c.officePhonesAllowed === false ? " (office phones not allowed)" : ""}`,
+        )
+        .join(", "),
+    ),
+    num(x.planned),
+    num(x.covered),
+    num(x.notCovered),
+  ]);
+  const notes = [...(p.stop ? [p.stop] : []), ...p.notes]
+    .map((n) => `<p>${escapeHtml(n)}</p>`)
+    .join("");
+  return section(
+    "policy",
+    "Authentication methods policy",
+    table(
+      "Planned writes by whether the policy lets the user use the method",
+      ["Method", "Policy", "Planned", "Covered", "Not covered"],
+      rows,
+      3,
+    ) + notes,
   );
 }
 
@@ -502,6 +572,9 @@ function guardsSection(m: ReportModel): string {
   );
 }
 
+/** The readiness groups in the order of the section's rows. */
+const READINESS_ORDER = ["smsOrVoiceOnly", "noMethod", "phishingResistant"] as const;
+
 function readinessSection(m: ReportModel): string {
   const r = m.readiness;
   if (!r) {
@@ -512,10 +585,36 @@ function readinessSection(m: ReportModel): string {
     ["no method at all", r.noMethod, "fail"],
     ["a phishing-resistant method", r.phishingResistant, "write"],
   ];
+  const lists = r.users
+    ? rows
+        .map(([label], i) => {
+          const group = READINESS_ORDER[i] as (typeof READINESS_ORDER)[number];
+          const users = r.users?.[group] ?? [];
+          const total = r[group];
+          if (users.length === 0) {
+            return "";
+          }
+          return (
+            `<details><summary>Users with ${escapeHtml(label)} (${num(users.length)} of ${num(total)} listed; readiness.csv has all)</summary>` +
+            table(
+              `Users with ${label}`,
+              ["User", "Id", "Registered methods"],
+              users.map((u) => [
+                escapeHtml(u.userPrincipalName),
+                `<code>${escapeHtml(u.userId)}</code>`,
+                escapeHtml(u.methods.join(", ")),
+              ]),
+            ) +
+            `</details>`
+          );
+        })
+        .join("")
+    : "";
   return section(
     "readiness",
     "Readiness for the end of Microsoft SMS and voice",
-    `<p>Of ${num(r.counted)} users in the registration report:</p>` +
+    `<p>Microsoft-provided SMS and voice end on 1 February 2027 (1 July 2027 for Global Administrators and external users); users whose only methods are SMS or voice then get a blocking passkey registration. These lists are the next step: bring them to passkeys.</p>` +
+      `<p>Of ${num(r.counted)} users in the registration report:</p>` +
       barChart(
         "chart-readiness",
         "Users by registered methods",
@@ -526,7 +625,8 @@ function readinessSection(m: ReportModel): string {
         ["Registered methods", "Users"],
         rows.map(([label, value]) => [escapeHtml(label), num(value)]),
         1,
-      ),
+      ) +
+      lists,
   );
 }
 
@@ -635,6 +735,7 @@ function pageHead(m: ReportModel): string {
     ["outcomes", "Outcomes"],
     ["timeline", "Write rate"],
     ["guards", "Guards"],
+    ...(m.preflight ? [["policy", "Policy"]] : []),
     ...(m.readiness ? [["readiness", "Readiness"]] : []),
     ["users", "Users"],
   ]
@@ -654,6 +755,7 @@ function pageHead(m: ReportModel): string {
     outcomesSection(m) +
     timelineSection(m) +
     guardsSection(m) +
+    preflightSection(m) +
     readinessSection(m) +
     usersHead(m)
   );

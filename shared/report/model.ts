@@ -3,7 +3,10 @@
  * while it writes report.csv, stores it as report.json (without the inline user rows) and renders
  * it as report.html (`html.ts`). A field added here is shown by `html.ts` and documented there.
  */
-import type { RunCounts } from "../run/counts.js";
+import type { MethodCounts, RunCounts } from "../run/counts.js";
+import type { Preflight } from "../preflight.js";
+import type { Readiness } from "../readiness.js";
+import type { Method } from "../settings/index.js";
 import type { DecisionCounts, DecisionLabel } from "../run/decisions.js";
 import type { RunSettings, RunTrigger } from "../run/input.js";
 
@@ -40,6 +43,10 @@ export interface ReportUserRow {
   code: string;
   /** Masked (`+45 ******56`) unless `LOG_PHONE_NUMBERS=full`; empty when the user has none. */
   phoneNumber: string;
+  /** The method of the line; absent: the mobile phone. */
+  method?: Method;
+  /** The email method's address, masked (`a***@example.org`) unless `LOG_PHONE_NUMBERS=full`. */
+  emailAddress?: string;
 }
 
 /** A listed failure (ids and Graph's code; never a number). */
@@ -63,6 +70,8 @@ export interface FailureCodeRow {
 export interface SharedNumberRow {
   phoneNumber: string;
   holders: number;
+  /** The method held back; absent: the mobile phone. */
+  method?: Method;
 }
 
 /** A number that changed since the last run, with who changed it when the audit log says. */
@@ -72,6 +81,8 @@ export interface ChangedNumberRow {
   phoneNumber: string;
   at: string;
   by?: string;
+  /** Whose number changed; absent: the mobile phone. */
+  method?: Method;
 }
 
 /** The plan's approval, when the plan needed one. */
@@ -112,19 +123,10 @@ export interface Timeline {
 }
 
 /**
- * How ready the users are for the end of Microsoft-provided SMS and voice (filled by the
- * readiness count of a run when it has one).
+ * How ready the users are for the end of Microsoft-provided SMS and voice (the readiness count of
+ * the run, `shared/readiness.ts`): counts, and the first users of each group by id and UPN.
  */
-export interface ReadinessCounts {
-  /** Users the registration report counted. */
-  counted: number;
-  /** Users whose only registered methods are SMS or voice. */
-  smsOrVoiceOnly: number;
-  /** Users with no registered method. */
-  noMethod: number;
-  /** Users with a phishing-resistant method (passkey, Windows Hello, certificate). */
-  phishingResistant: number;
-}
+export type ReadinessCounts = Omit<Readiness, "users"> & { users?: Readiness["users"] };
 
 /** The report of one run. */
 export interface ReportModel {
@@ -141,6 +143,8 @@ export interface ReportModel {
   /** The settings snapshot the run ran with (it holds no secrets). */
   settings?: RunSettings;
   counts: RunCounts;
+  /** The counts per method the run registers (absent in reports of runs before there were several). */
+  methods?: MethodCounts;
   /** Users by plan decision. */
   decisions: DecisionCounts;
   /** Planned writes by outcome column. */
@@ -157,6 +161,8 @@ export interface ReportModel {
   sharedNumbers: SharedNumberRow[];
   numbersChanged: ChangedNumberRow[];
   readiness?: ReadinessCounts;
+  /** The pre-flight of the authentication methods policy (absent in reports of older runs). */
+  preflight?: Preflight;
   users: {
     /** Users in the plan (rows of report.csv). */
     total: number;

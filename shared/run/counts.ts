@@ -1,14 +1,17 @@
 /**
  * The counts of a run, a chunk or a wave: one type for all of them, filled by {@link tally} (one
  * outcome) and {@link tallyDecision} (one plan decision), added up by {@link mergeCounts}. The CLI
- * contract's `counts` object is a subset of these fields.
+ * contract's `counts` object is a subset of these fields. A run's counts count plan entries, one
+ * per user and method: with the mobile phone alone, one per user; with several methods, a user
+ * counts once per method, and {@link MethodCounts} splits them.
  */
-import type { DecisionLabel } from "./decisions.js";
+import type { Method } from "../settings/index.js";
+import type { DecisionCounts, DecisionLabel } from "./decisions.js";
 import type { Outcome } from "./outcomes.js";
 
-/** Counts of users by what the run decided and what happened. */
+/** Counts of users (per method) by what the run decided and what happened. */
 export interface RunCounts {
-  /** Users the run decided for. */
+  /** Users the run decided for (times the methods it decided). */
   candidates: number;
   /** Writes planned (`create` and `replace`). */
   planned: number;
@@ -91,30 +94,31 @@ export function tally(counts: RunCounts, outcome: Outcome): RunCounts {
 }
 
 /**
- * Adds one plan decision: every decision is a candidate; writes count as planned (their
- * outcome is tallied separately), the other decisions count where they end.
+ * Adds one plan decision (or `n` alike): every decision is a candidate; writes count as planned
+ * (their outcome is tallied separately), the other decisions count where they end.
  *
  * @param counts - the counts to add to.
  * @param label - one user's decision.
+ * @param n - how many entries got it.
  */
-export function tallyDecision(counts: RunCounts, label: DecisionLabel): RunCounts {
-  counts.candidates++;
+export function tallyDecision(counts: RunCounts, label: DecisionLabel, n = 1): RunCounts {
+  counts.candidates += n;
   switch (label) {
     case "create":
     case "replace":
-      counts.planned++;
+      counts.planned += n;
       break;
     case "alreadyPresent":
-      counts.alreadyPresent++;
+      counts.alreadyPresent += n;
       break;
     case "skip:invalidNumber":
-      counts.invalidNumber++;
+      counts.invalidNumber += n;
       break;
     case "skip:deferred":
-      counts.deferred++;
+      counts.deferred += n;
       break;
     default:
-      counts.skipped++;
+      counts.skipped += n;
   }
   return counts;
 }
@@ -158,4 +162,30 @@ export function usersDone(counts: RunCounts): number {
     counts.failed +
     counts.existingDiffers
   );
+}
+
+/** A run's counts split by method (only the methods the run registers appear). */
+export type MethodCounts = Partial<Record<Method, RunCounts>>;
+
+/**
+ * The counts of one method, added when missing.
+ *
+ * @param byMethod - the counts per method.
+ * @param method - the method.
+ */
+export function countsOf(byMethod: MethodCounts, method: Method): RunCounts {
+  return (byMethod[method] ??= emptyCounts());
+}
+
+/**
+ * The counts a plan's decisions make before anything is written.
+ *
+ * @param decisions - how many entries got each decision.
+ */
+export function countDecisions(decisions: DecisionCounts): RunCounts {
+  const counts = emptyCounts();
+  for (const [label, n] of Object.entries(decisions) as [DecisionLabel, number][]) {
+    tallyDecision(counts, label, n);
+  }
+  return counts;
 }

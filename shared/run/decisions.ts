@@ -6,11 +6,13 @@
  */
 
 /**
- * Why a user is left alone, in the order the reasons are checked; the first that applies is the
- * one reported. Who the user is (guest, disabled, or a record too incomplete to tell) comes
- * first, then which users the run may touch at all (groups, admins), then what they already have
- * (registration, a mobile method), then their number (missing, unusable, held by others, not yet
- * settled); `deferred` is applied last, by planning, to writes past the cap.
+ * Why a user is left alone (for one method), in the order the reasons are checked; the first that
+ * applies is the one reported. Who the user is (guest, disabled, or a record too incomplete to
+ * tell) comes first, then which users the run may touch at all (groups, admins, the target mode),
+ * then what they already have (a method of the kind), then their value (missing, unusable, in the
+ * tenant's own domain, held by others, not yet settled); `deferred` is applied last, by planning,
+ * to writes past the cap. The email method has reasons of its own where a number's would mislead
+ * (`noAddress`, `invalidAddress`, `internalDomain`, `sharedAddress`, `addressNotSettled`).
  */
 export const SKIP_PRECEDENCE = [
   "guest",
@@ -20,26 +22,39 @@ export const SKIP_PRECEDENCE = [
   "outsideStagingGroup",
   "admin",
   "alreadyMfaRegistered",
+  "alreadySsprRegistered",
   "hasMobileMethod",
+  "hasOfficeMethod",
+  "hasEmailMethod",
   "noNumber",
+  "noAddress",
   "invalidNumber",
+  "invalidAddress",
+  "internalDomain",
   "sharedNumber",
+  "sharedAddress",
   "numberNotSettled",
+  "addressNotSettled",
   "deferred",
 ] as const;
 
 /** Why a user is left alone. */
 export type SkipReason = (typeof SKIP_PRECEDENCE)[number];
 
-/** The writes a plan can hold: POST a new mobile method, or PATCH the existing one. */
+/** The writes a plan can hold: POST a new method, or PATCH the existing one. */
 export type WriteAction = "create" | "replace";
 
-/** The one decision for a user. `detail` explains some skips in a sentence. */
+/** The value a decision is about: a number in Graph's format, or an email address. */
+export type DecidedValue =
+  | { phoneNumber: string; emailAddress?: undefined }
+  | { emailAddress: string; phoneNumber?: undefined };
+
+/** The one decision for a user and method. `detail` explains some skips in a sentence. */
 export type Decision =
-  | { action: WriteAction; phoneNumber: string }
-  | { action: "alreadyPresent"; phoneNumber: string }
-  /** `phoneNumber` is kept where a guard held back a valid number (for the report). */
-  | { action: "skip"; reason: SkipReason; detail?: string; phoneNumber?: string };
+  | ({ action: WriteAction } & DecidedValue)
+  | ({ action: "alreadyPresent" } & DecidedValue)
+  /** The value is kept where a guard held back a valid one (for the report). */
+  | ({ action: "skip"; reason: SkipReason; detail?: string } & Partial<DecidedValue>);
 
 /** A decision as the plan, the counts and the report name it: the action, or `skip:<reason>`. */
 export type DecisionLabel = WriteAction | "alreadyPresent" | `skip:${SkipReason}`;
@@ -62,6 +77,15 @@ export type DecisionCounts = Partial<Record<DecisionLabel, number>>;
  */
 export function decisionLabel(decision: Decision): DecisionLabel {
   return decision.action === "skip" ? `skip:${decision.reason}` : decision.action;
+}
+
+/**
+ * The number or address a decision is about, if any.
+ *
+ * @param decision - one decision.
+ */
+export function decidedValue(decision: Decision): string | undefined {
+  return decision.phoneNumber ?? decision.emailAddress;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { Settings } from "../settings/index.js";
+import { METHODS, TARGETS, type Settings } from "../settings/index.js";
 
 /** A run id: letters, digits, '.', '_', '-'; the instance id of the run's orchestration. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
@@ -19,7 +19,16 @@ export const runSettingsSchema = z.strictObject({
     .string()
     .regex(/^[A-Z]{2}$/)
     .optional(),
-  target: z.enum(["mfaUnregistered", "noMobileMethod"]),
+  target: z.enum(TARGETS),
+  /**
+   * The methods the run registers, in `METHODS` order. Runs started before the setting existed
+   * registered the mobile phone only, and replay with that.
+   */
+  methods: z
+    .array(z.enum(METHODS))
+    .min(1)
+    .refine((m) => new Set(m).size === m.length, "lists a method twice")
+    .default(["mobile"]),
   skipAdmins: z.boolean(),
   allowLandline: z.boolean(),
   replaceExisting: z.boolean(),
@@ -108,6 +117,7 @@ export function runSettingsFrom(settings: Settings, requestDryRun?: boolean): Ru
   const snapshot: RunSettings = {
     excludeGroups: settings.excludeGroups,
     target: settings.target,
+    methods: settings.methods,
     skipAdmins: settings.skipAdmins,
     allowLandline: settings.allowLandline,
     replaceExisting: settings.replaceExisting,

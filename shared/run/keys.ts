@@ -14,6 +14,14 @@ export const runKeys = {
   page: (runId: string, list: PageList, pageNo: number): string =>
     `runs/${runId}/pages/${list}/${pad(pageNo)}.json`,
   reportIndex: (runId: string): string => `runs/${runId}/report-index.json`,
+  /** The tenant's verified domains, lower case (read when the email method is on). */
+  domains: (runId: string): string => `runs/${runId}/domains.json`,
+  /** The pre-flight of the authentication methods policy: what it found, in numbers. */
+  preflight: (runId: string): string => `runs/${runId}/preflight.json`,
+  /** The readiness counts for the end of Microsoft SMS and voice, and their lists. */
+  readiness: (runId: string): string => `runs/${runId}/readiness.json`,
+  /** Every user of the readiness lists (ids, UPNs and method names, never a number). */
+  readinessCsv: (runId: string): string => `runs/${runId}/readiness.csv`,
   /** The users holding a directory role (ids only). */
   roleHolders: (runId: string): string => `runs/${runId}/role-holders.json`,
   plan: (runId: string, planNo: number): string => `runs/${runId}/plan/${pad(planNo)}.json`,

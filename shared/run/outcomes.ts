@@ -3,13 +3,17 @@
  * store and the summary joins to the plan by user id. A new outcome is added here, in
  * {@link tally} (`counts.ts`), and where the writer produces it (`shared/graph/phoneWriter.ts`).
  */
+import type { Method } from "../settings/index.js";
 
-/** The outcome of one user's write. */
-export type Outcome =
+/**
+ * The outcome of one user's write of one method. `method` is absent for the mobile phone (the
+ * writer reports per call, for one method, and outcome files of older runs name none).
+ */
+export type Outcome = { method?: Method } & (
   | { userId: string; result: "created"; note?: "smsSignInNumberNotUnique" }
   | { userId: string; result: "replaced" }
   | { userId: string; result: "alreadyPresent" }
-  /** The user has a mobile method with another number, left alone (REPLACE_EXISTING off). */
+  /** The user has a method of the kind with another value, left alone (REPLACE_EXISTING off, or not a mobile). */
   | { userId: string; result: "existingDiffers" }
   /** Not written: a re-check before writing found the user changed since the plan. */
   | { userId: string; result: "changedSincePlan"; why: string }
@@ -23,7 +27,8 @@ export type Outcome =
       requestId?: string;
       /** True when trying again later may succeed (throttling, outages); false for per-user refusals. */
       transient: boolean;
-    };
+    }
+);
 
 /** The results an outcome can have. */
 export type OutcomeResult = Outcome["result"];

@@ -3,7 +3,8 @@
  * and what it returns when it ends (the output the runs API, the CLI and a rerun read).
  */
 import { z } from "zod";
-import type { RunCounts } from "./counts.js";
+import { METHODS, type Method } from "../settings/index.js";
+import type { MethodCounts, RunCounts } from "./counts.js";
 import { DECISION_LABELS, type DecisionCounts, type DecisionLabel } from "./decisions.js";
 import { runSettingsSchema, runTuningSchema } from "./input.js";
 
@@ -14,6 +15,7 @@ export type RunPhase =
   | "discovering"
   | "checkingNumbers"
   | "planning"
+  | "checkingPolicy"
   | "awaitingApproval"
   | "provisioning"
   | "summarizing"
@@ -54,6 +56,15 @@ export interface RunStatus {
   };
   /** Decisions of the plan. */
   plan: DecisionCounts;
+  /**
+   * Counts per method the run registers: the plan's from planning on, the outcomes' once the run
+   * is summarized (the totals in `counts` move with every chunk in between).
+   */
+  methods?: MethodCounts;
+  /** The readiness for the end of Microsoft SMS and voice, from the registration report. */
+  readiness?: ReadinessCounts;
+  /** The pre-flight of the authentication methods policy, per method. */
+  preflight?: PreflightCounts[];
   /** Set when the plan needed an operator's approval. */
   approval?: RunApproval;
   chunks: { total: number; done: number; failed: number };
@@ -64,6 +75,22 @@ export interface RunStatus {
   /** Estimated end of provisioning. */
   etaAt?: string;
   message?: string;
+}
+
+/** Users by what the registration report says they have registered (no names). */
+export interface ReadinessCounts {
+  counted: number;
+  smsOrVoiceOnly: number;
+  noMethod: number;
+  phishingResistant: number;
+}
+
+/** What the policy pre-flight found for one method, in numbers. */
+export interface PreflightCounts {
+  method: Method;
+  planned: number;
+  covered: number;
+  notCovered: number;
 }
 
 const count = z.number().int().min(0);
@@ -107,6 +134,17 @@ export const runOutputSchema = z.strictObject({
     })
     .optional(),
   counts: runCountsSchema,
+  /** Counts per method (absent in outputs of runs from before there were several). */
+  methods: z.partialRecord(z.enum(METHODS), runCountsSchema).optional(),
+  /** The readiness counts (absent in outputs of runs from before they were counted). */
+  readiness: z
+    .strictObject({
+      counted: count,
+      smsOrVoiceOnly: count,
+      noMethod: count,
+      phishingResistant: count,
+    })
+    .optional(),
   plan: z.partialRecord(z.enum(DECISION_LABELS as [DecisionLabel, ...DecisionLabel[]]), count),
   failedChunks: z.array(count),
   /** Chunks holding users whose writes failed transiently; a rerun retries them. */

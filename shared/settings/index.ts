@@ -8,11 +8,13 @@ export {
   type RawSettings,
   type Settings,
   type SettingValues,
+  type Method,
   type Target,
 } from "./load.js";
 export {
   APP_SETTINGS,
   GRAPH_AUTHS,
+  METHODS,
   SETTINGS,
   TARGETS,
   type AppSetting,

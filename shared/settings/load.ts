@@ -7,7 +7,13 @@ import { ConfigurationError, type SettingProblem } from "../errors.js";
 import { graphTargetProblems } from "../graph/clouds.js";
 import type { RunStoreLocation, RunStoreSettings } from "../store/location.js";
 import { runStoreLocation } from "../store/resolveLocation.js";
-import { APP_SETTINGS, type AppSettingRow, type GRAPH_AUTHS, type TARGETS } from "./spec.js";
+import {
+  APP_SETTINGS,
+  type AppSettingRow,
+  type GRAPH_AUTHS,
+  type METHODS,
+  type TARGETS,
+} from "./spec.js";
 
 /** Environment-style input: setting name to raw text. Empty or blank text counts as unset. */
 export type RawSettings = Record<string, string | undefined>;
@@ -31,6 +37,9 @@ export type GraphAuth = (typeof GRAPH_AUTHS)[number];
 
 /** Which users count as needing a phone method. */
 export type Target = (typeof TARGETS)[number];
+
+/** An authentication method a run registers (`METHODS`). */
+export type Method = (typeof METHODS)[number];
 
 /**
  * Reads and validates the settings.

@@ -67,6 +67,37 @@ export const commaList: z.ZodType<string[]> = z
       .filter((item) => item !== ""),
   );
 
+/**
+ * Comma-separated words of a fixed set, matched in any case, each at most once; returned in the
+ * order of `values` (so `email,mobile` and `mobile,email` are the same setting). Empty is refused.
+ *
+ * @param values - the allowed words, in their canonical order.
+ */
+export function commaSetOf<const T extends readonly [string, ...string[]]>(
+  values: T,
+): z.ZodType<T[number][]> {
+  return z.string().transform((value, ctx): T[number][] => {
+    const items = value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
+    const picked = new Set<T[number]>();
+    for (const item of items) {
+      const match = values.find((v) => v.toLowerCase() === item.toLowerCase());
+      if (match === undefined) {
+        ctx.addIssue({ code: "custom", message: `must list some of ${values.join(", ")}` });
+        return z.NEVER;
+      }
+      picked.add(match);
+    }
+    if (picked.size === 0) {
+      ctx.addIssue({ code: "custom", message: `must list at least one of ${values.join(", ")}` });
+      return z.NEVER;
+    }
+    return values.filter((v) => picked.has(v));
+  });
+}
+
 /** An ISO 3166-1 alpha-2 region, returned upper case; unset stays undefined. */
 export const region: z.ZodType<string | undefined> = z
   .string()

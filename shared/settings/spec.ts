@@ -12,6 +12,7 @@ import { GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID } from "../graph/publicClients.js";
 import { DEFAULT_RUN_STORE_CONTAINER, containerName, runStoreChoice } from "../store/location.js";
 import {
   commaList,
+  commaSetOf,
   graphRoot,
   ncrontab,
   oneOf,
@@ -87,7 +88,14 @@ export const GRAPH_AUTHS = [
 ] as const;
 
 /** `TARGET` values. */
-export const TARGETS = ["mfaUnregistered", "noMobileMethod"] as const;
+export const TARGETS = ["mfaUnregistered", "noMobileMethod", "ssprUnregistered"] as const;
+
+/**
+ * `METHODS` values, in the order a run decides and reports them: the mobile phone (from
+ * `mobilePhone`), the email method (from the first `otherMails` address), the office phone (from
+ * the first `businessPhones` number).
+ */
+export const METHODS = ["mobile", "email", "office"] as const;
 
 const ONLY_APP_REGISTRATION = "only for app-registration auth; Azure uses the managed identity";
 const SET_BY_PLATFORM = "set by the platform";
@@ -235,7 +243,20 @@ export const SETTINGS = [
     parse: oneOf(TARGETS),
     default: "mfaUnregistered",
     flag: { flag: "--target", value: "<mode>", choices: TARGETS },
-    description: TARGETS.map((t) => `\`${t}\``).join(" or "),
+    description:
+      "`mfaUnregistered` (the report says not MFA-registered), `noMobileMethod` (no registered method of the kind being written) or `ssprUnregistered` (the report says not SSPR-registered)",
+    azure: "template",
+    sample: true,
+  }),
+  app({
+    name: "METHODS",
+    key: "methods",
+    group: "Targeting",
+    parse: commaSetOf(METHODS),
+    default: "mobile",
+    flag: { flag: "--methods", value: "<list>" },
+    description:
+      "comma-separated methods to register: `mobile` (from `mobilePhone`), `email` (the first `otherMails` address; SSPR only), `office` (the first `businessPhones` number; voice only)",
     azure: "template",
     sample: true,
   }),

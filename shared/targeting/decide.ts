@@ -1,28 +1,36 @@
 /**
- * Targeting: for one user, exactly one decision with one reason. Pure, so the plan activity, the
- * CLI's dry run and the tests all decide alike.
+ * Targeting: for one user and one method, exactly one decision with one reason. Pure, so the plan
+ * activity, the CLI's dry run and the tests all decide alike.
  *
- * Writing an MFA method hands the number's holder a factor of the account, so every doubt ends in
- * a skip: an existing mobile method is never changed unless the replace policy is on and its
- * current number is known and differs.
+ * Writing an authentication method hands the value's holder a factor of the account (or, for
+ * email, its password reset), so every doubt ends in a skip: an existing method is never changed,
+ * except a mobile method when the replace policy is on and its current number is known and
+ * differs.
  */
-import type { Settings } from "../settings/index.js";
+import type { Method, Settings } from "../settings/index.js";
 import type { UnsettledUser } from "../guards/census.js";
+import { firstEntry, normalizeEmailAddress, tenantDomainOf } from "../email/index.js";
 import { normalizePhoneNumber, samePhoneNumber } from "../phone/index.js";
 import {
+  REPORT_EMAIL_METHOD,
   REPORT_MOBILE_METHOD,
+  REPORT_OFFICE_METHOD,
   type Decision,
+  type DecidedValue,
   type DirectoryUser,
   type PhoneMethod,
   type RegistrationRow,
   type SkipReason,
 } from "../run/index.js";
 
-/** The settings targeting depends on. `stagingGroupSet` says whether `STAGING_GROUP` is set. */
+/**
+ * The settings targeting depends on. `stagingGroupSet` says whether `STAGING_GROUP` is set;
+ * `verifiedDomains` (lower case) are the tenant's own domains, read when the email method is on.
+ */
 export type TargetingSettings = Pick<
   Settings,
   "target" | "skipAdmins" | "allowLandline" | "replaceExisting" | "defaultRegion"
-> & { stagingGroupSet: boolean };
+> & { stagingGroupSet: boolean; verifiedDomains?: ReadonlySet<string> };
 
 /** Everything known about one user when deciding. */
 export interface UserContext {
@@ -35,13 +43,16 @@ export interface UserContext {
   inExcludedGroup: boolean;
   /** The directory's role data lists the user as holding a role, actively or eligibly. */
   holdsDirectoryRole?: boolean;
-  /** How many users hold the same normalised number, when more than one does. */
+  /**
+   * How many users hold the same normalised value of the method being decided (a number or an
+   * address), when more than one does.
+   */
   numberSharedBy?: number;
-  /** Set when the user's number has not been held long enough (`NUMBER_SETTLE_DAYS`). */
+  /** Set when the user's value has not been held long enough (`NUMBER_SETTLE_DAYS`). */
   numberUnsettled?: UnsettledNumber;
 }
 
-/** Why and since when a user's number is not settled (as the census files it). */
+/** Why and since when a user's value is not settled (as the census files it). */
 export type UnsettledNumber = Omit<UnsettledUser, "userId">;
 
 function skip(reason: SkipReason, detail?: string): Decision {
@@ -114,17 +125,37 @@ function skipForUser(ctx: UserContext, settings: TargetingSettings): Decision | 
   if (settings.target === "mfaUnregistered" && ctx.report?.isMfaRegistered === true) {
     return skip("alreadyMfaRegistered");
   }
+  if (settings.target === "ssprUnregistered" && ctx.report?.isSsprRegistered === true) {
+    return skip("alreadySsprRegistered");
+  }
   return undefined;
 }
 
-/** The skip that applies to a valid number held by others or not held long enough, if any. */
-function skipForNumberGuards(ctx: UserContext, phoneNumber: string): Decision | undefined {
+/** The words and reasons the value guards use for a number and for an address. */
+const GUARD_WORDS = {
+  phone: {
+    value: "number",
+    own: "a number",
+    shared: "sharedNumber",
+    unsettled: "numberNotSettled",
+  },
+  email: {
+    value: "address",
+    own: "an address",
+    shared: "sharedAddress",
+    unsettled: "addressNotSettled",
+  },
+} as const;
+
+/** The skip that applies to a valid value held by others or not held long enough, if any. */
+function skipForValueGuards(ctx: UserContext, value: DecidedValue): Decision | undefined {
+  const words = value.emailAddress !== undefined ? GUARD_WORDS.email : GUARD_WORDS.phone;
   if (ctx.numberSharedBy !== undefined && ctx.numberSharedBy > 1) {
     return {
       action: "skip",
-      reason: "sharedNumber",
-      detail: `The number is held by ${ctx.numberSharedBy} users; it is registered for none of them until each has a number of their own.`,
-      phoneNumber,
+      reason: words.shared,
+      detail: `The ${words.value} is held by ${ctx.numberSharedBy} users; it is registered for none of them until each has ${words.own} of their own.`,
+      ...value,
     };
   }
   const u = ctx.numberUnsettled;
@@ -133,20 +164,109 @@ function skipForNumberGuards(ctx: UserContext, phoneNumber: string): Decision | 
       u.why === "createdRecently"
         ? `The account was created ${u.since}`
         : u.why === "noEvidence"
-          ? "The number history does not know this number yet and the audit log could not be read"
-          : `The number changed ${u.since}${u.by ? ` by ${u.by}` : ""}`;
+          ? `The ${words.value} history does not know this ${words.value} yet and the audit log could not be read`
+          : `The ${words.value} changed ${u.since}${u.by ? ` by ${u.by}` : ""}`;
     return {
       action: "skip",
-      reason: "numberNotSettled",
+      reason: words.unsettled,
       detail: `${what}; it is registered from ${u.until} if it stays.`,
-      phoneNumber,
+      ...value,
     };
   }
   return undefined;
 }
 
+/** Whether the user already has a method the report (or a read of the methods) names. */
+function hasMethod(
+  ctx: UserContext,
+  reportName: string,
+  phoneType?: PhoneMethod["phoneType"],
+): boolean {
+  if (phoneType && ctx.existingPhoneMethods?.some((m) => m.phoneType === phoneType)) {
+    return true;
+  }
+  return ctx.report?.methodsRegistered?.includes(reportName) === true;
+}
+
+/** The skip of an unusable number, from the normaliser's failure. */
+function skipForNumber(normalized: { code: string; reason: string }): Decision {
+  if (normalized.code === "empty") {
+    return skip("noNumber");
+  }
+  if (normalized.code === "placeholder") {
+    return skip("noNumber", normalized.reason);
+  }
+  return skip("invalidNumber", normalized.reason);
+}
+
 /**
- * Decides what to do for one user. Rules, in `SKIP_PRECEDENCE` order (`shared/run/decisions.ts`):
+ * The office phone: the first `businessPhones` number, normalised like a mobile but accepted
+ * when it is a landline (office numbers mostly are), extension kept. An existing office method is
+ * never changed.
+ */
+function decideOffice(ctx: UserContext, settings: TargetingSettings): Decision {
+  if (hasMethod(ctx, REPORT_OFFICE_METHOD, "office")) {
+    return skip("hasOfficeMethod");
+  }
+  const normalized = normalizePhoneNumber(firstEntry(ctx.user.businessPhones), {
+    defaultRegion: settings.defaultRegion,
+    allowLandline: true,
+  });
+  if (!normalized.ok) {
+    return skipForNumber(normalized);
+  }
+  return (
+    skipForValueGuards(ctx, { phoneNumber: normalized.phoneNumber }) ?? {
+      action: "create",
+      phoneNumber: normalized.phoneNumber,
+    }
+  );
+}
+
+/**
+ * The email method (SSPR only): the first `otherMails` address. An address in one of the
+ * tenant's verified domains is refused (a user locked out of the account cannot read that
+ * mailbox, and whoever can is not the user); with the domains unknown, every address is. An
+ * existing email method is never changed, whatever `REPLACE_EXISTING` says: it may be the user's
+ * own address, registered by the user.
+ */
+function decideEmail(ctx: UserContext, settings: TargetingSettings): Decision {
+  if (hasMethod(ctx, REPORT_EMAIL_METHOD)) {
+    return skip("hasEmailMethod");
+  }
+  const address = normalizeEmailAddress(firstEntry(ctx.user.otherMails));
+  if (!address.ok) {
+    return address.code === "empty"
+      ? skip("noAddress")
+      : address.code === "placeholder"
+        ? skip("noAddress", address.reason)
+        : skip("invalidAddress", address.reason);
+  }
+  const { emailAddress } = address;
+  if (settings.verifiedDomains === undefined) {
+    return {
+      action: "skip",
+      reason: "internalDomain",
+      detail:
+        "The tenant's verified domains were not read, so no address can be told to lie outside them.",
+      emailAddress,
+    };
+  }
+  const domain = tenantDomainOf(emailAddress, settings.verifiedDomains);
+  if (domain !== undefined) {
+    return {
+      action: "skip",
+      reason: "internalDomain",
+      detail: `The address is in the tenant's own domain '${domain}': a user locked out of the account cannot read that mailbox.`,
+      emailAddress,
+    };
+  }
+  return skipForValueGuards(ctx, { emailAddress }) ?? { action: "create", emailAddress };
+}
+
+/**
+ * Decides what to do for one user's mobile phone. Rules, in `SKIP_PRECEDENCE` order
+ * (`shared/run/decisions.ts`):
  *
  * - guests (directory `userType` or report `userType`) and disabled accounts (`accountEnabled`
  *   explicitly `false`) are skipped; so is a user whose records leave a deciding fact unknown
@@ -156,7 +276,8 @@ function skipForNumberGuards(ctx: UserContext, phoneNumber: string): Decision | 
  *   `skipAdmins` every holder of a directory role (from the directory's role data, whatever the
  *   report says or omits) or a user the report marks `isAdmin` are skipped;
  * - in `mfaUnregistered` mode a user whose report row says `isMfaRegistered` is skipped
- *   (`alreadyMfaRegistered`); a user without a report row counts as not registered (the report
+ *   (`alreadyMfaRegistered`), in `ssprUnregistered` mode one whose row says `isSsprRegistered`
+ *   (`alreadySsprRegistered`); a user without a report row counts as not registered (the report
  *   omits disabled users and lags up to a day; the writer reconciles an existing method);
  * - a user who already has a mobile method (from `existingPhoneMethods` when known, else the
  *   report's `methodsRegistered` containing `mobilePhone`; in `mfaUnregistered` mode only the
@@ -201,15 +322,9 @@ export function decideUser(ctx: UserContext, settings: TargetingSettings): Decis
     allowLandline: settings.allowLandline,
   });
   if (!normalized.ok) {
-    if (normalized.code === "empty") {
-      return skip("noNumber");
-    }
-    if (normalized.code === "placeholder") {
-      return skip("noNumber", normalized.reason);
-    }
-    return skip("invalidNumber", normalized.reason);
+    return skipForNumber(normalized);
   }
-  const guarded = skipForNumberGuards(ctx, normalized.phoneNumber);
+  const guarded = skipForValueGuards(ctx, { phoneNumber: normalized.phoneNumber });
   if (guarded) {
     return guarded;
   }
@@ -219,4 +334,37 @@ export function decideUser(ctx: UserContext, settings: TargetingSettings): Decis
   return samePhoneNumber(current, normalized.phoneNumber, settings.defaultRegion)
     ? { action: "alreadyPresent", phoneNumber: normalized.phoneNumber }
     : { action: "replace", phoneNumber: normalized.phoneNumber };
+}
+
+/**
+ * Decides what to do for one user and one method. Who the user is, which users the run may touch
+ * and the target mode decide alike for every method ({@link decideUser}'s first rules); then each
+ * method has its own:
+ *
+ * - `mobile`: {@link decideUser};
+ * - `office`: an existing office method is kept (`hasOfficeMethod`); the first `businessPhones`
+ *   number is normalised as a mobile is, landlines accepted, and meets the same value guards
+ *   (`noNumber`, `invalidNumber`, `sharedNumber`, `numberNotSettled`);
+ * - `email`: an existing email method is kept (`hasEmailMethod`); the first `otherMails` address
+ *   must be there (`noAddress`), well formed (`invalidAddress`), outside the tenant's verified
+ *   domains (`internalDomain`), held by this user alone (`sharedAddress`) and settled
+ *   (`addressNotSettled`).
+ *
+ * @param method - the method to decide.
+ * @param ctx - the user, with the value guards' findings for this method.
+ * @param settings - the targeting settings of the run.
+ * @returns exactly one decision.
+ */
+export function decideMethod(
+  method: Method,
+  ctx: UserContext,
+  settings: TargetingSettings,
+): Decision {
+  if (method === "mobile") {
+    return decideUser(ctx, settings);
+  }
+  return (
+    skipForUser(ctx, settings) ??
+    (method === "office" ? decideOffice(ctx, settings) : decideEmail(ctx, settings))
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * Targeting: which users get a phone method written, and which are skipped and why. The
- * vocabulary of decisions and reasons lives in the run model (`shared/run/decisions.ts`).
+ * Targeting: which users get which authentication method written, and which are skipped and why.
+ * The vocabulary of decisions and reasons lives in the run model (`shared/run/decisions.ts`).
  */
-export { decideUser, type TargetingSettings, type UserContext } from "./decide.js";
+export { decideMethod, decideUser, type TargetingSettings, type UserContext } from "./decide.js";

@@ -52,7 +52,9 @@ describe("nightlyRun end to end (targeting fixture, fast profile)", () => {
   it("writes a per-user report with masked numbers and every user once", async () => {
     const csv = await readFile(join(world.runsDir, first.reportKeys.csv), "utf8");
     const lines = csv.trim().split("\r\n");
-    expect(lines[0]).toBe("userPrincipalName,userId,decision,outcome,code,detail,phoneNumber");
+    expect(lines[0]).toBe(
+      "userPrincipalName,userId,decision,outcome,code,detail,phoneNumber,method,emailAddress",
+    );
     expect(lines).toHaveLength(tenant.users.length + 1);
     expect(csv).toContain("+45 ******56");
     expect(csv).not.toContain("+45 20123456");

@@ -371,7 +371,9 @@ describe("Graph permissions", () => {
     expect([...REQUIRED_GRAPH_ROLES].sort()).toEqual([
       "AuditLog.Read.All",
       "Directory.Read.All",
+      "Domain.Read.All",
       "GroupMember.Read.All",
+      "Policy.Read.AuthenticationMethod",
       "RoleManagement.Read.Directory",
       "User.Read.All",
       "UserAuthenticationMethod.ReadWrite.All",

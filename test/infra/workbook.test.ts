@@ -70,6 +70,7 @@ describe("the workbook", () => {
     expect(kqlFiles).toEqual([
       "failures-by-graph-code.kql",
       "numbers-changed.kql",
+      "readiness.kql",
       "shared-numbers.kql",
       "status-per-run.kql",
       "throughput-per-run.kql",
@@ -110,10 +111,11 @@ describe("the workbook", () => {
   });
 });
 
-/** Views of guards the runbook never had: they read the product's structured events only. */
+/** Views the runbook never had (guards, readiness): they read the product's structured events only. */
 const GUARD_VIEWS: Record<string, string> = {
   "numbers-changed.kql": "numberChanged",
   "shared-numbers.kql": "sharedNumber",
+  "readiness.kql": "readinessCounted",
 };
 
 describe("the KQL queries", () => {

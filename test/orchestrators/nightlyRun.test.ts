@@ -52,6 +52,7 @@ function tenantAnswers(overrides: Partial<Record<string, (call: ScheduledCall) =
       const { firstChunkNo } = c.input as { firstChunkNo: number };
       return {
         decisions: { create: 10, "skip:guest": 5 },
+        byMethod: { mobile: { create: 10, "skip:guest": 5 } },
         users: 15,
         withoutMfa: 12,
         writes: 10,
@@ -71,6 +72,17 @@ function tenantAnswers(overrides: Partial<Record<string, (call: ScheduledCall) =
       };
     },
     refreshHolders: () => ({ ok: true, excluded: 3, roleHolders: 4 }),
+    countReadiness: () => ({
+      counted: 1998,
+      smsOrVoiceOnly: 40,
+      noMethod: 900,
+      phishingResistant: 12,
+    }),
+    checkMethodsPolicy: () => ({
+      ok: true,
+      methods: [{ method: "mobile", configurations: [], planned: 20, covered: 20, notCovered: 0 }],
+      notes: [],
+    }),
     releaseRunLock: () => null,
     recheckChunks: (c) => ({ changed: (c.input as { chunkNos: number[] }).chunkNos.length }),
     summarizeRun: () => ({
@@ -103,6 +115,7 @@ describe("nightlyRun", () => {
       "resolveScope",
       "fetchReportPage",
       "fetchReportPage",
+      "countReadiness",
       "readRoleHolders",
       "fetchAuditPage",
       "fetchUsersPage",
@@ -112,6 +125,7 @@ describe("nightlyRun", () => {
       ...Array.from({ length: 16 }, () => "settleCensus"),
       "planChunks",
       "planChunks",
+      "checkMethodsPolicy",
       "provisionWave",
       "provisionWave",
       "summarizeRun",
@@ -122,6 +136,7 @@ describe("nightlyRun", () => {
       "discovering",
       "checkingNumbers",
       "planning",
+      "checkingPolicy",
       "provisioning",
       "summarizing",
       "completed",
@@ -146,7 +161,14 @@ describe("nightlyRun", () => {
         maxPages: 10,
         firstPageNo: 0,
       },
-      { runId: "run-1", list: "users", source: { kind: "allUsers" }, maxPages: 10, firstPageNo: 0 },
+      {
+        runId: "run-1",
+        list: "users",
+        source: { kind: "allUsers" },
+        maxPages: 10,
+        methods: ["mobile"],
+        firstPageNo: 0,
+      },
     ]);
     const census = run.calls.filter((c) => c.name.endsWith("Census")).map((c) => c.input);
     expect(census.slice(0, 3)).toMatchObject([
@@ -380,7 +402,9 @@ describe("nightlyRun", () => {
       });
       expect(run.error).toBeUndefined();
       const names = run.calls.map((c) => c.name);
-      const planned = names.lastIndexOf("planChunks");
+      // The policy pre-flight runs right after planning, before the plan's report.
+      const planned = names.lastIndexOf("checkMethodsPolicy");
+      expect(names[planned - 1]).toBe("planChunks");
       expect(names.slice(planned + 1, planned + 6)).toEqual([
         "summarizeRun",
         "refreshHolders",

@@ -42,6 +42,7 @@ describe("setting flags", () => {
       "--exclude-groups",
       "--default-region",
       "--target",
+      "--methods",
       "--skip-admins",
       "--no-skip-admins",
       "--allow-landline",

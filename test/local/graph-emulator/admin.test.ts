@@ -115,6 +115,8 @@ describe("profiles and config", () => {
       "AuditLog.Read.All",
       "RoleManagement.Read.Directory",
       "Directory.Read.All",
+      "Policy.Read.AuthenticationMethod",
+      "Domain.Read.All",
     ]);
   });
 

@@ -24,6 +24,7 @@ const base: RunAccessSettings = {
   replaceExisting: false,
   skipAdmins: true,
   numberSettleDays: 3,
+  methods: ["mobile"],
 };
 
 /** An unsigned JWT with these claims (the check reads, never verifies). */
@@ -55,6 +56,15 @@ describe("runScopes", () => {
         expect.arrayContaining(["User.Read.All", "GroupMember.Read.All", "AuditLog.Read.All"]),
       );
     }
+  });
+
+  it("asks every run for the methods policy (the pre-flight), and for domains only with email", () => {
+    for (const s of [base, { ...base, dryRun: true }]) {
+      expect(runScopes(s)).toContain("Policy.Read.AuthenticationMethod");
+      expect(runScopes(s)).not.toContain("Domain.Read.All");
+    }
+    expect(runScopes({ ...base, methods: ["mobile", "email"] })).toContain("Domain.Read.All");
+    expect(runScopes({ ...base, dryRun: true, methods: ["email"] })).toContain("Domain.Read.All");
   });
 });
 

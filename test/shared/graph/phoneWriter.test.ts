@@ -313,4 +313,81 @@ describe("writePhoneMethods", () => {
       await emulator.close();
     }
   });
+
+  describe("the email method and the office phone (fast profile)", () => {
+    let emulator: EmulatorHandle;
+    let outcomes: Map<string, Outcome>;
+    const userOf = (id: string) => emulator.state().users.find((u) => u.id === id);
+    beforeAll(async () => {
+      emulator = await startEmulator({
+        profile: "fast",
+        tenant: tenantOf([
+          { id: "mail1", userPrincipalName: "mail1@contoso.example" },
+          // Registered already with this address, in another case: a duplicate, read back.
+          {
+            id: "mail2",
+            userPrincipalName: "mail2@contoso.example",
+            otherMails: ["Mail2@Home.example"],
+            otherMethods: ["email"],
+          },
+          // Registered already with another address: left alone.
+          {
+            id: "mail3",
+            userPrincipalName: "mail3@contoso.example",
+            otherMails: ["old@home.example"],
+            otherMethods: ["email"],
+          },
+          { id: "desk1", userPrincipalName: "desk1@contoso.example" },
+          {
+            id: "desk2",
+            userPrincipalName: "desk2@contoso.example",
+            phoneMethods: [{ phoneType: "office", phoneNumber: "+45 33111111" }],
+          },
+        ]),
+      });
+      const graph = access(emulator);
+      const write = async (writes: PhoneWrite[]) =>
+        writePhoneMethods(graph, writes, { limiter: new AdaptiveLimiter({ initial: 4 }) });
+      const list = [
+        ...(await write([
+          { userId: "mail1", kind: "email", emailAddress: "mail1@home.example", action: "create" },
+          { userId: "mail2", kind: "email", emailAddress: "mail2@home.example", action: "create" },
+          { userId: "mail3", kind: "email", emailAddress: "new@home.example", action: "create" },
+        ])),
+        ...(await write([
+          { userId: "desk1", kind: "office", phoneNumber: "+45 33123456x12", action: "create" },
+          { userId: "desk2", kind: "office", phoneNumber: "+45 33222222", action: "create" },
+        ])),
+      ];
+      outcomes = new Map(list.map((o) => [o.userId, o]));
+      await graph.close();
+    });
+    afterAll(async () => {
+      await emulator?.close();
+    });
+
+    it("creates the email method, and reads back a duplicate as already present whatever its case", () => {
+      expect(outcomes.get("mail1")).toEqual({ userId: "mail1", result: "created" });
+      expect(userOf("mail1")?.emailMethods.map((m) => m.emailAddress)).toEqual([
+        "mail1@home.example",
+      ]);
+      expect(outcomes.get("mail2")?.result).toBe("alreadyPresent");
+    });
+
+    it("never changes an existing email method with another address", () => {
+      expect(outcomes.get("mail3")?.result).toBe("existingDiffers");
+      expect(userOf("mail3")?.emailMethods.map((m) => m.emailAddress)).toEqual([
+        "old@home.example",
+      ]);
+    });
+
+    it("creates the office phone with its extension, and leaves an existing one alone", () => {
+      expect(outcomes.get("desk1")?.result).toBe("created");
+      const office = (id: string) =>
+        userOf(id)?.phoneMethods.find((m) => m.phoneType === "office")?.phoneNumber;
+      expect(office("desk1")).toBe("+45 33123456x12");
+      expect(outcomes.get("desk2")?.result).toBe("existingDiffers");
+      expect(office("desk2")).toBe("+45 33111111");
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditPath, toMobileChange } from "../../../shared/guards/audit.js";
+import { auditPath, toValueChange } from "../../../shared/guards/audit.js";
 
 describe("audit evidence", () => {
   it("asks for 'Update user' events since the start of the settle period", () => {
@@ -10,7 +10,7 @@ describe("audit evidence", () => {
 
   it("keeps a mobile phone change with its target user, time and actor", () => {
     expect(
-      toMobileChange({
+      toValueChange({
         activityDateTime: "2026-12-01T01:59:00Z",
         activityDisplayName: "Update user",
         result: "success",
@@ -31,7 +31,7 @@ describe("audit evidence", () => {
 
   it("names an app as the actor when no user made the change (HR provisioning, Entra Connect)", () => {
     expect(
-      toMobileChange({
+      toValueChange({
         activityDateTime: "2026-12-01T01:59:00Z",
         initiatedBy: { app: { displayName: "Workday to Entra ID provisioning" } },
         targetResources: [
@@ -44,14 +44,33 @@ describe("audit evidence", () => {
   it("drops changes of other properties and failed updates", () => {
     const target = { id: "u1", type: "User", modifiedProperties: [{ displayName: "JobTitle" }] };
     expect(
-      toMobileChange({ activityDateTime: "2026-12-01T01:59:00Z", targetResources: [target] }),
+      toValueChange({ activityDateTime: "2026-12-01T01:59:00Z", targetResources: [target] }),
     ).toBeUndefined();
     expect(
-      toMobileChange({
+      toValueChange({
         activityDateTime: "2026-12-01T01:59:00Z",
         result: "failure",
         targetResources: [{ ...target, modifiedProperties: [{ displayName: "MobilePhone" }] }],
       }),
     ).toBeUndefined();
+  });
+});
+
+describe("audit evidence for the office phone and the email method", () => {
+  const event = (names: string[]) => ({
+    activityDateTime: "2026-12-01T01:59:00Z",
+    targetResources: [
+      { id: "u1", type: "User", modifiedProperties: names.map((displayName) => ({ displayName })) },
+    ],
+  });
+
+  it("names the kinds an event changed, by any of the property names Entra uses", () => {
+    expect(toValueChange(event(["TelephoneNumber", "OtherMail"]))).toEqual({
+      userId: "u1",
+      at: "2026-12-01T01:59:00Z",
+      kinds: ["office", "email"],
+    });
+    expect(toValueChange(event(["businessPhones"]))?.kinds).toEqual(["office"]);
+    expect(toValueChange(event(["otherMails", "MobilePhone"]))?.kinds).toEqual(["mobile", "email"]);
   });
 });

@@ -9,7 +9,7 @@ import {
   loadValueGuards,
   settleShard,
 } from "../../../shared/guards/census.js";
-import { SHARDS } from "../../../shared/guards/valueHash.js";
+import { SHARDS, type ValueKind } from "../../../shared/guards/valueHash.js";
 import { runKeys, type DirectoryUser, type RunSettings } from "../../../shared/run/index.js";
 import { FsRunStore } from "../../../shared/store/index.js";
 import { testRunSettings } from "../../support/runFixtures.js";
@@ -145,5 +145,115 @@ describe("the census", () => {
     await expect(loadValueGuards(store, "nothing")).rejects.toThrow(
       "Census: shard 0 of run 'nothing' was not settled before planning.",
     );
+  });
+});
+
+describe("the census of the office phone and the email method", () => {
+  let dir: string;
+  let store: FsRunStore;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "mfa-census-"));
+    store = new FsRunStore(dir);
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const all: RunSettings = { ...settings, methods: ["mobile", "email", "office"] };
+
+  const contact = (
+    id: string,
+    mobilePhone: string | null,
+    extra: Partial<DirectoryUser> = {},
+  ): DirectoryUser => ({ ...user(id, mobilePhone), ...extra });
+
+  /** One night over every method; the guards per method. */
+  async function nightAll(runId: string, users: DirectoryUser[], now: Date) {
+    await store.putJson(runKeys.page(runId, "users", 0), users);
+    await fileCensus(store, {
+      runId,
+      settings: all,
+      fromPage: 0,
+      toPage: 1,
+      range: 0,
+      reportPages: 0,
+    });
+    for (let shard = 0; shard < SHARDS; shard++) {
+      await findSharedValues(store, { runId, shard, ranges: 1, family: "phone" });
+      await findSharedValues(store, { runId, shard, ranges: 1, family: "email" });
+      for (const kind of all.methods) {
+        await settleShard(store, {
+          runId,
+          shard,
+          ranges: 1,
+          now,
+          settleDays: 3,
+          audit: new Map(),
+          auditRead: true,
+          kind,
+        });
+      }
+    }
+    const guards = new Map<ValueKind, Awaited<ReturnType<typeof loadValueGuards>>>();
+    for (const kind of all.methods) {
+      guards.set(kind, await loadValueGuards(store, runId, kind));
+    }
+    return guards;
+  }
+
+  it("takes a number one user holds as a mobile and another as an office phone for shared, for those two only", async () => {
+    const guards = await nightAll(
+      "r1",
+      [
+        contact("a", "+45 20123456", { businessPhones: ["+45 33123456"] }),
+        contact("b", "+45 30123456", { businessPhones: ["+45 20 12 34 56"] }),
+        // The same number as both phones of one user is that user's alone.
+        contact("c", "+45 40123456", { businessPhones: ["+45 40123456"] }),
+      ],
+      new Date("2026-12-01T02:00:00Z"),
+    );
+    expect([...(guards.get("mobile")?.sharedBy ?? [])]).toEqual([["a", 2]]);
+    expect([...(guards.get("office")?.sharedBy ?? [])]).toEqual([["b", 2]]);
+  });
+
+  it("finds an address several users hold, however it is written", async () => {
+    const guards = await nightAll(
+      "r1",
+      [
+        contact("a", null, { otherMails: ["IT-Support@Partner.example"] }),
+        contact("b", null, { otherMails: ["mailto:it-support@partner.example"] }),
+        contact("c", null, { otherMails: ["c@gmail.example"] }),
+      ],
+      new Date("2026-12-01T02:00:00Z"),
+    );
+    expect([...(guards.get("email")?.sharedBy ?? [])].sort()).toEqual([
+      ["a", 2],
+      ["b", 2],
+    ]);
+    expect(guards.get("mobile")?.sharedBy.size).toBe(0);
+  });
+
+  it("keeps a history per method: a changed address waits while the unchanged mobile does not", async () => {
+    await nightAll(
+      "r1",
+      [contact("a", "+45 20123456", { otherMails: ["a@gmail.example"] })],
+      new Date("2026-12-01T02:00:00Z"),
+    );
+    const next = await nightAll(
+      "r2",
+      [contact("a", "+45 20123456", { otherMails: ["attacker@evil.example"] })],
+      new Date("2026-12-02T02:00:00Z"),
+    );
+    expect(next.get("mobile")?.unsettled.has("a")).toBe(false);
+    expect(next.get("email")?.unsettled.get("a")).toMatchObject({
+      why: "changed",
+      until: "2026-12-05T02:00:00.000Z",
+    });
+    let text = "";
+    for await (const key of store.list("state/history/email-")) {
+      text += await store.getText(key);
+    }
+    expect(text).toContain('"a"');
+    expect(text).not.toMatch(/gmail|evil/);
   });
 });

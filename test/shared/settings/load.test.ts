@@ -41,6 +41,30 @@ describe("loadSettings", () => {
     expect(settings.maxWritesPerRun).toBe(500);
   });
 
+  it("registers the mobile phone only unless METHODS names more, in one order however written", () => {
+    expect(loadSettings({}).methods).toEqual(["mobile"]);
+    expect(loadSettings({ METHODS: " Office, mobile,EMAIL,office " }).methods).toEqual([
+      "mobile",
+      "email",
+      "office",
+    ]);
+    expect(loadSettings({ TARGET: "ssprunregistered" }).target).toBe("ssprUnregistered");
+  });
+
+  it("refuses a METHODS list that names an unknown method or none, naming the setting", () => {
+    for (const value of ["mobile,fax", " , "]) {
+      let error: unknown;
+      try {
+        loadSettings({ METHODS: value });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).problems.map((p) => p.setting)).toEqual(["METHODS"]);
+      expect((error as Error).message).toContain("mobile, email, office");
+    }
+  });
+
   it("names every bad setting in one error and never prints a secret", () => {
     const secret = "s3cr3t-value-never-printed";
     let error: unknown;

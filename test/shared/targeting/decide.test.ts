@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { SKIP_PRECEDENCE } from "../../../shared/run/index.js";
 import {
+  decideMethod,
   decideUser,
   type TargetingSettings,
   type UserContext,
@@ -450,7 +451,18 @@ describe("decideUser", () => {
         lift();
       }
       expect(decideUser(ctx, staged)).toEqual({ action: "create", phoneNumber: "+45 20123456" });
-      expect(seen).toEqual(SKIP_PRECEDENCE.slice(0, -1));
+      // The reasons of the other methods and of TARGET=ssprUnregistered have their own tests.
+      const elsewhere = new Set([
+        "alreadySsprRegistered",
+        "hasOfficeMethod",
+        "hasEmailMethod",
+        "noAddress",
+        "invalidAddress",
+        "internalDomain",
+        "sharedAddress",
+        "addressNotSettled",
+      ]);
+      expect(seen).toEqual(SKIP_PRECEDENCE.slice(0, -1).filter((r) => !elsewhere.has(r)));
     });
 
     it("checks groups before admin status and admin status before registration", () => {
@@ -522,5 +534,248 @@ describe("decideUser: number guards", () => {
       action: "skip",
       reason: "hasMobileMethod",
     });
+  });
+});
+
+describe("decideMethod: TARGET=ssprUnregistered", () => {
+  const sspr: TargetingSettings = { ...settings, target: "ssprUnregistered" };
+
+  it("targets a user the report calls not SSPR-registered, though MFA-registered", () => {
+    const ctx = withReport({
+      isMfaRegistered: true,
+      isSsprRegistered: false,
+      methodsRegistered: ["microsoftAuthenticatorPush"],
+    });
+    expect(decideMethod("mobile", ctx, sspr)).toEqual({
+      action: "create",
+      phoneNumber: "+45 20123456",
+    });
+  });
+
+  it("skips a user the report calls SSPR-registered, for every method", () => {
+    const ctx = withReport(
+      { isSsprRegistered: true, methodsRegistered: [] },
+      {
+        user: {
+          ...context().user,
+          otherMails: ["ada@gmail.example"],
+          businessPhones: ["+45 33 12 34 56"],
+        },
+      },
+    );
+    for (const method of ["mobile", "email", "office"] as const) {
+      expect(decideMethod(method, ctx, sspr)).toEqual({
+        action: "skip",
+        reason: "alreadySsprRegistered",
+      });
+    }
+  });
+
+  it("keeps a mobile method the report lists for a user SSPR still misses a second method for", () => {
+    const ctx = withReport({ isSsprRegistered: false, methodsRegistered: ["mobilePhone"] });
+    expect(decideMethod("mobile", ctx, sspr)).toEqual({
+      action: "skip",
+      reason: "hasMobileMethod",
+    });
+  });
+});
+
+describe("decideMethod: office", () => {
+  const office = (businessPhones: string[], rest: Partial<UserContext> = {}): UserContext =>
+    withUser({ businessPhones }, rest);
+
+  it("writes the first office number, landline and extension kept", () => {
+    expect(
+      decideMethod("office", office(["+45 33 12 34 56 ext. 204", "+45 70 10 20 30"]), settings),
+    ).toEqual({
+      action: "create",
+      phoneNumber: "+45 33123456x204",
+    });
+  });
+
+  it("keeps an existing office method, from the report or a read of the methods", () => {
+    expect(
+      decideMethod("office", withReport({ methodsRegistered: ["officePhone"] }), settings),
+    ).toEqual({ action: "skip", reason: "hasOfficeMethod" });
+    expect(
+      decideMethod(
+        "office",
+        office(["+45 33123456"], {
+          existingPhoneMethods: [{ phoneType: "office", phoneNumber: "+45 33123456" }],
+        }),
+        settings,
+      ),
+    ).toEqual({ action: "skip", reason: "hasOfficeMethod" });
+  });
+
+  it("says noNumber without a number and invalidNumber for one that cannot be used", () => {
+    expect(decideMethod("office", office([]), settings)).toEqual({
+      action: "skip",
+      reason: "noNumber",
+    });
+    expect(decideMethod("office", office(["see reception"]), settings)).toMatchObject({
+      action: "skip",
+      reason: "noNumber",
+      detail: "The field holds words but no phone number.",
+    });
+    expect(decideMethod("office", office(["ext. 4411"]), settings)).toMatchObject({
+      action: "skip",
+      reason: "invalidNumber",
+    });
+  });
+
+  it("meets the value guards as a mobile number does", () => {
+    expect(
+      decideMethod("office", office(["+45 70102030"], { numberSharedBy: 40 }), settings),
+    ).toEqual({
+      action: "skip",
+      reason: "sharedNumber",
+      detail:
+        "The number is held by 40 users; it is registered for none of them until each has a number of their own.",
+      phoneNumber: "+45 70102030",
+    });
+  });
+
+  it("leaves the office phone of a user an earlier rule skips alone", () => {
+    expect(
+      decideMethod("office", office(["+45 33123456"], { inExcludedGroup: true }), settings),
+    ).toEqual({
+      action: "skip",
+      reason: "excludedGroup",
+    });
+  });
+});
+
+describe("decideMethod: email", () => {
+  const domains: TargetingSettings = {
+    ...settings,
+    verifiedDomains: new Set(["contoso.example", "contoso.onmicrosoft.example"]),
+  };
+  const email = (otherMails: string[], rest: Partial<UserContext> = {}): UserContext =>
+    withUser({ otherMails }, rest);
+
+  it("writes the first alternate address, made comparable", () => {
+    expect(
+      decideMethod("email", email([" Ada.Jensen@Gmail.example ", "x@y.example"]), domains),
+    ).toEqual({
+      action: "create",
+      emailAddress: "ada.jensen@gmail.example",
+    });
+  });
+
+  it("refuses an address in the tenant's own domains, or in a subdomain of one", () => {
+    for (const address of ["ada@contoso.example", "ada@mail.contoso.example"]) {
+      expect(decideMethod("email", email([address]), domains)).toEqual({
+        action: "skip",
+        reason: "internalDomain",
+        detail:
+          "The address is in the tenant's own domain 'contoso.example': a user locked out of the account cannot read that mailbox.",
+        emailAddress: address,
+      });
+    }
+  });
+
+  it("refuses every address while the tenant's domains are not known", () => {
+    expect(decideMethod("email", email(["ada@gmail.example"]), settings)).toMatchObject({
+      action: "skip",
+      reason: "internalDomain",
+    });
+  });
+
+  it("says noAddress, or invalidAddress with the reason, for an address that cannot be used", () => {
+    expect(decideMethod("email", email([]), domains)).toEqual({
+      action: "skip",
+      reason: "noAddress",
+    });
+    expect(decideMethod("email", email(["n/a"]), domains)).toMatchObject({
+      action: "skip",
+      reason: "noAddress",
+    });
+    expect(decideMethod("email", email(["ada at gmail.example"]), domains)).toMatchObject({
+      action: "skip",
+      reason: "invalidAddress",
+      detail: expect.stringContaining("not a well-formed address"),
+    });
+  });
+
+  it("never touches an existing email method, even with REPLACE_EXISTING", () => {
+    const ctx = withReport(
+      { methodsRegistered: ["email"] },
+      { user: { ...context().user, otherMails: ["ada@gmail.example"] } },
+    );
+    expect(decideMethod("email", ctx, { ...domains, replaceExisting: true })).toEqual({
+      action: "skip",
+      reason: "hasEmailMethod",
+    });
+  });
+
+  it("writes a shared address for none of its holders, and waits for a changed one", () => {
+    expect(
+      decideMethod("email", email(["it-support@partner.example"], { numberSharedBy: 3 }), domains),
+    ).toEqual({
+      action: "skip",
+      reason: "sharedAddress",
+      detail:
+        "The address is held by 3 users; it is registered for none of them until each has an address of their own.",
+      emailAddress: "it-support@partner.example",
+    });
+    const unsettled = email(["ada@gmail.example"], {
+      numberUnsettled: {
+        why: "auditChange",
+        since: "2026-12-01T10:00:00.000Z",
+        until: "2026-12-04T10:00:00.000Z",
+        by: "helpdesk@contoso.example",
+      },
+    });
+    expect(decideMethod("email", unsettled, domains)).toEqual({
+      action: "skip",
+      reason: "addressNotSettled",
+      detail:
+        "The address changed 2026-12-01T10:00:00.000Z by helpdesk@contoso.example; it is registered from 2026-12-04T10:00:00.000Z if it stays.",
+      emailAddress: "ada@gmail.example",
+    });
+  });
+
+  it("reports the first applying reason, in SKIP_PRECEDENCE order, as conditions are lifted one by one", () => {
+    // Arrange: a user for whom every email reason applies at once.
+    const ctx = withReport(
+      { methodsRegistered: ["email"] },
+      {
+        numberSharedBy: 2,
+        numberUnsettled: {
+          why: "changed",
+          since: "2026-12-01T01:00:00.000Z",
+          until: "2026-12-04T01:00:00.000Z",
+        },
+      },
+    );
+    ctx.user.otherMails = [];
+    const lifts: [string, () => void][] = [
+      [
+        "hasEmailMethod",
+        () => ((ctx.report as { methodsRegistered: string[] }).methodsRegistered = []),
+      ],
+      ["noAddress", () => (ctx.user.otherMails = ["ada@@gmail.example"])],
+      ["invalidAddress", () => (ctx.user.otherMails = ["ada@contoso.example"])],
+      ["internalDomain", () => (ctx.user.otherMails = ["ada@gmail.example"])],
+      ["sharedAddress", () => delete ctx.numberSharedBy],
+      ["addressNotSettled", () => delete ctx.numberUnsettled],
+    ];
+
+    // Act and assert
+    const seen: string[] = [];
+    for (const [expected, lift] of lifts) {
+      expect(decideMethod("email", ctx, domains)).toMatchObject({
+        action: "skip",
+        reason: expected,
+      });
+      seen.push(expected);
+      lift();
+    }
+    expect(decideMethod("email", ctx, domains)).toEqual({
+      action: "create",
+      emailAddress: "ada@gmail.example",
+    });
+    expect(seen).toEqual(SKIP_PRECEDENCE.filter((r) => lifts.some(([l]) => l === r)));
   });
 });

@@ -9,11 +9,12 @@ import { z } from "zod";
 import { defineActivity } from "../shared/durable/index.js";
 import { GraphRequestError } from "../shared/graph/errors.js";
 import { recheckKeys, type ChangedUser } from "../shared/guards/recheck.js";
-import { writePhoneMethods } from "../shared/graph/phoneWriter.js";
+import { writePhoneMethods, type PhoneWriterOptions } from "../shared/graph/phoneWriter.js";
 import { logEvent } from "../shared/log/events.js";
 import { provisionedLine, provisioningFailedLine } from "../shared/log/seedLines.js";
 import {
   countOutcomes,
+  graphWaitsSchema,
   runIdSchema,
   runKeys,
   wrote,
@@ -31,6 +32,8 @@ export const provisionChunkInput = z.strictObject({
   /** Write again the users whose earlier outcome was a transient failure (a rerun). */
   retryFailed: z.boolean().optional(),
   logPhoneNumbers: z.enum(["masked", "full"]),
+  /** How the writer waits on Graph (the run's tuning; the writer's defaults when absent). */
+  graphWaits: graphWaitsSchema.optional(),
 });
 
 /** Input of one chunk. */
@@ -151,6 +154,17 @@ async function leaveOutChanged(
   }
 }
 
+/** The writer's options for the run's {@link ProvisionChunkInput.graphWaits}. */
+function writerWaits(input: ProvisionChunkInput): Partial<PhoneWriterOptions> {
+  const { readAfterWriteMs, retryBaseMs, graphDownMs } = input.graphWaits ?? {};
+  return {
+    readAfterWriteMs,
+    backoff:
+      retryBaseMs === undefined ? undefined : { baseDelayMs: retryBaseMs, maxDelayMs: 60_000 },
+    unavailableAfter: graphDownMs === undefined ? undefined : { batches: 5, ms: graphDownMs },
+  };
+}
+
 /**
  * Writes the chunk's open users while marking the chunk as writing (a cancelled run reads
  * "cancelling" until no chunk of it writes).
@@ -175,6 +189,7 @@ async function writeOpenUsers(
         onThrottled: (n) => (recorder.throttled += n),
         onOutcome: recorder.record,
         shouldStop,
+        ...writerWaits(input),
       },
     );
     return { throttled: recorder.throttled };

@@ -17,6 +17,7 @@ import {
   emptyCounts,
   mergeCounts,
   runIdSchema,
+  graphWaitsSchema,
   type RunCounts,
   type RunTuning,
 } from "../shared/run/index.js";
@@ -30,6 +31,8 @@ export const provisionWaveInput = z.strictObject({
   logPhoneNumbers: z.enum(["masked", "full"]),
   /** First retry interval of a failed chunk activity. */
   retryIntervalMs: z.number().int().min(1),
+  /** How the phone writer waits on Graph (the run's tuning). */
+  graphWaits: graphWaitsSchema.optional(),
 });
 
 /** Input of one wave. */
@@ -72,6 +75,7 @@ function* runWave(
           chunkNo,
           retryFailed: input.retryFailed,
           logPhoneNumbers: input.logPhoneNumbers,
+          graphWaits: input.graphWaits,
         },
         chunkRetry,
       ),
@@ -199,6 +203,7 @@ export function* provisionWaves(
           retryFailed: options.retryFailed,
           logPhoneNumbers: options.logPhoneNumbers,
           retryIntervalMs: tuning.retryIntervalMs,
+          graphWaits: tuning.graphWaits,
         },
         { instanceId: `${context.df.instanceId}:wave:${w + k}`, retry: waveRetry },
       ),

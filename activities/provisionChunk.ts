@@ -7,7 +7,7 @@
 import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import { defineActivity } from "../shared/durable/index.js";
-import { GraphRequestError } from "../shared/graph/errors.js";
+import { GraphRequestError, GraphUnavailableError } from "../shared/graph/errors.js";
 import { recheckKeys, type ChangedUser } from "../shared/guards/recheck.js";
 import { writePhoneMethods, type PhoneWriterOptions } from "../shared/graph/phoneWriter.js";
 import { logEvent } from "../shared/log/events.js";
@@ -39,11 +39,15 @@ export const provisionChunkInput = z.strictObject({
 /** Input of one chunk. */
 export type ProvisionChunkInput = z.infer<typeof provisionChunkInput>;
 
-/** Result: counts, or the fatal reason that must stop the run, or that the run was cancelled. */
+/**
+ * Result: counts, or the fatal reason that must stop the run, or that the run was cancelled, or
+ * that Graph was unavailable (the run pauses and this chunk is attempted again later).
+ */
 export type ProvisionChunkResult =
   | { chunkNo: number; counts: RunCounts; throttled: number }
   | { chunkNo: number; fatal: string }
-  | { chunkNo: number; stopped: true };
+  | { chunkNo: number; stopped: true }
+  | { chunkNo: number; unavailable: string };
 
 /** Save partial progress at most this often. */
 const CHECKPOINT_MS = 2_000;
@@ -169,21 +173,29 @@ function writerWaits(input: ProvisionChunkInput): Partial<PhoneWriterOptions> {
  * Writes the chunk's open users while marking the chunk as writing (a cancelled run reads
  * "cancelling" until no chunk of it writes).
  *
- * @returns throttled answers, or the fatal reason that must stop the run.
+ * @returns throttled answers, or the fatal reason that must stop the run, or that Graph was
+ *   unavailable (the users whose write may have been applied are stored, to be read first).
  */
 async function writeOpenUsers(
   input: ProvisionChunkInput,
   todo: ChunkItem[],
   recorder: ChunkRecorder,
   shouldStop: () => Promise<boolean>,
-): Promise<{ throttled: number } | { fatal: string }> {
+): Promise<{ throttled: number } | { fatal: string } | { unavailable: string }> {
   const { graph, store, limiter } = services();
   const running = runKeys.runningChunk(input.runId, input.chunkNo);
+  const uncertainKey = runKeys.uncertain(input.runId, input.chunkNo);
+  const uncertain = new Set((await store.getJson<string[]>(uncertainKey)) ?? []);
   await store.putJson(running, { startedAt: new Date().toISOString() });
   try {
     await writePhoneMethods(
       graph,
-      todo.map((i) => ({ userId: i.userId, phoneNumber: i.phoneNumber, action: i.action })),
+      todo.map((i) => ({
+        userId: i.userId,
+        phoneNumber: i.phoneNumber,
+        action: i.action,
+        reconcileFirst: uncertain.has(i.userId),
+      })),
       {
         limiter,
         onThrottled: (n) => (recorder.throttled += n),
@@ -197,6 +209,12 @@ async function writeOpenUsers(
     await recorder.save(false);
     if (error instanceof GraphRequestError && error.kind === "fatal") {
       return { fatal: error.message };
+    }
+    if (error instanceof GraphUnavailableError) {
+      // Still uncertain: those read back since are recorded, the rest stay to be read first.
+      const still = [...uncertain].filter((u) => !recorder.done.has(u));
+      await store.putJson(uncertainKey, [...new Set([...still, ...error.uncertain])]);
+      return { unavailable: error.message };
     }
     throw error;
   } finally {
@@ -245,11 +263,15 @@ export async function provisionChunk(
   if ("fatal" in written) {
     return { chunkNo, fatal: written.fatal };
   }
+  if ("unavailable" in written) {
+    return { chunkNo, unavailable: written.unavailable };
+  }
   if (done.size < items.length && (await shouldStop())) {
     await recorder.save(false);
     return { chunkNo, stopped: true };
   }
   await recorder.save(true);
+  await store.delete(runKeys.uncertain(input.runId, chunkNo));
   const counts = countOutcomes(done.values());
   const { created, replaced, alreadyPresent, existingDiffers, failed, failedTransient } = counts;
   logEvent(context, "chunkProvisioned", {

@@ -69,6 +69,10 @@ export const runTuningSchema = z.strictObject({
   retryIntervalMs: z.number().int().min(1),
   /** How the phone writer waits on Graph (the writer's defaults when absent). */
   graphWaits: graphWaitsSchema.optional(),
+  /** When Graph is unavailable, provisioning pauses this long (a durable timer), then probes. */
+  outagePauseMs: z.number().int().min(1).optional(),
+  /** Pauses before the run gives up as `Graph unavailable`, its unfinished chunks to rerun. */
+  outagePauses: z.number().int().min(0).optional(),
 });
 
 /** Tuning of one run. */
@@ -78,7 +82,7 @@ export type RunTuning = z.infer<typeof runTuningSchema>;
  * The default tuning. Histories stay in the low thousands of events at a million users; progress
  * reaches the custom status after each wave.
  */
-export const DEFAULT_RUN_TUNING: RunTuning = {
+export const DEFAULT_RUN_TUNING: { [K in keyof RunTuning]-?: NonNullable<RunTuning[K]> } = {
   pagesPerCall: 10,
   pagesPerPlan: 50,
   chunkSize: 250,
@@ -87,6 +91,8 @@ export const DEFAULT_RUN_TUNING: RunTuning = {
   wavesInFlight: 2,
   retryIntervalMs: 5_000,
   graphWaits: { readAfterWriteMs: 5_000, retryBaseMs: 1_000, graphDownMs: 60_000 },
+  outagePauseMs: 300_000,
+  outagePauses: 6,
 };
 
 /**

@@ -22,6 +22,12 @@ export const runKeys = {
     `runs/${runId}/outcomes/${pad(chunkNo)}.json`,
   partialOutcome: (runId: string, chunkNo: number): string =>
     `runs/${runId}/outcomes/${pad(chunkNo)}.partial.json`,
+  /**
+   * Users of a chunk whose last write may have been applied when Graph became unavailable: the
+   * chunk's next attempt reads them before writing.
+   */
+  uncertain: (runId: string, chunkNo: number): string =>
+    `runs/${runId}/uncertain/${pad(chunkNo)}.json`,
   reportJson: (runId: string): string => `runs/${runId}/report.json`,
   /** Written by a cancel before the run is terminated; chunks check it before every batch. */
   stopFlag: (runId: string): string => `runs/${runId}/stop.json`,

@@ -109,6 +109,11 @@ export const runOutputSchema = z.strictObject({
   counts: runCountsSchema,
   plan: z.partialRecord(z.enum(DECISION_LABELS as [DecisionLabel, ...DecisionLabel[]]), count),
   failedChunks: z.array(count),
+  /**
+   * Why the run ended early though it completed its report (`Graph unavailable: ...`): its
+   * unfinished chunks are among `failedChunks`, for a rerun.
+   */
+  failure: z.string().optional(),
   /** Chunks holding users whose writes failed transiently; a rerun retries them. */
   retryableChunks: z.array(count),
   chunks: count,

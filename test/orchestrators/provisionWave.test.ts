@@ -74,6 +74,23 @@ describe("provisionWave", () => {
     expect(run.calls.map((c) => (c.input as { chunkNo: number }).chunkNo)).toEqual([4, 5, 6, 7]);
   });
 
+  it("starts no further chunk after one finds Graph unavailable, and lists the unfinished ones", () => {
+    const unavailable =
+      "Graph unavailable: 5 batches in a row got only 5xx answers or none in 60 s.";
+    const run = driveOrchestration(provisionWaveOrchestration.handler, {
+      input,
+      answer: (call) =>
+        (call.input as { chunkNo: number }).chunkNo === 7
+          ? { chunkNo: 7, unavailable }
+          : done(call),
+    });
+    const output = run.output as ProvisionWaveOutput;
+    expect(run.calls.map((c) => (c.input as { chunkNo: number }).chunkNo)).toEqual([4, 5, 6, 7]);
+    expect(output.unavailable).toBe(unavailable);
+    expect(output.unfinished).toEqual([7, 8]);
+    expect(output.results.map((r) => r.chunkNo)).toEqual([4, 5, 6]);
+  });
+
   it("refuses an input with no chunks or unknown keys", () => {
     for (const bad of [
       { ...input, chunkNos: [] },

@@ -28,6 +28,9 @@ export const runKeys = {
    */
   uncertain: (runId: string, chunkNo: number): string =>
     `runs/${runId}/uncertain/${pad(chunkNo)}.json`,
+  /** With REPLACE_EXISTING: the phone methods the census read for one user page. */
+  existingMethods: (runId: string, pageNo: number): string =>
+    `runs/${runId}/methods/${pad(pageNo)}.json`,
   reportJson: (runId: string): string => `runs/${runId}/report.json`,
   /** Written by a cancel before the run is terminated; chunks check it before every batch. */
   stopFlag: (runId: string): string => `runs/${runId}/stop.json`,

@@ -22,6 +22,7 @@ import {
   graphWaitsSchema,
   type RunCounts,
   type RunTuning,
+  type WaveStatus,
 } from "../shared/run/index.js";
 
 /** Input of one wave. */
@@ -112,6 +113,7 @@ function* runWave(
       }
       results.push({ chunkNo, ok: true, counts: r.counts, throttled: r.throttled });
     });
+    publishWave(context, results);
     if (fatal) {
       return { results, fatal };
     }
@@ -121,6 +123,26 @@ function* runWave(
     }
   }
   return { results };
+}
+
+/** Publishes the wave's finished chunks as its custom status, for readers of the run's progress. */
+function publishWave(context: OrchestrationContext, results: WaveChunkResult[]): void {
+  const status: WaveStatus = {
+    chunksDone: 0,
+    chunksFailed: 0,
+    counts: emptyCounts(),
+    throttled: 0,
+  };
+  for (const r of results) {
+    if (r.ok) {
+      status.chunksDone++;
+      status.throttled += r.throttled;
+      mergeCounts(status.counts, r.counts);
+    } else {
+      status.chunksFailed++;
+    }
+  }
+  context.df.setCustomStatus(status);
 }
 
 /** The wave orchestration. */
@@ -138,6 +160,8 @@ export interface WavesProgress {
   throttled: number;
   /** While provisioning waits for Graph to answer again: why, until when, which pause. */
   paused?: { why: string; until: string; pause: number; of: number };
+  /** The wave instances in flight (their own statuses carry their finished chunks). */
+  wavesRunning?: string[];
 }
 
 /** Result of {@link provisionWaves}. */
@@ -273,6 +297,8 @@ export function* provisionWaves(
     let left: number[] = [];
     for (let w = 0; w < waves.length; w += tuning.wavesInFlight) {
       const group = waves.slice(w, w + tuning.wavesInFlight);
+      progress.wavesRunning = group.map((_, k) => waveInstanceId(context, round, w + k));
+      options.onProgress(progress);
       const tasks = group.map((chunkNos, k) =>
         provisionWaveOrchestration.schedule(
           context,
@@ -293,6 +319,7 @@ export function* provisionWaves(
       settled.forEach((task, k) =>
         addWave(progress, failedChunks, group[k] as number[], task, end),
       );
+      progress.wavesRunning = undefined;
       options.onProgress(progress);
       if (end.fatal) {
         return { failedChunks, fatal: end.fatal, progress };

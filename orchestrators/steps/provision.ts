@@ -30,6 +30,7 @@ function showProgress(
   counts.existingDiffers = p.counts.existingDiffers;
   counts.smsSignInNotUnique = p.counts.smsSignInNotUnique;
   status.throttled = p.throttled;
+  status.wavesRunning = p.wavesRunning;
   // While paused for Graph, the status says so and when it tries again.
   status.message = p.paused
     ? `Paused until ${p.paused.until} (pause ${p.paused.pause} of ${p.paused.of}): ${p.paused.why}`

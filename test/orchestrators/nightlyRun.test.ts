@@ -220,7 +220,10 @@ describe("nightlyRun", () => {
 
     const provisioning = statuses.filter((s) => s.phase === "provisioning");
     // Waves start one minute apart; the first is answered one minute after provisioning began.
-    const afterFirst = provisioning[1] as RunStatus;
+    const afterFirst = provisioning.find((s) => s.chunks.done > 0) as RunStatus;
+    // While the first wave runs, the status names it, for readers to add its finished chunks.
+    expect(provisioning[1]?.wavesRunning).toEqual(["run-1:wave:0"]);
+    expect(afterFirst.wavesRunning).toBeUndefined();
     expect(afterFirst.chunks).toEqual({ total: 4, done: 2, failed: 0 });
     expect(afterFirst.counts.created).toBe(10);
     expect(afterFirst.throttled).toBe(2);

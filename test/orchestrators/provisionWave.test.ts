@@ -91,6 +91,24 @@ describe("provisionWave", () => {
     expect(output.results.map((r) => r.chunkNo)).toEqual([4, 5, 6]);
   });
 
+  it("publishes its finished chunks as its custom status after each group, for per-chunk progress", () => {
+    const run = driveOrchestration(provisionWaveOrchestration.handler, {
+      input,
+      answer: (call) => {
+        if ((call.input as { chunkNo: number }).chunkNo === 5) {
+          throw new Error("the run store is unreachable");
+        }
+        return done(call);
+      },
+    });
+    expect(run.statuses.map((s) => [s.chunksDone, s.chunksFailed])).toEqual([
+      [1, 1],
+      [3, 1],
+      [4, 1],
+    ]);
+    expect(run.statuses.at(-1)).toMatchObject({ counts: { created: 4 + 6 + 7 + 8 } });
+  });
+
   it("refuses an input with no chunks or unknown keys", () => {
     for (const bad of [
       { ...input, chunkNos: [] },

@@ -30,8 +30,9 @@ export const fileCensusInput = z.strictObject({
 export async function fileCensus(
   input: z.infer<typeof fileCensusInput>,
 ): Promise<{ users: number; withValue: number }> {
-  const { store, graph } = services();
-  return file(store, input, (userIds) => readPhoneMethods(graph, userIds));
+  const { store, graph, limiter } = services();
+  // Under the write limiter: these reads draw on the same Graph budget.
+  return file(store, input, (userIds) => readPhoneMethods(graph, userIds, { limiter }));
 }
 
 /** The activity. */

@@ -5,6 +5,7 @@
 import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import { defineActivity } from "../shared/durable/index.js";
+import { storedFirst } from "../shared/existingMethods.js";
 import { readPhoneMethods } from "../shared/graph/phoneReader.js";
 import { logEvent } from "../shared/log/events.js";
 import { planUserPages, type PlanArgs, type PlanResult } from "../shared/planning.js";
@@ -36,7 +37,7 @@ export const planChunksInput = z.strictObject({
  * @returns counts and chunk numbers (no personal data).
  */
 export async function planChunks(input: PlanArgs, context: InvocationContext): Promise<PlanResult> {
-  const { store, graph } = services();
+  const { store, graph, limiter } = services();
   const result = await planUserPages(
     store,
     input,
@@ -46,7 +47,8 @@ export async function planChunks(input: PlanArgs, context: InvocationContext): P
       info: (m) => context.info(m),
       debug: (m) => context.debug(m),
     },
-    (userIds) => readPhoneMethods(graph, userIds),
+    // The census read these users' methods already; only those it could not read are read again.
+    storedFirst(store, input, (userIds) => readPhoneMethods(graph, userIds, { limiter })),
   );
   logEvent(context, "chunksPlanned", {
     runId: input.runId,

@@ -7,14 +7,19 @@
 import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import { defineActivity } from "../shared/durable/index.js";
-import { GraphRequestError } from "../shared/graph/errors.js";
+import { GraphRequestError, GraphUnavailableError } from "../shared/graph/errors.js";
 import { recheckKeys, type ChangedUser } from "../shared/guards/recheck.js";
-import { writePhoneMethods, type PhoneWrite } from "../shared/graph/phoneWriter.js";
+import {
+  writePhoneMethods,
+  type PhoneWrite,
+  type PhoneWriterOptions,
+} from "../shared/graph/phoneWriter.js";
 import { logEvent } from "../shared/log/events.js";
 import { provisionedLine, provisioningFailedLine } from "../shared/log/seedLines.js";
 import {
   countOutcomes,
   methodOf,
+  graphWaitsSchema,
   runIdSchema,
   runKeys,
   writeKey,
@@ -34,16 +39,22 @@ export const provisionChunkInput = z.strictObject({
   /** Write again the users whose earlier outcome was a transient failure (a rerun). */
   retryFailed: z.boolean().optional(),
   logPhoneNumbers: z.enum(["masked", "full"]),
+  /** How the writer waits on Graph (the run's tuning; the writer's defaults when absent). */
+  graphWaits: graphWaitsSchema.optional(),
 });
 
 /** Input of one chunk. */
 export type ProvisionChunkInput = z.infer<typeof provisionChunkInput>;
 
-/** Result: counts, or the fatal reason that must stop the run, or that the run was cancelled. */
+/**
+ * Result: counts, or the fatal reason that must stop the run, or that the run was cancelled, or
+ * that Graph was unavailable (the run pauses and this chunk is attempted again later).
+ */
 export type ProvisionChunkResult =
   | { chunkNo: number; counts: RunCounts; throttled: number }
   | { chunkNo: number; fatal: string }
-  | { chunkNo: number; stopped: true };
+  | { chunkNo: number; stopped: true }
+  | { chunkNo: number; unavailable: string };
 
 /** Save partial progress at most this often. */
 const CHECKPOINT_MS = 2_000;
@@ -176,25 +187,44 @@ function toWrite(i: ChunkItem): PhoneWrite {
     : { userId, action, kind: i.method ?? "mobile", phoneNumber: i.phoneNumber };
 }
 
+/** The writer's options for the run's {@link ProvisionChunkInput.graphWaits}. */
+function writerWaits(input: ProvisionChunkInput): Partial<PhoneWriterOptions> {
+  const { readAfterWriteMs, retryBaseMs, graphDownMs } = input.graphWaits ?? {};
+  return {
+    readAfterWriteMs,
+    backoff:
+      retryBaseMs === undefined ? undefined : { baseDelayMs: retryBaseMs, maxDelayMs: 60_000 },
+    unavailableAfter: graphDownMs === undefined ? undefined : { batches: 5, ms: graphDownMs },
+  };
+}
+
 /**
  * Writes the chunk's open writes, one method after the other (the writer takes one write per
  * user in a call), while marking the chunk as writing (a cancelled run reads "cancelling" until
  * no chunk of it writes).
  *
- * @returns throttled answers, or the fatal reason that must stop the run.
+ * @returns throttled answers, or the fatal reason that must stop the run, or that Graph was
+ *   unavailable (the users whose write may have been applied are stored, to be read first).
  */
 async function writeOpenUsers(
   input: ProvisionChunkInput,
   todo: ChunkItem[],
   recorder: ChunkRecorder,
   shouldStop: () => Promise<boolean>,
-): Promise<{ throttled: number } | { fatal: string }> {
+): Promise<{ throttled: number } | { fatal: string } | { unavailable: string }> {
   const { graph, store, limiter } = services();
   const running = runKeys.runningChunk(input.runId, input.chunkNo);
+  const uncertainKey = runKeys.uncertain(input.runId, input.chunkNo);
+  const uncertain = new Set((await store.getJson<string[]>(uncertainKey)) ?? []);
   await store.putJson(running, { startedAt: new Date().toISOString() });
+  // The method being written: the writer names uncertain users, the store keeps their writes.
+  let writing: Method = "mobile";
   try {
     for (const method of METHODS) {
-      const writes = todo.filter((i) => methodOf(i) === method).map(toWrite);
+      writing = method;
+      const writes = todo
+        .filter((i) => methodOf(i) === method)
+        .map((i) => ({ ...toWrite(i), reconcileFirst: uncertain.has(writeKey(i.userId, method)) }));
       if (writes.length === 0 || (await shouldStop())) {
         continue;
       }
@@ -203,6 +233,7 @@ async function writeOpenUsers(
         onThrottled: (n) => (recorder.throttled += n),
         onOutcome: (o) => recorder.record(withMethod(o, method)),
         shouldStop,
+        ...writerWaits(input),
       });
     }
     return { throttled: recorder.throttled };
@@ -210,6 +241,13 @@ async function writeOpenUsers(
     await recorder.save(false);
     if (error instanceof GraphRequestError && error.kind === "fatal") {
       return { fatal: error.message };
+    }
+    if (error instanceof GraphUnavailableError) {
+      // Still uncertain: writes read back since are recorded, the rest stay to be read first.
+      const still = [...uncertain].filter((u) => !recorder.done.has(u));
+      const now = error.uncertain.map((u) => writeKey(u, writing));
+      await store.putJson(uncertainKey, [...new Set([...still, ...now])]);
+      return { unavailable: error.message };
     }
     throw error;
   } finally {
@@ -258,11 +296,15 @@ export async function provisionChunk(
   if ("fatal" in written) {
     return { chunkNo, fatal: written.fatal };
   }
+  if ("unavailable" in written) {
+    return { chunkNo, unavailable: written.unavailable };
+  }
   if (done.size < items.length && (await shouldStop())) {
     await recorder.save(false);
     return { chunkNo, stopped: true };
   }
   await recorder.save(true);
+  await store.delete(runKeys.uncertain(input.runId, chunkNo));
   const counts = countOutcomes(done.values());
   const { created, replaced, alreadyPresent, existingDiffers, failed, failedTransient } = counts;
   logEvent(context, "chunkProvisioned", {

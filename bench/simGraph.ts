@@ -101,6 +101,9 @@ export class SimGraph {
     return 15 + 30 * this.random.next();
   }
 
+  /** Tokens never expire here. */
+  refreshToken(): void {}
+
   async batch(requests: BatchRequest[]): Promise<BatchResult[]> {
     const { clock } = this.options;
     await clock.sleep(this.oneWay());

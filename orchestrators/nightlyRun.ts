@@ -48,14 +48,16 @@ function* runNightly(
     const totals = yield* plan(context, { ...run, discovery });
     yield* preflight(context, { ...run, plan: totals });
     const approval = yield* awaitApproval(context, { ...run, discovery, plan: totals });
-    const failedChunks =
-      approval.status === "notApproved" ? [] : yield* provision(context, { ...run, plan: totals });
+    const provisioned =
+      approval.status === "notApproved"
+        ? { failedChunks: [] }
+        : yield* provision(context, { ...run, plan: totals });
     const output = yield* summarize(context, {
       ...run,
       discovery,
       plan: totals,
       approval,
-      failedChunks,
+      ...provisioned,
       startedBy: input.startedBy,
       trigger: input.trigger,
     });

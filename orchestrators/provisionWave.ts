@@ -5,6 +5,7 @@
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
+import { probeGraphActivity } from "../activities/probeGraph.js";
 import { provisionChunkActivity, type ProvisionChunkResult } from "../activities/provisionChunk.js";
 import {
   defineOrchestration,
@@ -14,11 +15,14 @@ import {
   type TypedTask,
 } from "../shared/durable/index.js";
 import {
+  DEFAULT_RUN_TUNING,
   emptyCounts,
   mergeCounts,
   runIdSchema,
+  graphWaitsSchema,
   type RunCounts,
   type RunTuning,
+  type WaveStatus,
 } from "../shared/run/index.js";
 
 /** Input of one wave. */
@@ -30,6 +34,8 @@ export const provisionWaveInput = z.strictObject({
   logPhoneNumbers: z.enum(["masked", "full"]),
   /** First retry interval of a failed chunk activity. */
   retryIntervalMs: z.number().int().min(1),
+  /** How the phone writer waits on Graph (the run's tuning). */
+  graphWaits: graphWaitsSchema.optional(),
 });
 
 /** Input of one wave. */
@@ -45,6 +51,10 @@ export interface ProvisionWaveOutput {
   results: WaveChunkResult[];
   /** Set when a chunk met a problem that fails every user alike (permission); the run stops. */
   fatal?: string;
+  /** Set when a chunk found Graph unavailable; the wave started no further chunk. */
+  unavailable?: string;
+  /** With `unavailable`: the wave's chunks not finished (that one and those not started). */
+  unfinished?: number[];
 }
 
 function firstLine(error: unknown): string {
@@ -72,12 +82,15 @@ function* runWave(
           chunkNo,
           retryFailed: input.retryFailed,
           logPhoneNumbers: input.logPhoneNumbers,
+          graphWaits: input.graphWaits,
         },
         chunkRetry,
       ),
     );
     const settled = yield* settleAll(context, tasks);
     let fatal: string | undefined;
+    let unavailable: string | undefined;
+    const unfinished: number[] = [];
     settled.forEach((task, k) => {
       const chunkNo = group[k] as number;
       if (task.isFaulted) {
@@ -89,17 +102,47 @@ function* runWave(
         fatal ??= r.fatal;
         return;
       }
+      if ("unavailable" in r) {
+        unavailable ??= r.unavailable;
+        unfinished.push(chunkNo);
+        return;
+      }
       if ("stopped" in r) {
         results.push({ chunkNo, ok: false, error: "The run was cancelled." });
         return;
       }
       results.push({ chunkNo, ok: true, counts: r.counts, throttled: r.throttled });
     });
+    publishWave(context, results);
     if (fatal) {
       return { results, fatal };
     }
+    if (unavailable) {
+      unfinished.push(...input.chunkNos.slice(i + group.length));
+      return { results, unavailable, unfinished };
+    }
   }
   return { results };
+}
+
+/** Publishes the wave's finished chunks as its custom status, for readers of the run's progress. */
+function publishWave(context: OrchestrationContext, results: WaveChunkResult[]): void {
+  const status: WaveStatus = {
+    chunksDone: 0,
+    chunksFailed: 0,
+    counts: emptyCounts(),
+    throttled: 0,
+  };
+  for (const r of results) {
+    if (r.ok) {
+      status.chunksDone++;
+      status.throttled += r.throttled;
+      mergeCounts(status.counts, r.counts);
+    } else {
+      status.chunksFailed++;
+    }
+  }
+  context.df.setCustomStatus(status);
 }
 
 /** The wave orchestration. */
@@ -115,12 +158,21 @@ export interface WavesProgress {
   chunksFailed: number;
   counts: RunCounts;
   throttled: number;
+  /** While provisioning waits for Graph to answer again: why, until when, which pause. */
+  paused?: { why: string; until: string; pause: number; of: number };
+  /** The wave instances in flight (their own statuses carry their finished chunks). */
+  wavesRunning?: string[];
 }
 
 /** Result of {@link provisionWaves}. */
 export interface WavesResult {
   failedChunks: number[];
   fatal?: string;
+  /**
+   * Set when Graph stayed unavailable through every pause: `Graph unavailable: ...`; the chunks
+   * not finished are among `failedChunks`, for a rerun.
+   */
+  unavailable?: string;
   progress: WavesProgress;
 }
 
@@ -136,17 +188,25 @@ export interface ProvisionWavesOptions {
   onProgress: (progress: WavesProgress) => void;
 }
 
-/** Folds one finished wave into the progress; returns its fatal message, if any. */
+/** What a group of waves left: a fatal message, or Graph unavailable and the chunks unfinished. */
+interface GroupEnd {
+  fatal?: string;
+  unavailable?: string;
+  unfinished: number[];
+}
+
+/** Folds one finished wave into the progress and what the group left. */
 function addWave(
   progress: WavesProgress,
   failedChunks: number[],
   chunkNos: number[],
   task: TypedTask<ProvisionWaveOutput>,
-): string | undefined {
+  end: GroupEnd,
+): void {
   if (task.isFaulted) {
     failedChunks.push(...chunkNos);
     progress.chunksFailed += chunkNos.length;
-    return undefined;
+    return;
   }
   const out = resultOf(task);
   for (const r of out.results) {
@@ -159,12 +219,59 @@ function addWave(
       failedChunks.push(r.chunkNo);
     }
   }
-  return out.fatal;
+  end.fatal ??= out.fatal;
+  if (out.unavailable) {
+    end.unavailable ??= out.unavailable;
+    end.unfinished.push(...(out.unfinished ?? []));
+  }
+}
+
+/** Cuts chunks into waves of `chunksPerWave`. */
+function cutWaves(chunkNos: number[], chunksPerWave: number): number[][] {
+  const waves: number[][] = [];
+  for (let i = 0; i < chunkNos.length; i += chunksPerWave) {
+    waves.push(chunkNos.slice(i, i + chunksPerWave));
+  }
+  return waves;
+}
+
+/**
+ * The breaker: Graph is unavailable, so provisioning waits on a durable timer (no activity runs,
+ * nothing is sent) and then probes with one read, as often as the tuning allows.
+ *
+ * @returns whether Graph answered again, and the pauses used so far.
+ */
+function* waitForGraph(
+  context: OrchestrationContext,
+  options: ProvisionWavesOptions,
+  progress: WavesProgress,
+  state: { pauses: number; why: string },
+): Generator<Task, boolean, unknown> {
+  const pauseMs = options.tuning.outagePauseMs ?? DEFAULT_RUN_TUNING.outagePauseMs;
+  const most = options.tuning.outagePauses ?? DEFAULT_RUN_TUNING.outagePauses;
+  const probeRetry = retryOptions(options.tuning.retryIntervalMs, 2);
+  while (state.pauses < most) {
+    state.pauses++;
+    const until = new Date(context.df.currentUtcDateTime.getTime() + pauseMs);
+    progress.paused = { why: state.why, until: until.toISOString(), pause: state.pauses, of: most };
+    options.onProgress(progress);
+    yield context.df.createTimer(until);
+    const probe = yield* probeGraphActivity.call(context, { runId: options.runId }, probeRetry);
+    if (probe.up) {
+      progress.paused = undefined;
+      return true;
+    }
+    state.why = probe.why;
+  }
+  progress.paused = undefined;
+  return false;
 }
 
 /**
  * Runs chunks as waves of sub-orchestrations, a few waves at a time. Used by nightlyRun and
- * rerunFailed; call with `yield*` from an orchestrator.
+ * rerunFailed; call with `yield*` from an orchestrator. When a chunk finds Graph unavailable,
+ * the waves still running finish, then provisioning pauses ({@link waitForGraph}) and resumes with
+ * the chunks not finished; after `outagePauses` pauses without an answer it gives up.
  *
  * @param context - the calling orchestration's context.
  * @param options - run, chunks, tuning and a progress callback.
@@ -181,38 +288,65 @@ export function* provisionWaves(
     throttled: 0,
   };
   const failedChunks: number[] = [];
-  const waves: number[][] = [];
-  for (let i = 0; i < options.chunkNos.length; i += tuning.chunksPerWave) {
-    waves.push(options.chunkNos.slice(i, i + tuning.chunksPerWave));
-  }
+  let waves = cutWaves(options.chunkNos, tuning.chunksPerWave);
   // A wave fails only if its orchestration itself fails, which a retry may mend.
   const waveRetry = retryOptions(2 * tuning.retryIntervalMs, 3);
-  for (let w = 0; w < waves.length; w += tuning.wavesInFlight) {
-    const group = waves.slice(w, w + tuning.wavesInFlight);
-    const tasks = group.map((chunkNos, k) =>
-      provisionWaveOrchestration.schedule(
-        context,
-        {
-          runId: options.runId,
-          chunkNos,
-          chunksInFlight: tuning.chunksInFlight,
-          retryFailed: options.retryFailed,
-          logPhoneNumbers: options.logPhoneNumbers,
-          retryIntervalMs: tuning.retryIntervalMs,
-        },
-        { instanceId: `${context.df.instanceId}:wave:${w + k}`, retry: waveRetry },
-      ),
-    );
-    const settled = yield* settleAll(context, tasks);
-    let fatal: string | undefined;
-    settled.forEach((task, k) => {
-      fatal ??= addWave(progress, failedChunks, group[k] as number[], task);
-    });
-    options.onProgress(progress);
-    if (fatal) {
-      return { failedChunks, fatal, progress };
+  const outage = { pauses: 0, why: "" };
+  // Each resume after a pause runs new wave instances (a sub-orchestration id is used once).
+  for (let round = 0; ; round++) {
+    let left: number[] = [];
+    for (let w = 0; w < waves.length; w += tuning.wavesInFlight) {
+      const group = waves.slice(w, w + tuning.wavesInFlight);
+      progress.wavesRunning = group.map((_, k) => waveInstanceId(context, round, w + k));
+      options.onProgress(progress);
+      const tasks = group.map((chunkNos, k) =>
+        provisionWaveOrchestration.schedule(
+          context,
+          {
+            runId: options.runId,
+            chunkNos,
+            chunksInFlight: tuning.chunksInFlight,
+            retryFailed: options.retryFailed,
+            logPhoneNumbers: options.logPhoneNumbers,
+            retryIntervalMs: tuning.retryIntervalMs,
+            graphWaits: tuning.graphWaits,
+          },
+          { instanceId: waveInstanceId(context, round, w + k), retry: waveRetry },
+        ),
+      );
+      const settled = yield* settleAll(context, tasks);
+      const end: GroupEnd = { unfinished: [] };
+      settled.forEach((task, k) =>
+        addWave(progress, failedChunks, group[k] as number[], task, end),
+      );
+      progress.wavesRunning = undefined;
+      options.onProgress(progress);
+      if (end.fatal) {
+        return { failedChunks, fatal: end.fatal, progress };
+      }
+      if (end.unavailable) {
+        outage.why = end.unavailable;
+        left = [...end.unfinished, ...waves.slice(w + group.length).flat()];
+        break;
+      }
     }
+    if (left.length === 0) {
+      break;
+    }
+    if (!(yield* waitForGraph(context, options, progress, outage))) {
+      failedChunks.push(...left);
+      failedChunks.sort((a, b) => a - b);
+      const unavailable = `Graph unavailable: no answer through ${outage.pauses} pauses; ${left.length} chunks unfinished, a rerun finishes them (last: ${outage.why})`;
+      return { failedChunks, unavailable, progress };
+    }
+    waves = cutWaves(left, tuning.chunksPerWave);
   }
   failedChunks.sort((a, b) => a - b);
   return { failedChunks, progress };
+}
+
+/** The first round keeps the ids runs always had; resumes get their own. */
+function waveInstanceId(context: OrchestrationContext, round: number, wave: number): string {
+  const id = `${context.df.instanceId}:wave:${wave}`;
+  return round === 0 ? id : `${id}:r${round}`;
 }

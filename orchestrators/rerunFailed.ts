@@ -117,11 +117,17 @@ function* runRerun(
     },
     retry,
   );
-  status({ phase: "completed", counts: summary.counts });
+  status(
+    result.unavailable
+      ? { phase: "failed", counts: summary.counts, message: result.unavailable }
+      : { phase: "completed", counts: summary.counts },
+  );
   return {
     ...source,
     counts: summary.counts,
     failedChunks: result.failedChunks,
+    // This rerun's own ending: Graph unavailable again, or none (the source's is over).
+    failure: result.unavailable,
     retryableChunks: summary.retryableChunks.filter((c) => !result.failedChunks.includes(c)),
     throttled: result.progress.throttled,
     startedAt,

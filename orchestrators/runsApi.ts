@@ -25,6 +25,7 @@ import {
   runSettingsFrom,
   readRunOutput,
   readRunStatus,
+  withWavesInFlight,
   acquireRunLock,
   countsAsActive,
   releaseRunLock,
@@ -281,9 +282,17 @@ async function findRun(
 export async function getRun(
   found: FoundRun,
   request: HttpRequest,
-  _client: df.DurableClient,
+  client: df.DurableClient,
 ): Promise<HttpResponseInit> {
-  const view = runView(request, found.status);
+  // The chunks its waves in flight finished since the run last published its status.
+  const custom = readRunStatus(found.status.customStatus);
+  const waves = await Promise.all(
+    (custom.wavesRunning ?? []).map(async (id) => (await statusOf(client, id))?.customStatus),
+  );
+  const view = runView(request, {
+    ...found.status,
+    customStatus: withWavesInFlight(custom, waves),
+  } as df.DurableOrchestrationStatus);
   if (found.status.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated) {
     // "Cancelled" only once nothing of the run still writes.
     view.phase = (await stillWriting(services().store, found.id)) ? "cancelling" : "cancelled";

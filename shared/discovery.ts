@@ -3,8 +3,8 @@
  * written to the run store page by page, so memory stays bounded and every stored page is a
  * checkpoint. The fetch activities (`fetchUsersPage`, `fetchReportPage`) run it.
  */
-import type { GraphAccess, Headers } from "./graph/client.js";
-import { GraphRequestError } from "./graph/errors.js";
+import type { GraphAccess, Headers, Page } from "./graph/client.js";
+import { GraphRequestError, isLicenceCode } from "./graph/errors.js";
 import { query } from "./graph/paths.js";
 import { logEvent } from "./log/events.js";
 import type { Logger } from "./log/logger.js";
@@ -71,6 +71,34 @@ export function firstUsersRequest(
 /** The registration report's first page. `$top` is documented as supported, its maximum is not. */
 export const REPORT_PATH = "/reports/authenticationMethods/userRegistrationDetails";
 
+/** How long to wait before asking again for a page refused with the licence 403. */
+export const LICENCE_RETRY_MS = 1_000;
+
+/**
+ * Gets one page, asking once more after a licence 403: licensed tenants get that refusal now and
+ * then on a single report page (graph-api.md §10), and the same request a moment later succeeds.
+ * A second refusal means the tenant lacks the licence: it is thrown.
+ */
+async function getPageOnceMore<T>(
+  graph: GraphAccess,
+  link: string,
+  headers: Headers,
+): Promise<Page<T>> {
+  try {
+    return await graph.getPage<T>(link, headers);
+  } catch (error) {
+    if (!(
+      error instanceof GraphRequestError &&
+      error.status === 403 &&
+      isLicenceCode(error.code)
+    )) {
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LICENCE_RETRY_MS));
+    return graph.getPage<T>(link, headers);
+  }
+}
+
 /** Result of one fetch call. */
 export interface FetchPagesResult {
   /** Pages written by this call. */
@@ -112,7 +140,7 @@ export async function fetchPagesToStore<TIn, TOut>(
   while (link !== undefined && pages < args.maxPages) {
     let page;
     try {
-      page = await graph.getPage<TIn>(link, args.headers);
+      page = await getPageOnceMore<TIn>(graph, link, args.headers);
     } catch (error) {
       const isFirst = args.cursor === undefined && pages === 0;
       if (
@@ -122,7 +150,7 @@ export async function fetchPagesToStore<TIn, TOut>(
         error.status === 400
       ) {
         link = args.fallbackFirstPath;
-        page = await graph.getPage<TIn>(link, args.headers);
+        page = await getPageOnceMore<TIn>(graph, link, args.headers);
       } else {
         throw error;
       }

@@ -6,6 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
 import type { GraphCredential } from "../../shared/graph/credentials.js";
+import { readRunStatus, withWavesInFlight } from "../../shared/run/index.js";
 import type { Settings } from "../../shared/settings/index.js";
 import type { LocalHost } from "../host/index.js";
 import type { InstanceStatus } from "../host/types.js";
@@ -66,8 +67,13 @@ export async function hostAndFollow(
   const instanceId = await begin(host, logFile);
   const view = new ProgressView({ timeScale: options.timeScale });
   let told = false;
-  const final = await follow(host, instanceId, (s) => {
-    view.update(s);
+  const final = await follow(host, instanceId, async (s) => {
+    // The chunks the run's waves in flight finished since it last published its status.
+    const custom = readRunStatus(s.customStatus);
+    const waves = await Promise.all(
+      (custom.wavesRunning ?? []).map(async (id) => (await host.getStatus(id))?.customStatus),
+    );
+    view.update({ ...s, customStatus: withWavesInFlight(custom, waves) });
     if (!told && isAwaitingApproval(s)) {
       told = true;
       view.note(

@@ -178,7 +178,7 @@ export async function startRerun(
 export async function follow(
   host: LocalHost,
   instanceId: string,
-  onStatus: (s: InstanceStatus) => void,
+  onStatus: (s: InstanceStatus) => void | Promise<void>,
   intervalMs = 500,
 ): Promise<InstanceStatus> {
   for (;;) {
@@ -186,7 +186,7 @@ export async function follow(
     if (!status) {
       throw new Error(`Run '${instanceId}' vanished from the local host.`);
     }
-    onStatus(status);
+    await onStatus(status);
     if (
       status.runtimeStatus === "Completed" ||
       status.runtimeStatus === "Failed" ||

@@ -74,9 +74,12 @@ export function runJson(status: InstanceStatus, durationMs: number): RunJson {
     failedChunks: output?.failedChunks ?? [],
     durationMs,
   };
-  if (status.runtimeStatus !== "Completed") {
+  // A completed run can still have failed (Graph unavailable; its chunks can be rerun).
+  if (status.runtimeStatus !== "Completed" || output?.failure) {
     json.error = (
-      custom.message ?? (typeof status.output === "string" ? status.output : undefined)
+      output?.failure ??
+      custom.message ??
+      (typeof status.output === "string" ? status.output : undefined)
     )?.split("\n")[0];
   }
   return json;

@@ -30,6 +30,11 @@ function showProgress(
   counts.existingDiffers = p.counts.existingDiffers;
   counts.smsSignInNotUnique = p.counts.smsSignInNotUnique;
   status.throttled = p.throttled;
+  status.wavesRunning = p.wavesRunning;
+  // While paused for Graph, the status says so and when it tries again.
+  status.message = p.paused
+    ? `Paused until ${p.paused.until} (pause ${p.paused.pause} of ${p.paused.of}): ${p.paused.why}`
+    : undefined;
   const nowMs = progress.now().getTime();
   const elapsedMs = nowMs - startedMs;
   const done = usersDone(p.counts);
@@ -46,7 +51,8 @@ function showProgress(
  *
  * @param context - the orchestration context.
  * @param run - the run's id, settings, tuning, progress and plan.
- * @returns the chunks that failed.
+ * @returns the chunks that failed, and why the run gave up on Graph if it did (its unfinished
+ *   chunks are among the failed ones, for a rerun).
  */
 export function* provision(
   context: OrchestrationContext,
@@ -57,10 +63,10 @@ export function* provision(
     progress: RunProgress;
     plan: PlanTotals;
   },
-): Generator<Task, number[], unknown> {
+): Generator<Task, { failedChunks: number[]; failure?: string }, unknown> {
   const { progress, plan } = run;
   if (run.settings.dryRun || plan.chunks === 0) {
-    return [];
+    return { failedChunks: [] };
   }
   progress.enter("provisioning");
   const startedMs = progress.now().getTime();
@@ -75,5 +81,7 @@ export function* provision(
   if (result.fatal) {
     return progress.fail(result.fatal);
   }
-  return result.failedChunks;
+  return result.unavailable
+    ? { failedChunks: result.failedChunks, failure: result.unavailable }
+    : { failedChunks: result.failedChunks };
 }

@@ -21,6 +21,8 @@ export function* summarize(
     plan: PlanTotals;
     approval: ApprovalResult;
     failedChunks: number[];
+    /** Why provisioning gave up (Graph unavailable); the run ends `failed`, its chunks rerunnable. */
+    failure?: string;
     startedBy?: RunOutput["startedBy"];
     trigger?: RunTrigger;
   },
@@ -51,7 +53,13 @@ export function* summarize(
   );
   progress.status.counts = summary.counts;
   progress.status.methods = summary.methods;
-  progress.enter(notApproved ? "notApproved" : "completed");
+  if (run.failure) {
+    // The report and output are complete, so the run can be rerun; its phase says it failed.
+    progress.status.message = run.failure;
+    progress.enter("failed");
+  } else {
+    progress.enter(notApproved ? "notApproved" : "completed");
+  }
   return {
     runId: run.runId,
     dryRun: settings.dryRun,
@@ -65,6 +73,7 @@ export function* summarize(
     ...(progress.status.readiness ? { readiness: progress.status.readiness } : {}),
     plan: progress.status.plan,
     failedChunks: run.failedChunks,
+    ...(run.failure ? { failure: run.failure } : {}),
     retryableChunks: summary.retryableChunks.filter((c) => !run.failedChunks.includes(c)),
     chunks: run.plan.chunks,
     userPages: run.discovery.userPages,

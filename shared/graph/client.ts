@@ -82,8 +82,10 @@ export class GraphAccess {
   readonly client: Client;
   private readonly transport: FetchHandler;
   private readonly version: string;
+  private readonly credential: GraphCredential;
 
   constructor(options: GraphAccessOptions) {
+    this.credential = options.credential;
     const base = new URL(options.baseUrl);
     const scope = `${graphResource(options.baseUrl)}/.default`;
     this.version = options.version ?? "v1.0";
@@ -264,6 +266,14 @@ export class GraphAccess {
       }
       return result;
     });
+  }
+
+  /**
+   * Drops the cached token, so the next request carries a fresh one: what the transport does
+   * after an outer 401, for callers that meet a 401 inside a `$batch` whose envelope passed.
+   */
+  refreshToken(): void {
+    this.credential.invalidate();
   }
 
   /** Closes pooled connections. */

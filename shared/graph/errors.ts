@@ -60,8 +60,39 @@ export class GraphRequestError extends Error {
   }
 }
 
+/**
+ * Why a permission just granted may not help yet: a managed identity's token is cached by the
+ * platform and carries the roles it had when it was issued.
+ */
+const TOKEN_ROLES_LAG =
+  " A managed identity's token carries the roles it had when it was issued, and the platform keeps it for up to 24 hours: a permission granted since can take that long to reach it.";
+
+/**
+ * Graph kept failing (5xx, timeouts, lost connections) long enough that writing on would only add
+ * to the load: the caller pauses and tries again later. `uncertain` lists the users whose last
+ * write may have been applied, so the next attempt reads before it writes.
+ */
+export class GraphUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly uncertain: string[],
+  ) {
+    super(message);
+    this.name = "GraphUnavailableError";
+  }
+}
+
 /** Graph error codes that mean the tenant lacks the licence for the registration report. */
 const LICENCE_CODES = new Set(["Authentication_RequestFromNonPremiumTenantOrB2CTenant"]);
+
+/**
+ * Whether a Graph error code says the tenant lacks the registration report's licence.
+ *
+ * @param code - Graph's `error.code`.
+ */
+export function isLicenceCode(code: string): boolean {
+  return LICENCE_CODES.has(code);
+}
 
 /**
  * Sorts a failure into transient, per user, or fatal.
@@ -141,7 +172,7 @@ function describeGraphError(d: GraphErrorDetails): string {
     const fix = permission
       ? ` Grant the application permission '${permission}' to the app's identity and grant admin consent.`
       : " Check the app's Microsoft Graph application permissions.";
-    return `GraphClient: ${what} was denied with 403 '${d.code}'${tail}.${fix}`;
+    return `GraphClient: ${what} was denied with 403 '${d.code}'${tail}.${fix}${TOKEN_ROLES_LAG}`;
   }
   if (d.status === 401) {
     return `GraphClient: ${what} was rejected with 401 '${d.code}' even after a fresh token; check the credential settings (GRAPH_AUTH, AZURE_TENANT_ID, AZURE_CLIENT_ID)${tail}.`;

@@ -5,8 +5,22 @@
  * success as a failure. Only the requests and the read-back differ per kind; the batching,
  * limiter and reconcile path are the same for every kind.
  *
- * Graph documents neither the status nor the code for "a method of this type already exists",
- * so every 4xx other than 401/403/429 is treated alike: read, then decide.
+ * Graph documents neither the status nor the code for "a method of this type already exists", so
+ * every 4xx other than 401/403/429 is treated alike: read, then decide. What else a real tenant
+ * answers (graph-api.md §10):
+ *
+ * - a read that reconciles a write waits a few seconds after it (the directory replicates, and a
+ *   read right after a write may not show it yet);
+ * - every retry counts against the user's attempts and waits longer each time, with jitter
+ *   (`Retry-After` when Graph gives one);
+ * - a 401 inside a batch whose envelope passed gets one fresh token and a retry, a second one is
+ *   fatal;
+ * - a 403 on one user's write is that user's (restricted management administrative units): the
+ *   user's methods are read, and the user fails with `forbidden` unless the value is there
+ *   already. A read refused too, or every item of several batches in a row refused, means the app
+ *   lacks the permission: fatal;
+ * - when nothing but 5xx and lost answers come back for a while, the writer stops with
+ *   {@link GraphUnavailableError}, naming the users whose last write may have been applied.
  *
  * The parts: {@link writeRequest} and {@link readRequest} build one item's request,
  * {@link readBack} says what a read found; a {@link WriteRun} keeps the queues and outcomes of
@@ -17,17 +31,23 @@ import { phoneNumberKey } from "../phone/index.js";
 import type { Outcome, WriteAction } from "../run/index.js";
 import type { BatchRequest, BatchResult, GraphAccess } from "./client.js";
 import { DueQueue } from "./dueQueue.js";
-import { GraphRequestError } from "./errors.js";
-import { sendLimitedBatch } from "./limitedBatch.js";
+import { GraphRequestError, GraphUnavailableError } from "./errors.js";
+import { isUnavailable, sendLimitedBatch } from "./limitedBatch.js";
 import { EMAIL_METHOD_ID, PHONE_METHOD_IDS, emailMethodsPath, phoneMethodsPath } from "./paths.js";
 import type { AdaptiveLimiter } from "./throttle.js";
+import { retryDelay } from "./transport.js";
 
 /**
  * One write to make: a phone number for a phone method (`kind` `mobile`, the default, or
  * `office`), an address for the email method. `create` POSTs a new method; `replace` PATCHes the
  * existing one.
  */
-export type PhoneWrite = { userId: string; action: WriteAction } & (
+export type PhoneWrite = {
+  userId: string;
+  action: WriteAction;
+  /** An earlier attempt may have applied this write: read before writing (after an outage). */
+  reconcileFirst?: boolean;
+} & (
   | {
       kind?: "mobile" | "office";
       /** In Graph's format, `+45 20123456`. */
@@ -40,7 +60,7 @@ export type PhoneWrite = { userId: string; action: WriteAction } & (
 /** Options of {@link writePhoneMethods}. */
 export interface PhoneWriterOptions {
   limiter: AdaptiveLimiter;
-  /** Attempts per user for writes whose outcome stays unknown or throttled (default 8). */
+  /** Requests per user (writes and reads) before it fails as transient (default 8). */
   maxAttempts?: number;
   /** Batches in flight at most, whatever the limiter allows (default 32). */
   maxBatchesInFlight?: number;
@@ -53,14 +73,31 @@ export interface PhoneWriterOptions {
    * Users not reached have no outcome.
    */
   shouldStop?: () => Promise<boolean>;
+  /** How long a read that reconciles a write waits after the write's answer (default 5,000 ms). */
+  readAfterWriteMs?: number;
+  /** Backoff of a retried request without `Retry-After`: first delay and cap (1 s, 60 s). */
+  backoff?: { baseDelayMs: number; maxDelayMs: number };
+  /**
+   * When Graph counts as unavailable: this many batches in a row got nothing but 5xx or no
+   * answer, and nothing else came back for this long (default 5 batches, 60,000 ms).
+   */
+  unavailableAfter?: { batches: number; ms: number };
+  /** Batches in a row whose every write was refused with 403 that make it fatal (default 3). */
+  refusedBatchesFatal?: number;
+  /** Jitter source (tests). */
+  random?: () => number;
 }
 
 /** The Graph calls the writer makes. */
-export type WriterGraph = Pick<GraphAccess, "batch">;
+export type WriterGraph = Pick<GraphAccess, "batch" | "refreshToken">;
 
-/** Why a user's outcome must be read back: the write's own 4xx, or unknown (5xx, lost). */
+/** Why a user's outcome must be read back. */
 interface Reconcile {
-  kind: "refused" | "unknown" | "notUnique";
+  /**
+   * `refused`: the write's own 4xx; `unknown`: 5xx or lost, it may have been applied;
+   * `notUnique`: the SMS sign-in 409, created; `forbidden`: a 403 for this user.
+   */
+  kind: "refused" | "unknown" | "notUnique" | "forbidden";
   status: number;
   code: string;
   message?: string;
@@ -68,9 +105,19 @@ interface Reconcile {
 }
 
 type Pending = PhoneWrite & {
+  /** Requests sent for this user so far, writes and reads. */
   attempts: number;
   reconcile?: Reconcile;
+  /** Retried once after a 401 with a fresh token. */
+  authRetried?: boolean;
 };
+
+/** A batch cut and ready to go. */
+interface CutBatch {
+  batch: Pending[];
+  reading: boolean;
+  startedAt: number;
+}
 
 const MAX_BATCH = 20;
 
@@ -156,11 +203,14 @@ export function readBack(body: unknown, write: PhoneWrite): "same" | "differs" |
 /**
  * Writes the given phone methods and returns one outcome per write, in input order.
  *
- * @param graph - the Graph access layer (only its `$batch` is used).
+ * @param graph - the Graph access layer (its `$batch` and token refresh).
  * @param writes - the writes; one per user.
- * @param options - limiter, attempts and progress callbacks.
- * @throws GraphRequestError of kind `fatal` when Graph refuses the app itself (401/403): a
- *   missing permission fails every user alike, so the caller stops instead of recording each.
+ * @param options - limiter, attempts, waits and progress callbacks.
+ * @throws GraphRequestError of kind `fatal` when Graph refuses the app itself (a 401 after a
+ *   fresh token, a 403 on reads or on every write of several batches): a missing permission
+ *   fails every user alike, so the caller stops instead of recording each.
+ * @throws GraphUnavailableError when Graph keeps failing; outcomes reached so far were reported
+ *   through `onOutcome`.
  */
 export async function writePhoneMethods(
   graph: WriterGraph,
@@ -177,16 +227,32 @@ function written(p: PhoneWrite): Outcome {
     : { userId: p.userId, result: "replaced" };
 }
 
+/** Whether Graph answered a batch at all: anything but 5xx and lost answers counts. */
+function answered(results: BatchResult[] | GraphRequestError): boolean {
+  return results instanceof GraphRequestError
+    ? !isUnavailable(results.status)
+    : results.some((r) => !isUnavailable(r.status));
+}
+
 /** One call of {@link writePhoneMethods}: its queues, its workers and its users' outcomes. */
 class WriteRun {
   private readonly maxAttempts: number;
+  private readonly readAfterWriteMs: number;
   private readonly outcomes = new Map<string, Outcome>();
   private readonly toWrite = new DueQueue<Pending>();
   private readonly toRead = new DueQueue<Pending>();
   private inFlight = 0;
   private fatal: unknown;
+  private unavailable?: GraphUnavailableError;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** Token refreshes asked for so far; a batch remembers the count it was sent with. */
+  private tokenGeneration = 0;
+  /** Write batches in a row whose every item was refused with 403. */
+  private refusedBatches = 0;
+  /** Batches in a row that got nothing but 5xx and lost answers, and the last other answer. */
+  private downBatches = 0;
+  private lastAnsweredAt: number;
 
   constructor(
     private readonly graph: WriterGraph,
@@ -194,7 +260,17 @@ class WriteRun {
     private readonly options: PhoneWriterOptions,
   ) {
     this.maxAttempts = options.maxAttempts ?? 8;
-    this.toWrite.push(...writes.map((w) => ({ ...w, attempts: 0 })));
+    this.readAfterWriteMs = options.readAfterWriteMs ?? 5_000;
+    this.lastAnsweredAt = this.now();
+    for (const w of writes) {
+      const p: Pending = { ...w, attempts: 0 };
+      if (w.reconcileFirst) {
+        p.reconcile = { kind: "unknown", status: 0, code: "uncertainAfterOutage" };
+        this.toRead.push(p);
+      } else {
+        this.toWrite.push(p);
+      }
+    }
   }
 
   async run(): Promise<Outcome[]> {
@@ -202,6 +278,14 @@ class WriteRun {
     await Promise.all(Array.from({ length: workers }, () => this.worker()));
     if (this.fatal) {
       throw this.fatal;
+    }
+    if (this.unavailable) {
+      // Users whose write may have been applied: read back before writing them again.
+      const uncertain = this.toRead
+        .drain()
+        .filter((p) => p.reconcile?.kind === "unknown" || p.reconcile?.kind === "notUnique")
+        .map((p) => p.userId);
+      throw new GraphUnavailableError(this.unavailable.message, uncertain);
     }
     return this.writes.map(
       (w) =>
@@ -215,14 +299,19 @@ class WriteRun {
     );
   }
 
+  private now(): number {
+    return this.options.limiter.clock.now();
+  }
+
   /** Sends batches, reads before writes, until nothing is left, a fatal answer or a stop. */
   private async worker(): Promise<void> {
     for (;;) {
-      if (this.fatal || this.stopped) {
+      if (this.fatal || this.stopped || this.unavailable) {
         return;
       }
+      this.promote();
       if (this.toRead.readyCount + this.toWrite.readyCount === 0) {
-        if (this.inFlight === 0) {
+        if (this.inFlight === 0 && this.toRead.size + this.toWrite.size === 0) {
           this.notify();
           return;
         }
@@ -233,21 +322,31 @@ class WriteRun {
       if (next === "stop") {
         return;
       }
-      if (next === undefined) {
-        continue;
-      }
-      this.inFlight++;
-      try {
-        await (next.reading
-          ? this.sendReads(next.batch, next.startedAt)
-          : this.sendWrites(next.batch, next.startedAt));
-      } catch (error) {
-        this.fatal ??= error;
-      } finally {
-        this.inFlight--;
-        this.notify();
+      if (next !== undefined) {
+        await this.send(next);
       }
     }
+  }
+
+  /** Sends one cut batch; whatever it throws is fatal. */
+  private async send(next: CutBatch): Promise<void> {
+    this.inFlight++;
+    try {
+      await (next.reading
+        ? this.sendReads(next.batch, next.startedAt)
+        : this.sendWrites(next.batch, next.startedAt));
+    } catch (error) {
+      this.fatal ??= error;
+    } finally {
+      this.inFlight--;
+      this.notify();
+    }
+  }
+
+  private promote(): void {
+    const now = this.now();
+    this.toRead.promote(now);
+    this.toWrite.promote(now);
   }
 
   /**
@@ -257,9 +356,7 @@ class WriteRun {
    *
    * @returns the batch, nothing (another worker took the items), or `stop`.
    */
-  private async nextBatch(): Promise<
-    { batch: Pending[]; reading: boolean; startedAt: number } | "stop" | undefined
-  > {
+  private async nextBatch(): Promise<CutBatch | "stop" | undefined> {
     const { limiter, shouldStop } = this.options;
     const wanted = Math.min(
       limiter.batchSize(MAX_BATCH),
@@ -273,25 +370,38 @@ class WriteRun {
       this.notify();
       return "stop";
     }
+    this.promote();
     const reading = this.toRead.readyCount > 0;
     const from = reading ? this.toRead : this.toWrite;
     const size = Math.min(wanted, limiter.sendSize(MAX_BATCH), from.readyCount);
     limiter.refund(wanted - size, startedAt);
-    if (size === 0 || this.fatal) {
+    if (size === 0 || this.fatal || this.unavailable) {
       limiter.refund(size, startedAt);
       return undefined;
     }
     return { batch: from.take(size), reading, startedAt };
   }
 
-  /** Waits until a batch in flight comes back. */
+  /** Waits until a batch in flight comes back or the next waiting item falls due. */
   private waitForWork(): Promise<void> {
+    const clock = this.options.limiter.clock;
+    const due = Math.min(
+      this.toRead.nextDueAt ?? Number.POSITIVE_INFINITY,
+      this.toWrite.nextDueAt ?? Number.POSITIVE_INFINITY,
+    );
     return new Promise<void>((resolve) => {
+      let timer: unknown;
       const previous = this.wake;
       this.wake = () => {
+        if (timer !== undefined) {
+          clock.clearTimeout(timer);
+        }
         previous?.();
         resolve();
       };
+      if (Number.isFinite(due)) {
+        timer = clock.setTimeout(() => this.notify(), Math.max(0, due - this.now()));
+      }
     });
   }
 
@@ -306,11 +416,89 @@ class WriteRun {
     this.options.onOutcome?.(outcome);
   }
 
-  private retryOrFail(p: Pending, status: number, code: string, requestId?: string): void {
+  /** When a retry may go: after `Retry-After`, else an exponential backoff with jitter. */
+  private retryAt(p: Pending, retryAfterMs?: number): number {
+    const policy = {
+      maxRetries: 0,
+      baseDelayMs: 1_000,
+      maxDelayMs: 60_000,
+      ...this.options.backoff,
+    };
+    return (
+      this.now() + retryDelay(p.attempts, retryAfterMs, policy, this.options.random ?? Math.random)
+    );
+  }
+
+  /** Writes again later, or fails the user once its attempts are spent. */
+  private retryWrite(p: Pending, why: Reconcile, retryAfterMs?: number): void {
     if (p.attempts >= this.maxAttempts) {
+      const { status, code, requestId } = why;
       this.finish({ userId: p.userId, result: "failed", status, code, requestId, transient: true });
+      return;
+    }
+    const retry: Pending = { ...p, reconcile: undefined };
+    if (why.status === 429 && retryAfterMs !== undefined) {
+      // The limiter holds every request back for the Retry-After: no wait of its own.
+      this.toWrite.push(retry);
     } else {
-      this.toWrite.push({ ...p, reconcile: undefined });
+      this.toWrite.defer(retry, this.retryAt(p, retryAfterMs));
+    }
+  }
+
+  /** Reads again later (the read failed), or fails the user once its attempts are spent. */
+  private retryRead(p: Pending, retryAfterMs?: number): void {
+    if (p.attempts >= this.maxAttempts) {
+      const why: Partial<Reconcile> = p.reconcile ?? {};
+      const { status = 0, code = "unknown", requestId } = why;
+      this.finish({ userId: p.userId, result: "failed", status, code, requestId, transient: true });
+      return;
+    }
+    this.toRead.defer(p, this.retryAt(p, retryAfterMs));
+  }
+
+  /**
+   * A 401 inside a batch whose envelope passed: one fresh token (unless one was asked for since
+   * the batch left) and the item again; a second 401 after the fresh token is fatal.
+   */
+  private onUnauthorized(
+    p: Pending,
+    r: BatchResult,
+    sentWith: number,
+    queue: DueQueue<Pending>,
+  ): void {
+    if (p.authRetried) {
+      this.fatal ??= r.error;
+      return;
+    }
+    if (sentWith === this.tokenGeneration) {
+      this.tokenGeneration++;
+      this.graph.refreshToken();
+    }
+    p.authRetried = true;
+    queue.push(p);
+  }
+
+  /** Notes whether Graph answered a batch; too long without an answer makes it unavailable. */
+  private noteHealth(results: BatchResult[] | GraphRequestError): void {
+    const now = this.now();
+    if (answered(results)) {
+      this.downBatches = 0;
+      this.lastAnsweredAt = now;
+      return;
+    }
+    this.downBatches++;
+    const after = { batches: 5, ms: 60_000, ...this.options.unavailableAfter };
+    if (
+      !this.unavailable &&
+      this.downBatches >= after.batches &&
+      now - this.lastAnsweredAt >= after.ms
+    ) {
+      const last = results instanceof GraphRequestError ? results : results[0]?.error;
+      const seconds = Math.round((now - this.lastAnsweredAt) / 1000);
+      this.unavailable = new GraphUnavailableError(
+        `Graph unavailable: ${this.downBatches} batches in a row got only 5xx answers or none in ${seconds} s (last: ${last?.status ?? 0} '${last?.code ?? "unknown"}').`,
+        [],
+      );
     }
   }
 
@@ -319,64 +507,92 @@ class WriteRun {
       p.attempts++;
       return writeRequest(p, String(i + 1));
     });
+    const sentWith = this.tokenGeneration;
     const results = await sendLimitedBatch(this.graph, this.options, requests, startedAt);
+    this.noteHealth(results);
     if (results instanceof GraphRequestError) {
       // The envelope failed transiently: any item may or may not have been applied.
+      const { status, code, requestId } = results;
       for (const p of batch) {
-        p.reconcile = {
-          kind: "unknown",
-          status: results.status,
-          code: results.code,
-          requestId: results.requestId,
-        };
-        this.toRead.push(p);
+        p.reconcile = { kind: "unknown", status, code, requestId };
+        this.toRead.defer(p, this.now() + this.readAfterWriteMs);
       }
       return;
     }
-    batch.forEach((p, i) => this.onWrite(p, results[i] as BatchResult));
+    batch.forEach((p, i) => this.onWrite(p, results[i] as BatchResult, sentWith));
+    this.noteRefusals(results);
+  }
+
+  /** Every write of several batches in a row refused with 403: the app lacks the permission. */
+  private noteRefusals(results: BatchResult[]): void {
+    if (results.length === 0 || results.some((r) => r.status !== 403)) {
+      this.refusedBatches = 0;
+      return;
+    }
+    this.refusedBatches++;
+    if (this.refusedBatches >= (this.options.refusedBatchesFatal ?? 3)) {
+      this.fatal ??= results[0]?.error;
+    }
   }
 
   /** What one write's answer means for its user. */
-  private onWrite(p: Pending, r: BatchResult): void {
+  private onWrite(p: Pending, r: BatchResult, sentWith: number): void {
     if (r.status >= 200 && r.status < 300) {
       this.finish(written(p));
       return;
     }
     const code = r.error?.code ?? `http${r.status}`;
-    const requestId = r.error?.requestId;
-    if (r.status === 401 || r.status === 403) {
-      this.fatal ??= r.error;
+    const { requestId, graphMessage: message } = r.error ?? {};
+    if (r.status === 401) {
+      this.onUnauthorized(p, r, sentWith, this.toWrite);
       return;
     }
     if (r.status === 429) {
-      this.retryOrFail(p, r.status, code, requestId);
+      this.retryWrite(p, { kind: "unknown", status: 429, code, requestId }, r.error?.retryAfterMs);
+      return;
+    }
+    if (r.status === 403) {
+      // Refused for this user, or for everyone: reading the user's methods tells (see onRead).
+      p.reconcile = { kind: "forbidden", status: 403, code, message, requestId };
+      this.toRead.push(p);
       return;
     }
     if (r.status === 409 && code === "phoneNumberNotUnique") {
       p.reconcile = { kind: "notUnique", status: r.status, code, requestId };
     } else if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 424) {
-      const message = r.error?.graphMessage;
       p.reconcile = { kind: "refused", status: r.status, code, message, requestId };
     } else {
       p.reconcile = { kind: "unknown", status: r.status, code, requestId };
     }
-    this.toRead.push(p);
+    // What a write did may take a few seconds to show in reads.
+    this.toRead.defer(p, this.now() + this.readAfterWriteMs);
   }
 
   private async sendReads(batch: Pending[], startedAt: number): Promise<void> {
-    const requests = batch.map((p, i) => readRequest(p, String(i + 1)));
+    const requests = batch.map((p, i) => {
+      p.attempts++;
+      return readRequest(p, String(i + 1));
+    });
+    const sentWith = this.tokenGeneration;
     const results = await sendLimitedBatch(this.graph, this.options, requests, startedAt);
+    this.noteHealth(results);
     if (results instanceof GraphRequestError) {
-      this.toRead.push(...batch);
+      for (const p of batch) {
+        this.retryRead(p, results.retryAfterMs);
+      }
       return;
     }
-    batch.forEach((p, i) => this.onRead(p, results[i] as BatchResult));
+    batch.forEach((p, i) => this.onRead(p, results[i] as BatchResult, sentWith));
   }
 
   /** What one read's answer means for its user. */
-  private onRead(p: Pending, r: BatchResult): void {
-    const why = p.reconcile ?? { kind: "unknown" as const, status: 0, code: "unknown" };
-    if (r.status === 401 || r.status === 403) {
+  private onRead(p: Pending, r: BatchResult, sentWith: number): void {
+    if (r.status === 401) {
+      this.onUnauthorized(p, r, sentWith, this.toRead);
+      return;
+    }
+    if (r.status === 403) {
+      // Even reading the user's methods is refused: the app lacks the permission.
       this.fatal ??= r.error;
       return;
     }
@@ -394,23 +610,11 @@ class WriteRun {
       return;
     }
     if (r.status < 200 || r.status >= 300) {
-      // The read itself failed: try reading again later, within the same attempt budget.
-      if (p.attempts >= this.maxAttempts) {
-        const { status, code, requestId } = why;
-        this.finish({
-          userId: p.userId,
-          result: "failed",
-          status,
-          code,
-          requestId,
-          transient: true,
-        });
-      } else {
-        p.attempts++;
-        this.toRead.push(p);
-      }
+      // The read itself failed: read again later, within the same attempt budget.
+      this.retryRead(p, r.error?.retryAfterMs);
       return;
     }
+    const why = p.reconcile ?? { kind: "unknown" as const, status: 0, code: "unknown" };
     this.settle(p, why, readBack(r.body, p));
   }
 
@@ -431,10 +635,12 @@ class WriteRun {
       return;
     }
     if (why.kind === "unknown") {
-      this.retryOrFail(p, why.status, why.code, why.requestId);
+      this.retryWrite(p, why);
       return;
     }
-    const { status, code, message, requestId } = why;
+    const { status, message, requestId } = why;
+    // A user Graph refuses to let this app change (a restricted management administrative unit).
+    const code = why.kind === "forbidden" ? "forbidden" : why.code;
     this.finish({
       userId: p.userId,
       result: "failed",

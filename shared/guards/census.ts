@@ -9,6 +9,7 @@
  * mobile and another as an office phone is shared. Addresses are the other family.
  */
 import { firstEntry, normalizeEmailAddress } from "../email/index.js";
+import { storeExistingMethods } from "../existingMethods.js";
 import { ensureReportIndex, hasRegisteredMobileIn } from "../reportIndex.js";
 import type { RunStore } from "../store/runStore.js";
 import { normalizePhoneNumber, samePhoneNumber } from "../phone/index.js";
@@ -72,13 +73,18 @@ async function registeredMobiles(
     return undefined;
   }
   const ids: string[] = [];
+  const byPage = new Map<number, string[]>();
   for (let pageNo = args.fromPage; pageNo < args.toPage; pageNo++) {
     const page = await store.getJson<DirectoryUser[]>(runKeys.page(args.runId, "users", pageNo));
-    ids.push(
-      ...(page ?? []).filter((u) => hasRegisteredMobileIn(report.get(u.id))).map((u) => u.id),
-    );
+    const onPage = (page ?? [])
+      .filter((u) => hasRegisteredMobileIn(report.get(u.id)))
+      .map((u) => u.id);
+    byPage.set(pageNo, onPage);
+    ids.push(...onPage);
   }
   const methods = ids.length > 0 ? await lookupPhoneMethods(ids) : new Map<string, PhoneMethod[]>();
+  // Planning decides these users with the same methods: one read per run.
+  await storeExistingMethods(store, args.runId, byPage, methods);
   const mobiles = new Map<string, string>();
   for (const [userId, list] of methods) {
     const mobile = list.find((m) => m.phoneType === "mobile")?.phoneNumber;

@@ -44,6 +44,22 @@ export const runSettingsSchema = z.strictObject({
 /** The settings snapshot of a run. */
 export type RunSettings = z.infer<typeof runSettingsSchema>;
 
+/**
+ * How the phone writer waits on Graph; each field optional (the writer's defaults), so runs stored
+ * before they existed still read.
+ */
+export const graphWaitsSchema = z.strictObject({
+  /** How long a read that reconciles a write waits after it: a read right after may not show it. */
+  readAfterWriteMs: z.number().int().min(0).optional(),
+  /** First backoff of a retried request without Retry-After (doubled per retry, at most 60 s). */
+  retryBaseMs: z.number().int().min(1).optional(),
+  /** Only 5xx and lost answers for this long: Graph counts as unavailable and the chunk stops. */
+  graphDownMs: z.number().int().min(1).optional(),
+});
+
+/** How the phone writer waits on Graph. */
+export type GraphWaits = z.infer<typeof graphWaitsSchema>;
+
 /** Tuning of one run; defaults in {@link DEFAULT_RUN_TUNING}. */
 export const runTuningSchema = z.strictObject({
   /** Pages fetched by one fetch activity call (each page up to 999 users). */
@@ -60,6 +76,12 @@ export const runTuningSchema = z.strictObject({
   wavesInFlight: z.number().int().min(1),
   /** First retry interval of a failed activity or wave (doubled per retry, at most 60 s). */
   retryIntervalMs: z.number().int().min(1),
+  /** How the phone writer waits on Graph (the writer's defaults when absent). */
+  graphWaits: graphWaitsSchema.optional(),
+  /** When Graph is unavailable, provisioning pauses this long (a durable timer), then probes. */
+  outagePauseMs: z.number().int().min(1).optional(),
+  /** Pauses before the run gives up as `Graph unavailable`, its unfinished chunks to rerun. */
+  outagePauses: z.number().int().min(0).optional(),
 });
 
 /** Tuning of one run. */
@@ -69,7 +91,7 @@ export type RunTuning = z.infer<typeof runTuningSchema>;
  * The default tuning. Histories stay in the low thousands of events at a million users; progress
  * reaches the custom status after each wave.
  */
-export const DEFAULT_RUN_TUNING: RunTuning = {
+export const DEFAULT_RUN_TUNING: { [K in keyof RunTuning]-?: NonNullable<RunTuning[K]> } = {
   pagesPerCall: 10,
   pagesPerPlan: 50,
   chunkSize: 250,
@@ -77,6 +99,9 @@ export const DEFAULT_RUN_TUNING: RunTuning = {
   chunksInFlight: 4,
   wavesInFlight: 2,
   retryIntervalMs: 5_000,
+  graphWaits: { readAfterWriteMs: 5_000, retryBaseMs: 1_000, graphDownMs: 60_000 },
+  outagePauseMs: 300_000,
+  outagePauses: 6,
 };
 
 /**

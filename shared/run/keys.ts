@@ -30,6 +30,15 @@ export const runKeys = {
     `runs/${runId}/outcomes/${pad(chunkNo)}.json`,
   partialOutcome: (runId: string, chunkNo: number): string =>
     `runs/${runId}/outcomes/${pad(chunkNo)}.partial.json`,
+  /**
+   * Users of a chunk whose last write may have been applied when Graph became unavailable: the
+   * chunk's next attempt reads them before writing.
+   */
+  uncertain: (runId: string, chunkNo: number): string =>
+    `runs/${runId}/uncertain/${pad(chunkNo)}.json`,
+  /** With REPLACE_EXISTING: the phone methods the census read for one user page. */
+  existingMethods: (runId: string, pageNo: number): string =>
+    `runs/${runId}/methods/${pad(pageNo)}.json`,
   reportJson: (runId: string): string => `runs/${runId}/report.json`,
   /** Written by a cancel before the run is terminated; chunks check it before every batch. */
   stopFlag: (runId: string): string => `runs/${runId}/stop.json`,

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { METHODS, type Method } from "../settings/index.js";
-import type { MethodCounts, RunCounts } from "./counts.js";
+import { mergeCounts, type MethodCounts, type RunCounts } from "./counts.js";
 import { DECISION_LABELS, type DecisionCounts, type DecisionLabel } from "./decisions.js";
 import { runSettingsSchema, runTuningSchema } from "./input.js";
 
@@ -75,6 +75,49 @@ export interface RunStatus {
   /** Estimated end of provisioning. */
   etaAt?: string;
   message?: string;
+  /**
+   * The provisionWave instances in flight. Each publishes its finished chunks in its own custom
+   * status ({@link WaveStatus}), so a reader adds them ({@link withWavesInFlight}) and sees
+   * progress move with every chunk at no cost in history events.
+   */
+  wavesRunning?: string[];
+}
+
+/** A provisionWave's custom status: the chunks it finished so far. */
+export interface WaveStatus {
+  chunksDone: number;
+  chunksFailed: number;
+  counts: RunCounts;
+  throttled: number;
+}
+
+/**
+ * A run's status with the chunks its waves in flight finished since it last published.
+ *
+ * @param status - the run's custom status.
+ * @param waves - the custom statuses of its `wavesRunning`, in any order (missing ones skipped).
+ */
+export function withWavesInFlight(
+  status: Partial<RunStatus>,
+  waves: unknown[],
+): Partial<RunStatus> {
+  if (!status.wavesRunning?.length || !status.chunks || !status.counts) {
+    return status;
+  }
+  const chunks = { ...status.chunks };
+  const counts = { ...status.counts };
+  let throttled = status.throttled ?? 0;
+  for (const w of waves) {
+    const wave = w as Partial<WaveStatus> | undefined;
+    if (!wave?.counts) {
+      continue;
+    }
+    chunks.done += wave.chunksDone ?? 0;
+    chunks.failed += wave.chunksFailed ?? 0;
+    mergeCounts(counts, wave.counts);
+    throttled += wave.throttled ?? 0;
+  }
+  return { ...status, chunks, counts, throttled };
 }
 
 /** Users by what the registration report says they have registered (no names). */
@@ -147,6 +190,11 @@ export const runOutputSchema = z.strictObject({
     .optional(),
   plan: z.partialRecord(z.enum(DECISION_LABELS as [DecisionLabel, ...DecisionLabel[]]), count),
   failedChunks: z.array(count),
+  /**
+   * Why the run ended early though it completed its report (`Graph unavailable: ...`): its
+   * unfinished chunks are among `failedChunks`, for a rerun.
+   */
+  failure: z.string().optional(),
   /** Chunks holding users whose writes failed transiently; a rerun retries them. */
   retryableChunks: z.array(count),
   chunks: count,

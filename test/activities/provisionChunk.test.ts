@@ -12,6 +12,9 @@ import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run
 import { setServices } from "../../shared/services.js";
 import { FsRunStore } from "../../shared/store/index.js";
 
+/** Waits of a fast emulator: retries and reconciling reads after milliseconds, not seconds. */
+const QUICK = { readAfterWriteMs: 1, retryBaseMs: 1 };
+
 describe("provisionChunk", () => {
   let emulator: EmulatorHandle;
   let dir: string;
@@ -72,13 +75,13 @@ describe("provisionChunk", () => {
     // Every Graph answer is a 504 without the write being applied: nothing can succeed.
     emulator.setConfig({ fault504Rate: 1, faultAfterWrite: false });
     faulted.failed = await provisionChunk(
-      { runId: "r1", chunkNo: 0, logPhoneNumbers: "masked" },
+      { runId: "r1", chunkNo: 0, logPhoneNumbers: "masked", graphWaits: QUICK },
       context(faulted.lines),
     );
     faulted.writesAfterFailure = emulator.metrics().writes;
     emulator.setConfig({ fault504Rate: 0 });
     faulted.rerun = await provisionChunk(
-      { runId: "r1", chunkNo: 0, retryFailed: true, logPhoneNumbers: "masked" },
+      { runId: "r1", chunkNo: 0, retryFailed: true, logPhoneNumbers: "masked", graphWaits: QUICK },
       context(faulted.lines),
     );
     faulted.writesAfterRerun = emulator.metrics().writes;

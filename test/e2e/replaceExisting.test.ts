@@ -53,5 +53,9 @@ describe("REPLACE_EXISTING with TARGET=noMobileMethod (targeting fixture)", () =
     expect(output.plan.alreadyPresent).toBe(equal.length);
     // The creates and one PATCH per replaced number; the equal numbers were only read.
     expect(world.emulator.metrics().writes).toBe(created + replaced.size);
+    // The census and planning share one read of the methods: one per user the report lists with
+    // a phone registered (planning used to read those users again).
+    const withPhone = tenant.users.filter((u) => (u.phoneMethods ?? []).length > 0);
+    expect(world.emulator.metrics().byRoute["phoneMethods.list"]?.requests).toBe(withPhone.length);
   });
 });

@@ -80,6 +80,7 @@ export const SMALL_TUNING: Partial<RunTuning> = {
   chunksPerWave: 2,
   chunksInFlight: 2,
   wavesInFlight: 2,
+  graphWaits: { readAfterWriteMs: 200, retryBaseMs: 50, graphDownMs: 2_000 },
 };
 
 /**

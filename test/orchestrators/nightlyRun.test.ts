@@ -7,6 +7,7 @@ import { nightlyRunOrchestration } from "../../orchestrators/nightlyRun.js";
 import {
   countOutcomes,
   emptyCounts,
+  prepareRerun,
   resolveTuning,
   type Outcome,
   type RunInput,
@@ -200,6 +201,7 @@ describe("nightlyRun", () => {
           retryFailed: false,
           logPhoneNumbers: "masked",
           retryIntervalMs: 5_000,
+          graphWaits: input.tuning.graphWaits,
         },
       ],
       [
@@ -211,6 +213,7 @@ describe("nightlyRun", () => {
           retryFailed: false,
           logPhoneNumbers: "masked",
           retryIntervalMs: 5_000,
+          graphWaits: input.tuning.graphWaits,
         },
       ],
     ]);
@@ -239,7 +242,10 @@ describe("nightlyRun", () => {
 
     const provisioning = statuses.filter((s) => s.phase === "provisioning");
     // Waves start one minute apart; the first is answered one minute after provisioning began.
-    const afterFirst = provisioning[1] as RunStatus;
+    const afterFirst = provisioning.find((s) => s.chunks.done > 0) as RunStatus;
+    // While the first wave runs, the status names it, for readers to add its finished chunks.
+    expect(provisioning[1]?.wavesRunning).toEqual(["run-1:wave:0"]);
+    expect(afterFirst.wavesRunning).toBeUndefined();
     expect(afterFirst.chunks).toEqual({ total: 4, done: 2, failed: 0 });
     expect(afterFirst.counts.created).toBe(10);
     expect(afterFirst.throttled).toBe(2);
@@ -354,6 +360,88 @@ describe("nightlyRun", () => {
     });
     expect(run.error).toBeUndefined();
     expect((run.output as RunOutput).failedChunks).toEqual([2, 3]);
+  });
+
+  /** Chunk 0 done, then Graph unavailable: chunk 1 unfinished and wave 1 (chunks 2, 3) not begun. */
+  const outageAnswers = (probes: boolean[]) => {
+    const answer = tenantAnswers();
+    const down = "Graph unavailable: 5 batches in a row got only 5xx answers or none in 60 s.";
+    let probe = 0;
+    return (call: ScheduledCall): unknown => {
+      if (call.name === "provisionWave" && call.instanceId === "run-1:wave:0") {
+        return {
+          results: [{ chunkNo: 0, ok: true, counts: emptyCounts(), throttled: 0 }],
+          unavailable: down,
+          unfinished: [1],
+        };
+      }
+      if (call.name === "probeGraph") {
+        return probes[probe++] ? { up: true } : { up: false, why: "503 'serviceNotAvailable'" };
+      }
+      return answer(call);
+    };
+  };
+  const outageInput = {
+    ...input,
+    tuning: { ...input.tuning, outagePauseMs: 300_000, outagePauses: 3 },
+  };
+
+  it("pauses on a durable timer when Graph is unavailable, probes, and resumes with the unfinished chunks only", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input: outageInput,
+      answer: outageAnswers([false, true]),
+    });
+    expect(run.error).toBeUndefined();
+    const waves = run.calls.filter((c) => c.name === "provisionWave" || c.name === "probeGraph");
+    expect(waves.map((c) => c.instanceId ?? c.name)).toEqual([
+      "run-1:wave:0",
+      "probeGraph",
+      "probeGraph",
+      "run-1:wave:0:r1",
+      "run-1:wave:1:r1",
+    ]);
+    // Wave 1 never started before the outage; the resume takes chunk 1 with it.
+    expect(waves.slice(3).map((c) => (c.input as { chunkNos: number[] }).chunkNos)).toEqual([
+      [1, 2],
+      [3],
+    ]);
+    // Two pauses of 5 minutes each, one before each probe.
+    expect(run.timers).toHaveLength(2);
+    const probes = waves.filter((c) => c.name === "probeGraph");
+    probes.forEach((p, i) => {
+      expect(p.at.getTime()).toBeGreaterThanOrEqual((run.timers[i] as Date).getTime());
+    });
+    expect(
+      run.statuses.some(
+        (s) => String(s.message).startsWith("Paused until") && s.phase === "provisioning",
+      ),
+    ).toBe(true);
+    const output = run.output as RunOutput;
+    expect(output.failedChunks).toEqual([]);
+    expect(output.failure).toBeUndefined();
+    expect(run.statuses.at(-1)).toMatchObject({ phase: "completed" });
+  });
+
+  it("gives up after the tuning's pauses: report and output complete, phase failed with 'Graph unavailable', unfinished chunks listed for a rerun", () => {
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input: outageInput,
+      answer: outageAnswers([false, false, false, true]),
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.calls.filter((c) => c.name === "probeGraph")).toHaveLength(3);
+    expect(run.calls.filter((c) => c.name === "provisionWave")).toHaveLength(1);
+    expect(run.calls.some((c) => c.name === "summarizeRun")).toBe(true);
+    const output = run.output as RunOutput;
+    expect(output.failedChunks).toEqual([1, 2, 3]);
+    expect(output.failure).toMatch(
+      /^Graph unavailable: no answer through 3 pauses; 3 chunks unfinished/,
+    );
+    expect(run.statuses.at(-1)).toMatchObject({ phase: "failed", message: output.failure });
+    const rerun = prepareRerun(
+      { instanceId: "run-1", runtimeStatus: "Completed", output },
+      { maxAgeHours: 24, now: new Date(Date.parse(output.finishedAt) + 60_000) },
+    );
+    expect(rerun).not.toHaveProperty("error");
   });
 
   it.each([

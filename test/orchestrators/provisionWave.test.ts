@@ -74,6 +74,41 @@ describe("provisionWave", () => {
     expect(run.calls.map((c) => (c.input as { chunkNo: number }).chunkNo)).toEqual([4, 5, 6, 7]);
   });
 
+  it("starts no further chunk after one finds Graph unavailable, and lists the unfinished ones", () => {
+    const unavailable =
+      "Graph unavailable: 5 batches in a row got only 5xx answers or none in 60 s.";
+    const run = driveOrchestration(provisionWaveOrchestration.handler, {
+      input,
+      answer: (call) =>
+        (call.input as { chunkNo: number }).chunkNo === 7
+          ? { chunkNo: 7, unavailable }
+          : done(call),
+    });
+    const output = run.output as ProvisionWaveOutput;
+    expect(run.calls.map((c) => (c.input as { chunkNo: number }).chunkNo)).toEqual([4, 5, 6, 7]);
+    expect(output.unavailable).toBe(unavailable);
+    expect(output.unfinished).toEqual([7, 8]);
+    expect(output.results.map((r) => r.chunkNo)).toEqual([4, 5, 6]);
+  });
+
+  it("publishes its finished chunks as its custom status after each group, for per-chunk progress", () => {
+    const run = driveOrchestration(provisionWaveOrchestration.handler, {
+      input,
+      answer: (call) => {
+        if ((call.input as { chunkNo: number }).chunkNo === 5) {
+          throw new Error("the run store is unreachable");
+        }
+        return done(call);
+      },
+    });
+    expect(run.statuses.map((s) => [s.chunksDone, s.chunksFailed])).toEqual([
+      [1, 1],
+      [3, 1],
+      [4, 1],
+    ]);
+    expect(run.statuses.at(-1)).toMatchObject({ counts: { created: 4 + 6 + 7 + 8 } });
+  });
+
   it("refuses an input with no chunks or unknown keys", () => {
     for (const bad of [
       { ...input, chunkNos: [] },

@@ -72,6 +72,7 @@ describe("rerunFailed", () => {
       retryFailed: true,
       logPhoneNumbers: "full",
       retryIntervalMs: 50,
+      graphWaits: source.tuning.graphWaits,
     });
     const summary = run.calls.find((c) => c.name === "summarizeRun");
     expect(summary?.input).toMatchObject({

@@ -40,6 +40,8 @@ export interface DrivenRun {
   yields: ScheduledCall[][];
   /** Every custom status it set, deep-copied at the time. */
   statuses: Record<string, unknown>[];
+  /** When each durable timer it waited on alone (not in `Task.any`) was due; each fires then. */
+  timers: Date[];
 }
 
 /**
@@ -61,7 +63,7 @@ export function driveOrchestration(
     events?: Record<string, unknown>;
   },
 ): DrivenRun {
-  const run: DrivenRun = { calls: [], yields: [], statuses: [] };
+  const run: DrivenRun = { calls: [], yields: [], statuses: [], timers: [] };
   let now = options.start ?? new Date("2026-12-01T02:00:00.000Z");
   const stepMs = options.stepMs ?? 1_000;
   const schedule = (
@@ -154,6 +156,12 @@ export function driveOrchestration(
   const resolve = (task: FakeTask): unknown => {
     if (task.any) {
       return resolveAny(task);
+    }
+    if (task.timer) {
+      run.timers.push(task.timer.fireAt);
+      now = new Date(Math.max(now.getTime(), task.timer.fireAt.getTime()));
+      task.isCompleted = true;
+      return undefined;
     }
     if (task.children) {
       task.children.forEach(settle);

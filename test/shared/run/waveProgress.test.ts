@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import {
+  emptyCounts,
+  withWavesInFlight,
+  type RunStatus,
+  type WaveStatus,
+} from "../../../shared/run/index.js";
+
+const run = (wavesRunning?: string[]): Partial<RunStatus> => ({
+  phase: "provisioning",
+  chunks: { total: 10, done: 4, failed: 0 },
+  counts: { ...emptyCounts(), created: 1_000 },
+  throttled: 3,
+  wavesRunning,
+});
+
+const wave = (done: number, created: number): WaveStatus => ({
+  chunksDone: done,
+  chunksFailed: 0,
+  counts: { ...emptyCounts(), created },
+  throttled: 1,
+});
+
+describe("withWavesInFlight", () => {
+  it("adds the chunks the waves in flight finished since the run published", () => {
+    const merged = withWavesInFlight(run(["r:wave:2", "r:wave:3"]), [wave(1, 250), wave(2, 500)]);
+    expect(merged.chunks).toEqual({ total: 10, done: 7, failed: 0 });
+    expect(merged.counts?.created).toBe(1_750);
+    expect(merged.throttled).toBe(5);
+  });
+
+  it("leaves the run's status as it is when no wave runs or a wave has no status yet", () => {
+    const idle = run();
+    expect(withWavesInFlight(idle, [wave(1, 250)])).toBe(idle);
+    const merged = withWavesInFlight(run(["r:wave:2"]), [undefined]);
+    expect(merged.chunks?.done).toBe(4);
+    expect(merged.counts?.created).toBe(1_000);
+  });
+});

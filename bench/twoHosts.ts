@@ -3,12 +3,13 @@
  * "instances", each with its own limiter, as on Flex Consumption) on one run store, against one
  * emulator that enforces a quota and sends no usage header.
  *
- *   node --import tsx bench/twoHosts.ts [--users 3000] [--chunk-size 500] [--parallel]
+ *   node --import tsx bench/twoHosts.ts [--users 3000] [--chunk-size 500] [--parallel] [--one-host]
  *
  * By default the chunks run as the product runs them: one at a time, alternating between the two
  * processes (the worst case for the limiter's handover through the run store). `--parallel` runs
  * one chunk in each process at once instead, the design before (each instance's limiter on its
- * own), for comparison. Real time, no scaling: the quota is the sliding window of 40 writes per
+ * own), for comparison; `--one-host` writes every chunk in the first process, the baseline of one
+ * limiter that never changes hands. Real time, no scaling: the quota is the sliding window of 40 writes per
  * 2 s. The gap Durable puts between two chunks (queue polling, scheduling) is not played here.
  * Prints one JSON line: users, seconds, ratio (writes over what the quota admitted), throttled
  * share (429s over requests) and calls per user, from the emulator's metrics.
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
   const users = Number(arg("users", "3000"));
   const chunkSize = Number(arg("chunk-size", String(DEFAULT_RUN_TUNING.chunkSize)));
   const parallel = process.argv.includes("--parallel");
+  const oneHost = process.argv.includes("--one-host");
   const tenant = benchTenant(users);
   const emulator = await startEmulator({
     profile: "realistic",
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
       );
     } else {
       for (const c of chunks) {
-        count(await (hosts[c % 2] as Host).write(c));
+        count(await (hosts[oneHost ? 0 : c % 2] as Host).write(c));
       }
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -166,7 +168,11 @@ async function main(): Promise<void> {
     const round = (x: number, d = 4): number => Math.round(x * 10 ** d) / 10 ** d;
     process.stdout.write(
       `${JSON.stringify({
-        design: parallel ? "two writers, a limiter each" : "one writing chunk, handed over",
+        design: parallel
+          ? "two writers, a limiter each"
+          : oneHost
+            ? "one writing chunk, one host"
+            : "one writing chunk, handed over",
         quota: describeQuota(emulator.config),
         header: emulator.config.phoneWriteUsageHeader,
         users,

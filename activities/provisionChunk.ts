@@ -8,6 +8,7 @@ import type { InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import { defineActivity } from "../shared/durable/index.js";
 import { GraphRequestError, GraphUnavailableError } from "../shared/graph/errors.js";
+import { handOverLimiter, resumeLimiter } from "../shared/graph/limiterHandover.js";
 import { recheckKeys, type ChangedUser } from "../shared/guards/recheck.js";
 import {
   writePhoneMethods,
@@ -201,7 +202,8 @@ function writerWaits(input: ProvisionChunkInput): Partial<PhoneWriterOptions> {
 /**
  * Writes the chunk's open writes, one method after the other (the writer takes one write per
  * user in a call), while marking the chunk as writing (a cancelled run reads "cancelling" until
- * no chunk of it writes).
+ * no chunk of it writes). The limiter starts from what the run's previous chunk learned, and
+ * hands on what it learned when the chunk ends, however it ends.
  *
  * @returns throttled answers, or the fatal reason that must stop the run, or that Graph was
  *   unavailable (the users whose write may have been applied are stored, to be read first).
@@ -217,6 +219,7 @@ async function writeOpenUsers(
   const uncertainKey = runKeys.uncertain(input.runId, input.chunkNo);
   const uncertain = new Set((await store.getJson<string[]>(uncertainKey)) ?? []);
   await store.putJson(running, { startedAt: new Date().toISOString() });
+  await resumeLimiter(store, input.runId, limiter);
   // The method being written: the writer names uncertain users, the store keeps their writes.
   let writing: Method = "mobile";
   try {
@@ -252,6 +255,8 @@ async function writeOpenUsers(
     throw error;
   } finally {
     await store.delete(running);
+    // Not worth failing a chunk over: without it the next chunk starts in slow start.
+    await handOverLimiter(store, input.runId, limiter).catch(() => undefined);
   }
 }
 

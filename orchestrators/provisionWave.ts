@@ -1,7 +1,7 @@
 /**
- * provisionWave: a sub-orchestration that provisions a bounded set of chunks, a few
- * provisionChunk activities at a time. Waves keep every history small: the parent holds one
- * event pair per wave, a wave a few per chunk, so replay cost stays linear at a million users.
+ * provisionWave: a sub-orchestration that provisions a bounded set of chunks, one provisionChunk
+ * activity after the other. Waves keep every history small: the parent holds one event pair per
+ * wave, a wave a few per chunk, so replay cost stays linear at a million users.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
@@ -29,6 +29,10 @@ import {
 export const provisionWaveInput = z.strictObject({
   runId: runIdSchema,
   chunkNos: z.array(z.number().int().min(0)).min(1),
+  /**
+   * Chunk activities in flight: {@link WRITING_CHUNKS} for every wave provisionWaves starts; waves
+   * started before that may hold more, and replay with it.
+   */
   chunksInFlight: z.number().int().min(1),
   retryFailed: z.boolean(),
   logPhoneNumbers: z.enum(["masked", "full"]),
@@ -152,6 +156,16 @@ export const provisionWaveOrchestration = defineOrchestration({
   run: runWave,
 });
 
+/**
+ * provisionChunk activities of one run that write at once: one. The write budget belongs to the
+ * app in the tenant, not to a process, and Flex Consumption may run each activity on another
+ * instance with a limiter of its own; so one chunk writes at a time, with the whole limiter's
+ * concurrency inside it, and hands what its limiter learned to the next one through the run store
+ * (`runKeys.limiter`). The one-run lock makes that one writer per app. Not a tuning: a run's
+ * `chunksInFlight` and `wavesInFlight` no longer apply to writes.
+ */
+export const WRITING_CHUNKS = 1;
+
 /** Progress of all waves so far, for the parent's custom status. */
 export interface WavesProgress {
   chunksDone: number;
@@ -268,7 +282,8 @@ function* waitForGraph(
 }
 
 /**
- * Runs chunks as waves of sub-orchestrations, a few waves at a time. Used by nightlyRun and
+ * Runs chunks as waves of sub-orchestrations, one wave after the other and one chunk at a time
+ * inside it ({@link WRITING_CHUNKS}). Used by nightlyRun and
  * rerunFailed; call with `yield*` from an orchestrator. When a chunk finds Graph unavailable,
  * the waves still running finish, then provisioning pauses ({@link waitForGraph}) and resumes with
  * the chunks not finished; after `outagePauses` pauses without an answer it gives up.
@@ -295,8 +310,9 @@ export function* provisionWaves(
   // Each resume after a pause runs new wave instances (a sub-orchestration id is used once).
   for (let round = 0; ; round++) {
     let left: number[] = [];
-    for (let w = 0; w < waves.length; w += tuning.wavesInFlight) {
-      const group = waves.slice(w, w + tuning.wavesInFlight);
+    // A running wave has a chunk writing, so waves run one at a time too.
+    for (let w = 0; w < waves.length; w += WRITING_CHUNKS) {
+      const group = waves.slice(w, w + WRITING_CHUNKS);
       progress.wavesRunning = group.map((_, k) => waveInstanceId(context, round, w + k));
       options.onProgress(progress);
       const tasks = group.map((chunkNos, k) =>
@@ -305,7 +321,7 @@ export function* provisionWaves(
           {
             runId: options.runId,
             chunkNos,
-            chunksInFlight: tuning.chunksInFlight,
+            chunksInFlight: WRITING_CHUNKS,
             retryFailed: options.retryFailed,
             logPhoneNumbers: options.logPhoneNumbers,
             retryIntervalMs: tuning.retryIntervalMs,

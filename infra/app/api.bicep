@@ -32,9 +32,11 @@ param applicationInsightsName string
 @description('Always-ready instances for the durable trigger group.')
 param durableAlwaysReady int = 0
 
+// One provisionChunk of a run writes at a time, with the whole limiter inside it, and one run
+// runs at a time: however many instances the plan adds, one process writes to Graph.
 @minValue(40)
 @maxValue(1000)
-@description('Upper bound on instances; Graph quotas, not compute, limit a run.')
+@description('Upper bound on instances. Graph load no longer depends on it: one chunk of the one running run writes at a time, on one instance, and hands its limiter to the next.')
 param maximumInstanceCount int = 40
 
 @allowed([2048, 4096])

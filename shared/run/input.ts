@@ -70,9 +70,15 @@ export const runTuningSchema = z.strictObject({
   chunkSize: z.number().int().min(1),
   /** Chunks per provisionWave sub-orchestration. */
   chunksPerWave: z.number().int().min(1),
-  /** provisionChunk activities in flight per wave. */
+  /**
+   * Census shards settled at once. Writes ignore it: one provisionChunk of a run writes at a time
+   * (`WRITING_CHUNKS` in `orchestrators/provisionWave.ts`); runs stored before kept it for writes.
+   */
   chunksInFlight: z.number().int().min(1),
-  /** Waves in flight at once. */
+  /**
+   * Re-checks after an approval: chunks per call are `chunksPerWave` times this. Writes ignore it:
+   * waves run one at a time.
+   */
   wavesInFlight: z.number().int().min(1),
   /** First retry interval of a failed activity or wave (doubled per retry, at most 60 s). */
   retryIntervalMs: z.number().int().min(1),
@@ -89,12 +95,17 @@ export type RunTuning = z.infer<typeof runTuningSchema>;
 
 /**
  * The default tuning. Histories stay in the low thousands of events at a million users; progress
- * reaches the custom status after each wave.
+ * reaches the custom status after each chunk. Chunks of 500 writes: chunks write one after the
+ * other, so each gap between two (an activity completing, the wave scheduling the next, a worker
+ * picking it up, up to the queue polling interval) idles the budget; at Graph's documented 20
+ * writes a second a chunk writes for about 25 s, and at the slowest quota seen (0.5 a second) for
+ * about 17 minutes, inside the 30-minute function timeout. Half as many chunks as with 250 also
+ * halves the chunk events in the wave histories.
  */
 export const DEFAULT_RUN_TUNING: { [K in keyof RunTuning]-?: NonNullable<RunTuning[K]> } = {
   pagesPerCall: 10,
   pagesPerPlan: 50,
-  chunkSize: 250,
+  chunkSize: 500,
   chunksPerWave: 8,
   chunksInFlight: 4,
   wavesInFlight: 2,

@@ -46,6 +46,11 @@ export const runKeys = {
   runningChunk: (runId: string, chunkNo: number): string =>
     `runs/${runId}/running/${pad(chunkNo)}.json`,
   runningChunks: (runId: string): string => `runs/${runId}/running/`,
+  /**
+   * What the last writing chunk's limiter learned of the quota (rates and a round trip), for the
+   * next chunk on whatever instance (`shared/graph/limiterHandover.ts`).
+   */
+  limiter: (runId: string): string => `runs/${runId}/limiter.json`,
   reportCsv: (runId: string): string => `runs/${runId}/report.csv`,
   /** The report page (self-contained HTML). */
   reportHtml: (runId: string): string => `runs/${runId}/report.html`,

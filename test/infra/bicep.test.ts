@@ -11,7 +11,8 @@ import { SETTINGS } from "../../shared/settings/index.js";
 import { PROFILES } from "../../local/graph-emulator/index.js";
 import { REQUIRED_GRAPH_ROLES } from "../../infra/scripts/grantGraphRoles.js";
 import { censusKeys } from "../../shared/guards/census.js";
-import { runKeys } from "../../shared/run/index.js";
+import { DEFAULT_RUN_TUNING, runKeys } from "../../shared/run/index.js";
+import { WRITING_CHUNKS } from "../../orchestrators/provisionWave.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (rel: string): string => readFileSync(path.join(repo, rel), "utf8");
@@ -629,6 +630,22 @@ describe("security guards (README: Security model)", () => {
     // context.info lines reach Application Insights as Trace telemetry (traces / AppTraces).
     const excluded = host.logging.applicationInsights.samplingSettings.excludedTypes.split(";");
     expect(excluded.sort()).toEqual(["Request", "Trace"]);
+  });
+
+  it("sizes instances and host concurrency for one writing chunk per run, not for Graph's quota", () => {
+    // Arrange
+    const host = JSON.parse(read("host.json")) as {
+      extensions: { durableTask: { maxConcurrentActivityFunctions: number } };
+    };
+    const maxInstances = params(api).find((p) => p.name === "maximumInstanceCount");
+
+    // Assert: one chunk writes; an instance has room for a run's widest fan-out (census shards).
+    expect(WRITING_CHUNKS).toBe(1);
+    expect(host.extensions.durableTask.maxConcurrentActivityFunctions).toBe(
+      DEFAULT_RUN_TUNING.chunksInFlight,
+    );
+    expect(maxInstances?.decorators.join("\n")).toContain("Graph load no longer depends on it");
+    expect(api).toMatch(/^\s+maximumInstanceCount: maximumInstanceCount$/m);
   });
 
   it("names each security parameter and both app roles in the README's security model", () => {

@@ -197,7 +197,7 @@ describe("nightlyRun", () => {
         {
           runId: "run-1",
           chunkNos: [0, 1],
-          chunksInFlight: 4,
+          chunksInFlight: 1,
           retryFailed: false,
           logPhoneNumbers: "masked",
           retryIntervalMs: 5_000,
@@ -209,7 +209,7 @@ describe("nightlyRun", () => {
         {
           runId: "run-1",
           chunkNos: [2, 3],
-          chunksInFlight: 4,
+          chunksInFlight: 1,
           retryFailed: false,
           logPhoneNumbers: "masked",
           retryIntervalMs: 5_000,
@@ -217,6 +217,26 @@ describe("nightlyRun", () => {
         },
       ],
     ]);
+  });
+
+  it("writes with one wave and one chunk at a time, whatever the run's fan-out tuning", () => {
+    // One writing chunk per run is the write budget across instances, not a tuning.
+    const wide = { ...input, tuning: { ...input.tuning, wavesInFlight: 3, chunksInFlight: 4 } };
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input: wide,
+      answer: tenantAnswers(),
+      instanceId: "run-1",
+    });
+    const waveYields = run.yields
+      .map((y) => y.filter((c) => c.name === "provisionWave"))
+      .filter((y) => y.length > 0);
+    expect(waveYields.map((y) => y.map((c) => c.instanceId))).toEqual([
+      ["run-1:wave:0"],
+      ["run-1:wave:1"],
+    ]);
+    expect(
+      waveYields.flat().map((c) => (c.input as { chunksInFlight: number }).chunksInFlight),
+    ).toEqual([1, 1]);
   });
 
   it("publishes pages, plan counts, chunks, rate and an ETA from the measured pace", () => {

@@ -68,7 +68,7 @@ describe("rerunFailed", () => {
     expect(wave?.input).toEqual({
       runId: "run-1",
       chunkNos: [1, 3],
-      chunksInFlight: 4,
+      chunksInFlight: 1,
       retryFailed: true,
       logPhoneNumbers: "full",
       retryIntervalMs: 50,

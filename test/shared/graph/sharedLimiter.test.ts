@@ -5,8 +5,9 @@ import { AdaptiveLimiter } from "../../../shared/graph/throttle.js";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
 
 /**
- * Several provisionChunk activities of one Functions instance share one limiter, as they share
- * the tenant's write quota. Here eight writers at once run into a small quota and must all finish.
+ * Every writer of one process shares its limiter, as they share the tenant's write quota (one
+ * chunk writes at a time per run, but waves stored before that may run several). Here eight
+ * writers at once run into a small quota and must all finish.
  */
 describe("eight writers sharing one limiter against a small write quota", () => {
   let emulator: EmulatorHandle;

@@ -719,11 +719,17 @@ export class AdaptiveLimiter {
       // about that (a bucket exactly that, if it never overflowed).
       this.floor = Math.max(this.floor ?? 0, acceptedRate);
     }
+    const factor = this.strikes >= 2 ? STRIKES_SAVINGS_FACTOR : SAVINGS_FACTOR;
+    // The pacer's rate is only what could leave: a Retry-After pause or the writers may have held
+    // requests back. Unless Graph also refused most of what did leave, it took what came, and the
+    // quota (a window, say) may be far above the accepted rate.
+    const sentRate = this.log.covers(interval.from)
+      ? this.log.sentRate(interval.from, interval.to)
+      : interval.lowestRate;
     if (
       accepted >= MIN_SAMPLE &&
       acceptedRate > 0 &&
-      interval.lowestRate >
-        (this.strikes >= 2 ? STRIKES_SAVINGS_FACTOR : SAVINGS_FACTOR) * acceptedRate
+      Math.min(interval.lowestRate, sentRate) > factor * acceptedRate
     ) {
       this.ceiling = Math.min(this.ceiling ?? acceptedRate, acceptedRate);
       if (this.rate !== undefined && this.rate > THROTTLE_CUT * acceptedRate) {

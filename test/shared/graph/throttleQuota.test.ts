@@ -271,6 +271,32 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(through).toBe(true);
   });
 
+  it("keeps its rate when Graph took what left after a 429, however far the pacer ran ahead of it", async () => {
+    // A window quota: the Retry-After pause held requests back, so the rate that writes left at
+    // (and were accepted at) sits far below the pacer's. That is no bucket's savings spent, and
+    // the accepted rate is not the ceiling.
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    limiter.warmStart({ ratePerSecond: 36, ceilingPerSecond: 40, roundTripMs: 1_000 });
+    await vi.advanceTimersByTimeAsync(100);
+    const first = await acquire(limiter, 1);
+    await vi.advanceTimersByTimeAsync(10);
+    limiter.release(1, first, { throttled: 1, retryAfterMs: 1_000 });
+    const cutTo = limiter.stats().ratePerSecond ?? 0;
+    const inFlight: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      inFlight.push(await acquire(limiter, 4));
+    }
+    const refused = await acquire(limiter, 1);
+    await vi.advanceTimersByTimeAsync(10);
+    limiter.release(1, refused, { throttled: 1, retryAfterMs: 1_000 });
+    expect(limiter.stats().ratePerSecond).toBeGreaterThan(0.8 * cutTo);
+    for (const started of inFlight) {
+      limiter.release(4, started);
+    }
+    expect(limiter.stats().ratePerSecond).toBeGreaterThan(0.8 * cutTo);
+  });
+
   it("takes the rate Graph accepted as the ceiling once a bucket's savings are spent", async () => {
     // 200 writes at once, then 5 a second: slow start runs far past 5 a second on the savings.
     let firstThrottled: number | undefined;

@@ -502,14 +502,27 @@ class WriteRun {
     }
   }
 
-  private async sendWrites(batch: Pending[], startedAt: number): Promise<void> {
+  /**
+   * Sends one request per item (each counts as an attempt) under the limiter and notes Graph's
+   * health; `sentWith` is the token generation the batch went out with, for a 401's refresh.
+   */
+  private async sendEach(
+    batch: Pending[],
+    request: (p: Pending, id: string) => BatchRequest,
+    startedAt: number,
+  ): Promise<{ results: BatchResult[] | GraphRequestError; sentWith: number }> {
     const requests = batch.map((p, i) => {
       p.attempts++;
-      return writeRequest(p, String(i + 1));
+      return request(p, String(i + 1));
     });
     const sentWith = this.tokenGeneration;
     const results = await sendLimitedBatch(this.graph, this.options, requests, startedAt);
     this.noteHealth(results);
+    return { results, sentWith };
+  }
+
+  private async sendWrites(batch: Pending[], startedAt: number): Promise<void> {
+    const { results, sentWith } = await this.sendEach(batch, writeRequest, startedAt);
     if (results instanceof GraphRequestError) {
       // The envelope failed transiently: any item may or may not have been applied.
       const { status, code, requestId } = results;
@@ -569,13 +582,7 @@ class WriteRun {
   }
 
   private async sendReads(batch: Pending[], startedAt: number): Promise<void> {
-    const requests = batch.map((p, i) => {
-      p.attempts++;
-      return readRequest(p, String(i + 1));
-    });
-    const sentWith = this.tokenGeneration;
-    const results = await sendLimitedBatch(this.graph, this.options, requests, startedAt);
-    this.noteHealth(results);
+    const { results, sentWith } = await this.sendEach(batch, readRequest, startedAt);
     if (results instanceof GraphRequestError) {
       for (const p of batch) {
         this.retryRead(p, results.retryAfterMs);

@@ -436,13 +436,8 @@ class WriteRun {
       this.finish({ userId: p.userId, result: "failed", status, code, requestId, transient: true });
       return;
     }
-    const retry: Pending = { ...p, reconcile: undefined };
-    if (why.status === 429 && retryAfterMs !== undefined) {
-      // The limiter holds every request back for the Retry-After: no wait of its own.
-      this.toWrite.push(retry);
-    } else {
-      this.toWrite.defer(retry, this.retryAt(p, retryAfterMs));
-    }
+    // A refused write waits its own Retry-After; the limiter lets the others go on at its rate.
+    this.toWrite.defer({ ...p, reconcile: undefined }, this.retryAt(p, retryAfterMs));
   }
 
   /** Reads again later (the read failed), or fails the user once its attempts are spent. */

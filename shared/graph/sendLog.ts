@@ -1,49 +1,93 @@
 /**
- * What the write limiter sent and what Graph accepted, by send time: the measurements behind its
+ * What the write limiter sent and how Graph answered it, by send time: the measurements behind its
  * rate decisions. Times are the limiter's clock in milliseconds; a request is known by the time
  * its permits were granted (what `AdaptiveLimiter.acquire` returns).
+ *
+ * Sending is cut into steps (about a round trip each, see `AdaptiveLimiter`): every write belongs
+ * to the step it was sent in, and a step is finished once every write sent in it is answered (or
+ * given back), a round trip or so after it closed. What Graph did with a finished step's writes
+ * (accepted, refused with 429, failed) is the evidence of the rate the step was sent at.
  */
 
-/** Grants and single-write answers kept for rates over the last round trip or two. */
-const KEEP_RECENT_MS = 10_000;
+/** One step of sending: the writes sent in it, and how Graph answered them. */
+export interface SendStep {
+  /** When the step opened, and when the next one did (undefined while it is the current one). */
+  from: number;
+  to?: number;
+  /** The pacing rate when the step opened, writes per millisecond (undefined before any). */
+  rate?: number;
+  /** Whether it was sent in slow start (it says nothing of the rate after). */
+  slowStart: boolean;
+  /** Writes sent (grants less refunds), answered, accepted, refused (429), failed (5xx, lost). */
+  sent: number;
+  answered: number;
+  accepted: number;
+  refused: number;
+  unavailable: number;
+}
 
-/** Answers kept at most (about an hour at 20 writes a second in batches of four). */
-const MAX_ANSWERS = 20_000;
+/**
+ * A closed step still waiting for answers this long after it closed is taken as it is: a request
+ * whose answer never came back (every request is released or refunded) must not stop the
+ * limiter's learning.
+ */
+const STALE_STEP_MS = 120_000;
 
-/** Single-write answers needed before their accepted share counts. */
-const MIN_SINGLES = 4;
+/** Answers kept by answer time for {@link SendLog.recentRefusals}. */
+const KEEP_RECENT_MS = 2_000;
 
-/** Requests sent, answered and in flight, by send time. */
+/** Requests sent, answered and in flight, by send time and by step. */
 export class SendLog {
   private inFlightCount = 0;
   /** Permits in flight by the time they were granted. */
   private readonly inFlightSince = new Map<number, number>();
-  /** Permits granted lately (refunds taken off). */
-  private readonly grants: { at: number; n: number }[] = [];
-  /** Answered requests by send time, with how many of their writes Graph accepted. */
-  private readonly answers: { at: number; accepted: number }[] = [];
-  /** Single-write requests in flight, and how the answered ones went (see sampledAcceptedRate). */
-  private readonly singlesInFlight = new Set<number>();
-  private readonly singles: { at: number; accepted: boolean }[] = [];
+  /** Steps not finished yet, oldest first; the last is the current one. */
+  private readonly steps: SendStep[] = [];
+  /** Answers lately, by answer time: writes answered and refused in each. */
+  private readonly recent: { at: number; n: number; refused: number }[] = [];
 
   /** Permits in flight. */
   get inFlight(): number {
     return this.inFlightCount;
   }
 
+  /** The step writes are sent in now, if one is open. */
+  get current(): SendStep | undefined {
+    return this.steps[this.steps.length - 1];
+  }
+
+  /**
+   * Closes the current step and opens the next.
+   *
+   * @param at - now.
+   * @param rate - the pacing rate the step starts at.
+   * @param slowStart - whether the limiter is in slow start.
+   */
+  openStep(at: number, rate: number | undefined, slowStart: boolean): void {
+    const current = this.current;
+    if (current) {
+      current.to = at;
+    }
+    this.steps.push({
+      from: at,
+      rate,
+      slowStart,
+      sent: 0,
+      answered: 0,
+      accepted: 0,
+      refused: 0,
+      unavailable: 0,
+    });
+  }
+
   /** Permits granted at `at`. */
   granted(at: number, n: number): void {
     this.inFlightCount += n;
     this.inFlightSince.set(at, (this.inFlightSince.get(at) ?? 0) + n);
-    this.grants.push({ at, n });
-    while ((this.grants[0]?.at ?? at) < at - KEEP_RECENT_MS) {
-      this.grants.shift();
+    const step = this.stepAt(at);
+    if (step) {
+      step.sent += n;
     }
-  }
-
-  /** The request granted at `at` leaves with a single write. */
-  single(at: number): void {
-    this.singlesInFlight.add(at);
   }
 
   /**
@@ -52,51 +96,77 @@ export class SendLog {
    * @param at - when they were granted; the latest grant when unknown.
    */
   returned(n: number, at: number | undefined): void {
-    this.untrack(n, at);
-    for (let i = this.grants.length - 1; i >= 0; i--) {
-      const grant = this.grants[i] as { at: number; n: number };
-      if (at === undefined || grant.at === at) {
-        grant.n = Math.max(0, grant.n - n);
-        break;
-      }
-    }
-    if (at !== undefined && !this.inFlightSince.has(at)) {
-      this.singlesInFlight.delete(at);
+    const taken = this.untrack(n, at);
+    const step = at !== undefined ? this.stepAt(at) : this.current;
+    if (step) {
+      step.sent = Math.max(step.answered, step.sent - taken);
     }
   }
 
   /**
-   * The request granted at `at` is answered.
+   * The request granted at `at` is answered: `accepted` of its `n` writes went through,
+   * `refused` came back 429, `unavailable` failed (5xx, no answer).
    *
-   * @param accepted - its writes Graph accepted.
-   * @param decided - whether Graph decided on the quota (no 5xx, no lost answer).
-   * @param keep - keep the answer for {@link accepted} (the limiter does from the first 429 on).
-   * @returns false when too many answers had piled up and were dropped.
+   * @param now - when the answer came.
    */
-  answered(n: number, at: number, accepted: number, decided: boolean, keep: boolean): boolean {
+  answered(
+    now: number,
+    n: number,
+    at: number,
+    outcome: { accepted: number; refused: number; unavailable: number },
+  ): void {
     this.untrack(n, at);
-    if (n === 1 && this.singlesInFlight.delete(at) && decided) {
-      this.singles.push({ at, accepted: accepted > 0 });
-      while ((this.singles[0]?.at ?? at) < at - KEEP_RECENT_MS) {
-        this.singles.shift();
-      }
+    const step = this.stepAt(at);
+    if (step) {
+      step.answered += n;
+      step.accepted += outcome.accepted;
+      step.refused += outcome.refused;
+      step.unavailable += outcome.unavailable;
     }
-    if (!keep) {
-      return true;
+    this.recent.push({ at: now, n, refused: outcome.refused });
+    while ((this.recent[0]?.at ?? now) < now - KEEP_RECENT_MS) {
+      this.recent.shift();
     }
-    this.answers.push({ at, accepted });
-    if (this.answers.length <= MAX_ANSWERS) {
-      return true;
-    }
-    this.answers.length = 0;
-    return false;
   }
 
-  /** Drops the answers of requests sent before `at`. */
-  forgetAnswersBefore(at: number): void {
-    const kept = this.answers.filter((a) => a.at >= at);
-    this.answers.length = 0;
-    this.answers.push(...kept);
+  /**
+   * Takes the steps whose writes are all answered, oldest first; a step that is still open or
+   * waits for an answer holds back the ones after it, so steps come out in order.
+   *
+   * @param now - the time (a step waiting far too long is taken as it is).
+   */
+  takeFinished(now: number): SendStep[] {
+    const finished: SendStep[] = [];
+    while (this.steps.length > 1) {
+      const step = this.steps[0] as SendStep;
+      if (step.answered < step.sent && (step.to ?? now) > now - STALE_STEP_MS) {
+        break;
+      }
+      finished.push(step);
+      this.steps.shift();
+    }
+    return finished;
+  }
+
+  /**
+   * Writes answered and refused, and requests with a refusal, in answers that came in the last
+   * `ms`.
+   */
+  recentRefusals(
+    now: number,
+    ms: number,
+  ): { answered: number; refused: number; refusedRequests: number } {
+    let answered = 0;
+    let refused = 0;
+    let refusedRequests = 0;
+    for (const a of this.recent) {
+      if (a.at >= now - ms) {
+        answered += a.n;
+        refused += a.refused;
+        refusedRequests += a.refused > 0 ? 1 : 0;
+      }
+    }
+    return { answered, refused, refusedRequests };
   }
 
   /** When the oldest request still in flight was sent (infinity when none is). */
@@ -108,87 +178,19 @@ export class SendLog {
     return oldest;
   }
 
-  /** Whether grants from `from` on are still kept. */
-  covers(from: number): boolean {
-    const oldest = this.grants[0]?.at;
-    return oldest !== undefined && oldest <= from;
+  /** The step a request sent at `at` belongs to. */
+  private stepAt(at: number): SendStep | undefined {
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const step = this.steps[i] as SendStep;
+      if (step.from <= at) {
+        return step;
+      }
+    }
+    return undefined;
   }
 
-  /** Writes sent in [from, to] per millisecond (from grants kept, see {@link covers}). */
-  sentRate(from: number, to: number): number {
-    let sent = 0;
-    for (const grant of this.grants) {
-      if (grant.at >= from && grant.at <= to) {
-        sent += grant.n;
-      }
-    }
-    return sent / Math.max(1, to - from);
-  }
-
-  /**
-   * Writes Graph accepted among those sent in [from, to).
-   *
-   * @param countInFlight - count the writes still in flight as accepted (an upper bound).
-   */
-  accepted(from: number, to: number, countInFlight: boolean): number {
-    let accepted = 0;
-    for (const answer of this.answers) {
-      if (answer.at >= from && answer.at < to) {
-        accepted += answer.accepted;
-      }
-    }
-    if (countInFlight) {
-      for (const [at, n] of this.inFlightSince) {
-        if (at >= from && at < to) {
-          accepted += n;
-        }
-      }
-    }
-    return accepted;
-  }
-
-  /**
-   * The rate Graph accepted writes sent in [from, to) at, from the single-write requests among
-   * them: the share of those it accepted times the rate writes were sent at. A refused single
-   * write is answered at once, an accepted one only after the create latency, so one still in
-   * flight when `decidedBefore` has passed was accepted: the share is known long before a round
-   * trip of batches has come back, since a partly refused batch answers only when its slowest item
-   * is done. Undefined with fewer than four singles, or when the grants of the interval are gone.
-   *
-   * @param decidedBefore - singles sent before this and still in flight count as accepted.
-   */
-  sampledAcceptedRate(from: number, to: number, decidedBefore: number): number | undefined {
-    if (!this.covers(from)) {
-      return undefined;
-    }
-    let sampled = 0;
-    let took = 0;
-    for (const single of this.singles) {
-      if (single.at >= from && single.at < to) {
-        sampled++;
-        took += single.accepted ? 1 : 0;
-      }
-    }
-    for (const at of this.singlesInFlight) {
-      if (at >= from && at < to && at < decidedBefore) {
-        sampled++;
-        took++;
-      }
-    }
-    if (sampled < MIN_SINGLES) {
-      return undefined;
-    }
-    let sent = 0;
-    for (const grant of this.grants) {
-      if (grant.at >= from && grant.at < to) {
-        sent += grant.n;
-      }
-    }
-    return ((took + 0.5) / (sampled + 1)) * (sent / Math.max(1, to - from));
-  }
-
-  /** Forgets permits in flight, those granted at `at` first, then the oldest. */
-  private untrack(n: number, at: number | undefined): void {
+  /** Forgets permits in flight, those granted at `at` first, then the oldest; how many it found. */
+  private untrack(n: number, at: number | undefined): number {
     this.inFlightCount = Math.max(0, this.inFlightCount - n);
     let left = n;
     const take = (since: number): void => {
@@ -210,5 +212,6 @@ export class SendLog {
       }
       take(since);
     }
+    return n - left;
   }
 }

@@ -12,29 +12,28 @@
  * The rate finds the quota from 429 and `Retry-After` alone: Graph most likely sends no usage
  * header for phone-method writes, and their quota may be anywhere from 0.5 to 20 writes a second.
  *
- * - Slow start doubles the rate every second (up to {@link SLOW_START_MAX}) until the first 429.
- * - A 429 pauses every caller for its `Retry-After` (counted from Graph's refusal), since the quota
- *   is shared. Once per round trip it also takes the rate the request was sent at as the ceiling
- *   and cuts the rate below it. A single write now and then, between the batches, makes the first
- *   refusal come back at once (see {@link AdaptiveLimiter.sendSize}).
- *   When the writes Graph accepted since the previous 429 came at a far lower rate than was sent
- *   all along, a bucket's savings had hidden the ceiling (as after the documented 3,000-write
- *   burst): that accepted rate is the ceiling then.
- * - The rate climbs back to just below the ceiling and holds there. Only when enough writes went
- *   through since the last 429 for one more to keep within the throttling budget, and enough time
- *   for its `Retry-After` pause to be worth it, does it probe above: slowly at first, faster while
- *   Graph keeps accepting, so that a ceiling that rose is found again. A 429 while holding lowers
- *   the ceiling, further with each one in a row; a 429 while probing puts it between the rate
- *   that held and the rate of the 429.
+ * - Slow start doubles the rate every second, up to {@link RATE_CAP}, until the first 429.
+ * - Sending is cut into steps of about a round trip. Once every write of a step is answered, what
+ *   Graph did with them is the evidence: when it refused some, the share it accepted times the
+ *   rate the step was sent at is the quota's rate (a window or an empty bucket takes exactly its
+ *   rate from whatever is sent above it), and the rate is set just above that, so that about
+ *   {@link TARGET_REFUSED} of the writes are refused while the quota is used whole. A step Graph
+ *   took whole lets the rate grow: back towards the rate it last refused at quickly, beyond it
+ *   slowly at first and faster while Graph keeps accepting, so that a quota that rose is found.
+ * - A refused write waits its own `Retry-After` (the writer defers it); the others go on at the
+ *   rate. A refusal says the quota is full now, not that it is closed: pausing every caller for a
+ *   `Retry-After` (whole seconds) would waste up to a second of quota per refusal. Only when Graph
+ *   refuses whole requests one after the other does everyone wait for the `Retry-After`.
+ * - Steps are judged a round trip late; a run of refusals among the answers meanwhile (a bucket's
+ *   savings spent, a quota that halved) cuts the rate at once, a little every half second.
  * - 5xx answers and lost requests ease the rate by the share that failed: Graph struggles, which
  *   says nothing about the quota.
  *
  * When Graph does send `x-ms-throttle-limit-percentage` (documented for directory writes, above
- * 80% of a quota), it only adds: a first reading ends slow start, a full reading stops a probe
- * before it meets a 429, a reading over 100% eases the rate, and no reading for a round trip
- * after one was seen means room, so a probe need not wait for its time.
+ * 80% of a quota), it only adds: a first reading ends slow start, a full reading stops the rate
+ * from growing, and a reading over 100% eases it.
  */
-import { SendLog } from "./sendLog.js";
+import { SendLog, type SendStep } from "./sendLog.js";
 
 /** Options of {@link AdaptiveLimiter}. */
 export interface AdaptiveLimiterOptions {
@@ -118,99 +117,87 @@ export interface LimiterStats {
   usage: number;
 }
 
-/** Share of the ceiling the rate holds at: close, with room for the requests' jitter. */
-const HOLD_SHARE = 0.98;
+/**
+ * Share of the writes the rate lets Graph refuse while it presses on the quota: the price of
+ * using the quota whole, well within a 2% budget. A step with at most this share refused is at
+ * the quota; the rate stays.
+ */
+const TARGET_REFUSED = 0.01;
 
-/** Rate after a 429, as a share of the rate the request was sent at. */
-const THROTTLE_CUT = 0.9;
-
-/** Share of the gap to the holding rate closed per round trip while climbing back. */
-const CLIMB = 0.5;
+/**
+ * The rate never goes above this (requests per millisecond: 40 a second), twice the documented
+ * sustained write quota of an app in a tenant (3,000 per 150 s). A bucket's savings (3,000 writes
+ * at first) let the rate run on unseen until they are spent, and every write sent above the quota
+ * until the limiter hears of it comes back 429; savings are used up as well at 40 a second as at
+ * 160.
+ */
+const RATE_CAP = 40 / 1000;
 
 /** Slow start doubles the rate this often (besides the window's doubling per round trip). */
 const SLOW_START_DOUBLING_MS = 1_000;
 
-/**
- * Slow start stops doubling at this rate (requests per millisecond: 40 a second), twice the
- * documented sustained write quota of an app in a tenant (3,000 per 150 s). A bucket's savings
- * (3,000 writes at first) let the rate run on unseen until they are spent, and Graph tells of
- * that a round trip late (a partly refused `$batch` answers when its slowest item is done): every
- * write sent above the quota in that round trip comes back 429. Savings are used up as well at 40
- * a second as at 160; a quota above it is still found, by probing.
- */
-const SLOW_START_MAX = 40 / 1000;
-
-/**
- * Rate after the 429 that ends slow start, and the ceiling assumed then, as shares of the rate it
- * came at: the rate was doubling, so the quota lies somewhere in its last doubling.
- */
+/** Rate after the 429 that ends slow start, as a share of the rate it came at (the last doubling). */
 const SLOW_START_CUT = 0.5;
-const SLOW_START_CEILING = 0.9;
+
+/** Growth per step after the 429 that ended slow start, from half the rate it reached. */
+const SLOW_START_GROWTH = 0.04;
 
 /** Slow start ends at this share of its rate on a first usage reading (no 429 yet). */
 const SLOW_START_USAGE_CUT = 0.25;
 
+/** A step lasts at least this long and a round trip ... */
+const STEP_MIN_MS = 1_000;
+/** ... and holds at least this many writes, unless it has lasted four times as long. */
+const STEP_MIN_WRITES = 10;
+
+/** Growth per step while Graph takes everything: first this share, doubling each step ... */
+const GROWTH_FIRST = 0.01;
+/** ... up to this share per step. */
+const GROWTH_MAX = 0.15;
+
+/** Below the rate Graph last refused at, each step closes this share of the gap ... */
+const RECOVER = 0.5;
+/** ... up to this share of that rate, from where growth starts over slowly. */
+const RECOVER_TO = 0.99;
+
+/**
+ * Just above the rate Graph last refused at, growth stays at its first share: a bucket's savings
+ * hide a ceiling for a while, and a rate that grew faster would run far past it meanwhile. Past
+ * this multiple of that rate the quota rose, and growth speeds up again.
+ */
+const ROSE = 1.1;
+
+/** The rate grows only while the writers send at least this share of it. */
+const FILLED = 0.8;
+
+/**
+ * Among the answers of the last second, refusals in at least this many requests that make at
+ * least this share of the writes answered cut the rate at once, before their step is judged
+ * (one partly refused batch is jitter, not a quota that moved), at most once a second.
+ */
+const FAST_WINDOW_MS = 1_000;
+const FAST_MIN_REFUSED = 3;
+const FAST_SHARE = 0.25;
+/** A quick cut takes the rate down by the share refused, at least 15%, at most half. */
+const FAST_CUT = 0.85;
+const FAST_CUT_MOST = 0.5;
+
+/**
+ * At or above the rate Graph last refused at, the rate grows only after this many writes went
+ * through since the last refusal: each step above the quota costs a refused write or more, which
+ * keeps growth within a 1% share of the writes whatever the quota's rate (at 0.5 a second, a step
+ * up every 200 s; at 20, every 5 s).
+ */
+const WRITES_PER_STEP_UP = 100;
+
+/** Requests refused whole one after the other before every caller waits for `Retry-After`. */
+const BLOCKED_IN_A_ROW = 4;
+
 /** Window factor on 5xx answers or lost requests, once per round trip. */
 const UNAVAILABLE_WINDOW_CUT = 0.9;
 
-/** The most 5xx answers ease the rate in a round trip (when all requests failed). */
+/** The most one answer of 5xx or lost requests eases the rate (a round trip's writes all failed). */
 const MAX_UNAVAILABLE_EASE = 0.5;
-
-/** Probing grows the rate by this share in its first step, doubling each step ... */
-const PROBE_FIRST_STEP = 0.005;
-/** ... up to this share per step. */
-const PROBE_MAX_STEP = 0.05;
-
-/**
- * A probing step takes a round trip and at least this many accepted writes: a small quota's
- * savings would hide a probe that grew every round trip until it had run far past the ceiling.
- */
-const PROBE_STEP_WRITES = 10;
-
-/** A probe steps up only while the rate is at most this multiple of what the writers send. */
-const PROBE_HEADROOM = 1.25;
-
-/** A probe goes at most this far above the rate that held before it. */
-const PROBE_REACH = 2;
-
-/**
- * Time after a 429 before the next probe: each 429 costs a `Retry-After` pause (at least a
- * second), so probing more often would cost more than holding a little below the ceiling.
- */
-const PROBE_INTERVAL_MS = 20_000;
-
-/**
- * Writes accepted per write a probe is expected to get refused before it may start: about 1% of
- * the requests, well within a 2% budget.
- */
-const PROBE_BUDGET = 100;
-
-/** Probes that keep finding the same ceiling come at most this many times further apart. */
-const MAX_PROBE_SPACING = 2;
-
-/** The most a 429 that came while holding lowers the ceiling below its rate (1%, 3%, 7% ...). */
-const MAX_STRIKE_CUT = 0.2;
-
-/**
- * A 429 at more than this multiple of the rate Graph accepted since the previous 429 was sent
- * on a bucket's savings: the accepted rate is the ceiling.
- */
-const SAVINGS_FACTOR = 2;
-
-/**
- * The same over a run of 429s that came while holding: each came at a rate thought safe, so the
- * rate was above the quota all along, and a smaller gap tells.
- */
-const STRIKES_SAVINGS_FACTOR = 1.15;
-
-/** Writes accepted between two 429s needed before their rate counts. */
-const MIN_SAMPLE = 3;
-
-/** Between two 429s at least this far apart, the accepted rate is a floor for the ceiling. */
-const FLOOR_INTERVAL_MS = 30_000;
-
-/** Answers kept from before the last mark, which a throttled answer arriving late may move. */
-const KEEP_BEFORE_MARK_MS = 60_000;
 
 /**
  * A request of a single write leaves at least this often, or eight times per round trip when
@@ -219,32 +206,23 @@ const KEEP_BEFORE_MARK_MS = 60_000;
 const SINGLE_EVERY_MS = 250;
 const SINGLES_PER_ROUND_TRIP = 8;
 
+/** The most the pacer makes up for requests that left late (a burst of 2 writes at 20 a second). */
+const PACER_CATCH_UP_MS = 100;
+
 /** A batch holds what the rate sends in this share of a round trip (at least 100 ms). */
 const REQUESTS_PER_ROUND_TRIP = 16;
 
 /**
- * Usage readings at or above this mean the quota is full: a probe stops. A window quota read
- * request by request shows 95% well below its rate, so only a full reading counts.
+ * Usage readings at or above this mean the quota is full: the rate stops growing. A window quota
+ * read request by request shows 95% well below its rate, so only a full reading counts.
  */
 const USAGE_FULL = 1;
-
-type Phase = "climb" | "hold" | "probe";
-
-/** An interval between two 429s whose accepted rate is still to be measured. */
-interface Interval {
-  from: number;
-  to: number;
-  /** The lowest rate requests were sent at in it. */
-  lowestRate: number;
-}
 
 /** An adaptive limit on requests in flight and on the rate they are sent at. */
 export class AdaptiveLimiter {
   private limitValue: number;
   private readonly log = new SendLog();
   private pausedUntil = 0;
-  /** When the last `Retry-After` pause that held a request back ended. */
-  private pauseEndedAt = Number.NEGATIVE_INFINITY;
   private slowStart = true;
   /** When slow start last grew the rate. */
   private grownAt = 0;
@@ -268,43 +246,23 @@ export class AdaptiveLimiter {
   private fastestAnswer = Number.POSITIVE_INFINITY;
   private nextSendAt = Number.NEGATIVE_INFINITY;
   private lastSingleAt = Number.NEGATIVE_INFINITY;
-  /** Requests sent after this instant reflect the last rate decision. */
-  private lastDecisionAt = Number.NEGATIVE_INFINITY;
-  /** Requests sent after this instant reflect the last cut of the rate on a 429 ... */
-  private lastCutAt = Number.NEGATIVE_INFINITY;
-  /** ... and the one before: throttled answers sent between the two belong to the last. */
-  private cutBefore = Number.NEGATIVE_INFINITY;
-  private stepUsage = 0;
-  private stepThrottled = 0;
-  private stepUnavailable = 0;
-  private stepAnswered = 0;
-  private lastUsage = 0;
-  private headerSeen = false;
-  private phase: Phase = "climb";
-  /** Requests per millisecond where the quota is taken to be. */
+  /** The rate Graph last refused more than {@link TARGET_REFUSED} at, per millisecond. */
   private ceiling?: number;
-  /** The highest rate that held long without a 429 since the quota last shrank. */
-  private floor?: number;
-  /** 429s in a row that came while holding, not probing. */
-  private strikes = 0;
-  /** Probing steps taken, and writes accepted since the last. */
-  private probeSteps = 0;
-  private acceptedSinceStep = 0;
-  /** The ceiling when the last probe began, and how far apart probes are (1, 2, ...). */
-  private probedAt?: number;
-  private probeSpacing = 1;
-  /** Writes accepted, and 429s, since the last 429 that cut the rate. */
-  private acceptedSinceCut = 0;
-  private throttledSinceCut = 0;
-  /** Send time of the first throttled request of the last 429 episode. */
-  private lastMark?: number;
-  /** The lowest rate set since the last mark. */
-  private lowestRateSinceMark = Number.POSITIVE_INFINITY;
-  /** Where the current run of strikes began, and the lowest rate set since. */
-  private runFrom?: number;
-  private lowestRateSinceRun = Number.POSITIVE_INFINITY;
-  /** The interval between the last two 429 episodes, until every request in it is answered. */
-  private pendingInterval?: Interval;
+  /** Growth of the next step Graph takes whole. */
+  private growth = GROWTH_FIRST;
+  /** When the last quick cut was made. */
+  private fastCutAt = Number.NEGATIVE_INFINITY;
+  /** Writes Graph accepted since it last refused one. */
+  private acceptedSinceRefusal = 0;
+  /** Requests refused whole since the last that Graph took at least in part. */
+  private refusedInARow = 0;
+  /** When a request that failed whole last halved the rate (once per round trip). */
+  private unavailableCutAt = Number.NEGATIVE_INFINITY;
+  /** When a reading over 100% last eased the rate. */
+  private usageEasedAt = Number.NEGATIVE_INFINITY;
+  /** Highest usage reading since the last step was judged, and the last step's. */
+  private stepUsage = 0;
+  private lastUsage = 0;
 
   constructor(options: AdaptiveLimiterOptions = {}) {
     this.min = options.min ?? 1;
@@ -339,9 +297,9 @@ export class AdaptiveLimiter {
   /**
    * How many writes to put in the request about to leave (call it after {@link acquire}): the
    * {@link batchSize}, but, once the first answers have set a rate, a single write every quarter
-   * of a second (an eighth of a round trip at most). Graph answers a `$batch` when its slowest item is done, so a batch that is only
-   * partly refused tells of the 429 a round trip late, and a quota that keeps refilling a little
-   * refuses most batches only partly. A refused single write comes back at once.
+   * of a second (an eighth of a round trip at most). Graph answers a `$batch` when its slowest
+   * item is done, so a batch that is only partly refused tells of the 429 a round trip late; a
+   * refused single write comes back at once, in time for a quick cut.
    *
    * @param max - the most one request may hold (20 for `$batch`).
    */
@@ -354,7 +312,6 @@ export class AdaptiveLimiter {
       return size;
     }
     this.lastSingleAt = now;
-    this.log.single(now);
     return 1;
   }
 
@@ -385,39 +342,29 @@ export class AdaptiveLimiter {
    */
   release(n: number, startedAt: number, feedback: LimiterFeedback = {}): void {
     const now = this.now();
-    const throttled = feedback.throttled ?? 0;
-    const unavailable = feedback.unavailable ?? 0;
+    const throttled = Math.min(n, feedback.throttled ?? 0);
+    const unavailable = Math.min(n - throttled, feedback.unavailable ?? 0);
     const usage = feedback.limitPercentage ?? 0;
-    const accepted = Math.max(0, n - throttled - unavailable);
-    const kept = this.log.answered(
-      n,
-      startedAt,
-      accepted,
-      unavailable === 0,
-      this.lastMark !== undefined,
-    );
-    if (!kept) {
-      // No 429 for a long while: the next one starts a fresh measurement.
-      this.lastMark = undefined;
-    }
-    this.measure(now, n, startedAt, accepted, throttled, unavailable, usage);
-    if ((throttled > 0 || unavailable > 0) && (feedback.retryAfterMs ?? 0) > 0) {
-      // Graph refuses a `$batch` item when the batch arrives but answers it with the batch, when
-      // the slowest item is done: its Retry-After runs from the refusal, which came no later than
-      // the fastest answer Graph ever gave after a request was sent.
+    const accepted = n - throttled - unavailable;
+    this.log.answered(now, n, startedAt, { accepted, refused: throttled, unavailable });
+    this.measure(now, n, startedAt, accepted, throttled, usage);
+    this.refusedInARow = throttled === n ? this.refusedInARow + 1 : accepted > 0 ? 0 : this.refusedInARow;
+    const retryAfterMs = feedback.retryAfterMs ?? 0;
+    if (retryAfterMs > 0 && (unavailable > 0 || this.refusedInARow >= BLOCKED_IN_A_ROW)) {
+      // Graph struggles, or refuses everything: everyone waits. Graph refuses a `$batch` item
+      // when the batch arrives but answers it with the batch, when the slowest item is done: its
+      // Retry-After runs from the refusal, which came no later than the fastest answer Graph ever
+      // gave after a request was sent.
       const refusedBy = Math.min(now, startedAt + this.fastestAnswer);
-      this.pausedUntil = Math.max(this.pausedUntil, refusedBy + (feedback.retryAfterMs ?? 0));
+      this.pausedUntil = Math.max(this.pausedUntil, refusedBy + retryAfterMs);
     }
     this.adjustWindow(n, startedAt, now, throttled, unavailable, usage);
-    if (throttled > 0) {
-      this.onThrottled(startedAt, now, throttled);
-    }
     if (this.slowStart) {
-      this.growSlowStart(now, unavailable, usage);
-    } else if (startedAt >= this.lastDecisionAt) {
-      this.decide(now);
+      this.growSlowStart(now, throttled, unavailable, usage);
+    } else {
+      this.ease(now, startedAt, n, throttled, unavailable, usage);
     }
-    this.measureAcceptedRate();
+    this.judgeFinishedSteps(now);
     this.drain();
   }
 
@@ -436,13 +383,19 @@ export class AdaptiveLimiter {
     if (this.rate !== undefined) {
       this.nextSendAt = Math.max(this.now(), this.nextSendAt - n / this.rate);
     }
-    this.measureAcceptedRate();
+    this.judgeFinishedSteps(this.now());
     this.drain();
   }
 
-  /** What this limiter learned, once it left slow start; see {@link LimiterSnapshot}. */
+  /**
+   * What this limiter learned, once it left slow start or reached {@link RATE_CAP} in it; see
+   * {@link LimiterSnapshot}.
+   */
   snapshot(): LimiterSnapshot | undefined {
-    if (this.slowStart || this.rate === undefined || this.srtt === undefined) {
+    if (this.rate === undefined || this.srtt === undefined) {
+      return undefined;
+    }
+    if (this.slowStart && this.rate < RATE_CAP) {
       return undefined;
     }
     return {
@@ -453,9 +406,9 @@ export class AdaptiveLimiter {
   }
 
   /**
-   * Starts where another limiter left off instead of in slow start: at its rate (below its
-   * ceiling), holding, with a probe only after the usual wait, as after a 429. Only a limiter that
-   * has sent nothing takes it: one that has, knows better.
+   * Starts where another limiter left off instead of in slow start: at its rate (at most the
+   * rate Graph refused at), growing slowly from there. Only a limiter that has sent nothing takes
+   * it: one that has, knows better.
    *
    * @param learned - another limiter's {@link snapshot}.
    * @returns whether the snapshot was taken.
@@ -464,19 +417,16 @@ export class AdaptiveLimiter {
     if (!this.slowStart || this.completedCount > 0 || this.log.inFlight > 0) {
       return false;
     }
-    const now = this.now();
     this.slowStart = false;
     this.srtt = learned.roundTripMs;
     this.minRtt = learned.roundTripMs;
     this.ceiling =
       learned.ceilingPerSecond !== undefined ? learned.ceilingPerSecond / 1000 : undefined;
     const rate = learned.ratePerSecond / 1000;
-    this.setRate(this.ceiling !== undefined ? Math.min(rate, this.ceiling * HOLD_SHARE) : rate);
+    this.setRate(this.ceiling !== undefined ? Math.min(rate, this.ceiling) : rate);
     this.limitValue = this.window();
-    this.phase = "hold";
-    this.lastCutAt = now;
-    this.lastDecisionAt = now;
-    this.grownAt = now;
+    this.growth = GROWTH_FIRST;
+    this.grownAt = this.now();
     return true;
   }
 
@@ -496,21 +446,18 @@ export class AdaptiveLimiter {
     };
   }
 
-  /** Counts, round trips and the signals of the current step (one round trip). */
+  /** Counts, round trips and the highest usage reading of the current step. */
   private measure(
     now: number,
     n: number,
     startedAt: number,
     accepted: number,
     throttled: number,
-    unavailable: number,
     usage: number,
   ): void {
     this.throttledCount += throttled;
     this.completedCount += n;
-    this.acceptedSinceCut += accepted;
-    this.acceptedSinceStep += accepted;
-    this.throttledSinceCut += throttled;
+    this.acceptedSinceRefusal = throttled > 0 ? 0 : this.acceptedSinceRefusal + accepted;
     const sample = Math.max(1, now - startedAt);
     this.fastestAnswer = Math.min(this.fastestAnswer, sample);
     if (accepted > 0) {
@@ -519,13 +466,7 @@ export class AdaptiveLimiter {
       this.srtt = this.srtt === undefined ? sample : this.srtt * 0.875 + sample * 0.125;
       this.minRtt = Math.min(this.minRtt ?? sample, sample);
     }
-    if (usage > 0) {
-      this.headerSeen = true;
-    }
     this.stepUsage = Math.max(this.stepUsage, usage);
-    this.stepThrottled += throttled;
-    this.stepUnavailable += unavailable;
-    this.stepAnswered += n;
   }
 
   /**
@@ -562,15 +503,30 @@ export class AdaptiveLimiter {
    * Slow start: the rate is at least the window per shortest round trip seen (the first ones
    * carry connection set-up) and doubles every second besides, since with Graph's latency of
    * seconds doubling per round trip alone would take half a minute to reach 20 writes a second.
-   * A usage reading ends it, and so does {@link SLOW_START_MAX}; a 5xx holds it back.
+   * A 429 ends it at half the rate it came at (the quota lies in the last doubling), and so does a
+   * usage reading; a 5xx holds it back.
    */
-  private growSlowStart(now: number, unavailable: number, usage: number): void {
+  private growSlowStart(now: number, throttled: number, unavailable: number, usage: number): void {
+    if (throttled > 0) {
+      // The quota lies in the last doubling: from half the rate reached, growth finds it (the
+      // refusals of that doubling, sent in slow start, are not judged).
+      const reached = this.rate ?? this.limitValue / (this.srtt ?? 1_000);
+      this.ceiling = undefined;
+      this.setRate(reached * SLOW_START_CUT);
+      this.fastCutAt = now;
+      this.endSlowStart(now);
+      this.growth = SLOW_START_GROWTH;
+      return;
+    }
     if (unavailable > 0) {
       return;
     }
     if (usage > 0) {
-      this.leaveSlowStart(SLOW_START_USAGE_CUT);
-      this.closeStep(now);
+      // Without a round trip yet, a long one is assumed until the next answer tells.
+      const reached = this.rate ?? this.limitValue / (this.srtt ?? 1_000);
+      this.ceiling = reached;
+      this.setRate(reached * SLOW_START_USAGE_CUT);
+      this.endSlowStart(now);
       return;
     }
     if (this.minRtt === undefined) {
@@ -581,302 +537,136 @@ export class AdaptiveLimiter {
         ? 0
         : this.rate * 2 ** ((now - this.grownAt) / SLOW_START_DOUBLING_MS);
     this.grownAt = now;
+    // At RATE_CAP it stays there, still in slow start: the first 429 (a bucket's savings spent)
+    // then halves the rate as it would have below.
     this.setRate(Math.max(this.limitValue / this.minRtt, grown));
-    if ((this.rate ?? 0) >= SLOW_START_MAX) {
-      // Far enough: beyond, only probes go, after a pause as after a 429.
-      this.setRate(SLOW_START_MAX);
-      this.slowStart = false;
-      this.ceiling = SLOW_START_MAX / HOLD_SHARE;
-      this.phase = "hold";
-      this.lastCutAt = now;
-      this.closeStep(now);
-    }
   }
 
-  /** Leaves slow start on a usage reading: at a share of its rate, below the rate it reached. */
-  private leaveSlowStart(share: number): void {
+  /** Slow start is over: what is sent from now on is judged, at the rate it now has. */
+  private endSlowStart(now: number): void {
     this.slowStart = false;
-    // Without a round trip yet, a long one is assumed until the next answer tells.
-    const reached = this.rate ?? this.limitValue / (this.srtt ?? 1_000);
-    this.ceiling = reached;
-    this.setRate(reached * share);
-    this.phase = "climb";
+    this.growth = GROWTH_FIRST;
+    this.log.openStep(now, this.rate, false);
   }
 
   /**
-   * A 429: once per round trip (answers to requests sent before the last cut say nothing new),
-   * the rate it was sent at places the ceiling and the rate drops below it.
+   * What an answer says at once, before its step is judged: 5xx answers and lost requests ease
+   * the rate by their share of a round trip's writes (an outage drives it down round trip by round
+   * trip; a stray 503 barely moves it); a reading over 100% eases it, once per round trip; and
+   * refusals piling up among the latest answers (a bucket's savings spent, a quota that halved)
+   * cut it, at most every half second. Judging the step sets the rate from the evidence again.
    */
-  private onThrottled(startedAt: number, now: number, throttled: number): void {
-    if (startedAt <= this.lastCutAt) {
-      // The same episode: a request sent before the cut and answered late started it earlier.
-      if (this.lastMark !== undefined && startedAt < this.lastMark && startedAt > this.cutBefore) {
-        this.lastMark = startedAt;
-        if (this.pendingInterval) {
-          this.pendingInterval.to = Math.min(this.pendingInterval.to, startedAt);
-        }
-      }
+  private ease(
+    now: number,
+    startedAt: number,
+    n: number,
+    throttled: number,
+    unavailable: number,
+    usage: number,
+  ): void {
+    if (this.rate === undefined) {
       return;
     }
-    if (this.lastMark !== undefined && startedAt <= this.lastCutAt + (this.srtt ?? 1_000)) {
-      // Within a round trip of the cut the quota still holds what was sent before it (a window
-      // slides): the same episode, unless Graph accepted far less than was sent.
-      this.checkSavings(
-        { from: this.lastMark, to: startedAt, lowestRate: this.lowestRateSinceMark },
-        false,
-      );
-      return;
+    if (unavailable === n && startedAt > this.unavailableCutAt) {
+      // Nothing of the request went through: as if a round trip's writes all failed.
+      this.setRate(this.rate * (1 - MAX_UNAVAILABLE_EASE));
+      this.unavailableCutAt = now;
+      this.growth = GROWTH_FIRST;
+    } else if (unavailable > 0) {
+      const perRoundTrip = Math.max(n, this.rate * (this.srtt ?? 1_000));
+      this.setRate(this.rate * (1 - Math.min(MAX_UNAVAILABLE_EASE, unavailable / perRoundTrip)));
+      this.growth = GROWTH_FIRST;
     }
-    // The pacer's rate; in slow start the window held requests back, so what actually left.
-    const rateAt =
-      !this.slowStart && this.rate !== undefined ? this.rate : this.sentRate(startedAt);
-    const aboveFloor = this.floor !== undefined && rateAt > this.floor;
-    this.strikes = this.phase === "probe" || aboveFloor ? 0 : this.strikes + 1;
-    if (this.lastMark !== undefined && !this.slowStart) {
-      // Measured since the first of a run of strikes, for more writes to count.
-      const fromRun = this.strikes >= 2 && this.runFrom !== undefined;
-      this.pendingInterval = {
-        from: fromRun ? (this.runFrom as number) : this.lastMark,
-        to: startedAt,
-        lowestRate: Math.min(fromRun ? this.lowestRateSinceRun : this.lowestRateSinceMark, rateAt),
-      };
-    }
-    if (this.strikes <= 1) {
-      this.runFrom = startedAt;
-      this.lowestRateSinceRun = Number.POSITIVE_INFINITY;
-    }
-    this.cutBefore = this.lastCutAt;
-    this.lastMark = startedAt;
-    this.lastCutAt = now;
-    this.acceptedSinceCut = 0;
-    this.throttledSinceCut = throttled;
-    const wasSlowStart = this.slowStart;
-    this.slowStart = false;
-    this.ceiling = this.placeCeiling(rateAt, wasSlowStart, aboveFloor);
-    const cut = wasSlowStart ? SLOW_START_CUT : THROTTLE_CUT;
-    this.setRate(Math.min(rateAt * cut, this.ceiling * HOLD_SHARE));
-    this.phase = "climb";
-    this.lowestRateSinceMark = this.rate ?? Number.POSITIVE_INFINITY;
-    if (this.pendingInterval) {
-      // What is answered so far, with what is still in flight counted as accepted, bounds the
-      // accepted rate from above: enough to act on at once when the rate was far above it.
-      this.checkSavings(this.pendingInterval, false);
-    }
-    this.closeStep(now);
-  }
-
-  /** Where a 429 at `rateAt` places the quota. */
-  private placeCeiling(rateAt: number, wasSlowStart: boolean, aboveFloor: boolean): number {
-    if (wasSlowStart) {
-      // The rate was doubling: the quota lies somewhere in its last doubling.
-      return rateAt * SLOW_START_CEILING;
-    }
-    if (aboveFloor) {
-      // A probe above a rate that held for a while: the ceiling lies between. The probe may have
-      // run far past it on a bucket's savings, so halve the gap rather than trust the 429's rate.
-      return ((this.floor as number) + rateAt) / 2;
-    }
-    // While holding, or at or below a rate that held before (the quota shrank): each strike in a
-    // row lowers the ceiling further below the rate it came at.
-    this.floor = undefined;
-    return rateAt * (1 - Math.min(MAX_STRIKE_CUT, 0.01 * (2 ** this.strikes - 1)));
-  }
-
-  /** Once every request sent between the last two 429 episodes is answered: checkSavings. */
-  private measureAcceptedRate(): void {
-    const pending = this.pendingInterval;
-    if (!pending || this.log.oldestInFlight() < pending.to) {
-      return;
-    }
-    this.pendingInterval = undefined;
-    this.checkSavings(pending, true);
-    // A request answered late may still move the next mark back a little.
-    this.log.forgetAnswersBefore(
-      Math.min(pending.to, this.runFrom ?? pending.to) - KEEP_BEFORE_MARK_MS,
-    );
-  }
-
-  /**
-   * The rate Graph accepted between two 429s. When even the lowest rate sent at in that time was
-   * far above it, Graph accepted less than was sent all along: a bucket, empty at both ends, that
-   * refills at that rate, whose savings carried the rate past it unseen. The accepted rate is the
-   * ceiling then. Otherwise it says little: a window quota loses what is not used, so the
-   * accepted rate follows what was sent; over a long stretch it is still a floor.
-   *
-   * @param final - whether every request sent in the interval is answered; if not, those in
-   *   flight count as accepted (an upper bound), and single writes give a quicker estimate.
-   */
-  private checkSavings(interval: Interval, final: boolean): void {
-    const accepted = this.log.accepted(interval.from, interval.to, !final);
-    let acceptedRate = accepted / Math.max(1, interval.to - interval.from);
-    if (!final && Number.isFinite(this.fastestAnswer)) {
-      const decidedBefore = this.now() - 3 * this.fastestAnswer;
-      const sampled = this.log.sampledAcceptedRate(interval.from, interval.to, decidedBefore);
-      acceptedRate = Math.min(acceptedRate, sampled ?? acceptedRate);
-    }
-    if (final && interval.to - interval.from >= FLOOR_INTERVAL_MS && acceptedRate > 0) {
-      // Over a long stretch between two 429s Graph accepted this much: the quota allows at least
-      // about that (a bucket exactly that, if it never overflowed).
-      this.floor = Math.max(this.floor ?? 0, acceptedRate);
-    }
-    const factor = this.strikes >= 2 ? STRIKES_SAVINGS_FACTOR : SAVINGS_FACTOR;
-    // The pacer's rate is only what could leave: a Retry-After pause or the writers may have held
-    // requests back. Unless Graph also refused most of what did leave, it took what came, and the
-    // quota (a window, say) may be far above the accepted rate.
-    const sentRate = this.log.covers(interval.from)
-      ? this.log.sentRate(interval.from, interval.to)
-      : interval.lowestRate;
-    if (
-      accepted >= MIN_SAMPLE &&
-      acceptedRate > 0 &&
-      Math.min(interval.lowestRate, sentRate) > factor * acceptedRate
-    ) {
-      this.ceiling = Math.min(this.ceiling ?? acceptedRate, acceptedRate);
-      if (this.rate !== undefined && this.rate > THROTTLE_CUT * acceptedRate) {
-        this.setRate(THROTTLE_CUT * acceptedRate);
-        this.phase = "climb";
-      }
-    }
-  }
-
-  /**
-   * The rate requests left at over the round trip before `at` (in slow start the window holds
-   * them back behind the pacer), in requests per millisecond. Time spent in a `Retry-After`
-   * pause does not count.
-   */
-  private sentRate(at: number): number {
-    const pacer = this.rate ?? this.limitValue / (this.minRtt ?? 1_000);
-    const from = Math.max(at - Math.max(1_000, this.srtt ?? 1_000), this.pauseEndedAt);
-    if (at - from < 250 || this.minRtt === undefined || !this.log.covers(from)) {
-      // Too short a stretch to measure, or nothing answered yet to pace by.
-      return pacer;
-    }
-    return Math.min(pacer, this.log.sentRate(from, at));
-  }
-
-  /** Writes per millisecond that left over the last round trip (at least a second), if known. */
-  private recentlySent(now: number): number | undefined {
-    const from = now - Math.max(1_000, this.srtt ?? 1_000);
-    return this.log.covers(from) ? this.log.sentRate(from, now) : undefined;
-  }
-
-  /**
-   * One rate decision per round trip outside slow start: ease on failures, climb back to just
-   * below the ceiling, hold there, and probe above it when {@link mayProbe} allows.
-   */
-  private decide(now: number): void {
-    if (this.rate === undefined || this.stepThrottled > 0) {
-      // A 429 in this round trip already cut the rate.
-      this.closeStep(now);
-      return;
-    }
-    const usage = this.stepUsage;
-    const ceiling = this.ceiling ?? this.rate;
-    const target = HOLD_SHARE * ceiling;
-    if (this.stepUnavailable > 0) {
-      // 5xx answers or lost requests: ease by the share of a round trip's requests that failed
-      // (a step may close after few answers), then climb back. An outage drives the rate down
-      // round trip by round trip; a stray 503 barely moves it.
-      const perRoundTrip = Math.max(this.stepAnswered, this.rate * (this.srtt ?? 1_000));
-      const failed = Math.min(MAX_UNAVAILABLE_EASE, this.stepUnavailable / perRoundTrip);
-      this.setRate(this.rate * (1 - failed));
-    } else if (usage > 1) {
+    if (usage > 1 && startedAt > this.usageEasedAt) {
       // Over the limit without a 429 yet: ease down, and remember where.
-      this.ceiling = Math.min(ceiling, this.rate);
-      this.setRate(this.rate * Math.max(0.6, HOLD_SHARE / usage));
-      this.phase = "climb";
-    } else if (this.rate < 0.99 * target) {
-      // Back to just below the ceiling: a share of the gap per round trip, the last percent at
-      // once.
-      const next = this.rate + CLIMB * (target - this.rate);
-      this.setRate(next >= 0.99 * target ? target : next);
-    } else if (this.phase === "climb") {
-      this.phase = "hold";
-    } else if (this.phase === "hold") {
-      if (usage < USAGE_FULL && this.mayProbe(now, usage === 0, ceiling)) {
-        // Held since the last 429 without another: Graph accepts at least this rate.
-        this.floor = Math.max(this.floor ?? 0, this.rate);
-        this.phase = "probe";
-        this.probeSteps = 0;
-        this.acceptedSinceStep = 0;
-        this.strikes = 0;
-      }
-    } else if (usage >= USAGE_FULL) {
-      // Probing, and Graph reports the quota full: hold here.
-      this.ceiling = this.rate / HOLD_SHARE;
-      this.phase = "hold";
-    } else if (this.acceptedSinceStep >= PROBE_STEP_WRITES) {
-      this.probe(now, ceiling);
+      this.ceiling = Math.min(this.ceiling ?? this.rate, this.rate);
+      this.setRate(this.rate * Math.max(0.6, 1 / usage));
+      this.usageEasedAt = now;
     }
-    this.closeStep(now);
+    const recent = this.log.recentRefusals(now, FAST_WINDOW_MS);
+    if (
+      throttled > 0 &&
+      now - this.fastCutAt >= FAST_WINDOW_MS &&
+      recent.refusedRequests >= FAST_MIN_REFUSED &&
+      recent.refused >= FAST_SHARE * recent.answered
+    ) {
+      const share = recent.refused / Math.max(1, recent.answered);
+      this.setRate(this.rate * Math.max(FAST_CUT_MOST, Math.min(FAST_CUT, 1 - share)));
+      this.fastCutAt = now;
+      this.growth = GROWTH_FIRST;
+    }
   }
 
-  /** One probing step: a little faster, more so each step, up to {@link PROBE_REACH}. */
-  private probe(now: number, ceiling: number): void {
-    const rate = this.rate as number;
-    this.acceptedSinceStep = 0;
-    const sent = this.recentlySent(now);
-    if (sent !== undefined && rate > PROBE_HEADROOM * sent) {
-      // The writers do not fill the rate: probing above it would prove nothing.
-      return;
+  /** Judges every step whose writes are all answered, in the order they were sent. */
+  private judgeFinishedSteps(now: number): void {
+    for (const step of this.log.takeFinished(now)) {
+      if (!step.slowStart) {
+        this.judge(step);
+      }
     }
-    const step = Math.min(PROBE_MAX_STEP, PROBE_FIRST_STEP * 2 ** this.probeSteps);
-    this.probeSteps++;
-    // Every write sent above the ceiling in the round trip before a 429 comes back refused, and a
-    // bucket's savings may hide the ceiling for long.
-    const top = PROBE_REACH * (this.floor ?? rate);
-    this.setRate(Math.min(top, rate * (1 + step)));
-    if ((this.rate as number) >= top) {
-      this.phase = "hold";
-      this.lastCutAt = now;
-    }
-    this.ceiling = Math.max(ceiling, (this.rate as number) / HOLD_SHARE);
   }
 
   /**
-   * Whether holding has lasted long enough for a probe: enough writes went through since the
-   * last 429 for the next one to keep within the throttling budget, and (unless the usage header
-   * reports room) enough time passed for the `Retry-After` pause it may cost to be worth it.
-   *
-   * @param quiet - no usage reading in the last round trip; with the header seen before, Graph
-   *   reports room. The budget holds even then: a small quota's room may be a single request.
+   * What a finished step says of the rate: ease on failures; when Graph refused some, the rate is
+   * what it accepted, a little above; when it took them all, grow.
    */
-  private mayProbe(now: number, quiet: boolean, ceiling: number): boolean {
-    // A probe costs about the writes of a request or two: a slow start or a bucket's savings may
-    // have cost far more, which says nothing about the next probe.
-    const cost = Math.max(1, Math.min(this.throttledSinceCut, 2 * this.batchSize(20)));
-    // A probe that found the same ceiling as the one before makes the next one wait longer.
-    const same =
-      this.probedAt !== undefined && Math.abs(ceiling - this.probedAt) < 0.05 * this.probedAt;
-    const room = quiet && this.headerSeen;
-    const spacing = room || !same ? 1 : Math.min(MAX_PROBE_SPACING, 2 * this.probeSpacing);
-    const allowed =
-      this.acceptedSinceCut >= PROBE_BUDGET * spacing * cost &&
-      (room || now - this.lastCutAt >= PROBE_INTERVAL_MS * spacing);
-    if (allowed) {
-      this.probeSpacing = spacing;
-      this.probedAt = ceiling;
+  private judge(step: SendStep): void {
+    const usage = this.stepUsage;
+    this.lastUsage = usage;
+    this.stepUsage = 0;
+    const sentAt = step.rate;
+    if (this.rate === undefined || sentAt === undefined || step.answered === 0) {
+      return;
     }
-    return allowed;
+    if (step.unavailable > 0) {
+      // Graph struggled: the answers eased the rate already, and refusals meanwhile say little.
+      return;
+    }
+    const lasted = Math.max(1, (step.to ?? this.now()) - step.from);
+    // The rate the step's writes actually left at: the pacer's, unless the writers, a pause or a
+    // quick cut held them back.
+    const sent = Math.min(sentAt, step.sent / lasted);
+    const refused = step.refused / step.answered;
+    if (refused > 0) {
+      // A window or an empty bucket took its rate of what was sent and refused the rest.
+      this.ceiling = sent;
+      this.setRate(sent * Math.min(1, (1 - refused) * (1 + TARGET_REFUSED)));
+      this.growth = GROWTH_FIRST;
+      return;
+    }
+    if (usage >= USAGE_FULL || sent < FILLED * sentAt || this.rate < sentAt) {
+      // Quota reported full, the writers did not fill the rate (growing would prove nothing), or
+      // a later cut already spoke.
+      return;
+    }
+    this.grow();
   }
 
-  private closeStep(now: number): void {
-    this.lastUsage = this.stepUsage;
-    this.stepUsage = 0;
-    this.stepThrottled = 0;
-    this.stepUnavailable = 0;
-    this.stepAnswered = 0;
-    this.lastDecisionAt = now;
+  /** Graph took a whole step: back towards the rate it last refused at, or beyond, slowly. */
+  private grow(): void {
+    const rate = this.rate as number;
+    const recoverTo = this.ceiling !== undefined ? RECOVER_TO * this.ceiling : 0;
+    if (rate < recoverTo) {
+      const next = rate + RECOVER * (recoverTo - rate);
+      this.setRate(next >= 0.99 * recoverTo ? recoverTo : next);
+      return;
+    }
+    if (this.ceiling !== undefined && this.acceptedSinceRefusal < WRITES_PER_STEP_UP) {
+      return;
+    }
+    this.setRate(rate * (1 + this.growth));
+    if (this.ceiling === undefined || (this.rate as number) > ROSE * this.ceiling) {
+      // Far from where Graph last refused, or well past it (the quota rose): faster each step.
+      this.growth = Math.min(GROWTH_MAX, 2 * this.growth);
+    }
   }
 
   private setRate(rate: number): void {
     const srtt = this.srtt ?? 1_000;
     // At least a quarter of a request per round trip, at most the largest window per round trip.
     const floor = this.min / (4 * srtt);
-    const ceiling = this.max / srtt;
+    const ceiling = Math.min(RATE_CAP, this.max / srtt);
     this.rate = Math.min(ceiling, Math.max(floor, rate));
-    this.lowestRateSinceMark = Math.min(this.lowestRateSinceMark, this.rate);
-    this.lowestRateSinceRun = Math.min(this.lowestRateSinceRun, this.rate);
   }
 
   /** The window once the rate is known: wide enough never to hold the rate back. */
@@ -887,10 +677,14 @@ export class AdaptiveLimiter {
     return Math.min(this.max, Math.max(this.limit, Math.ceil(2 * this.rate * this.srtt)));
   }
 
+  /** How long a step lasts at least: a round trip, at least a second. */
+  private stepMs(): number {
+    return Math.max(STEP_MIN_MS, this.srtt ?? STEP_MIN_MS);
+  }
+
   private canRun(n: number): boolean {
     const now = this.now();
     if (now < this.pausedUntil) {
-      this.pauseEndedAt = this.pausedUntil;
       return false;
     }
     if (this.rate !== undefined && now < this.nextSendAt) {
@@ -902,9 +696,18 @@ export class AdaptiveLimiter {
 
   private grant(n: number): number {
     const now = this.now();
+    const step = this.log.current;
+    const age = step === undefined ? Number.POSITIVE_INFINITY : now - step.from;
+    if (age >= this.stepMs() && ((step?.sent ?? 0) >= STEP_MIN_WRITES || age >= 4 * this.stepMs())) {
+      this.log.openStep(now, this.rate, this.slowStart);
+    }
     this.log.granted(now, n);
     if (this.rate !== undefined) {
-      this.nextSendAt = Math.max(this.nextSendAt, now) + n / this.rate;
+      // A timer fires late now and then (the event loop was busy): a request that left a little
+      // late keeps the schedule, or the rate actually sent would fall short of the rate set.
+      // After a quiet spell the schedule starts over from now.
+      const late = now - this.nextSendAt;
+      this.nextSendAt = (late <= PACER_CATCH_UP_MS ? this.nextSendAt : now) + n / this.rate;
     }
     return now;
   }

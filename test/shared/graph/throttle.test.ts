@@ -39,13 +39,25 @@ describe("AdaptiveLimiter", () => {
     expect(limiter.stats().throttled).toBe(30);
   });
 
-  it("holds every caller back until Graph's Retry-After has passed", async () => {
+  it("holds every caller back until Retry-After once Graph refuses whole requests one after another", async () => {
     const limiter = new AdaptiveLimiter({ initial: 10 });
-    const t = await limiter.acquire(1);
-    limiter.release(1, t, { throttled: 1, retryAfterMs: 150 });
+    for (let i = 0; i < 4; i++) {
+      const t = await limiter.acquire(1);
+      limiter.release(1, t, { throttled: 1, retryAfterMs: 150 });
+    }
     const before = Date.now();
     await limiter.acquire(1);
     expect(Date.now() - before).toBeGreaterThanOrEqual(140);
+  });
+
+  it("lets the others go on when Graph refuses a single write: only that write waits", async () => {
+    const limiter = new AdaptiveLimiter({ initial: 10 });
+    const t = await limiter.acquire(1);
+    limiter.release(1, t, { throttled: 1, retryAfterMs: 5_000 });
+    expect(limiter.stats().pausedForMs).toBe(0);
+    const before = Date.now();
+    await limiter.acquire(1);
+    expect(Date.now() - before).toBeLessThan(1_000);
   });
 
   it("stops growing when Graph reports usage near the limit, and eases down above it", async () => {
@@ -114,12 +126,18 @@ describe("AdaptiveLimiter pacing (fake clock)", () => {
 
   it("lets nobody through before Retry-After has passed, then lets the queue go", async () => {
     vi.useFakeTimers();
-    const limiter = new AdaptiveLimiter({ initial: 4 });
-    await roundTrip(limiter, 1, 100, { throttled: 1, retryAfterMs: 2_000 });
-    expect(limiter.stats().pausedForMs).toBe(2_000);
+    // Wide enough for two requests after four cuts of the window.
+    const limiter = new AdaptiveLimiter({ initial: 16 });
+    // Refused whole four times in a row: Graph takes nothing now.
+    for (let i = 0; i < 4; i++) {
+      await roundTrip(limiter, 1, 100, { throttled: 1, retryAfterMs: 2_000 });
+    }
+    // Counted from Graph's refusal, a little before the last answer.
+    const paused = limiter.stats().pausedForMs;
+    expect(paused).toBeGreaterThan(1_900);
     let through = 0;
     const waiting = [limiter.acquire(1), limiter.acquire(1)].map((p) => p.then(() => through++));
-    await vi.advanceTimersByTimeAsync(1_999);
+    await vi.advanceTimersByTimeAsync(paused - 1);
     expect(through).toBe(0);
     await vi.advanceTimersByTimeAsync(2_000);
     await Promise.all(waiting);

@@ -455,16 +455,37 @@ export class AdaptiveLimiter {
   /**
    * Starts where another limiter left off instead of in slow start: at its rate (below its
    * ceiling), holding, with a probe only after the usual wait, as after a 429. Only a limiter that
-   * has sent nothing takes it: one that has, knows better.
+   * has sent nothing takes it: one that has, knows better; unless the caller knows the snapshot
+   * is newer than what this limiter found (`replace`), which it then forgets. Never with a request
+   * in flight: its answer would be judged against the other limiter's rate.
    *
    * @param learned - another limiter's {@link snapshot}.
+   * @param options - `replace`: take it even after sending.
    * @returns whether the snapshot was taken.
    */
-  warmStart(learned: LimiterSnapshot): boolean {
-    if (!this.slowStart || this.completedCount > 0 || this.log.inFlight > 0) {
+  warmStart(learned: LimiterSnapshot, options: { replace?: boolean } = {}): boolean {
+    const fresh = this.slowStart && this.completedCount === 0;
+    if ((!fresh && options.replace !== true) || this.log.inFlight > 0) {
       return false;
     }
     const now = this.now();
+    if (!fresh) {
+      // Its own findings (floor, 429 episodes, probes, the round trip's signals) are older.
+      this.floor = undefined;
+      this.strikes = 0;
+      this.lastMark = undefined;
+      this.runFrom = undefined;
+      this.pendingInterval = undefined;
+      this.lowestRateSinceMark = Number.POSITIVE_INFINITY;
+      this.lowestRateSinceRun = Number.POSITIVE_INFINITY;
+      this.probeSteps = 0;
+      this.probedAt = undefined;
+      this.probeSpacing = 1;
+      this.acceptedSinceStep = 0;
+      this.acceptedSinceCut = 0;
+      this.throttledSinceCut = 0;
+      this.closeStep(now);
+    }
     this.slowStart = false;
     this.srtt = learned.roundTripMs;
     this.minRtt = learned.roundTripMs;

@@ -20,6 +20,7 @@ import {
   mergeCounts,
   runIdSchema,
   graphWaitsSchema,
+  runTuningSchema,
   type RunCounts,
   type RunTuning,
   type WaveStatus,
@@ -31,13 +32,13 @@ export const provisionWaveInput = z.strictObject({
   chunkNos: z.array(z.number().int().min(0)).min(1),
   /**
    * Chunk activities in flight: {@link WRITING_CHUNKS} for every wave provisionWaves starts; waves
-   * started before that may hold more, and replay with it.
+   * started before that may hold more, and replay with it. Bounded like the run's tuning.
    */
-  chunksInFlight: z.number().int().min(1),
+  chunksInFlight: runTuningSchema.shape.chunksInFlight,
   retryFailed: z.boolean(),
   logPhoneNumbers: z.enum(["masked", "full"]),
-  /** First retry interval of a failed chunk activity. */
-  retryIntervalMs: z.number().int().min(1),
+  /** First retry interval of a failed chunk activity (bounded like the run's tuning). */
+  retryIntervalMs: runTuningSchema.shape.retryIntervalMs,
   /** How the phone writer waits on Graph (the run's tuning). */
   graphWaits: graphWaitsSchema.optional(),
 });

@@ -34,7 +34,10 @@ param durableAlwaysReady int = 0
 
 // One provisionChunk of a run writes at a time, with the whole limiter inside it, and one run
 // runs at a time: however many instances the plan adds, one process writes to Graph.
-@minValue(40)
+// Flex Consumption takes a maximum instance count from 1 to 1000 (earlier versions of the page
+// said 40 at least); it bounds the on-demand instances of each per-function scale group:
+// https://learn.microsoft.com/azure/azure-functions/event-driven-scaling?pivots=flex-consumption-plan#limit-scale-out
+@minValue(1)
 @maxValue(1000)
 @description('Upper bound on instances. Graph load no longer depends on it: one chunk of the one running run writes at a time, on one instance, and hands its limiter to the next.')
 param maximumInstanceCount int = 40

@@ -4,7 +4,8 @@
  * its own. Each chunk stores what its limiter learned of the quota (rates and a round trip, never
  * a user or a number) under the run's keys when it ends; the next chunk starts its process's
  * limiter from it instead of in slow start, which would overrun the quota the previous chunk had
- * found, or crawl below it.
+ * found, or crawl below it. A process whose limiter wrote an earlier chunk takes it too: the
+ * other process's limiter has learned since.
  */
 import { z } from "zod";
 import { runKeys } from "../run/keys.js";
@@ -27,9 +28,20 @@ const storedLimiterSchema = z.object({
 export type StoredLimiter = z.infer<typeof storedLimiterSchema>;
 
 /**
+ * When each limiter of this process last handed its state over or took a stored one (that
+ * state's `savedAt`). A stored state saved later came from another process's limiter, which
+ * wrote chunks after this one: it knows the quota as it is now (instances' clocks agree far
+ * closer than a chunk lasts; one far behind would only keep the older state). A WeakMap, so a
+ * limiter that goes away takes its entry with it; the stored JSON keeps its fields.
+ */
+const lastExchange = new WeakMap<AdaptiveLimiter, number>();
+
+/**
  * Starts the process's limiter from the run's stored one when it has no state of its own (it has
- * sent nothing yet). A limiter that has sent keeps what it learned: the same app's quota, found by
- * itself ({@link AdaptiveLimiter.warmStart} takes nothing then).
+ * sent nothing yet), or when the stored one is newer than what it has: saved by another process
+ * after this limiter last handed over or took a state (two instances taking chunks in turn). A
+ * limiter that has sent keeps what it learned otherwise: the stored state is its own, one it took
+ * already, or older; and so does one with requests in flight (another activity of the process).
  *
  * @param store - the run store.
  * @param runId - the run.
@@ -45,13 +57,23 @@ export async function resumeLimiter(
   if (!parsed.success) {
     return false;
   }
+  const savedAt = Date.parse(parsed.data.savedAt);
+  const since = lastExchange.get(limiter);
+  const newer = since !== undefined && savedAt > since;
+  if (since !== undefined && !newer) {
+    return false;
+  }
   const { ratePerSecond, ceilingPerSecond, roundTripMs } = parsed.data.limiter;
   const learned: LimiterSnapshot = {
     ratePerSecond,
     roundTripMs,
     ...(ceilingPerSecond !== undefined ? { ceilingPerSecond } : {}),
   };
-  return limiter.warmStart(learned);
+  const taken = limiter.warmStart(learned, { replace: newer });
+  if (taken && Number.isFinite(savedAt)) {
+    lastExchange.set(limiter, savedAt);
+  }
+  return taken;
 }
 
 /**
@@ -71,6 +93,8 @@ export async function handOverLimiter(
   if (learned === undefined) {
     return;
   }
-  const stored: StoredLimiter = { savedAt: new Date().toISOString(), limiter: learned };
+  const savedAt = new Date();
+  const stored: StoredLimiter = { savedAt: savedAt.toISOString(), limiter: learned };
   await store.putJson(runKeys.limiter(runId), stored);
+  lastExchange.set(limiter, savedAt.getTime());
 }

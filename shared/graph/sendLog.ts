@@ -169,6 +169,12 @@ export class SendLog {
     return { answered, refused, refusedRequests };
   }
 
+  /** Forgets the steps and the latest answers (another limiter's findings replace them). */
+  forgetSteps(): void {
+    this.steps.length = 0;
+    this.recent.length = 0;
+  }
+
   /** When the oldest request still in flight was sent (infinity when none is). */
   oldestInFlight(): number {
     let oldest = Number.POSITIVE_INFINITY;

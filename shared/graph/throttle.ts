@@ -408,14 +408,26 @@ export class AdaptiveLimiter {
   /**
    * Starts where another limiter left off instead of in slow start: at its rate (at most the
    * rate Graph refused at), growing slowly from there. Only a limiter that has sent nothing takes
-   * it: one that has, knows better.
+   * it: one that has, knows better; unless the caller knows the snapshot is newer than what this
+   * limiter found (`replace`), which it then forgets. Never with a request in flight: its answer
+   * would be judged against the other limiter's rate.
    *
    * @param learned - another limiter's {@link snapshot}.
+   * @param options - `replace`: take it even after sending.
    * @returns whether the snapshot was taken.
    */
-  warmStart(learned: LimiterSnapshot): boolean {
-    if (!this.slowStart || this.completedCount > 0 || this.log.inFlight > 0) {
+  warmStart(learned: LimiterSnapshot, options: { replace?: boolean } = {}): boolean {
+    const fresh = this.slowStart && this.completedCount === 0;
+    if ((!fresh && options.replace !== true) || this.log.inFlight > 0) {
       return false;
+    }
+    if (!fresh) {
+      // Its own findings (the steps sent, refusals lately, the growth) are older.
+      this.log.forgetSteps();
+      this.refusedInARow = 0;
+      this.acceptedSinceRefusal = 0;
+      this.fastCutAt = Number.NEGATIVE_INFINITY;
+      this.stepUsage = 0;
     }
     this.slowStart = false;
     this.srtt = learned.roundTripMs;

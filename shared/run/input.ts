@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { SHARDS } from "../guards/valueHash.js";
 import { METHODS, TARGETS, type Settings } from "../settings/index.js";
 
 /** A run id: letters, digits, '.', '_', '-'; the instance id of the run's orchestration. */
@@ -46,48 +47,88 @@ export type RunSettings = z.infer<typeof runSettingsSchema>;
 
 /**
  * How the phone writer waits on Graph; each field optional (the writer's defaults), so runs stored
- * before they existed still read.
+ * before they existed still read. Every wait has an upper bound: an input can be hand-made through
+ * the Durable management API, and must not keep a run waiting for days.
  */
 export const graphWaitsSchema = z.strictObject({
-  /** How long a read that reconciles a write waits after it: a read right after may not show it. */
-  readAfterWriteMs: z.number().int().min(0).optional(),
-  /** First backoff of a retried request without Retry-After (doubled per retry, at most 60 s). */
-  retryBaseMs: z.number().int().min(1).optional(),
-  /** Only 5xx and lost answers for this long: Graph counts as unavailable and the chunk stops. */
-  graphDownMs: z.number().int().min(1).optional(),
+  /**
+   * How long a read that reconciles a write waits after it: a read right after may not show it.
+   * At least 100 ms (a read sent at once races its write); at most a minute, Graph's lag being
+   * seconds, while the chunk waits for its read-backs before it ends.
+   */
+  readAfterWriteMs: z.number().int().min(100).max(60_000).optional(),
+  /**
+   * First backoff of a retried request without Retry-After (doubled per retry, at most 60 s): a
+   * first backoff above the 60 s cap would only be cut to it.
+   */
+  retryBaseMs: z.number().int().min(1).max(60_000).optional(),
+  /**
+   * Only 5xx and lost answers for this long: Graph counts as unavailable and the chunk stops. At
+   * most 10 minutes, so that a chunk meeting an outage returns well inside the 30-minute function
+   * timeout and the run pauses, instead of the activity timing out and being retried into it.
+   */
+  graphDownMs: z.number().int().min(1).max(600_000).optional(),
 });
 
 /** How the phone writer waits on Graph. */
 export type GraphWaits = z.infer<typeof graphWaitsSchema>;
 
-/** Tuning of one run; defaults in {@link DEFAULT_RUN_TUNING}. */
+/**
+ * Tuning of one run; defaults in {@link DEFAULT_RUN_TUNING}. Each field has an upper bound where a
+ * large value would break a call's time limit, a history's size or the run's end, since an input
+ * can be hand-made through the Durable management API.
+ */
 export const runTuningSchema = z.strictObject({
-  /** Pages fetched by one fetch activity call (each page up to 999 users). */
-  pagesPerCall: z.number().int().min(1),
-  /** User pages planned by one planChunks call. */
-  pagesPerPlan: z.number().int().min(1),
-  /** Users per chunk (one provisionChunk call). */
-  chunkSize: z.number().int().min(1),
-  /** Chunks per provisionWave sub-orchestration. */
-  chunksPerWave: z.number().int().min(1),
+  /**
+   * Pages fetched by one fetch activity call (each page up to 999 users). At most 100: a call
+   * pages one request after another, and must end inside the 30-minute function timeout even at
+   * 0.5 requests a second (the identity reports quota, 5 per 10 s) with Retry-After waits.
+   */
+  pagesPerCall: z.number().int().min(1).max(100),
+  /**
+   * User pages planned by one planChunks call (and filed by one census call). At most 100 (about
+   * 100,000 users): with `REPLACE_EXISTING` a planning call also reads their existing methods.
+   */
+  pagesPerPlan: z.number().int().min(1).max(100),
+  /**
+   * Writes per chunk (one provisionChunk call). At most 600: at the slowest quota seen (0.5 writes
+   * a second) a chunk writes for 20 minutes, leaving a third of the 30-minute function timeout to
+   * its read-backs and retries (see {@link DEFAULT_RUN_TUNING}).
+   */
+  chunkSize: z.number().int().min(1).max(600),
+  /**
+   * Chunks per provisionWave sub-orchestration. At most 50: each chunk adds its events to the
+   * wave's history, and a re-check call takes `chunksPerWave` times `wavesInFlight` chunks.
+   */
+  chunksPerWave: z.number().int().min(1).max(50),
   /**
    * Census shards settled at once. Writes ignore it: one provisionChunk of a run writes at a time
    * (`WRITING_CHUNKS` in `orchestrators/provisionWave.ts`); runs stored before kept it for writes.
+   * At most the census's 16 shards: there is nothing more to run at once.
    */
-  chunksInFlight: z.number().int().min(1),
+  chunksInFlight: z.number().int().min(1).max(SHARDS),
   /**
    * Re-checks after an approval: chunks per call are `chunksPerWave` times this. Writes ignore it:
-   * waves run one at a time.
+   * waves run one at a time. At most 4, so that a re-check call stays at 200 chunks at most.
    */
-  wavesInFlight: z.number().int().min(1),
-  /** First retry interval of a failed activity or wave (doubled per retry, at most 60 s). */
-  retryIntervalMs: z.number().int().min(1),
+  wavesInFlight: z.number().int().min(1).max(4),
+  /**
+   * First retry interval of a failed activity or wave (doubled per retry, at most 60 s): a first
+   * interval above the 60 s cap would only be cut to it.
+   */
+  retryIntervalMs: z.number().int().min(1).max(60_000),
   /** How the phone writer waits on Graph (the writer's defaults when absent). */
   graphWaits: graphWaitsSchema.optional(),
-  /** When Graph is unavailable, provisioning pauses this long (a durable timer), then probes. */
-  outagePauseMs: z.number().int().min(1).optional(),
-  /** Pauses before the run gives up as `Graph unavailable`, its unfinished chunks to rerun. */
-  outagePauses: z.number().int().min(0).optional(),
+  /**
+   * When Graph is unavailable, provisioning pauses this long (a durable timer), then probes. At
+   * least a second (a shorter pause is a probe loop, not a pause); at most an hour.
+   */
+  outagePauseMs: z.number().int().min(1_000).max(3_600_000).optional(),
+  /**
+   * Pauses before the run gives up as `Graph unavailable`, its unfinished chunks to rerun. At most
+   * 12: with pauses of an hour at most, a run gives up within 12 hours, before the next night's.
+   */
+  outagePauses: z.number().int().min(0).max(12).optional(),
 });
 
 /** Tuning of one run. */

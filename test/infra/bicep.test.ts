@@ -648,6 +648,23 @@ describe("security guards (README: Security model)", () => {
     expect(api).toMatch(/^\s+maximumInstanceCount: maximumInstanceCount$/m);
   });
 
+  it("bounds maximumInstanceCount as Flex Consumption documents it, naming the page beside it", () => {
+    // Arrange
+    const maxInstances = params(api).find((p) => p.name === "maximumInstanceCount");
+    const at = api.indexOf("\nparam maximumInstanceCount ");
+    const comment = api.slice(api.lastIndexOf("\n\n", at), at);
+
+    // Assert: 1 to 1000 (the page once said 40 at least); the default inside.
+    expect(maxInstances?.decorators).toEqual(
+      expect.arrayContaining(["@minValue(1)", "@maxValue(1000)"]),
+    );
+    expect(Number(maxInstances?.defaultValue)).toBeGreaterThanOrEqual(1);
+    expect(Number(maxInstances?.defaultValue)).toBeLessThanOrEqual(1000);
+    expect(comment).toContain(
+      "https://learn.microsoft.com/azure/azure-functions/event-driven-scaling?pivots=flex-consumption-plan#limit-scale-out",
+    );
+  });
+
   it("names each security parameter and both app roles in the README's security model", () => {
     const start = main.indexOf("// ---- security");
     const end = main.indexOf("\n// ----", start + 1);

@@ -3,12 +3,16 @@
  * activity, how it fails, and the progress and ETA it publishes.
  */
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { nightlyRunOrchestration } from "../../orchestrators/nightlyRun.js";
 import {
   countOutcomes,
+  DEFAULT_RUN_TUNING,
   emptyCounts,
+  graphWaitsSchema,
   prepareRerun,
   resolveTuning,
+  runTuningSchema,
   type Outcome,
   type RunInput,
   type RunOutput,
@@ -494,6 +498,80 @@ describe("nightlyRun", () => {
     expect(run.error?.message).toMatch(/^nightlyRun: the input is refused: /);
     expect(run.error?.message).toContain(named);
     expect(run.calls).toEqual([]);
+  });
+
+  describe("bounds of the tuning, against an input made by hand", () => {
+    /** The number schema of a tuning field (`graphWaits.x` for a wait), optional or not. */
+    const numberSchema = (field: string): z.ZodNumber => {
+      const [first, second] = field.split(".") as [string, string?];
+      const shape: Record<string, z.ZodType> =
+        second === undefined ? runTuningSchema.shape : graphWaitsSchema.shape;
+      const schema = shape[second ?? first];
+      return (schema instanceof z.ZodOptional ? schema.unwrap() : schema) as z.ZodNumber;
+    };
+    /** The run's input with one tuning field (`graphWaits.x` for a wait) set to a value. */
+    const withTuning = (field: string, value: number): RunInput => {
+      const [first, second] = field.split(".") as [keyof RunInput["tuning"], string?];
+      const tuning =
+        second === undefined
+          ? { ...DEFAULT_RUN_TUNING, [first]: value }
+          : {
+              ...DEFAULT_RUN_TUNING,
+              graphWaits: { ...DEFAULT_RUN_TUNING.graphWaits, [second]: value },
+            };
+      return { ...input, tuning };
+    };
+    const refusal = (bad: RunInput) => {
+      const run = driveOrchestration(nightlyRunOrchestration.handler, {
+        input: bad,
+        answer: tenantAnswers(),
+      });
+      return { message: run.error?.message ?? "", calls: run.calls };
+    };
+
+    it.each([
+      "pagesPerCall",
+      "pagesPerPlan",
+      "chunkSize",
+      "chunksPerWave",
+      "chunksInFlight",
+      "wavesInFlight",
+      "retryIntervalMs",
+      "outagePauseMs",
+      "outagePauses",
+      "graphWaits.readAfterWriteMs",
+      "graphWaits.retryBaseMs",
+      "graphWaits.graphDownMs",
+    ])("refuses %s above its bound, naming it, before calling anything", (field) => {
+      // Arrange
+      const max = numberSchema(field).maxValue;
+      expect(max).not.toBeNull();
+      const atMax = refusal(withTuning(field, max as number));
+
+      // Act
+      const above = refusal(withTuning(field, (max as number) + 1));
+
+      // Assert
+      expect(atMax.message).not.toMatch(/the input is refused/);
+      expect(above.message).toMatch(/^nightlyRun: the input is refused: /);
+      expect(above.message).toContain(`'tuning.${field}'`);
+      expect(above.calls).toEqual([]);
+    });
+
+    it.each([
+      ["graphWaits.readAfterWriteMs", 0],
+      ["outagePauseMs", 0],
+    ])("refuses %s of %i (a read back at once, a pause that is none)", (field, value) => {
+      const { message, calls } = refusal(withTuning(field, value));
+      expect(message).toContain(`'tuning.${field}'`);
+      expect(calls).toEqual([]);
+    });
+
+    it("takes the default tuning", () => {
+      const { message, calls } = refusal({ ...input, tuning: resolveTuning() });
+      expect(message).not.toMatch(/the input is refused/);
+      expect(calls.length).toBeGreaterThan(0);
+    });
   });
 
   describe("a plan above APPROVAL_THRESHOLD", () => {

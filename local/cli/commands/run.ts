@@ -5,6 +5,7 @@
  * fixed on.
  */
 import type { Command } from "commander";
+import { DEFAULT_RUN_TUNING, runTuningSchema } from "../../../shared/run/index.js";
 import { fail } from "../fail.js";
 import { wholeNumber } from "../numberFlags.js";
 import { addSettingFlags, settingsFromCommandLine } from "../settingFlags.js";
@@ -38,7 +39,10 @@ export function addNightlyRunCommand(program: Command, spec: NightlyRunCommand):
       ".state",
     )
     .option("--json", "print the result as one JSON line on stdout")
-    .option("--chunk-size <n>", "users per provisioning chunk (default 250)")
+    .option(
+      "--chunk-size <n>",
+      `writes per provisioning chunk (default ${DEFAULT_RUN_TUNING.chunkSize}, at most ${MOST_PER_CHUNK})`,
+    )
     .option(
       "--approve",
       "approve the run's plan if it needs approval (more writes than APPROVAL_THRESHOLD): you are the person who approves",
@@ -60,12 +64,22 @@ export function addRunCommand(program: Command): Command {
   });
 }
 
+/** The largest chunk a run's input takes (a chunk must end inside the function timeout). */
+const MOST_PER_CHUNK = runTuningSchema.shape.chunkSize.maxValue ?? DEFAULT_RUN_TUNING.chunkSize;
+
+/** `--chunk-size`: refused here above the bound, rather than by the run once it has started. */
+function chunkSizeFrom(value: string): number {
+  const n = Math.max(1, wholeNumber("--chunk-size", value));
+  if (n > MOST_PER_CHUNK) {
+    throw new Error(`'--chunk-size' must be at most ${MOST_PER_CHUNK}, not ${n}.`);
+  }
+  return n;
+}
+
 async function runNightly(opts: RunOptions, command: Command, dryRun: boolean): Promise<void> {
   try {
     const settings = await settingsFromCommandLine(command, dryRun ? { DRY_RUN: "true" } : {});
-    const tuning = opts.chunkSize
-      ? { chunkSize: Math.max(1, wholeNumber("--chunk-size", opts.chunkSize)) }
-      : undefined;
+    const tuning = opts.chunkSize ? { chunkSize: chunkSizeFrom(opts.chunkSize) } : undefined;
     const { signInForRun } = await import("../signIn.js");
     const credential = await signInForRun(settings);
     const { hostAndFollow } = await import("../hostAndFollow.js");

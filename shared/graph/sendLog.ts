@@ -33,8 +33,9 @@ export interface SendStep {
  */
 const STALE_STEP_MS = 120_000;
 
-/** Answers kept by answer time for {@link SendLog.recentRefusals}. */
-const KEEP_RECENT_MS = 2_000;
+/** Answers kept for {@link SendLog.recentRefusals}: the latest this many, of this long. */
+const KEEP_RECENT = 8;
+const KEEP_RECENT_MS = 10_000;
 
 /** Requests sent, answered and in flight, by send time and by step. */
 export class SendLog {
@@ -124,7 +125,10 @@ export class SendLog {
       step.unavailable += outcome.unavailable;
     }
     this.recent.push({ at: now, n, refused: outcome.refused });
-    while ((this.recent[0]?.at ?? now) < now - KEEP_RECENT_MS) {
+    while (
+      this.recent.length > KEEP_RECENT ||
+      (this.recent[0]?.at ?? now) < now - KEEP_RECENT_MS
+    ) {
       this.recent.shift();
     }
   }
@@ -149,18 +153,15 @@ export class SendLog {
   }
 
   /**
-   * Writes answered and refused, and requests with a refusal, in answers that came in the last
-   * `ms`.
+   * Writes answered and refused, and requests with a refusal, among the latest eight answers of
+   * the last ten seconds, those answered after `since`.
    */
-  recentRefusals(
-    now: number,
-    ms: number,
-  ): { answered: number; refused: number; refusedRequests: number } {
+  recentRefusals(since: number): { answered: number; refused: number; refusedRequests: number } {
     let answered = 0;
     let refused = 0;
     let refusedRequests = 0;
     for (const a of this.recent) {
-      if (a.at >= now - ms) {
+      if (a.at > since) {
         answered += a.n;
         refused += a.refused;
         refusedRequests += a.refused > 0 ? 1 : 0;

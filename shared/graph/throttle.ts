@@ -139,6 +139,9 @@ const SLOW_START_DOUBLING_MS = 1_000;
 /** Rate after the 429 that ends slow start, as a share of the rate it came at (the last doubling). */
 const SLOW_START_CUT = 0.5;
 
+/** A `Retry-After` this long ending slow start tells of a small quota (see growSlowStart). */
+const SMALL_QUOTA_RETRY_AFTER_MS = 3_000;
+
 /** Growth per step after the 429 that ended slow start, from half the rate it reached. */
 const SLOW_START_GROWTH = 0.04;
 
@@ -147,8 +150,12 @@ const SLOW_START_USAGE_CUT = 0.25;
 
 /** A step lasts at least this long and a round trip ... */
 const STEP_MIN_MS = 1_000;
-/** ... and holds at least this many writes, unless it has lasted four times as long. */
-const STEP_MIN_WRITES = 10;
+/**
+ * ... and holds at least this many writes (one refused is 5%), unless it has lasted this long: at
+ * 0.5 writes a second a step of a round trip would hold one write, and its one refusal 100%.
+ */
+const STEP_MIN_WRITES = 20;
+const STEP_MAX_MS = 30_000;
 
 /** Growth per step while Graph takes everything: first this share, doubling each step ... */
 const GROWTH_FIRST = 0.01;
@@ -167,13 +174,17 @@ const RECOVER_TO = 0.99;
  */
 const ROSE = 1.1;
 
+/** Growth doubles at most once per this many writes accepted. */
+const GROWTH_DOUBLING_WRITES = 20;
+
 /** The rate grows only while the writers send at least this share of it. */
 const FILLED = 0.8;
 
 /**
- * Among the answers of the last second, refusals in at least this many requests that make at
- * least this share of the writes answered cut the rate at once, before their step is judged
- * (one partly refused batch is jitter, not a quota that moved), at most once a second.
+ * Among the latest eight answers, refusals in at least this many requests that make at least this
+ * share of the writes answered cut the rate at once, before their step is judged (one partly
+ * refused batch is jitter, not a quota that moved), at most once a second (or round trip, when
+ * longer).
  */
 const FAST_WINDOW_MS = 1_000;
 const FAST_MIN_REFUSED = 3;
@@ -229,6 +240,9 @@ export class AdaptiveLimiter {
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
   private throttledCount = 0;
   private completedCount = 0;
+  /** Writes Graph accepted in all, and when the first request left. */
+  private acceptedCount = 0;
+  private firstSentAt = Number.POSITIVE_INFINITY;
   private readonly waiters: { n: number; resolve: () => void }[] = [];
   private timer?: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -248,12 +262,18 @@ export class AdaptiveLimiter {
   private lastSingleAt = Number.NEGATIVE_INFINITY;
   /** The rate Graph last refused more than {@link TARGET_REFUSED} at, per millisecond. */
   private ceiling?: number;
+  /**
+   * Whether a step with refusals was judged since slow start: the first still carries slow
+   * start's overshoot (a burst that bunched), so it sets the rate but not the ceiling.
+   */
+  private judgedSinceSlowStart = false;
   /** Growth of the next step Graph takes whole. */
   private growth = GROWTH_FIRST;
   /** When the last quick cut was made. */
   private fastCutAt = Number.NEGATIVE_INFINITY;
-  /** Writes Graph accepted since it last refused one. */
+  /** Writes Graph accepted since it last refused one, and their count when growth last doubled. */
   private acceptedSinceRefusal = 0;
+  private grewAtAccepted = 0;
   /** Requests refused whole since the last that Graph took at least in part. */
   private refusedInARow = 0;
   /** When a request that failed whole last halved the rate (once per round trip). */
@@ -350,7 +370,13 @@ export class AdaptiveLimiter {
     this.measure(now, n, startedAt, accepted, throttled, usage);
     this.refusedInARow = throttled === n ? this.refusedInARow + 1 : accepted > 0 ? 0 : this.refusedInARow;
     const retryAfterMs = feedback.retryAfterMs ?? 0;
-    if (retryAfterMs > 0 && (unavailable > 0 || this.refusedInARow >= BLOCKED_IN_A_ROW)) {
+    const blocked = this.refusedInARow >= BLOCKED_IN_A_ROW;
+    if (blocked && !this.slowStart && this.rate !== undefined && now >= this.pausedUntil) {
+      // Far above what Graph takes: half the rate, once per pause.
+      this.setRate(this.rate * FAST_CUT_MOST);
+      this.fastCutAt = now;
+    }
+    if (retryAfterMs > 0 && (unavailable > 0 || blocked)) {
       // Graph struggles, or refuses everything: everyone waits. Graph refuses a `$batch` item
       // when the batch arrives but answers it with the batch, when the slowest item is done: its
       // Retry-After runs from the refusal, which came no later than the fastest answer Graph ever
@@ -360,7 +386,7 @@ export class AdaptiveLimiter {
     }
     this.adjustWindow(n, startedAt, now, throttled, unavailable, usage);
     if (this.slowStart) {
-      this.growSlowStart(now, throttled, unavailable, usage);
+      this.growSlowStart(now, throttled, unavailable, usage, retryAfterMs);
     } else {
       this.ease(now, startedAt, n, throttled, unavailable, usage);
     }
@@ -469,7 +495,9 @@ export class AdaptiveLimiter {
   ): void {
     this.throttledCount += throttled;
     this.completedCount += n;
+    this.acceptedCount += accepted;
     this.acceptedSinceRefusal = throttled > 0 ? 0 : this.acceptedSinceRefusal + accepted;
+    this.grewAtAccepted = Math.min(this.grewAtAccepted, this.acceptedSinceRefusal);
     const sample = Math.max(1, now - startedAt);
     this.fastestAnswer = Math.min(this.fastestAnswer, sample);
     if (accepted > 0) {
@@ -518,13 +546,25 @@ export class AdaptiveLimiter {
    * A 429 ends it at half the rate it came at (the quota lies in the last doubling), and so does a
    * usage reading; a 5xx holds it back.
    */
-  private growSlowStart(now: number, throttled: number, unavailable: number, usage: number): void {
+  private growSlowStart(
+    now: number,
+    throttled: number,
+    unavailable: number,
+    usage: number,
+    retryAfterMs: number,
+  ): void {
     if (throttled > 0) {
       // The quota lies in the last doubling: from half the rate reached, growth finds it (the
-      // refusals of that doubling, sent in slow start, are not judged).
+      // refusals of that doubling, sent in slow start, are not judged). A Retry-After of several
+      // seconds after a few writes tells of a small quota (the reports limit frees a request
+      // every 2 s): at most what Graph took so far, over the time until it takes another.
       const reached = this.rate ?? this.limitValue / (this.srtt ?? 1_000);
+      const small =
+        retryAfterMs >= SMALL_QUOTA_RETRY_AFTER_MS
+          ? this.acceptedCount / Math.max(1, now - this.firstSentAt + retryAfterMs)
+          : Number.POSITIVE_INFINITY;
       this.ceiling = undefined;
-      this.setRate(reached * SLOW_START_CUT);
+      this.setRate(Math.min(reached * SLOW_START_CUT, small));
       this.fastCutAt = now;
       this.endSlowStart(now);
       this.growth = SLOW_START_GROWTH;
@@ -595,10 +635,12 @@ export class AdaptiveLimiter {
       this.setRate(this.rate * Math.max(0.6, 1 / usage));
       this.usageEasedAt = now;
     }
-    const recent = this.log.recentRefusals(now, FAST_WINDOW_MS);
+    const window = Math.max(FAST_WINDOW_MS, this.srtt ?? 0);
+    // Only answers since the last cut: those before it are what the cut answered.
+    const recent = this.log.recentRefusals(this.fastCutAt);
     if (
       throttled > 0 &&
-      now - this.fastCutAt >= FAST_WINDOW_MS &&
+      now - this.fastCutAt >= window &&
       recent.refusedRequests >= FAST_MIN_REFUSED &&
       recent.refused >= FAST_SHARE * recent.answered
     ) {
@@ -640,9 +682,15 @@ export class AdaptiveLimiter {
     const sent = Math.min(sentAt, step.sent / lasted);
     const refused = step.refused / step.answered;
     if (refused > 0) {
-      // A window or an empty bucket took its rate of what was sent and refused the rest.
-      this.ceiling = sent;
-      this.setRate(sent * Math.min(1, (1 - refused) * (1 + TARGET_REFUSED)));
+      // A window or an empty bucket took its rate of what was sent and refused the rest: that,
+      // a little above, is the rate. What a step shows moves with its jitter (a busy moment
+      // bunches requests), so the ceiling the rate climbs back to follows it halfway.
+      const accepted = sent * Math.min(1, (1 - refused) * (1 + TARGET_REFUSED));
+      if (this.judgedSinceSlowStart) {
+        this.ceiling = this.ceiling === undefined ? accepted : (this.ceiling + accepted) / 2;
+      }
+      this.judgedSinceSlowStart = true;
+      this.setRate(accepted);
       this.growth = GROWTH_FIRST;
       return;
     }
@@ -667,9 +715,12 @@ export class AdaptiveLimiter {
       return;
     }
     this.setRate(rate * (1 + this.growth));
-    if (this.ceiling === undefined || (this.rate as number) > ROSE * this.ceiling) {
-      // Far from where Graph last refused, or well past it (the quota rose): faster each step.
+    const far = this.ceiling === undefined || (this.rate as number) > ROSE * this.ceiling;
+    if (far && this.acceptedSinceRefusal >= this.grewAtAccepted + GROWTH_DOUBLING_WRITES) {
+      // Far from where Graph last refused, or well past it (the quota rose): faster each step,
+      // but not faster than the writes tell (at 0.5 a second a step holds four).
       this.growth = Math.min(GROWTH_MAX, 2 * this.growth);
+      this.grewAtAccepted = this.acceptedSinceRefusal;
     }
   }
 
@@ -708,9 +759,11 @@ export class AdaptiveLimiter {
 
   private grant(n: number): number {
     const now = this.now();
+    this.firstSentAt = Math.min(this.firstSentAt, now);
     const step = this.log.current;
     const age = step === undefined ? Number.POSITIVE_INFINITY : now - step.from;
-    if (age >= this.stepMs() && ((step?.sent ?? 0) >= STEP_MIN_WRITES || age >= 4 * this.stepMs())) {
+    const full = (step?.sent ?? 0) >= STEP_MIN_WRITES || age >= STEP_MAX_MS;
+    if (age >= this.stepMs() && full) {
       this.log.openStep(now, this.rate, this.slowStart);
     }
     this.log.granted(now, n);

@@ -149,13 +149,14 @@ describe("AdaptiveLimiter finding the quota", () => {
 
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 
-  it("settles below the rate at which Graph answered 429, and not far below", async () => {
+  it("settles at the quota's rate, not above it and not far below, with few 429s", async () => {
+    // 20 per 2 s: 10 writes a second.
     const { rates, refusedAt, throttledShare } = await run(3_000, 20);
     expect(refusedAt.length).toBeGreaterThan(0);
     const settled = median(rates.slice(-60));
-    expect(settled).toBeLessThan(Math.min(...refusedAt.slice(-3)));
-    expect(settled).toBeGreaterThan(0.85 * 10);
-    // Holding there costs no more 429s than the occasional probe.
+    expect(settled).toBeLessThanOrEqual(10);
+    expect(settled).toBeGreaterThan(0.9 * 10);
+    // Pressing on the quota costs about 1% of the writes refused, and slow start a few more.
     expect(throttledShare).toBeLessThan(0.02);
   });
 

@@ -83,6 +83,13 @@ export const SCENARIOS: SimScenario[] = [
     quota: () => new TokenBucketQuota(300, 6),
   },
   {
+    name: "smallBurst",
+    judged: "bars",
+    shape: "20/s, token bucket that holds 5 (the benchmark's burstBucket)",
+    users: 6_000,
+    quota: () => new TokenBucketQuota(5, 20),
+  },
+  {
     name: "reports",
     judged: "bars",
     shape: "5 per 10 s, token bucket (reports limit)",

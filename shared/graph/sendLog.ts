@@ -125,10 +125,7 @@ export class SendLog {
       step.unavailable += outcome.unavailable;
     }
     this.recent.push({ at: now, n, refused: outcome.refused });
-    while (
-      this.recent.length > KEEP_RECENT ||
-      (this.recent[0]?.at ?? now) < now - KEEP_RECENT_MS
-    ) {
+    while (this.recent.length > KEEP_RECENT || (this.recent[0]?.at ?? now) < now - KEEP_RECENT_MS) {
       this.recent.shift();
     }
   }

@@ -196,10 +196,10 @@ const FAST_CUT_MOST = 0.5;
 /**
  * At or above the rate Graph last refused at, the rate grows only after this many writes went
  * through since the last refusal: each step above the quota costs a refused write or more, which
- * keeps growth within a 1% share of the writes whatever the quota's rate (at 0.5 a second, a step
- * up every 200 s; at 20, every 5 s).
+ * keeps growth under a 1% share of the writes whatever the quota's rate (at 0.5 a second, a step
+ * up every 300 s; at 20, every 7.5 s).
  */
-const WRITES_PER_STEP_UP = 100;
+const WRITES_PER_STEP_UP = 150;
 
 /** Requests refused whole one after the other before every caller waits for `Retry-After`. */
 const BLOCKED_IN_A_ROW = 4;
@@ -271,6 +271,8 @@ export class AdaptiveLimiter {
   private growth = GROWTH_FIRST;
   /** When the last quick cut was made. */
   private fastCutAt = Number.NEGATIVE_INFINITY;
+  /** When Graph last refused a write. */
+  private refusedAt = Number.NEGATIVE_INFINITY;
   /** Writes Graph accepted since it last refused one, and their count when growth last doubled. */
   private acceptedSinceRefusal = 0;
   private grewAtAccepted = 0;
@@ -498,6 +500,9 @@ export class AdaptiveLimiter {
     this.completedCount += n;
     this.acceptedCount += accepted;
     this.acceptedSinceRefusal = throttled > 0 ? 0 : this.acceptedSinceRefusal + accepted;
+    if (throttled > 0) {
+      this.refusedAt = now;
+    }
     this.grewAtAccepted = Math.min(this.grewAtAccepted, this.acceptedSinceRefusal);
     const sample = Math.max(1, now - startedAt);
     this.fastestAnswer = Math.min(this.fastestAnswer, sample);
@@ -693,6 +698,11 @@ export class AdaptiveLimiter {
       this.judgedSinceSlowStart = true;
       this.setRate(accepted);
       this.growth = GROWTH_FIRST;
+      return;
+    }
+    if (this.refusedAt >= (step.to ?? this.now())) {
+      // Graph refused a write sent after this step: growing on older news would run the rate
+      // past the quota before that refusal's step is judged.
       return;
     }
     if (usage >= USAGE_FULL || sent < FILLED * sentAt || this.rate < sentAt) {

@@ -160,7 +160,7 @@ const STEP_MAX_MS = 30_000;
 /** Growth per step while Graph takes everything: first this share, doubling each step ... */
 const GROWTH_FIRST = 0.01;
 /** ... up to this share per step. */
-const GROWTH_MAX = 0.25;
+const GROWTH_MAX = 0.15;
 
 /** Below the rate Graph last refused at, each step closes this share of the gap ... */
 const RECOVER = 0.5;
@@ -172,7 +172,7 @@ const RECOVER_TO = 0.99;
  * hide a ceiling for a while, and a rate that grew faster would run far past it meanwhile. Past
  * this multiple of that rate the quota rose, and growth speeds up again.
  */
-const ROSE = 1.03;
+const ROSE = 1.1;
 
 /** Growth doubles at most once per this many writes accepted. */
 const GROWTH_DOUBLING_WRITES = 20;

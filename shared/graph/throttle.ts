@@ -13,19 +13,21 @@
  * header for phone-method writes, and their quota may be anywhere from 0.5 to 20 writes a second.
  *
  * - Slow start doubles the rate every second, up to {@link RATE_CAP}, until the first 429.
- * - Sending is cut into steps of about a round trip. Once every write of a step is answered, what
- *   Graph did with them is the evidence: when it refused some, the share it accepted times the
- *   rate the step was sent at is the quota's rate (a window or an empty bucket takes exactly its
- *   rate from whatever is sent above it), and the rate is set just above that, so that about
- *   {@link TARGET_REFUSED} of the writes are refused while the quota is used whole. A step Graph
- *   took whole lets the rate grow: back towards the rate it last refused at quickly, beyond it
- *   slowly at first and faster while Graph keeps accepting, so that a quota that rose is found.
+ * - Sending is cut into steps of at least a round trip and 20 writes. Once every write of a step
+ *   is answered, what Graph did with them is the evidence: when it refused some, the share it
+ *   accepted times the rate the step was sent at is the quota's rate (a window or an empty bucket
+ *   takes exactly its rate from whatever is sent above it), and the rate is set just above that,
+ *   so that about {@link TARGET_REFUSED} of the writes are refused while the quota is used whole;
+ *   the ceiling follows that evidence halfway. A step Graph took whole lets the rate grow: back
+ *   to the ceiling quickly, beyond it slowly at first and faster while Graph keeps accepting, so
+ *   that a quota that rose is found.
  * - A refused write waits its own `Retry-After` (the writer defers it); the others go on at the
  *   rate. A refusal says the quota is full now, not that it is closed: pausing every caller for a
  *   `Retry-After` (whole seconds) would waste up to a second of quota per refusal. Only when Graph
- *   refuses whole requests one after the other does everyone wait for the `Retry-After`.
- * - Steps are judged a round trip late; a run of refusals among the answers meanwhile (a bucket's
- *   savings spent, a quota that halved) cuts the rate at once, a little every half second.
+ *   refuses whole requests one after the other does everyone wait for the `Retry-After` (and the
+ *   rate halves).
+ * - Steps are judged a round trip late; refusals piling up among the latest answers meanwhile (a
+ *   bucket's savings spent, a quota that halved) cut the rate at once, at most once a second.
  * - 5xx answers and lost requests ease the rate by the share that failed: Graph struggles, which
  *   says nothing about the quota.
  *
@@ -162,13 +164,13 @@ const GROWTH_FIRST = 0.01;
 /** ... up to this share per step. */
 const GROWTH_MAX = 0.15;
 
-/** Below the rate Graph last refused at, each step closes this share of the gap ... */
+/** Below the ceiling, each step closes this share of the gap ... */
 const RECOVER = 0.5;
 /** ... up to this share of that rate, from where growth starts over slowly. */
 const RECOVER_TO = 0.99;
 
 /**
- * Just above the rate Graph last refused at, growth stays at its first share: a bucket's savings
+ * Just above the ceiling, growth stays at its first share: a bucket's savings
  * hide a ceiling for a while, and a rate that grew faster would run far past it meanwhile. Past
  * this multiple of that rate the quota rose, and growth speeds up again.
  */
@@ -194,7 +196,7 @@ const FAST_CUT = 0.85;
 const FAST_CUT_MOST = 0.5;
 
 /**
- * At or above the rate Graph last refused at, the rate grows only after this many writes went
+ * At or above the ceiling, the rate grows only after this many writes went
  * through since the last refusal: each step above the quota costs a refused write or more, which
  * keeps growth under a 1% share of the writes whatever the quota's rate (at 0.5 a second, a step
  * up every 300 s; at 20, every 7.5 s).
@@ -260,7 +262,10 @@ export class AdaptiveLimiter {
   private fastestAnswer = Number.POSITIVE_INFINITY;
   private nextSendAt = Number.NEGATIVE_INFINITY;
   private lastSingleAt = Number.NEGATIVE_INFINITY;
-  /** The rate Graph last refused more than {@link TARGET_REFUSED} at, per millisecond. */
+  /**
+   * Where the quota is taken to be, per millisecond: what steps Graph refused in part showed it
+   * takes, each one moving it halfway.
+   */
   private ceiling?: number;
   /**
    * Whether a step with refusals was judged since slow start: the first still carries slow
@@ -713,7 +718,7 @@ export class AdaptiveLimiter {
     this.grow();
   }
 
-  /** Graph took a whole step: back towards the rate it last refused at, or beyond, slowly. */
+  /** Graph took a whole step: back towards the ceiling, or beyond it, slowly. */
   private grow(): void {
     const rate = this.rate as number;
     const recoverTo = this.ceiling !== undefined ? RECOVER_TO * this.ceiling : 0;
@@ -728,8 +733,8 @@ export class AdaptiveLimiter {
     this.setRate(rate * (1 + this.growth));
     const far = this.ceiling === undefined || (this.rate as number) > ROSE * this.ceiling;
     if (far && this.acceptedSinceRefusal >= this.grewAtAccepted + GROWTH_DOUBLING_WRITES) {
-      // Far from where Graph last refused, or well past it (the quota rose): faster each step,
-      // but not faster than the writes tell (at 0.5 a second a step holds four).
+      // Far from the ceiling, or well past it (the quota rose): faster each step, but not
+      // faster than the writes tell (at 0.5 a second a step of 30 s holds fifteen).
       this.growth = Math.min(GROWTH_MAX, 2 * this.growth);
       this.grewAtAccepted = this.acceptedSinceRefusal;
     }

@@ -138,7 +138,7 @@ const RATE_CAP = 40 / 1000;
 /** Slow start doubles the rate this often (besides the window's doubling per round trip). */
 const SLOW_START_DOUBLING_MS = 1_000;
 
-/** Rate after the 429 that ends slow start, as a share of the rate it came at (the last doubling). */
+/** Rate after the 429 that ends slow start, as a share of the rate it came at (a doubling). */
 const SLOW_START_CUT = 0.5;
 
 /** A `Retry-After` this long ending slow start tells of a small quota (see growSlowStart). */
@@ -209,7 +209,7 @@ const BLOCKED_IN_A_ROW = 4;
 /** Window factor on 5xx answers or lost requests, once per round trip. */
 const UNAVAILABLE_WINDOW_CUT = 0.9;
 
-/** The most one answer of 5xx or lost requests eases the rate (a round trip's writes all failed). */
+/** The most one answer of 5xx or lost requests eases the rate (all of a round trip failed). */
 const MAX_UNAVAILABLE_EASE = 0.5;
 
 /**

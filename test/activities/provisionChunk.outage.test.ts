@@ -18,8 +18,11 @@ import { loadSettings } from "../../shared/settings/index.js";
 import { FsRunStore } from "../../shared/store/index.js";
 
 const users = [1, 2, 3, 4, 5, 6];
-/** Millisecond waits; Graph counts as unavailable after 5 batches and 5 ms of only 5xx. */
-const graphWaits = { readAfterWriteMs: 1, retryBaseMs: 1, graphDownMs: 5 };
+/**
+ * Short waits (reads back after 100 ms, the least the run tuning allows); Graph counts as
+ * unavailable after 5 batches and 5 ms of only 5xx.
+ */
+const graphWaits = { readAfterWriteMs: 100, retryBaseMs: 1, graphDownMs: 5 };
 
 describe("provisionChunk when Graph becomes unavailable", () => {
   let emulator: EmulatorHandle;

@@ -12,8 +12,11 @@ import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run
 import { setServices } from "../../shared/services.js";
 import { FsRunStore } from "../../shared/store/index.js";
 
-/** Waits of a fast emulator: retries and reconciling reads after milliseconds, not seconds. */
-const QUICK = { readAfterWriteMs: 1, retryBaseMs: 1 };
+/**
+ * Waits of a fast emulator: retries after a millisecond, reconciling reads after the shortest
+ * wait the run tuning allows.
+ */
+const QUICK = { readAfterWriteMs: 100, retryBaseMs: 1 };
 
 describe("provisionChunk", () => {
   let emulator: EmulatorHandle;

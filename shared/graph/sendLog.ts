@@ -26,6 +26,15 @@ export interface SendStep {
   unavailable: number;
 }
 
+/** What {@link SendLog.recentAnswers} counts. */
+export interface RecentAnswers {
+  answered: number;
+  refused: number;
+  refusedRequests: number;
+  failed: number;
+  failedRequests: number;
+}
+
 /**
  * A closed step still waiting for answers this long after it closed is taken as it is: a request
  * whose answer never came back (every request is released or refunded) must not stop the
@@ -33,7 +42,7 @@ export interface SendStep {
  */
 const STALE_STEP_MS = 120_000;
 
-/** Answers kept for {@link SendLog.recentRefusals}: the latest this many, of this long. */
+/** Answers kept for {@link SendLog.recentAnswers}: the latest this many, of this long. */
 const KEEP_RECENT = 8;
 const KEEP_RECENT_MS = 10_000;
 
@@ -44,8 +53,8 @@ export class SendLog {
   private readonly inFlightSince = new Map<number, number>();
   /** Steps not finished yet, oldest first; the last is the current one. */
   private readonly steps: SendStep[] = [];
-  /** Answers lately, by answer time: writes answered and refused in each. */
-  private readonly recent: { at: number; n: number; refused: number }[] = [];
+  /** Answers lately, by answer time: writes answered, refused and failed in each. */
+  private readonly recent: { at: number; n: number; refused: number; failed: number }[] = [];
 
   /** Permits in flight. */
   get inFlight(): number {
@@ -124,7 +133,7 @@ export class SendLog {
       step.refused += outcome.refused;
       step.unavailable += outcome.unavailable;
     }
-    this.recent.push({ at: now, n, refused: outcome.refused });
+    this.recent.push({ at: now, n, refused: outcome.refused, failed: outcome.unavailable });
     while (this.recent.length > KEEP_RECENT || (this.recent[0]?.at ?? now) < now - KEEP_RECENT_MS) {
       this.recent.shift();
     }
@@ -150,21 +159,27 @@ export class SendLog {
   }
 
   /**
-   * Writes answered and refused, and requests with a refusal, among the latest eight answers of
-   * the last ten seconds, those answered after `since`.
+   * Among the latest eight answers of the last ten seconds, those answered after `since`: writes
+   * answered, refused (429) and failed (5xx, lost), and the requests with a refusal or a failure.
    */
-  recentRefusals(since: number): { answered: number; refused: number; refusedRequests: number } {
-    let answered = 0;
-    let refused = 0;
-    let refusedRequests = 0;
+  recentAnswers(since: number): RecentAnswers {
+    const sum: RecentAnswers = {
+      answered: 0,
+      refused: 0,
+      refusedRequests: 0,
+      failed: 0,
+      failedRequests: 0,
+    };
     for (const a of this.recent) {
       if (a.at > since) {
-        answered += a.n;
-        refused += a.refused;
-        refusedRequests += a.refused > 0 ? 1 : 0;
+        sum.answered += a.n;
+        sum.refused += a.refused;
+        sum.refusedRequests += a.refused > 0 ? 1 : 0;
+        sum.failed += a.failed;
+        sum.failedRequests += a.failed > 0 ? 1 : 0;
       }
     }
-    return { answered, refused, refusedRequests };
+    return sum;
   }
 
   /** Forgets the steps and the latest answers (another limiter's findings replace them). */

@@ -28,14 +28,17 @@
  *   rate halves).
  * - Steps are judged a round trip late; refusals piling up among the latest answers meanwhile (a
  *   bucket's savings spent, a quota that halved) cut the rate at once, at most once a second.
- * - 5xx answers and lost requests ease the rate by the share that failed: Graph struggles, which
- *   says nothing about the quota.
+ * - 5xx answers and lost requests piling up among the latest answers (Graph struggles, an outage
+ *   begins) ease the rate by the share that failed, halve it when whole requests fail, and a
+ *   `Retry-After` then pauses every caller. A failure on its own (Graph answers a stray 503 or
+ *   504 now and then) says nothing about the quota or Graph's health: the writer retries that
+ *   write after its own backoff, and the rate stays.
  *
  * When Graph does send `x-ms-throttle-limit-percentage` (documented for directory writes, above
  * 80% of a quota), it only adds: a first reading ends slow start, a full reading stops the rate
  * from growing, and a reading over 100% eases it.
  */
-import { SendLog, type SendStep } from "./sendLog.js";
+import { SendLog, type RecentAnswers, type SendStep } from "./sendLog.js";
 
 /** Options of {@link AdaptiveLimiter}. */
 export interface AdaptiveLimiterOptions {
@@ -186,11 +189,16 @@ const FILLED = 0.8;
  * Among the latest eight answers, refusals in at least this many requests that make at least this
  * share of the writes answered cut the rate at once, before their step is judged (one partly
  * refused batch is jitter, not a quota that moved), at most once a second (or round trip, when
- * longer).
+ * longer). Failures (5xx, lost requests) pile up by the same measure before they slow anything.
  */
 const FAST_WINDOW_MS = 1_000;
 const FAST_MIN_REFUSED = 3;
 const FAST_SHARE = 0.25;
+
+/** Whether refusals or failures in `requests` of the recent answers, `writes` of their writes, pile up. */
+function pilesUp(requests: number, writes: number, recent: RecentAnswers): boolean {
+  return requests >= FAST_MIN_REFUSED && writes >= FAST_SHARE * recent.answered;
+}
 /** A quick cut takes the rate down by the share refused, at least 15%, at most half. */
 const FAST_CUT = 0.85;
 const FAST_CUT_MOST = 0.5;
@@ -379,12 +387,16 @@ export class AdaptiveLimiter {
       throttled === n ? this.refusedInARow + 1 : accepted > 0 ? 0 : this.refusedInARow;
     const retryAfterMs = feedback.retryAfterMs ?? 0;
     const blocked = this.refusedInARow >= BLOCKED_IN_A_ROW;
+    // Among the latest answers, whatever cuts they made already: while Graph struggles, a request
+    // that failed whole halves the rate once per round trip (see ease).
+    const recent = this.log.recentAnswers(Number.NEGATIVE_INFINITY);
+    const struggling = unavailable > 0 && pilesUp(recent.failedRequests, recent.failed, recent);
     if (blocked && !this.slowStart && this.rate !== undefined && now >= this.pausedUntil) {
       // Far above what Graph takes: half the rate, once per pause.
       this.setRate(this.rate * FAST_CUT_MOST);
       this.fastCutAt = now;
     }
-    if (retryAfterMs > 0 && (unavailable > 0 || blocked)) {
+    if (retryAfterMs > 0 && (struggling || blocked)) {
       // Graph struggles, or refuses everything: everyone waits. Graph refuses a `$batch` item
       // when the batch arrives but answers it with the batch, when the slowest item is done: its
       // Retry-After runs from the refusal, which came no later than the fastest answer Graph ever
@@ -396,7 +408,7 @@ export class AdaptiveLimiter {
     if (this.slowStart) {
       this.growSlowStart(now, throttled, unavailable, usage, retryAfterMs);
     } else {
-      this.ease(now, startedAt, n, throttled, unavailable, usage);
+      this.ease(now, startedAt, n, { throttled, unavailable, usage, struggling });
     }
     this.judgeFinishedSteps(now);
     this.drain();
@@ -613,29 +625,30 @@ export class AdaptiveLimiter {
   }
 
   /**
-   * What an answer says at once, before its step is judged: 5xx answers and lost requests ease
-   * the rate by their share of a round trip's writes (an outage drives it down round trip by round
-   * trip; a stray 503 barely moves it); a reading over 100% eases it, once per round trip; and
-   * refusals piling up among the latest answers (a bucket's savings spent, a quota that halved)
-   * cut it, at most every half second. Judging the step sets the rate from the evidence again.
+   * What an answer says at once, before its step is judged: 5xx answers and lost requests piling
+   * up among the latest answers ease the rate by their share of a round trip's writes, and halve
+   * it when a request failed whole, once per round trip (an outage drives it down round trip by
+   * round trip; a stray 503 does not move it); a reading over 100% eases it, once per round trip;
+   * and refusals piling up among the latest answers (a bucket's savings spent, a quota that
+   * halved) cut it, at most every half second. Judging the step sets the rate from the evidence
+   * again.
    */
   private ease(
     now: number,
     startedAt: number,
     n: number,
-    throttled: number,
-    unavailable: number,
-    usage: number,
+    answer: { throttled: number; unavailable: number; usage: number; struggling: boolean },
   ): void {
+    const { throttled, unavailable, usage } = answer;
     if (this.rate === undefined) {
       return;
     }
-    if (unavailable === n && startedAt > this.unavailableCutAt) {
+    if (answer.struggling && unavailable === n && startedAt > this.unavailableCutAt) {
       // Nothing of the request went through: as if a round trip's writes all failed.
       this.setRate(this.rate * (1 - MAX_UNAVAILABLE_EASE));
       this.unavailableCutAt = now;
       this.growth = GROWTH_FIRST;
-    } else if (unavailable > 0) {
+    } else if (answer.struggling) {
       const perRoundTrip = Math.max(n, this.rate * (this.srtt ?? 1_000));
       this.setRate(this.rate * (1 - Math.min(MAX_UNAVAILABLE_EASE, unavailable / perRoundTrip)));
       this.growth = GROWTH_FIRST;
@@ -648,12 +661,11 @@ export class AdaptiveLimiter {
     }
     const window = Math.max(FAST_WINDOW_MS, this.srtt ?? 0);
     // Only answers since the last cut: those before it are what the cut answered.
-    const recent = this.log.recentRefusals(this.fastCutAt);
+    const recent = this.log.recentAnswers(this.fastCutAt);
     if (
       throttled > 0 &&
       now - this.fastCutAt >= window &&
-      recent.refusedRequests >= FAST_MIN_REFUSED &&
-      recent.refused >= FAST_SHARE * recent.answered
+      pilesUp(recent.refusedRequests, recent.refused, recent)
     ) {
       const share = recent.refused / Math.max(1, recent.answered);
       this.setRate(this.rate * Math.max(FAST_CUT_MOST, Math.min(FAST_CUT, 1 - share)));
@@ -683,7 +695,7 @@ export class AdaptiveLimiter {
     if (this.rate === undefined || sentAt === undefined || step.answered === 0) {
       return;
     }
-    if (step.unavailable > 0) {
+    if (step.unavailable >= FAST_SHARE * step.answered) {
       // Graph struggled: the answers eased the rate already, and refusals meanwhile say little.
       return;
     }
@@ -691,7 +703,8 @@ export class AdaptiveLimiter {
     // The rate the step's writes actually left at: the pacer's, unless the writers, a pause or a
     // quick cut held them back.
     const sent = Math.min(sentAt, step.sent / lasted);
-    const refused = step.refused / step.answered;
+    // Stray failures are neither accepted nor refused: the rest is the evidence.
+    const refused = step.refused / Math.max(1, step.answered - step.unavailable);
     if (refused > 0) {
       // A window or an empty bucket took its rate of what was sent and refused the rest: that,
       // a little above, is the rate. What a step shows moves with its jitter (a busy moment

@@ -167,6 +167,26 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(median(rates.slice(-30))).toBeGreaterThan(1.7 * before);
   });
 
+  it("keeps to the quota when Graph answers a stray 503 now and then", async () => {
+    // 2% of writes answered 503 (the emulator's hostile profile): each is read back and written
+    // again, the rest goes on at the quota's rate. Easing on every one took the rate to nothing.
+    let rates: number[] = [];
+    const result = await simulate(
+      {
+        name: "faults",
+        shape: "20 per 2 s, 2% of writes 503",
+        users: 3_000,
+        quota: () => new SlidingWindowQuota(20, 2_000),
+        unavailableShare: 0.02,
+      },
+      { header: false, seed: 5, onSecond: (s) => rates.push(s.limiter.ratePerSecond ?? 0) },
+    );
+    rates = rates.slice(30, -10);
+    expect(result.provisioned).toBe(3_000);
+    expect(median(rates)).toBeGreaterThan(0.9 * 10);
+    expect(Math.min(...rates)).toBeGreaterThan(0.5 * 10);
+  });
+
   it("comes down to a quota that halved", async () => {
     const { rates } = await run(3_000, 40, { atSeconds: 60, factor: 0.5 });
     const settled = median(rates.slice(-60));
@@ -201,17 +221,34 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(stats.pausedForMs).toBe(0);
   });
 
-  it("slows down on a 503 at once, by its share of a round trip, and does not pause without Retry-After", async () => {
+  it("keeps its rate and pauses no one on a stray 503, even one with Retry-After", async () => {
+    // Graph answers a 503 or 504 now and then; the writer retries that write after its own
+    // backoff. Slowing everyone for each one let 2% of requests failing take the rate to nothing.
     vi.useFakeTimers();
     const limiter = new AdaptiveLimiter();
     await drive(limiter, 200, () => 20);
     const before = limiter.stats().ratePerSecond ?? 0;
+    await roundTrip(limiter, 1, 1_000, { unavailable: 1, retryAfterMs: 5_000 });
     await roundTrip(limiter, 4, 1_000, { unavailable: 1 });
+    expect(limiter.stats().ratePerSecond).toBe(before);
+    expect(limiter.stats().pausedForMs).toBe(0);
+  });
+
+  it("slows down when 503s pile up among the latest answers, by their share, and then honours Retry-After for everyone", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    await drive(limiter, 200, () => 20);
+    const before = limiter.stats().ratePerSecond ?? 0;
+    // Three requests in a row with half their writes failed: Graph struggles.
+    await roundTrip(limiter, 4, 1_000, { unavailable: 2 });
+    await roundTrip(limiter, 4, 1_000, { unavailable: 2 });
+    expect(limiter.stats().ratePerSecond).toBe(before);
+    await roundTrip(limiter, 4, 1_000, { unavailable: 2, retryAfterMs: 5_000 });
     const after = limiter.stats().ratePerSecond ?? 0;
     expect(after).toBeLessThan(before);
-    // One write of about a round trip's twenty: a small ease, not a cut.
-    expect(after).toBeGreaterThan(0.9 * before);
-    expect(limiter.stats().pausedForMs).toBe(0);
+    // Two writes of about a round trip's twenty: an ease, not a cut.
+    expect(after).toBeGreaterThan(0.8 * before);
+    expect(limiter.stats().pausedForMs).toBeGreaterThan(3_000);
   });
 
   it("sets the rate to what Graph accepted of a step it refused in part, once the step is answered", async () => {
@@ -228,20 +265,22 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(limiter.stats().pausedForMs).toBe(0);
   });
 
-  it("slows down round trip by round trip while every request fails", async () => {
+  it("slows down round trip by round trip while every request fails, from the third failure on", async () => {
     vi.useFakeTimers();
     const limiter = new AdaptiveLimiter();
     await drive(limiter, 200, () => 20);
     const rates = [limiter.stats().ratePerSecond ?? 0];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 8; i++) {
       const n = limiter.batchSize(20);
       await roundTrip(limiter, n, 1_000, { unavailable: n });
       rates.push(limiter.stats().ratePerSecond ?? 0);
     }
     for (let i = 1; i < rates.length; i++) {
-      expect(rates[i]).toBeLessThan(rates[i - 1] as number);
+      expect(rates[i]).toBeLessThanOrEqual(rates[i - 1] as number);
     }
-    expect(rates[4]).toBeLessThan(0.2 * (rates[0] as number));
+    // Two failures may be stray ones; the third says Graph struggles.
+    expect(rates[3]).toBeLessThan(0.6 * (rates[0] as number));
+    expect(rates[8]).toBeLessThan(0.2 * (rates[0] as number));
   });
 
   it("sends a single write a few times a second, so that a refusal comes back at once", async () => {
@@ -275,9 +314,12 @@ describe("AdaptiveLimiter finding the quota", () => {
       },
     };
     const limiter = new AdaptiveLimiter({ clock });
-    const started = await limiter.acquire(1);
+    // Three requests fail with Retry-After: Graph struggles, and everyone waits.
+    const started = [await limiter.acquire(1), await limiter.acquire(1), await limiter.acquire(1)];
     now = 100;
-    limiter.release(1, started, { unavailable: 1, retryAfterMs: 2_000 });
+    for (const s of started) {
+      limiter.release(1, s, { unavailable: 1, retryAfterMs: 2_000 });
+    }
     let through = false;
     const waiting = limiter.acquire(1).then(() => {
       through = true;

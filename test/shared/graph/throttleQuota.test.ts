@@ -234,21 +234,33 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(limiter.stats().pausedForMs).toBe(0);
   });
 
-  it("slows down when 503s pile up among the latest answers, by their share, and then honours Retry-After for everyone", async () => {
+  it("slows down when failures make most of the latest answers, and then honours Retry-After for everyone", async () => {
     vi.useFakeTimers();
     const limiter = new AdaptiveLimiter();
     await drive(limiter, 200, () => 20);
     const before = limiter.stats().ratePerSecond ?? 0;
-    // Three requests in a row with half their writes failed: Graph struggles.
-    await roundTrip(limiter, 4, 1_000, { unavailable: 2 });
-    await roundTrip(limiter, 4, 1_000, { unavailable: 2 });
+    // Three requests of four writes failed whole, among the latest eight answers: Graph struggles.
+    await roundTrip(limiter, 4, 1_000, { unavailable: 4 });
+    await roundTrip(limiter, 4, 1_000, { unavailable: 4 });
     expect(limiter.stats().ratePerSecond).toBe(before);
-    await roundTrip(limiter, 4, 1_000, { unavailable: 2, retryAfterMs: 5_000 });
+    await roundTrip(limiter, 4, 1_000, { unavailable: 4, retryAfterMs: 5_000 });
+    expect(limiter.stats().ratePerSecond ?? 0).toBeLessThan(0.6 * before);
+    expect(limiter.stats().pausedForMs).toBeGreaterThan(3_000);
+  });
+
+  it("eases by their share when failures that are not whole requests make most of the latest answers", async () => {
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    await drive(limiter, 200, () => 20);
+    const before = limiter.stats().ratePerSecond ?? 0;
+    for (let i = 0; i < 5; i++) {
+      await roundTrip(limiter, 4, 1_000, { unavailable: 3 });
+    }
     const after = limiter.stats().ratePerSecond ?? 0;
     expect(after).toBeLessThan(before);
-    // Two writes of about a round trip's twenty: an ease, not a cut.
-    expect(after).toBeGreaterThan(0.8 * before);
-    expect(limiter.stats().pausedForMs).toBeGreaterThan(3_000);
+    // Three writes of a round trip's sixteen at a time: eases (a fifth each), not halvings.
+    expect(after).toBeGreaterThan(0.25 * before);
+    expect(limiter.stats().pausedForMs).toBe(0);
   });
 
   it("sets the rate to what Graph accepted of a step it refused in part, once the step is answered", async () => {
@@ -265,7 +277,7 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(limiter.stats().pausedForMs).toBe(0);
   });
 
-  it("slows down round trip by round trip while every request fails, from the third failure on", async () => {
+  it("slows down round trip by round trip while every request fails, once failures make half of the latest answers", async () => {
     vi.useFakeTimers();
     const limiter = new AdaptiveLimiter();
     await drive(limiter, 200, () => 20);
@@ -278,8 +290,8 @@ describe("AdaptiveLimiter finding the quota", () => {
     for (let i = 1; i < rates.length; i++) {
       expect(rates[i]).toBeLessThanOrEqual(rates[i - 1] as number);
     }
-    // Two failures may be stray ones; the third says Graph struggles.
-    expect(rates[3]).toBeLessThan(0.6 * (rates[0] as number));
+    // A few failures among accepted answers may be stray ones; half of the latest eight is not.
+    expect(rates[4]).toBeLessThan(0.6 * (rates[0] as number));
     expect(rates[8]).toBeLessThan(0.2 * (rates[0] as number));
   });
 

@@ -648,6 +648,21 @@ describe("security guards (README: Security model)", () => {
     expect(api).toMatch(/^\s+maximumInstanceCount: maximumInstanceCount$/m);
   });
 
+  it("polls Durable's queues at least every 2 s, so the gap between two chunks stays short", () => {
+    // An idle queue is polled less and less often, up to maxQueuePollingInterval (30 s unless
+    // set). While a chunk writes, the wave's control queue and the work-item queue sit idle; at
+    // its end the completion waits for the next poll of one, the next chunk for the next poll of
+    // the other, and nothing is written meanwhile (docs/architecture.md, One write budget).
+    const host = JSON.parse(read("host.json")) as {
+      extensions: { durableTask: { storageProvider: { maxQueuePollingInterval: string } } };
+    };
+    const interval = host.extensions.durableTask.storageProvider.maxQueuePollingInterval;
+    const [h, m, sec] = interval.split(":").map(Number);
+    const seconds = (h ?? NaN) * 3600 + (m ?? NaN) * 60 + (sec ?? NaN);
+    expect(seconds).toBeGreaterThanOrEqual(1);
+    expect(seconds).toBeLessThanOrEqual(2);
+  });
+
   it("bounds maximumInstanceCount as Flex Consumption documents it, naming the page beside it", () => {
     // Arrange
     const maxInstances = params(api).find((p) => p.name === "maximumInstanceCount");

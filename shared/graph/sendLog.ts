@@ -16,6 +16,12 @@ export interface SendStep {
   to?: number;
   /** The pacing rate when the step opened, writes per millisecond (undefined before any). */
   rate?: number;
+  /**
+   * When the pacer would have let the next write go after the step's last one (its last grant
+   * plus that grant's writes at the step's rate): where the step's sending ended, however long
+   * it then stayed open because nothing more was sent (a chunk's end, writers waiting).
+   */
+  sentUntil?: number;
   /** Whether it was sent in slow start (it says nothing of the rate after). */
   slowStart: boolean;
   /** Writes sent (grants less refunds), answered, accepted, refused (429), failed (5xx, lost). */
@@ -97,6 +103,7 @@ export class SendLog {
     const step = this.stepAt(at);
     if (step) {
       step.sent += n;
+      step.sentUntil = Math.max(step.sentUntil ?? at, at + (step.rate ? n / step.rate : 0));
     }
   }
 

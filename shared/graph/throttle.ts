@@ -708,7 +708,13 @@ export class AdaptiveLimiter {
       // Graph struggled: the answers eased the rate already, and refusals meanwhile say little.
       return;
     }
-    const lasted = Math.max(1, (step.to ?? this.now()) - step.from);
+    // Until its sending ended: a step left open while nothing was sent (a chunk's end, the
+    // Durable gap before the next one) would read as sent slowly, and its refusals would set the
+    // rate to that.
+    const lasted = Math.max(
+      1,
+      Math.min(step.to ?? this.now(), step.sentUntil ?? step.from) - step.from,
+    );
     // The rate the step's writes actually left at: the pacer's, unless the writers, a pause or a
     // quick cut held them back.
     const sent = Math.min(sentAt, step.sent / lasted);

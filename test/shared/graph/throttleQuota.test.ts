@@ -369,6 +369,32 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(limiter.stats().ratePerSecond).toBeGreaterThan(0.8 * cutTo);
   });
 
+  it("judges a step by how fast its writes left, not by the idle time after them", async () => {
+    // A chunk's last writes, one refused, then nothing to send until the next chunk: the step
+    // stays open through the gap. Read as sent over the gap, its rate would look a fraction of
+    // what it was, and the refusal would set the rate to that fraction.
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    limiter.warmStart({ ratePerSecond: 20, ceilingPerSecond: 20, roundTripMs: 1_000 });
+    const before = limiter.stats().ratePerSecond ?? 0;
+    const sent: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      sent.push(await acquire(limiter, 4));
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    sent.forEach((started, i) => {
+      limiter.release(
+        4,
+        started,
+        i === sent.length - 1 ? { throttled: 1, retryAfterMs: 1_000 } : {},
+      );
+    });
+    await vi.advanceTimersByTimeAsync(10_000);
+    // The next chunk's first write opens a step; its answer judges the one before.
+    await roundTrip(limiter, 1, 1_000);
+    expect(limiter.stats().ratePerSecond).toBeGreaterThan(0.8 * before);
+  });
+
   it("takes the rate Graph accepted as the ceiling once a bucket's savings are spent", async () => {
     // 200 writes at once, then 5 a second: slow start runs far past 5 a second on the savings.
     let firstThrottled: number | undefined;

@@ -69,6 +69,12 @@ export interface PhoneWriterOptions {
   /** Called per Graph answer, for live throttling counts. */
   onThrottled?: (count: number) => void;
   /**
+   * Called once, when every write has left at least once: what remains are answers, retries and
+   * reads back, which leave the limiter mostly idle. A caller may then start further writes on
+   * the same limiter (the next chunk) without overrunning it.
+   */
+  onAllSent?: () => void;
+  /**
    * Asked before every batch; when it answers true no further batch starts (a cancelled run).
    * Users not reached have no outcome.
    */
@@ -253,6 +259,8 @@ class WriteRun {
   /** Batches in a row that got nothing but 5xx and lost answers, and the last other answer. */
   private downBatches = 0;
   private lastAnsweredAt: number;
+  /** Writes not sent even once yet (see {@link PhoneWriterOptions.onAllSent}). */
+  private unsent: number;
 
   constructor(
     private readonly graph: WriterGraph,
@@ -262,6 +270,7 @@ class WriteRun {
     this.maxAttempts = options.maxAttempts ?? 8;
     this.readAfterWriteMs = options.readAfterWriteMs ?? 5_000;
     this.lastAnsweredAt = this.now();
+    this.unsent = writes.length;
     for (const w of writes) {
       const p: Pending = { ...w, attempts: 0 };
       if (w.reconcileFirst) {
@@ -274,6 +283,9 @@ class WriteRun {
   }
 
   async run(): Promise<Outcome[]> {
+    if (this.unsent === 0) {
+      this.options.onAllSent?.();
+    }
     const workers = Math.max(1, this.options.maxBatchesInFlight ?? 32);
     await Promise.all(Array.from({ length: workers }, () => this.worker()));
     if (this.fatal) {
@@ -507,7 +519,9 @@ class WriteRun {
     startedAt: number,
   ): Promise<{ results: BatchResult[] | GraphRequestError; sentWith: number }> {
     const requests = batch.map((p, i) => {
-      p.attempts++;
+      if (p.attempts++ === 0 && --this.unsent === 0) {
+        this.options.onAllSent?.();
+      }
       return request(p, String(i + 1));
     });
     const sentWith = this.tokenGeneration;

@@ -212,6 +212,51 @@ describe("writePhoneMethods", () => {
     }
   });
 
+  it("says once that every write has left, throttled ones included, before its answers are all in", async () => {
+    // A tiny quota: many writes are refused and sent again; the next chunk may start once the
+    // last first attempt has left (its turn passes), not when the last retry is answered.
+    const users = Array.from({ length: 60 }, (_, i) => ({
+      id: `s${i}`,
+      userPrincipalName: `s${i}@contoso.example`,
+    }));
+    const emulator = await startEmulator({
+      profile: "fast",
+      tenant: tenantOf(users),
+      config: { writeQuota: 20, writeQuotaWindowSeconds: 100, timeScale: 0.01 },
+    });
+    try {
+      const graph = access(emulator);
+      const calls: number[] = [];
+      let outcomes = 0;
+      const list = await writePhoneMethods(
+        graph,
+        users.map((u, i) => ({
+          userId: u.id,
+          phoneNumber: `+45 5${String(i).padStart(7, "0")}`,
+          action: "create" as const,
+        })),
+        {
+          limiter: new AdaptiveLimiter({ initial: 60 }),
+          onOutcome: () => outcomes++,
+          onAllSent: () => calls.push(outcomes),
+        },
+      );
+      let empty = 0;
+      await writePhoneMethods(graph, [], {
+        limiter: new AdaptiveLimiter(),
+        onAllSent: () => empty++,
+      });
+      await graph.close();
+      expect(list.every((o) => o.result === "created")).toBe(true);
+      expect(emulator.metrics().throttled).toBeGreaterThan(0);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toBeLessThan(60);
+      expect(empty).toBe(1);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it("POSTs once per new user and reads nothing back when every write succeeds", async () => {
     const users = Array.from({ length: 100 }, (_, i) => ({
       id: `p${i}`,

@@ -18,6 +18,7 @@ import {
 import { logEvent } from "../shared/log/events.js";
 import { provisionedLine, provisioningFailedLine } from "../shared/log/seedLines.js";
 import {
+  chunkTurnSchema,
   countOutcomes,
   methodOf,
   graphWaitsSchema,
@@ -29,6 +30,7 @@ import {
   type ChunkOutcomeFile,
   type Outcome,
   type RunCounts,
+  type TurnMark,
 } from "../shared/run/index.js";
 import { METHODS, type Method } from "../shared/settings/index.js";
 import { services } from "../shared/services.js";
@@ -42,6 +44,13 @@ export const provisionChunkInput = z.strictObject({
   logPhoneNumbers: z.enum(["masked", "full"]),
   /** How the writer waits on Graph (the run's tuning; the writer's defaults when absent). */
   graphWaits: graphWaitsSchema.optional(),
+  /**
+   * Taking turns with the wave's chunks before and after it (absent: the chunk just writes). The
+   * wave schedules the next chunk while this one still writes; this one marks `token` when every
+   * write of it has left once and again when it ends, and, with `after`, waits for the chunk
+   * before to mark its token (at most `waitMs`) before it sends anything. See {@link waitForTurn}.
+   */
+  turn: chunkTurnSchema.optional(),
 });
 
 /** Input of one chunk. */
@@ -59,6 +68,66 @@ export type ProvisionChunkResult =
 
 /** Save partial progress at most this often. */
 const CHECKPOINT_MS = 2_000;
+
+/** How often a chunk waiting for its turn looks for the chunk before's mark. */
+const TURN_POLL_MS = 250;
+
+/**
+ * Waits until the chunk before this one has sent every write once (or ended): chunks take turns
+ * (shared/run/turns.ts). A chunk before that found Graph
+ * unavailable or the app without a permission ends this one the same way before it sends; a
+ * cancelled run ends the wait; after `waitMs` (the chunk before crashed, its mark was lost) this
+ * one sends anyway.
+ *
+ * @returns nothing to say, or how the chunk before ended when this one must not write.
+ */
+async function waitForTurn(
+  input: ProvisionChunkInput,
+  shouldStop: () => Promise<boolean>,
+): Promise<{ fatal: string } | { unavailable: string } | undefined> {
+  const after = input.turn?.after;
+  if (after === undefined) {
+    return undefined;
+  }
+  const { store } = services();
+  const until = Date.now() + (input.turn?.waitMs ?? 0);
+  for (;;) {
+    const mark = await store.getJson<TurnMark>(runKeys.sendingDone(input.runId, after));
+    if (mark?.state === "ended" && mark.end === "fatal") {
+      return { fatal: mark.message };
+    }
+    if (mark?.state === "ended" && mark.end === "unavailable") {
+      return { unavailable: mark.message };
+    }
+    if (mark !== undefined || Date.now() >= until || (await shouldStop())) {
+      return undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, TURN_POLL_MS));
+  }
+}
+
+/** Marks this chunk's turn as passed; a lost mark only makes the next chunk wait its bound. */
+async function markTurn(input: ProvisionChunkInput, mark: TurnMark): Promise<void> {
+  if (input.turn) {
+    await services()
+      .store.putJson(runKeys.sendingDone(input.runId, input.turn.token), mark)
+      .catch(() => undefined);
+  }
+}
+
+/** The mark of a chunk that ended with `result` (undefined: it threw). */
+function endMark(result: ProvisionChunkResult | undefined): TurnMark {
+  if (result === undefined) {
+    return { state: "ended", end: "failed" };
+  }
+  if ("fatal" in result) {
+    return { state: "ended", end: "fatal", message: result.fatal };
+  }
+  if ("unavailable" in result) {
+    return { state: "ended", end: "unavailable", message: result.unavailable };
+  }
+  return { state: "ended", end: "stopped" in result ? "stopped" : "done" };
+}
 
 /**
  * The outcomes recorded by an earlier attempt, less the transient failures a rerun retries.
@@ -215,20 +284,33 @@ async function writeOpenUsers(
   shouldStop: () => Promise<boolean>,
 ): Promise<{ throttled: number } | { fatal: string } | { unavailable: string }> {
   const { graph, store, limiter } = services();
+  const before = await waitForTurn(input, shouldStop);
+  if (before) {
+    return before;
+  }
   const running = runKeys.runningChunk(input.runId, input.chunkNo);
   const uncertainKey = runKeys.uncertain(input.runId, input.chunkNo);
   const uncertain = new Set((await store.getJson<string[]>(uncertainKey)) ?? []);
   await store.putJson(running, { startedAt: new Date().toISOString() });
   await resumeLimiter(store, input.runId, limiter);
+  const methods = METHODS.filter((m) => todo.some((i) => methodOf(i) === m));
+  // Once the last method's writes have all left, the next chunk may send: it starts from what
+  // the limiter knows then.
+  let passing: Promise<void> | undefined;
+  const passTurn = (): void => {
+    passing = handOverLimiter(store, input.runId, limiter)
+      .catch(() => undefined)
+      .then(() => markTurn(input, { state: "sent" }));
+  };
   // The method being written: the writer names uncertain users, the store keeps their writes.
   let writing: Method = "mobile";
   try {
-    for (const method of METHODS) {
+    for (const method of methods) {
       writing = method;
       const writes = todo
         .filter((i) => methodOf(i) === method)
         .map((i) => ({ ...toWrite(i), reconcileFirst: uncertain.has(writeKey(i.userId, method)) }));
-      if (writes.length === 0 || (await shouldStop())) {
+      if (await shouldStop()) {
         continue;
       }
       await writePhoneMethods(graph, writes, {
@@ -236,6 +318,7 @@ async function writeOpenUsers(
         onThrottled: (n) => (recorder.throttled += n),
         onOutcome: (o) => recorder.record(withMethod(o, method)),
         shouldStop,
+        ...(method === methods.at(-1) ? { onAllSent: passTurn } : {}),
         ...writerWaits(input),
       });
     }
@@ -254,6 +337,8 @@ async function writeOpenUsers(
     }
     throw error;
   } finally {
+    // The "sent" mark first, so that the chunk's end mark always comes after it.
+    await passing;
     await store.delete(running);
     // Not worth failing a chunk over: without it the next chunk starts in slow start.
     await handOverLimiter(store, input.runId, limiter).catch(() => undefined);
@@ -261,12 +346,27 @@ async function writeOpenUsers(
 }
 
 /**
- * Provisions one chunk.
+ * Provisions one chunk and, when it takes turns with the wave's next chunk, marks its turn as
+ * passed however it ends.
  *
- * @param input - run, chunk and rerun flag.
+ * @param input - run, chunk, rerun flag and turn.
  * @param context - invocation context: gets the seed-style Status lines.
  */
 export async function provisionChunk(
+  input: ProvisionChunkInput,
+  context: InvocationContext,
+): Promise<ProvisionChunkResult> {
+  let result: ProvisionChunkResult | undefined;
+  try {
+    result = await provisionOneChunk(input, context);
+    return result;
+  } finally {
+    await markTurn(input, endMark(result));
+  }
+}
+
+/** Provisions one chunk: see {@link provisionChunk}. */
+async function provisionOneChunk(
   input: ProvisionChunkInput,
   context: InvocationContext,
 ): Promise<ProvisionChunkResult> {

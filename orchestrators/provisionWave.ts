@@ -1,12 +1,17 @@
 /**
  * provisionWave: a sub-orchestration that provisions a bounded set of chunks, one provisionChunk
- * activity after the other. Waves keep every history small: the parent holds one event pair per
+ * activity sending after the other (taking turns: the next is scheduled while the one before
+ * waits for its last answers). Waves keep every history small: the parent holds one event pair per
  * wave, a wave a few per chunk, so replay cost stays linear at a million users.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 import { z } from "zod";
 import { probeGraphActivity } from "../activities/probeGraph.js";
-import { provisionChunkActivity, type ProvisionChunkResult } from "../activities/provisionChunk.js";
+import {
+  provisionChunkActivity,
+  type ProvisionChunkInput,
+  type ProvisionChunkResult,
+} from "../activities/provisionChunk.js";
 import {
   defineOrchestration,
   resultOf,
@@ -21,6 +26,8 @@ import {
   runIdSchema,
   graphWaitsSchema,
   runTuningSchema,
+  QUICK_CHUNK_MS,
+  TURN_WAIT_MS,
   type RunCounts,
   type RunTuning,
   type WaveStatus,
@@ -41,6 +48,17 @@ export const provisionWaveInput = z.strictObject({
   retryIntervalMs: runTuningSchema.shape.retryIntervalMs,
   /** How the phone writer waits on Graph (the run's tuning). */
   graphWaits: graphWaitsSchema.optional(),
+  /**
+   * Chunks take turns ({@link runWaveInTurns}): each next chunk is scheduled while the one before
+   * still writes, and sends once that one has sent all. Set by every wave provisionWaves starts;
+   * waves started before that run `chunksInFlight` at a time, and replay so.
+   */
+  takeTurns: z.boolean().optional(),
+  /**
+   * With `takeTurns`: the wave before had quick chunks, so this one's second chunk may already
+   * take its turn after the first (otherwise the first must prove quick).
+   */
+  quickStart: z.boolean().optional(),
 });
 
 /** Input of one wave. */
@@ -67,30 +85,60 @@ function firstLine(error: unknown): string {
   return (text.split("\n")[0] ?? text).slice(0, 300);
 }
 
+/** What one settled chunk task says: its result in the wave, or what must end the wave. */
+type ChunkEnd = { result: WaveChunkResult } | { fatal: string } | { unavailable: string };
+
+/** Reads one settled chunk activity. */
+function chunkEnd(chunkNo: number, task: Task): ChunkEnd {
+  if (task.isFaulted) {
+    return { result: { chunkNo, ok: false, error: firstLine(task.result) } };
+  }
+  const r: ProvisionChunkResult = resultOf(task as TypedTask<ProvisionChunkResult>);
+  if ("fatal" in r) {
+    return { fatal: r.fatal };
+  }
+  if ("unavailable" in r) {
+    return { unavailable: r.unavailable };
+  }
+  if ("stopped" in r) {
+    return { result: { chunkNo, ok: false, error: "The run was cancelled." } };
+  }
+  return { result: { chunkNo, ok: true, counts: r.counts, throttled: r.throttled } };
+}
+
+/** The chunk activity's input in this wave. */
+function chunkInput(
+  input: ProvisionWaveInput,
+  chunkNo: number,
+  turn?: ProvisionChunkInput["turn"],
+): ProvisionChunkInput {
+  return {
+    runId: input.runId,
+    chunkNo,
+    retryFailed: input.retryFailed,
+    logPhoneNumbers: input.logPhoneNumbers,
+    graphWaits: input.graphWaits,
+    ...(turn ? { turn } : {}),
+  };
+}
+
 /**
- * The wave: its chunks, `chunksInFlight` at a time. A chunk activity is idempotent, so a retry
- * finishes what a crash or an outage left.
+ * The wave: its chunks, `chunksInFlight` at a time, or taking turns. A chunk activity is
+ * idempotent, so a retry finishes what a crash or an outage left.
  */
 function* runWave(
   context: OrchestrationContext,
   input: ProvisionWaveInput,
 ): Generator<Task, ProvisionWaveOutput, unknown> {
+  if (input.takeTurns) {
+    return yield* runWaveInTurns(context, input);
+  }
   const chunkRetry = retryOptions(input.retryIntervalMs, 4);
   const results: WaveChunkResult[] = [];
   for (let i = 0; i < input.chunkNos.length; i += input.chunksInFlight) {
     const group = input.chunkNos.slice(i, i + input.chunksInFlight);
     const tasks = group.map((chunkNo) =>
-      provisionChunkActivity.schedule(
-        context,
-        {
-          runId: input.runId,
-          chunkNo,
-          retryFailed: input.retryFailed,
-          logPhoneNumbers: input.logPhoneNumbers,
-          graphWaits: input.graphWaits,
-        },
-        chunkRetry,
-      ),
+      provisionChunkActivity.schedule(context, chunkInput(input, chunkNo), chunkRetry),
     );
     const settled = yield* settleAll(context, tasks);
     let fatal: string | undefined;
@@ -98,25 +146,15 @@ function* runWave(
     const unfinished: number[] = [];
     settled.forEach((task, k) => {
       const chunkNo = group[k] as number;
-      if (task.isFaulted) {
-        results.push({ chunkNo, ok: false, error: firstLine(task.result) });
-        return;
-      }
-      const r: ProvisionChunkResult = resultOf(task);
-      if ("fatal" in r) {
-        fatal ??= r.fatal;
-        return;
-      }
-      if ("unavailable" in r) {
-        unavailable ??= r.unavailable;
+      const end = chunkEnd(chunkNo, task);
+      if ("fatal" in end) {
+        fatal ??= end.fatal;
+      } else if ("unavailable" in end) {
+        unavailable ??= end.unavailable;
         unfinished.push(chunkNo);
-        return;
+      } else {
+        results.push(end.result);
       }
-      if ("stopped" in r) {
-        results.push({ chunkNo, ok: false, error: "The run was cancelled." });
-        return;
-      }
-      results.push({ chunkNo, ok: true, counts: r.counts, throttled: r.throttled });
     });
     publishWave(context, results);
     if (fatal) {
@@ -126,6 +164,105 @@ function* runWave(
       unfinished.push(...input.chunkNos.slice(i + group.length));
       return { results, unavailable, unfinished };
     }
+  }
+  return { results };
+}
+
+/** One chunk activity in flight, and the token of its turn. */
+interface InFlight {
+  chunkNo: number;
+  task: TypedTask<ProvisionChunkResult>;
+  token: string;
+  scheduledAt: number;
+}
+
+/**
+ * The wave's chunks taking turns: while one writes, the next is already scheduled, and sends
+ * once every write of the one before has left (the activity waits for its mark in the run store:
+ * `waitForTurn` in activities/provisionChunk.ts). So one chunk of the run sends at a time, as the
+ * one write budget asks, but neither the one's wait for its last answers and read-backs nor
+ * Durable's starting the next leaves the budget unused. Until a chunk proves quick
+ * ({@link QUICK_CHUNK_MS}), the next starts only after it.
+ *
+ * The next chunk is scheduled by yielding it in a `Task.any` with a timer due now, and the one
+ * in flight is then awaited alone: a task already yielded inside a compound must never go into
+ * another one (the SDK would send its action again; see settleAll), so the two are never
+ * yielded together.
+ */
+function* runWaveInTurns(
+  context: OrchestrationContext,
+  input: ProvisionWaveInput,
+): Generator<Task, ProvisionWaveOutput, unknown> {
+  const chunkRetry = retryOptions(input.retryIntervalMs, 4);
+  const results: WaveChunkResult[] = [];
+  const unfinished: number[] = [];
+  let fatal: string | undefined;
+  let unavailable: string | undefined;
+  let quick = input.quickStart === true;
+  let current: InFlight | undefined;
+  const now = (): number => context.df.currentUtcDateTime.getTime();
+
+  /** Awaits the chunk in flight and folds in what it says. */
+  function* settle(chunk: InFlight): Generator<Task, void, unknown> {
+    try {
+      yield chunk.task;
+    } catch {
+      // Its failure is read from the task.
+    }
+    quick = now() - chunk.scheduledAt < QUICK_CHUNK_MS;
+    const end = chunkEnd(chunk.chunkNo, chunk.task);
+    if ("fatal" in end) {
+      fatal ??= end.fatal;
+    } else if ("unavailable" in end) {
+      unavailable ??= end.unavailable;
+      unfinished.push(chunk.chunkNo);
+    } else {
+      results.push(end.result);
+    }
+    publishWave(context, results);
+  }
+
+  for (const [i, chunkNo] of input.chunkNos.entries()) {
+    if (current && !quick) {
+      yield* settle(current);
+      current = undefined;
+    }
+    if (fatal || unavailable) {
+      unfinished.push(...input.chunkNos.slice(i));
+      break;
+    }
+    const token = context.df.newGuid(context.df.instanceId);
+    const next: InFlight = {
+      chunkNo,
+      token,
+      scheduledAt: now(),
+      task: provisionChunkActivity.schedule(
+        context,
+        chunkInput(input, chunkNo, {
+          token,
+          ...(current ? { after: current.token } : {}),
+          waitMs: TURN_WAIT_MS,
+        }),
+        chunkRetry,
+      ),
+    };
+    yield context.df.Task.any([next.task, context.df.createTimer(context.df.currentUtcDateTime)]);
+    if (current) {
+      yield* settle(current);
+    }
+    current = next;
+  }
+  if (current) {
+    yield* settle(current);
+  }
+  if (fatal) {
+    return { results, fatal };
+  }
+  if (unavailable) {
+    // In the wave's order: the chunk in turn after the one that found the outage ends after the
+    // chunks not started were listed.
+    const order = (c: number): number => input.chunkNos.indexOf(c);
+    return { results, unavailable, unfinished: unfinished.sort((a, b) => order(a) - order(b)) };
   }
   return { results };
 }
@@ -158,12 +295,14 @@ export const provisionWaveOrchestration = defineOrchestration({
 });
 
 /**
- * provisionChunk activities of one run that write at once: one. The write budget belongs to the
+ * provisionChunk activities of one run that send at once: one. The write budget belongs to the
  * app in the tenant, not to a process, and Flex Consumption may run each activity on another
- * instance with a limiter of its own; so one chunk writes at a time, with the whole limiter's
+ * instance with a limiter of its own; so one chunk sends at a time, with the whole limiter's
  * concurrency inside it, and hands what its limiter learned to the next one through the run store
  * (`runKeys.limiter`). The one-run lock makes that one writer per app. Not a tuning: a run's
- * `chunksInFlight` and `wavesInFlight` no longer apply to writes.
+ * `chunksInFlight` and `wavesInFlight` no longer apply to writes. Waves run one at a time; inside
+ * one, chunks take turns ({@link runWaveInTurns}), and waves started before turns ran this many
+ * chunks at a time.
  */
 export const WRITING_CHUNKS = 1;
 
@@ -308,6 +447,8 @@ export function* provisionWaves(
   // A wave fails only if its orchestration itself fails, which a retry may mend.
   const waveRetry = retryOptions(2 * tuning.retryIntervalMs, 3);
   const outage = { pauses: 0, why: "" };
+  // Whether the last wave's chunks were quick: the next wave's may take turns from its start.
+  let quickStart = false;
   // Each resume after a pause runs new wave instances (a sub-orchestration id is used once).
   for (let round = 0; ; round++) {
     let left: number[] = [];
@@ -316,6 +457,7 @@ export function* provisionWaves(
       const group = waves.slice(w, w + WRITING_CHUNKS);
       progress.wavesRunning = group.map((_, k) => waveInstanceId(context, round, w + k));
       options.onProgress(progress);
+      const startedAt = context.df.currentUtcDateTime.getTime();
       const tasks = group.map((chunkNos, k) =>
         provisionWaveOrchestration.schedule(
           context,
@@ -327,11 +469,16 @@ export function* provisionWaves(
             logPhoneNumbers: options.logPhoneNumbers,
             retryIntervalMs: tuning.retryIntervalMs,
             graphWaits: tuning.graphWaits,
+            takeTurns: true,
+            quickStart,
           },
           { instanceId: waveInstanceId(context, round, w + k), retry: waveRetry },
         ),
       );
       const settled = yield* settleAll(context, tasks);
+      const perChunk =
+        (context.df.currentUtcDateTime.getTime() - startedAt) / Math.max(1, group.flat().length);
+      quickStart = perChunk < QUICK_CHUNK_MS;
       const end: GroupEnd = { unfinished: [] };
       settled.forEach((task, k) =>
         addWave(progress, failedChunks, group[k] as number[], task, end),

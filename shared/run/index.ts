@@ -13,3 +13,4 @@ export * from "./records.js";
 export * from "./rerun.js";
 export * from "./names.js";
 export * from "./lock.js";
+export * from "./turns.js";

@@ -47,6 +47,13 @@ export const runKeys = {
     `runs/${runId}/running/${pad(chunkNo)}.json`,
   runningChunks: (runId: string): string => `runs/${runId}/running/`,
   /**
+   * A chunk activity's turn to send has passed: every write of it left once, or it ended. The
+   * next chunk's activity, scheduled while this one still writes, waits for it before it sends
+   * (`activities/provisionChunk.ts`). Named by a token the wave gives the pair, so that a rerun
+   * never finds an earlier run's.
+   */
+  sendingDone: (runId: string, token: string): string => `runs/${runId}/sending/${token}.json`,
+  /**
    * What the last writing chunk's limiter learned of the quota (rates and a round trip), for the
    * next chunk on whatever instance (`shared/graph/limiterHandover.ts`).
    */

@@ -206,6 +206,9 @@ describe("nightlyRun", () => {
           logPhoneNumbers: "masked",
           retryIntervalMs: 5_000,
           graphWaits: input.tuning.graphWaits,
+          takeTurns: true,
+          // Nothing is known of the chunks' pace yet.
+          quickStart: false,
         },
       ],
       [
@@ -218,6 +221,9 @@ describe("nightlyRun", () => {
           logPhoneNumbers: "masked",
           retryIntervalMs: 5_000,
           graphWaits: input.tuning.graphWaits,
+          takeTurns: true,
+          // The first wave's chunks took a second each: quick.
+          quickStart: true,
         },
       ],
     ]);

@@ -73,6 +73,8 @@ describe("rerunFailed", () => {
       logPhoneNumbers: "full",
       retryIntervalMs: 50,
       graphWaits: source.tuning.graphWaits,
+      takeTurns: true,
+      quickStart: false,
     });
     const summary = run.calls.find((c) => c.name === "summarizeRun");
     expect(summary?.input).toMatchObject({

@@ -42,6 +42,11 @@ export interface DrivenRun {
   statuses: Record<string, unknown>[];
   /** When each durable timer it waited on alone (not in `Task.any`) was due; each fires then. */
   timers: Date[];
+  /**
+   * Activities and sub-orchestrations as they were scheduled and answered, in order:
+   * `scheduled <name> <input.chunkNo>` or `answered ...` (what overlapped shows here).
+   */
+  log: string[];
 }
 
 /**
@@ -63,7 +68,9 @@ export function driveOrchestration(
     events?: Record<string, unknown>;
   },
 ): DrivenRun {
-  const run: DrivenRun = { calls: [], yields: [], statuses: [], timers: [] };
+  const run: DrivenRun = { calls: [], yields: [], statuses: [], timers: [], log: [] };
+  const entry = (what: string, name: string, input: unknown): string =>
+    `${what} ${name} ${(input as { chunkNo?: number } | undefined)?.chunkNo ?? ""}`.trim();
   let now = options.start ?? new Date("2026-12-01T02:00:00.000Z");
   const stepMs = options.stepMs ?? 1_000;
   const schedule = (
@@ -71,13 +78,19 @@ export function driveOrchestration(
     name: string,
     input: unknown,
     instanceId?: string,
-  ): FakeTask => ({
-    isCompleted: false,
-    isFaulted: false,
-    call: { kind, name, input, instanceId, at: now },
-  });
+  ): FakeTask => {
+    run.log.push(entry("scheduled", name, input));
+    return {
+      isCompleted: false,
+      isFaulted: false,
+      call: { kind, name, input, instanceId, at: now },
+    };
+  };
+  let guids = 0;
   const df = {
     instanceId: options.instanceId ?? "run-1",
+    /** Deterministic like the SDK's: the same sequence on every drive. */
+    newGuid: (): string => `00000000-0000-4000-8000-${String(++guids).padStart(12, "0")}`,
     isReplaying: false,
     get currentUtcDateTime(): Date {
       return now;
@@ -126,6 +139,7 @@ export function driveOrchestration(
     now = new Date(now.getTime() + stepMs);
     const call = { ...task.call, at: now };
     run.calls.push(call);
+    run.log.push(entry("answered", call.name, call.input));
     task.isCompleted = true;
     try {
       task.result = options.answer(call);

@@ -35,6 +35,12 @@ export interface SimScenario {
   /** Share of requests answered 503. */
   unavailableShare?: number;
   /**
+   * Writes the users in chunks of this many, one `writePhoneMethods` call after another on the
+   * same limiter (as `provisionChunk` does, one chunk of a run writing at a time), with
+   * `gapMs` of nothing between two (Durable's completing one activity and starting the next).
+   */
+  chunks?: { size: number; gapMs: number; overlap?: boolean };
+  /**
    * What the run is held to: `bars` (ratio >= 0.9, throttled <= 2%, calls per user <= 1.1),
    * `convergence` (a window at the new rate after the change, throttled and calls as for the
    * bars), or nothing (shown for information).
@@ -119,6 +125,20 @@ export const SCENARIOS: SimScenario[] = [
     users: 20_000,
     quota: () => new TokenBucketQuota(3_000, 20),
     change: { atSeconds: 400, factor: 0.5 },
+  },
+  {
+    name: "chunks",
+    shape: "40 per 2 s, chunks of 500 one after the other",
+    users: 3_000,
+    quota: () => new SlidingWindowQuota(40, 2_000),
+    chunks: { size: 500, gapMs: 0 },
+  },
+  {
+    name: "chunksOverlap",
+    shape: "40 per 2 s, chunks of 500 taking turns (the next once the one before sent all)",
+    users: 3_000,
+    quota: () => new SlidingWindowQuota(40, 2_000),
+    chunks: { size: 500, gapMs: 0, overlap: true },
   },
   {
     name: "latency",
@@ -215,7 +235,14 @@ export async function simulate(
     };
     clock.setTimeout(tick, 1_000);
   }
-  const outcomes = await clock.run(writePhoneMethods(graph, writes, { limiter }));
+  const { chunks } = scenario;
+  const outcomes = await clock.run(
+    chunks
+      ? writeInChunks(writes, chunks, clock, (w, onAllSent) =>
+          writePhoneMethods(graph, w, { limiter, onAllSent }),
+        )
+      : writePhoneMethods(graph, writes, { limiter }),
+  );
   running = false;
   const endMs = clock.now();
   const m = graph.metrics;
@@ -246,6 +273,31 @@ export async function simulate(
       : {}),
     wallMs: performance.now() - started,
   };
+}
+
+/**
+ * Writes one chunk after another, with a gap of nothing between two; with `overlap`, the next
+ * chunk starts as soon as every write of the one before has left once (its answers, retries and
+ * reads back still to come).
+ */
+async function writeInChunks<T>(
+  writes: PhoneWrite[],
+  chunks: { size: number; gapMs: number; overlap?: boolean },
+  clock: SimClock,
+  write: (chunk: PhoneWrite[], onAllSent: () => void) => Promise<T[]>,
+): Promise<T[]> {
+  const running: Promise<T[]>[] = [];
+  for (let from = 0; from < writes.length; from += chunks.size) {
+    if (from > 0) {
+      await clock.sleep(chunks.gapMs);
+    }
+    let allSent!: () => void;
+    const sent = new Promise<void>((resolve) => (allSent = resolve));
+    const chunk = write(writes.slice(from, from + chunks.size), allSent);
+    running.push(chunk);
+    await (chunks.overlap ? Promise.race([sent, chunk]) : chunk);
+  }
+  return (await Promise.all(running)).flat();
 }
 
 /**

@@ -3,18 +3,23 @@
  * "instances", each with its own limiter, as on Flex Consumption) on one run store, against one
  * emulator that enforces a quota and sends no usage header.
  *
- *   node --import tsx bench/twoHosts.ts [--users 3000] [--chunk-size 500] [--parallel] [--one-host]
+ *   node --import tsx bench/twoHosts.ts [--users 3000] [--chunk-size 500] [--one-host]
+ *     [--sequential | --parallel]
  *
- * By default the chunks run as the product runs them: one at a time, alternating between the two
- * processes (the worst case for the limiter's handover through the run store). `--parallel` runs
- * one chunk in each process at once instead, the design before (each instance's limiter on its
- * own), for comparison; `--one-host` writes every chunk in the first process, the baseline of one
- * limiter that never changes hands. Real time, no scaling: the quota is the sliding window of 40 writes per
+ * By default the chunks run as the product runs them: taking turns (provisionWave's
+ * `runWaveInTurns`: the next chunk is started while the one before still writes, and sends once
+ * that one has sent all; the first chunk alone until it proves quick), alternating between the
+ * two processes (the worst case for the limiter's handover through the run store).
+ * `--sequential` runs one chunk after the other (the design before turns); `--parallel` one chunk
+ * in each process at once (the design before that, each instance's limiter on its own);
+ * `--one-host` writes every chunk in the first process, the baseline of one limiter that never
+ * changes hands. Real time, no scaling: the quota is the sliding window of 40 writes per
  * 2 s. The gap Durable puts between two chunks (queue polling, scheduling) is not played here.
  * Prints one JSON line: users, seconds, ratio (writes over what the quota admitted), throttled
  * share (429s over requests) and calls per user, from the emulator's metrics.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -22,10 +27,20 @@ import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { InvocationContext } from "@azure/functions";
 import { startEmulator } from "../local/graph-emulator/index.js";
-import { provisionChunk, type ProvisionChunkResult } from "../activities/provisionChunk.js";
+import {
+  provisionChunk,
+  type ProvisionChunkInput,
+  type ProvisionChunkResult,
+} from "../activities/provisionChunk.js";
 import { GraphAccess } from "../shared/graph/client.js";
 import { AdaptiveLimiter } from "../shared/graph/throttle.js";
-import { DEFAULT_RUN_TUNING, runKeys, type ChunkItem } from "../shared/run/index.js";
+import {
+  DEFAULT_RUN_TUNING,
+  QUICK_CHUNK_MS,
+  TURN_WAIT_MS,
+  runKeys,
+  type ChunkItem,
+} from "../shared/run/index.js";
 import { setServices } from "../shared/services.js";
 import { loadSettings } from "../shared/settings/index.js";
 import { FsRunStore } from "../shared/store/index.js";
@@ -67,21 +82,28 @@ async function worker(): Promise<void> {
   });
   // A context whose log methods drop every line (the package's own class is test-mode only here).
   const context = new Proxy({}, { get: () => () => undefined }) as InvocationContext;
+  // Chunks run as they come, several at once (a waiting one beside a writing one), as an
+  // instance runs several activities.
   for await (const line of createInterface({ input: process.stdin })) {
-    const chunkNo = Number(line);
-    const result = await provisionChunk(
-      { runId: RUN_ID, chunkNo, logPhoneNumbers: "masked" },
+    const job = JSON.parse(line) as Job;
+    void provisionChunk(
+      { runId: RUN_ID, chunkNo: job.chunkNo, logPhoneNumbers: "masked", ...job.turn },
       context,
-    );
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    ).then((result) => process.stdout.write(`${JSON.stringify(result)}\n`));
   }
+}
+
+/** One chunk for a worker, with its turn when chunks take turns. */
+interface Job {
+  chunkNo: number;
+  turn?: Pick<ProvisionChunkInput, "turn">;
 }
 
 /** A running worker process and its answers, in order. */
 class Host {
   private readonly child: ChildProcess;
   private readonly lines: Interface;
-  private readonly waiting: ((line: string) => void)[] = [];
+  private readonly waiting = new Map<number, (result: ProvisionChunkResult) => void>();
 
   constructor(setup: WorkerSetup) {
     const self = fileURLToPath(import.meta.url);
@@ -90,14 +112,17 @@ class Host {
       env: { ...process.env, TWO_HOSTS_SETUP: JSON.stringify(setup) },
     });
     this.lines = createInterface({ input: this.child.stdout! });
-    this.lines.on("line", (line) => this.waiting.shift()?.(line));
+    this.lines.on("line", (line) => {
+      const result = JSON.parse(line) as ProvisionChunkResult;
+      this.waiting.get(result.chunkNo)?.(result);
+    });
   }
 
   /** Writes one chunk in this process. */
-  write(chunkNo: number): Promise<ProvisionChunkResult> {
+  write(chunkNo: number, turn?: Job["turn"]): Promise<ProvisionChunkResult> {
     return new Promise((resolve) => {
-      this.waiting.push((line) => resolve(JSON.parse(line) as ProvisionChunkResult));
-      this.child.stdin!.write(`${chunkNo}\n`);
+      this.waiting.set(chunkNo, resolve);
+      this.child.stdin!.write(`${JSON.stringify({ chunkNo, turn })}\n`);
     });
   }
 
@@ -106,10 +131,46 @@ class Host {
   }
 }
 
+/**
+ * Plays provisionWave's `runWaveInTurns`: each next chunk starts while the one before writes,
+ * with that one's token as `after`, once a chunk proved quick; Durable's gaps are not played.
+ */
+async function takeTurns(
+  chunks: number[],
+  write: (chunkNo: number, turn: Job["turn"]) => Promise<ProvisionChunkResult>,
+  count: (r: ProvisionChunkResult) => void,
+): Promise<void> {
+  let current: { result: Promise<ProvisionChunkResult>; token: string; at: number } | undefined;
+  let quick = false;
+  const settle = async (c: NonNullable<typeof current>): Promise<void> => {
+    count(await c.result);
+    quick = performance.now() - c.at < QUICK_CHUNK_MS;
+  };
+  for (const c of chunks) {
+    if (current && !quick) {
+      await settle(current);
+      current = undefined;
+    }
+    const token = randomUUID();
+    const turn = {
+      turn: { token, ...(current ? { after: current.token } : {}), waitMs: TURN_WAIT_MS },
+    };
+    const next = { result: write(c, turn), token, at: performance.now() };
+    if (current) {
+      await settle(current);
+    }
+    current = next;
+  }
+  if (current) {
+    await settle(current);
+  }
+}
+
 async function main(): Promise<void> {
   const users = Number(arg("users", "3000"));
   const chunkSize = Number(arg("chunk-size", String(DEFAULT_RUN_TUNING.chunkSize)));
   const parallel = process.argv.includes("--parallel");
+  const sequential = process.argv.includes("--sequential");
   const oneHost = process.argv.includes("--one-host");
   const tenant = benchTenant(users);
   const emulator = await startEmulator({
@@ -155,10 +216,16 @@ async function main(): Promise<void> {
           }
         }),
       );
-    } else {
+    } else if (sequential) {
       for (const c of chunks) {
         count(await (hosts[oneHost ? 0 : c % 2] as Host).write(c));
       }
+    } else {
+      await takeTurns(
+        chunks,
+        (c, turn) => (hosts[oneHost ? 0 : c % 2] as Host).write(c, turn),
+        count,
+      );
     }
     const seconds = (performance.now() - t0) / 1000;
     hosts.forEach((h) => h.close());
@@ -170,9 +237,7 @@ async function main(): Promise<void> {
       `${JSON.stringify({
         design: parallel
           ? "two writers, a limiter each"
-          : oneHost
-            ? "one writing chunk, one host"
-            : "one writing chunk, handed over",
+          : `${sequential ? "one chunk after the other" : "chunks taking turns"}, ${oneHost ? "one host" : "alternating hosts, handed over"}`,
         quota: describeQuota(emulator.config),
         header: emulator.config.phoneWriteUsageHeader,
         users,

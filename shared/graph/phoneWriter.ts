@@ -69,9 +69,10 @@ export interface PhoneWriterOptions {
   /** Called per Graph answer, for live throttling counts. */
   onThrottled?: (count: number) => void;
   /**
-   * Called once, when every write has left at least once: what remains are answers, retries and
-   * reads back, which leave the limiter mostly idle. A caller may then start further writes on
-   * the same limiter (the next chunk) without overrunning it.
+   * Called once, when every write has left at least once and none waits to be sent again (a
+   * refused one waits its Retry-After): what remains are answers, reads back, and the retries of
+   * writes refused from now on. Another writer may then start on the quota (the next chunk, in
+   * another process with a limiter of its own) without two sending at full rate at once.
    */
   onAllSent?: () => void;
   /**
@@ -261,6 +262,7 @@ class WriteRun {
   private lastAnsweredAt: number;
   /** Writes not sent even once yet (see {@link PhoneWriterOptions.onAllSent}). */
   private unsent: number;
+  private allSentTold = false;
 
   constructor(
     private readonly graph: WriterGraph,
@@ -283,9 +285,7 @@ class WriteRun {
   }
 
   async run(): Promise<Outcome[]> {
-    if (this.unsent === 0) {
-      this.options.onAllSent?.();
-    }
+    this.tellAllSent();
     const workers = Math.max(1, this.options.maxBatchesInFlight ?? 32);
     await Promise.all(Array.from({ length: workers }, () => this.worker()));
     if (this.fatal) {
@@ -351,7 +351,16 @@ class WriteRun {
       this.fatal ??= error;
     } finally {
       this.inFlight--;
+      this.tellAllSent();
       this.notify();
+    }
+  }
+
+  /** Calls `onAllSent` the first time every write has left and none waits to be sent again. */
+  private tellAllSent(): void {
+    if (!this.allSentTold && this.unsent === 0 && this.toWrite.size === 0) {
+      this.allSentTold = true;
+      this.options.onAllSent?.();
     }
   }
 
@@ -519,13 +528,16 @@ class WriteRun {
     startedAt: number,
   ): Promise<{ results: BatchResult[] | GraphRequestError; sentWith: number }> {
     const requests = batch.map((p, i) => {
-      if (p.attempts++ === 0 && --this.unsent === 0) {
-        this.options.onAllSent?.();
+      if (p.attempts++ === 0) {
+        this.unsent--;
       }
       return request(p, String(i + 1));
     });
     const sentWith = this.tokenGeneration;
-    const results = await sendLimitedBatch(this.graph, this.options, requests, startedAt);
+    const answered = sendLimitedBatch(this.graph, this.options, requests, startedAt);
+    // Once the request is on its way.
+    this.tellAllSent();
+    const results = await answered;
     this.noteHealth(results);
     return { results, sentWith };
   }

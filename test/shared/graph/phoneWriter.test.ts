@@ -6,6 +6,10 @@ import { writePhoneMethods, type PhoneWrite } from "../../../shared/graph/phoneW
 import { AdaptiveLimiter } from "../../../shared/graph/throttle.js";
 import type { Outcome } from "../../../shared/run/index.js";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
+import { SlidingWindowQuota } from "../../../bench/quotaShapes.js";
+import { SimClock } from "../../../bench/simClock.js";
+import { SimGraph } from "../../../bench/simGraph.js";
+import type { BatchRequest } from "../../../shared/graph/client.js";
 import type { TenantFixture } from "../../../local/graph-emulator/tenant/types.js";
 
 /** Tokens straight from the emulator, so several emulators can share this process. */
@@ -212,9 +216,10 @@ describe("writePhoneMethods", () => {
     }
   });
 
-  it("says once that every write has left, throttled ones included, before its answers are all in", async () => {
+  it("says once that every write has left and none waits for a retry, before its answers are all in", async () => {
     // A tiny quota: many writes are refused and sent again; the next chunk may start once the
-    // last first attempt has left (its turn passes), not when the last retry is answered.
+    // last write has left and no refused one waits to go again (its turn passes), not when the
+    // last answer is in.
     const users = Array.from({ length: 60 }, (_, i) => ({
       id: `s${i}`,
       userPrincipalName: `s${i}@contoso.example`,
@@ -255,6 +260,58 @@ describe("writePhoneMethods", () => {
     } finally {
       await emulator.close();
     }
+  });
+
+  it("passes its turn only when no refused write still waits to go again", async () => {
+    // Arrange: a simulated Graph (simulated clock) whose window refuses part of every burst; each
+    // write's state as Graph saw it: sent and not yet answered, refused and not yet sent again,
+    // or done.
+    const clock = new SimClock();
+    const graph = new SimGraph({
+      clock,
+      quota: new SlidingWindowQuota(10, 1_000),
+      createLatency: { meanMs: 400, p99Ms: 700 },
+      readLatency: { meanMs: 100, p99Ms: 200 },
+      usageHeader: false,
+      unavailableShare: 0,
+      seed: 7,
+    });
+    const state = new Map<string, "sent" | "refused" | "done">();
+    const watched = {
+      refreshToken: () => graph.refreshToken(),
+      batch: async (requests: BatchRequest[]) => {
+        const ids = requests.map((r) => r.url.split("/")[2] ?? "");
+        ids.forEach((id) => state.set(id, "sent"));
+        const results = await graph.batch(requests);
+        results.forEach((r, i) => state.set(ids[i] ?? "", r.status === 429 ? "refused" : "done"));
+        return results;
+      },
+    };
+    let atTurn: Map<string, string> | undefined;
+
+    // Act
+    const outcomes = await clock.run(
+      writePhoneMethods(
+        watched as never,
+        Array.from({ length: 80 }, (_, i) => ({
+          userId: `w${i}`,
+          phoneNumber: `+45 6${String(i).padStart(7, "0")}`,
+          action: "create" as const,
+        })),
+        {
+          limiter: new AdaptiveLimiter({ clock, initial: 40 }),
+          onAllSent: () => (atTurn = new Map(state)),
+          random: () => 0.5,
+        },
+      ),
+    );
+
+    // Assert
+    expect(outcomes.every((o) => o.result === "created")).toBe(true);
+    expect(graph.metrics.throttled).toBeGreaterThan(0);
+    expect(atTurn?.size).toBe(80);
+    expect([...(atTurn?.values() ?? [])]).not.toContain("refused");
+    expect([...(atTurn?.values() ?? [])]).toContain("sent");
   });
 
   it("POSTs once per new user and reads nothing back when every write succeeds", async () => {

@@ -460,8 +460,11 @@ export class AdaptiveLimiter {
   }
 
   /**
-   * Starts where another limiter left off instead of in slow start: at its rate (at most the
-   * rate Graph refused at), growing slowly from there. Only a limiter that has sent nothing takes
+   * Starts where another limiter left off instead of in slow start: at its rate and with its
+   * ceiling, growing slowly from there. The rate is taken as it was, above the ceiling too: a rate
+   * that grew past it did so on writes Graph took, and cutting it back to the ceiling at every
+   * handover (every chunk, when instances take turns) would lose that growth each time, so that a
+   * ceiling placed low would never be corrected. Only a limiter that has sent nothing takes
    * it: one that has, knows better; unless the caller knows the snapshot is newer than what this
    * limiter found (`replace`), which it then forgets. Never with a request in flight: its answer
    * would be judged against the other limiter's rate.
@@ -488,8 +491,7 @@ export class AdaptiveLimiter {
     this.minRtt = learned.roundTripMs;
     this.ceiling =
       learned.ceilingPerSecond !== undefined ? learned.ceilingPerSecond / 1000 : undefined;
-    const rate = learned.ratePerSecond / 1000;
-    this.setRate(this.ceiling !== undefined ? Math.min(rate, this.ceiling) : rate);
+    this.setRate(learned.ratePerSecond / 1000);
     this.limitValue = this.window();
     this.growth = GROWTH_FIRST;
     this.grownAt = this.now();

@@ -31,6 +31,22 @@ describe("handing the limiter over between instances", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("keeps a rate that grew past the ceiling on writes Graph took, rather than cutting it back at every handover", async () => {
+    // Arrange: the previous chunk's limiter grew above where it had placed the quota (the quota
+    // was higher than the ceiling it had placed); chunks alternate between instances.
+    const previous = new AdaptiveLimiter();
+    previous.warmStart({ ratePerSecond: 21, ceilingPerSecond: 18, roundTripMs: 800 });
+    await handOverLimiter(store, "r1", previous);
+    const next = new AdaptiveLimiter();
+
+    // Act
+    await resumeLimiter(store, "r1", next);
+
+    // Assert
+    expect(next.stats().ratePerSecond).toBeCloseTo(21);
+    expect(next.stats().ceilingPerSecond).toBeCloseTo(18);
+  });
+
   it("starts a fresh limiter at the rate and ceiling the previous chunk's limiter learned", async () => {
     // Arrange
     const previous = learnedLimiter();

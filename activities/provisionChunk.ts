@@ -284,7 +284,8 @@ async function writeOpenUsers(
   shouldStop: () => Promise<boolean>,
 ): Promise<{ throttled: number } | { fatal: string } | { unavailable: string }> {
   const { graph, store, limiter } = services();
-  const before = await waitForTurn(input, shouldStop);
+  // Nothing to write (an attempt after a crash found every outcome): no turn to wait for.
+  const before = todo.length > 0 ? await waitForTurn(input, shouldStop) : undefined;
   if (before) {
     return before;
   }

@@ -12,7 +12,12 @@
  * <= 2% throttled.
  */
 import { writePhoneMethods, type PhoneWrite } from "../shared/graph/phoneWriter.js";
-import { AdaptiveLimiter, type LimiterStats } from "../shared/graph/throttle.js";
+import {
+  AdaptiveLimiter,
+  type LimiterSnapshot,
+  type LimiterStats,
+} from "../shared/graph/throttle.js";
+import type { Outcome } from "../shared/run/index.js";
 import { SlidingWindowQuota, TokenBucketQuota, type QuotaModel } from "./quotaShapes.js";
 import { SimClock } from "./simClock.js";
 import { SimGraph, type LatencyDistribution } from "./simGraph.js";
@@ -38,8 +43,10 @@ export interface SimScenario {
    * Writes the users in chunks of this many, one `writePhoneMethods` call after another on the
    * same limiter (as `provisionChunk` does, one chunk of a run writing at a time), with
    * `gapMs` of nothing between two (Durable's completing one activity and starting the next).
+   * With `hosts: 2`, chunks alternate between two limiters (two instances), handing over what
+   * they learned as `shared/graph/limiterHandover.ts` does, on the simulated clock.
    */
-  chunks?: { size: number; gapMs: number; overlap?: boolean };
+  chunks?: { size: number; gapMs: number; overlap?: boolean; hosts?: 1 | 2 };
   /**
    * What the run is held to: `bars` (ratio >= 0.9, throttled <= 2%, calls per user <= 1.1),
    * `convergence` (a window at the new rate after the change, throttled and calls as for the
@@ -141,6 +148,13 @@ export const SCENARIOS: SimScenario[] = [
     chunks: { size: 500, gapMs: 0, overlap: true },
   },
   {
+    name: "chunksTwoHosts",
+    shape: "40 per 2 s, chunks of 500 taking turns, alternating between two instances",
+    users: 6_000,
+    quota: () => new SlidingWindowQuota(40, 2_000),
+    chunks: { size: 500, gapMs: 0, overlap: true, hosts: 2 },
+  },
+  {
     name: "latency",
     shape: "40 per 2 s, create latency doubled at 120 s",
     users: 6_000,
@@ -200,6 +214,7 @@ export async function simulate(
     seed,
   });
   const limiter = new AdaptiveLimiter({ clock });
+  const limiters = [limiter, new AdaptiveLimiter({ clock })];
   const { change, latencyChange } = scenario;
   if (change) {
     clock.setTimeout(() => quota.scale(clock.now(), change.factor), change.atSeconds * 1000);
@@ -230,17 +245,32 @@ export async function simulate(
           throttled: m.throttled,
           limiter: limiter.stats(),
         });
+
         clock.setTimeout(tick, 1_000);
       }
     };
     clock.setTimeout(tick, 1_000);
   }
   const { chunks } = scenario;
+  const handover = new SimHandover(clock);
+  let chunkNo = 0;
+  const writeChunk = (w: PhoneWrite[], onAllSent: () => void): Promise<Outcome[]> => {
+    if (chunks?.hosts !== 2) {
+      return writePhoneMethods(graph, w, { limiter, onAllSent });
+    }
+    const own = limiters[chunkNo++ % 2] as AdaptiveLimiter;
+    handover.resume(own);
+    return writePhoneMethods(graph, w, {
+      limiter: own,
+      onAllSent: () => {
+        handover.handOver(own);
+        onAllSent();
+      },
+    }).finally(() => handover.handOver(own));
+  };
   const outcomes = await clock.run(
     chunks
-      ? writeInChunks(writes, chunks, clock, (w, onAllSent) =>
-          writePhoneMethods(graph, w, { limiter, onAllSent }),
-        )
+      ? writeInChunks(writes, chunks, clock, writeChunk)
       : writePhoneMethods(graph, writes, { limiter }),
   );
   running = false;
@@ -273,6 +303,42 @@ export async function simulate(
       : {}),
     wallMs: performance.now() - started,
   };
+}
+
+/**
+ * The run store's handed-over limiter on the simulated clock: the rules of
+ * `shared/graph/limiterHandover.ts` (a limiter takes the stored state when it has sent nothing,
+ * or when the state was saved after it last handed over or took one).
+ */
+class SimHandover {
+  private stored?: { at: number; learned: LimiterSnapshot };
+  private readonly lastExchange = new Map<AdaptiveLimiter, number>();
+
+  constructor(private readonly clock: SimClock) {}
+
+  resume(limiter: AdaptiveLimiter): void {
+    if (!this.stored) {
+      return;
+    }
+    const since = this.lastExchange.get(limiter);
+    const newer = since !== undefined && this.stored.at > since;
+    if (since !== undefined && !newer) {
+      return;
+    }
+    if (limiter.warmStart(this.stored.learned, { replace: newer })) {
+      this.lastExchange.set(limiter, this.stored.at);
+    }
+  }
+
+  handOver(limiter: AdaptiveLimiter): void {
+    const learned = limiter.snapshot();
+    if (learned) {
+      // A tick later than anything before: the store's timestamps are distinct too.
+      const at = Math.max(this.clock.now(), (this.stored?.at ?? -1) + 1e-3);
+      this.stored = { at, learned };
+      this.lastExchange.set(limiter, at);
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * "instances", each with its own limiter, as on Flex Consumption) on one run store, against one
  * emulator that enforces a quota and sends no usage header.
  *
- *   node --import tsx bench/twoHosts.ts [--users 3000] [--chunk-size 500] [--one-host]
+ *   node --import tsx bench/twoHosts.ts [--users 3000] [--chunk-size 500] [--one-host] [--gap-ms 0]
  *     [--sequential | --parallel]
  *
  * By default the chunks run as the product runs them: taking turns (provisionWave's
@@ -14,7 +14,8 @@
  * in each process at once (the design before that, each instance's limiter on its own);
  * `--one-host` writes every chunk in the first process, the baseline of one limiter that never
  * changes hands. Real time, no scaling: the quota is the sliding window of 40 writes per
- * 2 s. The gap Durable puts between two chunks (queue polling, scheduling) is not played here.
+ * 2 s. `--gap-ms N` plays the gap Durable puts between scheduling an activity and its start
+ * (queue polling, dispatch; 0 by default).
  * Prints one JSON line: users, seconds, ratio (writes over what the quota admitted), throttled
  * share (429s over requests) and calls per user, from the emulator's metrics.
  */
@@ -105,7 +106,10 @@ class Host {
   private readonly lines: Interface;
   private readonly waiting = new Map<number, (result: ProvisionChunkResult) => void>();
 
-  constructor(setup: WorkerSetup) {
+  constructor(
+    setup: WorkerSetup,
+    private readonly gapMs: number,
+  ) {
     const self = fileURLToPath(import.meta.url);
     this.child = spawn(process.execPath, ["--import", "tsx", self, "--worker"], {
       stdio: ["pipe", "pipe", "inherit"],
@@ -122,7 +126,11 @@ class Host {
   write(chunkNo: number, turn?: Job["turn"]): Promise<ProvisionChunkResult> {
     return new Promise((resolve) => {
       this.waiting.set(chunkNo, resolve);
-      this.child.stdin!.write(`${JSON.stringify({ chunkNo, turn })}\n`);
+      // Durable's start of a scheduled activity (queue polling, dispatch), when played.
+      setTimeout(
+        () => this.child.stdin!.write(`${JSON.stringify({ chunkNo, turn })}\n`),
+        this.gapMs,
+      );
     });
   }
 
@@ -133,7 +141,7 @@ class Host {
 
 /**
  * Plays provisionWave's `runWaveInTurns`: each next chunk starts while the one before writes,
- * with that one's token as `after`, once a chunk proved quick; Durable's gaps are not played.
+ * with that one's token as `after`, once a chunk proved quick; Durable's gap only with `--gap-ms`.
  */
 async function takeTurns(
   chunks: number[],
@@ -169,6 +177,7 @@ async function takeTurns(
 async function main(): Promise<void> {
   const users = Number(arg("users", "3000"));
   const chunkSize = Number(arg("chunk-size", String(DEFAULT_RUN_TUNING.chunkSize)));
+  const gapMs = Number(arg("gap-ms", "0"));
   const parallel = process.argv.includes("--parallel");
   const sequential = process.argv.includes("--sequential");
   const oneHost = process.argv.includes("--one-host");
@@ -198,7 +207,7 @@ async function main(): Promise<void> {
       caPem: emulator.caCertPem,
       token: emulator.issueToken({ lifetimeSeconds: 3_600 }),
     };
-    const hosts = [new Host(setup), new Host(setup)];
+    const hosts = [new Host(setup, gapMs), new Host(setup, gapMs)];
     // Both processes loaded before the clock starts (tsx compiles the product in each).
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     emulator.resetMetrics();
@@ -243,6 +252,7 @@ async function main(): Promise<void> {
         users,
         created,
         chunkSize,
+        gapMs,
         seconds: round(seconds, 1),
         ratio: round(created / admitted),
         throttledShare: round(metrics.requests > 0 ? metrics.throttled / metrics.requests : 0, 5),

@@ -158,8 +158,11 @@ async function recordedOutcomes(
 class ChunkRecorder {
   private lastSave = Date.now();
   private saving: Promise<void> | undefined;
-  /** This attempt: when it started, and the users it gave an outcome and wrote (the report's timeline). */
-  private readonly startedAt = new Date().toISOString();
+  /**
+   * This attempt: when it started writing (after its turn came), and the users it gave an outcome
+   * and wrote (the report's timeline spreads them over that span).
+   */
+  private startedAt = new Date().toISOString();
   private readonly attempt = { users: 0, wrote: 0 };
   /** 429 answers this attempt met. */
   throttled = 0;
@@ -170,6 +173,11 @@ class ChunkRecorder {
     readonly done: Map<string, Outcome>,
     private readonly context: InvocationContext,
   ) {}
+
+  /** Marks the start of writing: the wait for the chunk's turn is not part of its span. */
+  began(): void {
+    this.startedAt = new Date().toISOString();
+  }
 
   /** Records one outcome (the writer calls it as soon as a write's outcome is final). */
   readonly record = (o: Outcome): void => {
@@ -289,6 +297,7 @@ async function writeOpenUsers(
   if (before) {
     return before;
   }
+  recorder.began();
   const running = runKeys.runningChunk(input.runId, input.chunkNo);
   const uncertainKey = runKeys.uncertain(input.runId, input.chunkNo);
   const uncertain = new Set((await store.getJson<string[]>(uncertainKey)) ?? []);

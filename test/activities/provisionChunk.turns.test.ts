@@ -15,7 +15,7 @@ import { provisionChunk, type ProvisionChunkInput } from "../../activities/provi
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
 import { GraphAccess } from "../../shared/graph/client.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
-import { runKeys, type ChunkItem } from "../../shared/run/index.js";
+import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run/index.js";
 import { setServices } from "../../shared/services.js";
 import { loadSettings } from "../../shared/settings/index.js";
 import { FsRunStore } from "../../shared/store/index.js";
@@ -92,7 +92,7 @@ describe("provisionChunk taking turns with the wave's next chunk", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("sends nothing until the chunk before has sent all, then writes its users", async () => {
+  it("sends nothing until the chunk before has sent all, then writes its users, timed from then", async () => {
     // Arrange
     const before = randomUUID();
     const next = provisionChunk(
@@ -104,12 +104,16 @@ describe("provisionChunk taking turns with the wave's next chunk", () => {
     // the emulator counting a request when it answers).
     await new Promise((resolve) => setTimeout(resolve, WRITE_LATENCY_MS + 600));
     const sentWhileWaiting = writesSent();
+    const turnCameAt = Date.now();
     await store.putJson(runKeys.sendingDone(runId, before), { state: "sent" });
     const result = await next;
 
-    // Assert
+    // Assert: nothing sent while it waited, and the report's timeline spreads its writes over
+    // the time it wrote, not the time it waited.
     expect(sentWhileWaiting).toBe(0);
     expect(result).toMatchObject({ chunkNo: 1, counts: { created: 2 } });
+    const timing = (await store.getJson<ChunkOutcomeFile>(runKeys.outcome(runId, 1)))?.timing;
+    expect(Date.parse(timing?.startedAt ?? "")).toBeGreaterThanOrEqual(turnCameAt);
   });
 
   it("passes its turn as soon as its writes have left, before their answers, and marks its end", async () => {

@@ -10,7 +10,8 @@ import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionChunk } from "../../activities/provisionChunk.js";
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
-import { GraphAccess } from "../../shared/graph/client.js";
+import type { GraphAccess } from "../../shared/graph/client.js";
+import { emulatorGraph } from "../support/emulatorGraph.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
 import { runKeys, type ChunkItem } from "../../shared/run/index.js";
 import { setServices } from "../../shared/services.js";
@@ -39,18 +40,7 @@ describe("provisionChunk hands the limiter to the run's next chunk", () => {
     });
     dir = await mkdtemp(path.join(tmpdir(), "mfa-handover-"));
     store = new FsRunStore(dir);
-    graph = new GraphAccess({
-      baseUrl: emulator.graphBaseUrl,
-      caPem: emulator.caCertPem,
-      retry: { baseDelayMs: 1, maxDelayMs: 10 },
-      credential: {
-        getToken: async () => ({
-          token: emulator.issueToken(),
-          expiresOnTimestamp: Date.now() + 3_600_000,
-        }),
-        invalidate: () => undefined,
-      },
-    });
+    graph = emulatorGraph(emulator, { baseDelayMs: 1, maxDelayMs: 10 });
     const item = (n: number): ChunkItem => ({
       userId: `u${n}`,
       userPrincipalName: `user${n}@contoso.example`,

@@ -10,7 +10,7 @@ import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionChunk } from "../../activities/provisionChunk.js";
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
-import { GraphAccess } from "../../shared/graph/client.js";
+import { emulatorGraph } from "../support/emulatorGraph.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
 import { runKeys, type ChunkItem } from "../../shared/run/index.js";
 import { setServices } from "../../shared/services.js";
@@ -45,18 +45,7 @@ describe("provisionChunk when Graph becomes unavailable", () => {
       settings: loadSettings({}),
       store,
       limiter: new AdaptiveLimiter({ initial: 20 }),
-      graph: new GraphAccess({
-        baseUrl: emulator.graphBaseUrl,
-        caPem: emulator.caCertPem,
-        retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 10 },
-        credential: {
-          getToken: async () => ({
-            token: emulator.issueToken(),
-            expiresOnTimestamp: Date.now() + 3_600_000,
-          }),
-          invalidate: () => undefined,
-        },
-      }),
+      graph: emulatorGraph(emulator, { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 10 }),
     });
     const chunk: ChunkItem[] = users.map((n) => ({
       userId: `u${n}`,

@@ -10,7 +10,7 @@ import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionChunk } from "../../activities/provisionChunk.js";
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
-import { GraphAccess } from "../../shared/graph/client.js";
+import { emulatorGraph } from "../support/emulatorGraph.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
 import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run/index.js";
 import { setServices } from "../../shared/services.js";
@@ -50,18 +50,7 @@ describe("provisionChunk's timing", () => {
       settings: loadSettings({}),
       store,
       limiter,
-      graph: new GraphAccess({
-        baseUrl: emulator.graphBaseUrl,
-        caPem: emulator.caCertPem,
-        retry: { baseDelayMs: 1, maxDelayMs: 10 },
-        credential: {
-          getToken: async () => ({
-            token: emulator.issueToken(),
-            expiresOnTimestamp: Date.now() + 3_600_000,
-          }),
-          invalidate: () => undefined,
-        },
-      }),
+      graph: emulatorGraph(emulator, { baseDelayMs: 1, maxDelayMs: 10 }),
     });
     const chunk: ChunkItem[] = users.map((n) => ({
       userId: `u${n}`,

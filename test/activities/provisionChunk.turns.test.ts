@@ -13,7 +13,8 @@ import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { provisionChunk, type ProvisionChunkInput } from "../../activities/provisionChunk.js";
 import { startEmulator, type EmulatorHandle } from "../../local/graph-emulator/index.js";
-import { GraphAccess } from "../../shared/graph/client.js";
+import type { GraphAccess } from "../../shared/graph/client.js";
+import { emulatorGraph } from "../support/emulatorGraph.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
 import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run/index.js";
 import { setServices } from "../../shared/services.js";
@@ -63,18 +64,7 @@ describe("provisionChunk taking turns with the wave's next chunk", () => {
     });
     dir = await mkdtemp(path.join(tmpdir(), "mfa-turns-"));
     store = new FsRunStore(dir);
-    graph = new GraphAccess({
-      baseUrl: emulator.graphBaseUrl,
-      caPem: emulator.caCertPem,
-      retry: { baseDelayMs: 1, maxDelayMs: 10 },
-      credential: {
-        getToken: async () => ({
-          token: emulator.issueToken(),
-          expiresOnTimestamp: Date.now() + 3_600_000,
-        }),
-        invalidate: () => undefined,
-      },
-    });
+    graph = emulatorGraph(emulator, { baseDelayMs: 1, maxDelayMs: 10 });
   });
   beforeEach(async () => {
     // Each test its own run (its own chunks, marks and stop flag) and users no test wrote.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GraphAccess } from "../../../shared/graph/client.js";
+import type { GraphAccess } from "../../../shared/graph/client.js";
+import { emulatorGraph } from "../../support/emulatorGraph.js";
 import { writePhoneMethods } from "../../../shared/graph/phoneWriter.js";
 import { AdaptiveLimiter } from "../../../shared/graph/throttle.js";
 import { startEmulator, type EmulatorHandle } from "../../../local/graph-emulator/index.js";
@@ -28,17 +29,7 @@ describe("eight writers sharing one limiter against a small write quota", () => 
       // 400 writes per 150 s, 10x faster: a burst of 400, then about 27 writes/s.
       config: { writeQuota: 400, timeScale: 0.1 },
     });
-    graph = new GraphAccess({
-      baseUrl: emulator.graphBaseUrl,
-      caPem: emulator.caCertPem,
-      credential: {
-        getToken: async () => ({
-          token: emulator.issueToken(),
-          expiresOnTimestamp: Date.now() + 3_600_000,
-        }),
-        invalidate: () => undefined,
-      },
-    });
+    graph = emulatorGraph(emulator);
   });
   afterAll(async () => {
     await graph?.close();

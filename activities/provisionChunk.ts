@@ -47,8 +47,9 @@ export const provisionChunkInput = z.strictObject({
   /**
    * Taking turns with the wave's chunks before and after it (absent: the chunk just writes). The
    * wave schedules the next chunk while this one still writes; this one marks `token` when every
-   * write of it has left once and again when it ends, and, with `after`, waits for the chunk
-   * before to mark its token (at most `waitMs`) before it sends anything. See {@link waitForTurn}.
+   * write of it has left and none waits to go again, and again when it ends, and, with `after`,
+   * waits for the chunk before to mark its token (at most `waitMs`) before it sends anything. See
+   * {@link waitForTurn}.
    */
   turn: chunkTurnSchema.optional(),
 });
@@ -73,11 +74,11 @@ const CHECKPOINT_MS = 2_000;
 const TURN_POLL_MS = 250;
 
 /**
- * Waits until the chunk before this one has sent every write once (or ended): chunks take turns
- * (shared/run/turns.ts). A chunk before that found Graph
- * unavailable or the app without a permission ends this one the same way before it sends; a
- * cancelled run ends the wait; after `waitMs` (the chunk before crashed, its mark was lost) this
- * one sends anyway.
+ * Waits until the chunk before this one has passed its turn (or ended): chunks take turns
+ * (shared/run/turns.ts). A chunk before that found Graph unavailable or the app without a
+ * permission ends this one the same way before it sends; a cancelled run ends the wait; after
+ * `waitMs` (the chunk before crashed and its mark was lost, or it slowed down) this one sends
+ * anyway.
  *
  * @returns nothing to say, or how the chunk before ended when this one must not write.
  */
@@ -350,8 +351,12 @@ async function writeOpenUsers(
     // The "sent" mark first, so that the chunk's end mark always comes after it.
     await passing;
     await store.delete(running);
-    // Not worth failing a chunk over: without it the next chunk starts in slow start.
-    await handOverLimiter(store, input.runId, limiter).catch(() => undefined);
+    // Once the turn passed, the next chunk's limiter speaks for the quota (this one's later
+    // answers meet that chunk's writes too). Not worth failing a chunk over: without a handover
+    // the next chunk starts in slow start.
+    if (!(input.turn && passing)) {
+      await handOverLimiter(store, input.runId, limiter).catch(() => undefined);
+    }
   }
 }
 

@@ -260,13 +260,14 @@ export async function simulate(
     }
     const own = limiters[chunkNo++ % 2] as AdaptiveLimiter;
     handover.resume(own);
+    // As provisionChunk: the limiter is handed over when the turn passes, and only then.
     return writePhoneMethods(graph, w, {
       limiter: own,
       onAllSent: () => {
         handover.handOver(own);
         onAllSent();
       },
-    }).finally(() => handover.handOver(own));
+    });
   };
   const outcomes = await clock.run(
     chunks

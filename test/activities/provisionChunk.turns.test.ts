@@ -17,7 +17,7 @@ import type { GraphAccess } from "../../shared/graph/client.js";
 import { emulatorGraph } from "../support/emulatorGraph.js";
 import { AdaptiveLimiter } from "../../shared/graph/throttle.js";
 import { runKeys, type ChunkItem, type ChunkOutcomeFile } from "../../shared/run/index.js";
-import { setServices } from "../../shared/services.js";
+import { services, setServices } from "../../shared/services.js";
 import { loadSettings } from "../../shared/settings/index.js";
 import { FsRunStore } from "../../shared/store/index.js";
 
@@ -106,11 +106,13 @@ describe("provisionChunk taking turns with the wave's next chunk", () => {
     expect(Date.parse(timing?.startedAt ?? "")).toBeGreaterThanOrEqual(turnCameAt);
   });
 
-  it("passes its turn as soon as its writes have left, before their answers, and marks its end", async () => {
-    // Arrange
+  it("passes its turn and its limiter as soon as its writes have left, before their answers, and marks its end", async () => {
+    // Arrange: this instance's limiter has found the quota (as after earlier chunks).
+    services().limiter.warmStart({ ratePerSecond: 19, ceilingPerSecond: 20, roundTripMs: 800 });
     const token = randomUUID();
     const key = runKeys.sendingDone(runId, token);
     const marksSeen: unknown[] = [];
+    let limiterAtTurn: unknown;
     let ended = false;
 
     // Act: look at the mark while the writes wait for their answers.
@@ -118,15 +120,24 @@ describe("provisionChunk taking turns with the wave's next chunk", () => {
       ended = true;
     });
     while (!ended) {
-      marksSeen.push(await store.getJson(key));
+      const mark = await store.getJson(key);
+      if (mark !== undefined && marksSeen.length === 0) {
+        limiterAtTurn = await store.getJson(runKeys.limiter(runId));
+      }
+      if (mark !== undefined) {
+        marksSeen.push(mark);
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const result = await writing;
 
-    // Assert
+    // Assert: the next chunk starts from the limiter as it was when the turn passed; this one's
+    // later answers (which meet the next chunk's writes) do not overwrite it.
     expect(result).toMatchObject({ counts: { created: 2 } });
-    expect(marksSeen).toContainEqual({ state: "sent" });
+    expect(marksSeen[0]).toEqual({ state: "sent" });
     expect(await store.getJson(key)).toEqual({ state: "ended", end: "done" });
+    expect(limiterAtTurn).toMatchObject({ limiter: { ceilingPerSecond: 20 } });
+    expect(await store.getJson(runKeys.limiter(runId))).toEqual(limiterAtTurn);
   });
 
   it("lets the next chunk send while it still waits for its own answers", async () => {

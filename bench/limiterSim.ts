@@ -11,6 +11,7 @@
  * long after the change the limiter first runs a whole window at >= 90% of the new rate with
  * <= 2% throttled.
  */
+import { noteHandedOver, takeHandedOver } from "../shared/graph/limiterHandover.js";
 import { writePhoneMethods, type PhoneWrite } from "../shared/graph/phoneWriter.js";
 import {
   AdaptiveLimiter,
@@ -307,27 +308,17 @@ export async function simulate(
 }
 
 /**
- * The run store's handed-over limiter on the simulated clock: the rules of
- * `shared/graph/limiterHandover.ts` (a limiter takes the stored state when it has sent nothing,
- * or when the state was saved after it last handed over or took one).
+ * The run store's handed-over limiter on the simulated clock, taken and noted by the product's
+ * own rule (`takeHandedOver` and `noteHandedOver` in `shared/graph/limiterHandover.ts`).
  */
 class SimHandover {
   private stored?: { at: number; learned: LimiterSnapshot };
-  private readonly lastExchange = new Map<AdaptiveLimiter, number>();
 
   constructor(private readonly clock: SimClock) {}
 
   resume(limiter: AdaptiveLimiter): void {
-    if (!this.stored) {
-      return;
-    }
-    const since = this.lastExchange.get(limiter);
-    const newer = since !== undefined && this.stored.at > since;
-    if (since !== undefined && !newer) {
-      return;
-    }
-    if (limiter.warmStart(this.stored.learned, { replace: newer })) {
-      this.lastExchange.set(limiter, this.stored.at);
+    if (this.stored) {
+      takeHandedOver(limiter, this.stored.learned, this.stored.at);
     }
   }
 
@@ -337,15 +328,15 @@ class SimHandover {
       // A tick later than anything before: the store's timestamps are distinct too.
       const at = Math.max(this.clock.now(), (this.stored?.at ?? -1) + 1e-3);
       this.stored = { at, learned };
-      this.lastExchange.set(limiter, at);
+      noteHandedOver(limiter, at);
     }
   }
 }
 
 /**
  * Writes one chunk after another, with a gap of nothing between two; with `overlap`, the next
- * chunk starts as soon as every write of the one before has left once (its answers, retries and
- * reads back still to come).
+ * chunk starts as soon as the one before passes its turn (`onAllSent`: every write has left and
+ * none waits to go again; its answers and reads back still to come).
  */
 async function writeInChunks<T>(
   writes: PhoneWrite[],

@@ -100,7 +100,7 @@ interface Job {
   turn?: Pick<ProvisionChunkInput, "turn">;
 }
 
-/** A running worker process and its answers, in order. */
+/** A running worker process and its answers, by chunk. */
 class Host {
   private readonly child: ChildProcess;
   private readonly lines: Interface;

@@ -57,23 +57,50 @@ export async function resumeLimiter(
   if (!parsed.success) {
     return false;
   }
-  const savedAt = Date.parse(parsed.data.savedAt);
-  const since = lastExchange.get(limiter);
-  const newer = since !== undefined && savedAt > since;
-  if (since !== undefined && !newer) {
-    return false;
-  }
   const { ratePerSecond, ceilingPerSecond, roundTripMs } = parsed.data.limiter;
   const learned: LimiterSnapshot = {
     ratePerSecond,
     roundTripMs,
     ...(ceilingPerSecond !== undefined ? { ceilingPerSecond } : {}),
   };
+  return takeHandedOver(limiter, learned, Date.parse(parsed.data.savedAt));
+}
+
+/**
+ * The rule of {@link resumeLimiter} without the store: whether the limiter takes a state saved at
+ * `savedAt` (milliseconds on the clock the handovers are noted on), and the note that it did.
+ * The limiter simulation plays handovers on its own clock with it.
+ *
+ * @param limiter - this process's limiter.
+ * @param learned - the state handed over.
+ * @param savedAt - when it was handed over.
+ * @returns whether the limiter took it.
+ */
+export function takeHandedOver(
+  limiter: AdaptiveLimiter,
+  learned: LimiterSnapshot,
+  savedAt: number,
+): boolean {
+  const since = lastExchange.get(limiter);
+  const newer = since !== undefined && savedAt > since;
+  if (since !== undefined && !newer) {
+    return false;
+  }
   const taken = limiter.warmStart(learned, { replace: newer });
   if (taken && Number.isFinite(savedAt)) {
     lastExchange.set(limiter, savedAt);
   }
   return taken;
+}
+
+/**
+ * Notes that the limiter handed its state over at `savedAt` (see {@link takeHandedOver}).
+ *
+ * @param limiter - this process's limiter.
+ * @param savedAt - when, in milliseconds.
+ */
+export function noteHandedOver(limiter: AdaptiveLimiter, savedAt: number): void {
+  lastExchange.set(limiter, savedAt);
 }
 
 /**
@@ -96,5 +123,5 @@ export async function handOverLimiter(
   const savedAt = new Date();
   const stored: StoredLimiter = { savedAt: savedAt.toISOString(), limiter: learned };
   await store.putJson(runKeys.limiter(runId), stored);
-  lastExchange.set(limiter, savedAt.getTime());
+  noteHandedOver(limiter, savedAt.getTime());
 }

@@ -59,13 +59,16 @@ export type ProvisionChunkInput = z.infer<typeof provisionChunkInput>;
 
 /**
  * Result: counts, or the fatal reason that must stop the run, or that the run was cancelled, or
- * that Graph was unavailable (the run pauses and this chunk is attempted again later).
+ * that Graph was unavailable (the run pauses and this chunk is attempted again later), or that
+ * its turn did not come within its wait (it wrote nothing; the wave runs it again once the chunk
+ * before has ended).
  */
 export type ProvisionChunkResult =
   | { chunkNo: number; counts: RunCounts; throttled: number }
   | { chunkNo: number; fatal: string }
   | { chunkNo: number; stopped: true }
-  | { chunkNo: number; unavailable: string };
+  | { chunkNo: number; unavailable: string }
+  | { chunkNo: number; turnMissed: true };
 
 /** Save partial progress at most this often. */
 const CHECKPOINT_MS = 2_000;
@@ -76,16 +79,18 @@ const TURN_POLL_MS = 250;
 /**
  * Waits until the chunk before this one has passed its turn (or ended): chunks take turns
  * (shared/run/turns.ts). A chunk before that found Graph unavailable or the app without a
- * permission ends this one the same way before it sends; a cancelled run ends the wait; after
- * `waitMs` (the chunk before crashed and its mark was lost, or it slowed down) this one sends
- * anyway.
+ * permission ends this one the same way before it sends; a cancelled run ends the wait. After
+ * `waitMs` without a mark (the chunk before is slow, or crashed and is being retried) this one
+ * ends without sending: sending anyway would make two chunks, two limiters, send at once; the
+ * wave runs it again once the chunk before has ended.
  *
- * @returns nothing to say, or how the chunk before ended when this one must not write.
+ * @returns nothing to say, or why this one must not write: how the chunk before ended, or that
+ *   its turn did not come.
  */
 async function waitForTurn(
   input: ProvisionChunkInput,
   shouldStop: () => Promise<boolean>,
-): Promise<{ fatal: string } | { unavailable: string } | undefined> {
+): Promise<{ fatal: string } | { unavailable: string } | { turnMissed: true } | undefined> {
   const after = input.turn?.after;
   if (after === undefined) {
     return undefined;
@@ -100,14 +105,20 @@ async function waitForTurn(
     if (mark?.state === "ended" && mark.end === "unavailable") {
       return { unavailable: mark.message };
     }
-    if (mark !== undefined || Date.now() >= until || (await shouldStop())) {
+    if (mark !== undefined || (await shouldStop())) {
       return undefined;
+    }
+    if (Date.now() >= until) {
+      return { turnMissed: true };
     }
     await new Promise((resolve) => setTimeout(resolve, TURN_POLL_MS));
   }
 }
 
-/** Marks this chunk's turn as passed; a lost mark only makes the next chunk wait its bound. */
+/**
+ * Marks this chunk's turn as passed; a lost mark only makes the next chunk wait its bound, end
+ * without sending, and run again after this one.
+ */
 async function markTurn(input: ProvisionChunkInput, mark: TurnMark): Promise<void> {
   if (input.turn) {
     await services()
@@ -291,7 +302,9 @@ async function writeOpenUsers(
   todo: ChunkItem[],
   recorder: ChunkRecorder,
   shouldStop: () => Promise<boolean>,
-): Promise<{ throttled: number } | { fatal: string } | { unavailable: string }> {
+): Promise<
+  { throttled: number } | { fatal: string } | { unavailable: string } | { turnMissed: true }
+> {
   const { graph, store, limiter } = services();
   // Nothing to write (an attempt after a crash found every outcome): no turn to wait for.
   const before = todo.length > 0 ? await waitForTurn(input, shouldStop) : undefined;
@@ -376,7 +389,10 @@ export async function provisionChunk(
     result = await provisionOneChunk(input, context);
     return result;
   } finally {
-    await markTurn(input, endMark(result));
+    // One whose turn did not come marks nothing: the chunk after it waits for its run again.
+    if (!(result && "turnMissed" in result)) {
+      await markTurn(input, endMark(result));
+    }
   }
 }
 
@@ -418,6 +434,9 @@ async function provisionOneChunk(
   }
   if ("unavailable" in written) {
     return { chunkNo, unavailable: written.unavailable };
+  }
+  if ("turnMissed" in written) {
+    return { chunkNo, turnMissed: true };
   }
   if (done.size < items.length && (await shouldStop())) {
     await recorder.save(false);

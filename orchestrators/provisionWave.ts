@@ -4,7 +4,7 @@
  * waits for its last answers). Waves keep every history small: the parent holds one event pair per
  * wave, a wave a few per chunk, so replay cost stays linear at a million users.
  */
-import type { OrchestrationContext, Task } from "durable-functions";
+import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
 import { z } from "zod";
 import { probeGraphActivity } from "../activities/probeGraph.js";
 import {
@@ -55,8 +55,9 @@ export const provisionWaveInput = z.strictObject({
    */
   takeTurns: z.boolean().optional(),
   /**
-   * With `takeTurns`: the wave before had quick chunks, so this one's second chunk may already
-   * take its turn after the first (otherwise the first must prove quick).
+   * With `takeTurns`: the second chunk is scheduled at once, to take its turn after the first
+   * (the run's first wave, or the wave before had quick chunks); otherwise the first must prove
+   * quick.
    */
   quickStart: z.boolean().optional(),
 });
@@ -102,6 +103,10 @@ function chunkEnd(chunkNo: number, task: Task): ChunkEnd {
   }
   if ("stopped" in r) {
     return { result: { chunkNo, ok: false, error: "The run was cancelled." } };
+  }
+  if ("turnMissed" in r) {
+    // Only a chunk taking turns waits for one, and runWaveInTurns runs it again first.
+    return { result: { chunkNo, ok: false, error: "The chunk's turn to write did not come." } };
   }
   return { result: { chunkNo, ok: true, counts: r.counts, throttled: r.throttled } };
 }
@@ -177,12 +182,49 @@ interface InFlight {
 }
 
 /**
+ * Awaits a chunk that takes turns, and returns its settled task. A chunk whose turn did not come
+ * (the one before took longer than its wait) wrote nothing: the one before has ended by now
+ * (runWaveInTurns settles chunks in order), so it runs again at once, without a turn to wait for
+ * but with its token, which the chunk after it, if scheduled, still waits for.
+ */
+function* chunkInTurn(
+  context: OrchestrationContext,
+  input: ProvisionWaveInput,
+  chunk: InFlight,
+  retry: RetryOptions,
+): Generator<Task, TypedTask<ProvisionChunkResult>, unknown> {
+  const task = yield* settled(chunk.task);
+  if (task.isFaulted || !("turnMissed" in resultOf(task))) {
+    return task;
+  }
+  return yield* settled(
+    provisionChunkActivity.schedule(
+      context,
+      chunkInput(input, chunk.chunkNo, { token: chunk.token, waitMs: TURN_WAIT_MS }),
+      retry,
+    ),
+  );
+}
+
+/** Awaits a task that may fail; its failure is read from the task. */
+function* settled<T>(task: TypedTask<T>): Generator<Task, TypedTask<T>, unknown> {
+  try {
+    yield task;
+  } catch {
+    // Read from the task.
+  }
+  return task;
+}
+
+/**
  * The wave's chunks taking turns: while one writes, the next is already scheduled, and sends
  * once every write of the one before has left (the activity waits for its mark in the run store:
  * `waitForTurn` in activities/provisionChunk.ts). So one chunk of the run sends at a time, as the
  * one write budget asks, but neither the one's wait for its last answers and read-backs nor
- * Durable's starting the next leaves the budget unused. Until a chunk proves quick
- * ({@link QUICK_CHUNK_MS}), the next starts only after it.
+ * Durable's starting the next leaves the budget unused. Unless the wave starts quick
+ * (`quickStart`), and after a chunk that was slow ({@link QUICK_CHUNK_MS}), the next starts only
+ * after it: at a quota of a few writes a second it would only wait. A chunk whose turn did not
+ * come within its wait ends without writing and runs again (see settle).
  *
  * The next chunk is scheduled by yielding it in a `Task.any` with a timer due now, and the one
  * in flight is then awaited alone: a task already yielded inside a compound must never go into
@@ -202,15 +244,11 @@ function* runWaveInTurns(
   let current: InFlight | undefined;
   const now = (): number => context.df.currentUtcDateTime.getTime();
 
-  /** Awaits the chunk in flight and folds in what it says. */
+  /** Awaits the chunk in flight (see {@link chunkInTurn}) and folds in what it says. */
   function* settle(chunk: InFlight): Generator<Task, void, unknown> {
-    try {
-      yield chunk.task;
-    } catch {
-      // Its failure is read from the task.
-    }
+    const task = yield* chunkInTurn(context, input, chunk, chunkRetry);
     quick = now() - chunk.scheduledAt < QUICK_CHUNK_MS;
-    const end = chunkEnd(chunk.chunkNo, chunk.task);
+    const end = chunkEnd(chunk.chunkNo, task);
     if ("fatal" in end) {
       fatal ??= end.fatal;
     } else if ("unavailable" in end) {
@@ -447,8 +485,11 @@ export function* provisionWaves(
   // A wave fails only if its orchestration itself fails, which a retry may mend.
   const waveRetry = retryOptions(2 * tuning.retryIntervalMs, 3);
   const outage = { pauses: 0, why: "" };
-  // Whether the last wave's chunks were quick: the next wave's may take turns from its start.
-  let quickStart = false;
+  // Whether the next wave's chunks take turns from its start: the last wave's were quick. The
+  // first wave's do: a first chunk that proves slow costs only the second's wait, which then ends
+  // unwritten and runs again after it (runWaveInTurns), while running it alone would idle the
+  // budget for its tail and Durable's gap before the second in every run.
+  let quickStart = true;
   // Each resume after a pause runs new wave instances (a sub-orchestration id is used once).
   for (let round = 0; ; round++) {
     let left: number[] = [];

@@ -42,8 +42,9 @@ export const QUICK_CHUNK_MS = 120_000;
 
 /**
  * How long a chunk waits at most for the one before to pass its turn: well above a quick chunk's
- * time, so that only a chunk before that crashed (its mark lost) makes it send without one, and
- * short enough that a chunk of 600 writes at 0.5 a second still ends inside the 30-minute
- * function timeout after it.
+ * time. A chunk whose turn did not come by then (the one before is slow, or crashed and is being
+ * retried) ends without sending, and the wave runs it again once the one before has ended: it
+ * never sends without its turn. Short enough that the wait, however it ends, stays far inside the
+ * 30-minute function timeout.
  */
 export const TURN_WAIT_MS = 300_000;

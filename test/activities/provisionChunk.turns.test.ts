@@ -3,7 +3,8 @@
  * next sends nothing until the one before has sent every write once (its mark in the run store),
  * so one chunk of a run sends at a time without the gap of its last answers and Durable's start
  * of the next. A chunk before that met an outage or a missing permission stops the next one
- * before it sends; a cancelled run ends the wait; a lost mark only delays the next by its bound.
+ * before it sends; a cancelled run ends the wait; a chunk whose turn does not come within its
+ * bound ends unwritten, to run again.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -203,15 +204,32 @@ describe("provisionChunk taking turns with the wave's next chunk", () => {
     expect(writesSent()).toBe(0);
   });
 
-  it("sends after its bound when the chunk before left no mark (its instance crashed)", async () => {
+  it("ends unwritten and unmarked when its turn does not come within its bound, and writes when run again", async () => {
+    // Arrange: the chunk before left no mark (slow, or its instance crashed).
+    const token = randomUUID();
+
     // Act
-    const result = await provisionChunk(
-      chunk(1, { token: randomUUID(), after: randomUUID(), waitMs: 300 }),
+    const missed = await provisionChunk(
+      chunk(1, { token, after: randomUUID(), waitMs: 300 }),
       context(),
     );
 
+    // Assert: nothing sent, nothing recorded, and no mark that would let the chunk after it
+    // send while the one before may still be sending.
+    expect(missed).toEqual({ chunkNo: 1, turnMissed: true });
+    expect(writesSent()).toBe(0);
+    expect(await store.getJson(runKeys.partialOutcome(runId, 1))).toBeUndefined();
+    expect(await store.getJson(runKeys.sendingDone(runId, token))).toBeUndefined();
+
+    // Act: the wave runs it again once the one before has ended, with the same token.
+    const again = await provisionChunk(chunk(1, { token, waitMs: 300 }), context());
+
     // Assert
-    expect(result).toMatchObject({ chunkNo: 1, counts: { created: 2 } });
+    expect(again).toMatchObject({ chunkNo: 1, counts: { created: 2 } });
+    expect(await store.getJson(runKeys.sendingDone(runId, token))).toEqual({
+      state: "ended",
+      end: "done",
+    });
   });
 
   it("stops waiting and writes nothing when the run is cancelled meanwhile", async () => {

@@ -11,6 +11,7 @@ import {
   emptyCounts,
   graphWaitsSchema,
   prepareRerun,
+  QUICK_CHUNK_MS,
   resolveTuning,
   runTuningSchema,
   type Outcome,
@@ -207,8 +208,9 @@ describe("nightlyRun", () => {
           retryIntervalMs: 5_000,
           graphWaits: input.tuning.graphWaits,
           takeTurns: true,
-          // Nothing is known of the chunks' pace yet.
-          quickStart: false,
+          // A run's first wave takes turns from its start (a slow first chunk costs only the
+          // second's wait).
+          quickStart: true,
         },
       ],
       [
@@ -226,6 +228,24 @@ describe("nightlyRun", () => {
           quickStart: true,
         },
       ],
+    ]);
+  });
+
+  it("starts the next wave's chunks one after the other when the wave before had slow chunks", () => {
+    // Act: each wave (two chunks, answered as one task) takes longer than two quick chunks (a
+    // quota of a few writes a second).
+    const run = driveOrchestration(nightlyRunOrchestration.handler, {
+      input,
+      answer: tenantAnswers(),
+      instanceId: "run-1",
+      stepMs: 2 * QUICK_CHUNK_MS + 2_000,
+    });
+
+    // Assert
+    const waves = run.calls.filter((c) => c.name === "provisionWave");
+    expect(waves.map((w) => (w.input as { quickStart?: boolean }).quickStart)).toEqual([
+      true,
+      false,
     ]);
   });
 

@@ -205,6 +205,41 @@ describe("provisionWave taking turns", () => {
     expect(turnOf(run, 5)?.after).toBe(turnOf(run, 4)?.token);
   });
 
+  it("runs a chunk whose turn did not come again once the one before ended, keeping its token for the next", () => {
+    // Arrange: chunk 5 waits longer than its bound for chunk 4 and ends unwritten the first time.
+    let missed = false;
+    const run = driveOrchestration(provisionWaveOrchestration.handler, {
+      input: { ...turns, quickStart: true },
+      answer: (call) => {
+        const { chunkNo } = call.input as { chunkNo: number };
+        if (chunkNo === 5 && !missed) {
+          missed = true;
+          return { chunkNo, turnMissed: true };
+        }
+        return done(call);
+      },
+    });
+
+    // Assert: chunk 5 runs again after chunk 4 was answered, with its token and no turn to wait
+    // for; chunk 6, already in turn after it, still waits for that token.
+    expect(run.log.slice(0, 7)).toEqual([
+      "scheduled provisionChunk 4",
+      "scheduled provisionChunk 5",
+      "answered provisionChunk 4",
+      "scheduled provisionChunk 6",
+      "answered provisionChunk 5",
+      "scheduled provisionChunk 5",
+      "answered provisionChunk 5",
+    ]);
+    const fives = run.calls.filter((c) => (c.input as { chunkNo: number }).chunkNo === 5);
+    const [first, second] = fives.map((c) => (c.input as { turn: Turn }).turn);
+    expect(first?.after).toBe(turnOf(run, 4)?.token);
+    expect(second).toEqual({ token: first?.token, waitMs: TURN_WAIT_MS });
+    expect(turnOf(run, 6)?.after).toBe(first?.token);
+    const output = run.output as ProvisionWaveOutput;
+    expect(output.results.map((r) => r.ok && r.counts.created)).toEqual([4, 5, 6, 7, 8]);
+  });
+
   it("stops at a fatal chunk: the one already in turn after it is awaited, no further one starts", () => {
     // Arrange: the chunk in turn after the fatal one ends as the activity does (same message).
     const fatal = "Graph: the app lacks 'UserAuthenticationMethod.ReadWrite.All'.";

@@ -74,7 +74,7 @@ describe("rerunFailed", () => {
       retryIntervalMs: 50,
       graphWaits: source.tuning.graphWaits,
       takeTurns: true,
-      quickStart: false,
+      quickStart: true,
     });
     const summary = run.calls.find((c) => c.name === "summarizeRun");
     expect(summary?.input).toMatchObject({

@@ -4,18 +4,19 @@
  * emulator that enforces a quota and sends no usage header.
  *
  *   node --import tsx bench/twoHosts.ts [--users 3000] [--chunk-size 500] [--one-host] [--gap-ms 0]
- *     [--sequential | --parallel]
+ *     [--chunks-per-wave 8] [--sequential | --parallel]
  *
- * By default the chunks run as the product runs them: taking turns (provisionWave's
+ * By default the chunks run as the product runs them: in waves of `--chunks-per-wave` (the
+ * run's default tuning), one after the other, each wave's chunks taking turns (provisionWave's
  * `runWaveInTurns`: the next chunk is started while the one before still writes, and sends once
- * that one has sent all; the first chunk alone until it proves quick), alternating between the
- * two processes (the worst case for the limiter's handover through the run store).
- * `--sequential` runs one chunk after the other (the design before turns); `--parallel` one chunk
- * in each process at once (the design before that, each instance's limiter on its own);
- * `--one-host` writes every chunk in the first process, the baseline of one limiter that never
- * changes hands. Real time, no scaling: the quota is the sliding window of 40 writes per
- * 2 s. `--gap-ms N` plays the gap Durable puts between scheduling an activity and its start
- * (queue polling, dispatch; 0 by default).
+ * that one has sent all), alternating between the two processes (the worst case for the
+ * limiter's handover through the run store). `--sequential` runs one chunk after the other (the
+ * design before turns); `--parallel` one chunk in each process at once (the design before that,
+ * each instance's limiter on its own); `--one-host` writes every chunk in the first process, the
+ * baseline of one limiter that never changes hands. Real time, no scaling: the quota is the
+ * sliding window of 40 writes per 2 s. `--gap-ms N` plays the gap Durable puts between scheduling
+ * an activity and its start (queue polling, dispatch; 0 by default), and three more such gaps
+ * between two waves (see runWaves).
  * Prints one JSON line: users, seconds, ratio (writes over what the quota admitted), throttled
  * share (429s over requests) and calls per user, from the emulator's metrics.
  */
@@ -140,18 +141,33 @@ class Host {
 }
 
 /**
- * Plays provisionWave's `runWaveInTurns`: each next chunk starts while the one before writes,
- * with that one's token as `after`, once a chunk proved quick; Durable's gap only with `--gap-ms`.
+ * Plays provisionWave's `runWaveInTurns` for one wave: each next chunk starts while the one
+ * before writes, with that one's token as `after`, from the wave's start when it starts quick and
+ * after a chunk that proved quick; a chunk whose turn did not come runs again, with its token,
+ * once the one before has ended. Durable's gap only with `--gap-ms`.
+ *
+ * @returns whether the wave's last chunk was quick.
  */
 async function takeTurns(
   chunks: number[],
+  quickStart: boolean,
   write: (chunkNo: number, turn: Job["turn"]) => Promise<ProvisionChunkResult>,
   count: (r: ProvisionChunkResult) => void,
-): Promise<void> {
-  let current: { result: Promise<ProvisionChunkResult>; token: string; at: number } | undefined;
-  let quick = false;
-  const settle = async (c: NonNullable<typeof current>): Promise<void> => {
-    count(await c.result);
+): Promise<boolean> {
+  type Current = {
+    chunkNo: number;
+    result: Promise<ProvisionChunkResult>;
+    token: string;
+    at: number;
+  };
+  let current: Current | undefined;
+  let quick = quickStart;
+  const settle = async (c: Current): Promise<void> => {
+    let result = await c.result;
+    if ("turnMissed" in result) {
+      result = await write(c.chunkNo, { turn: { token: c.token, waitMs: TURN_WAIT_MS } });
+    }
+    count(result);
     quick = performance.now() - c.at < QUICK_CHUNK_MS;
   };
   for (const c of chunks) {
@@ -163,7 +179,7 @@ async function takeTurns(
     const turn = {
       turn: { token, ...(current ? { after: current.token } : {}), waitMs: TURN_WAIT_MS },
     };
-    const next = { result: write(c, turn), token, at: performance.now() };
+    const next = { chunkNo: c, result: write(c, turn), token, at: performance.now() };
     if (current) {
       await settle(current);
     }
@@ -172,12 +188,39 @@ async function takeTurns(
   if (current) {
     await settle(current);
   }
+  return quick;
+}
+
+/**
+ * Plays provisionWaves: the chunks cut into waves of `perWave`, one wave after the other, each
+ * starting quick when the wave before had quick chunks (the first does). Between two waves,
+ * besides the chunk's own start, Durable's gap three times more: the wave's completion reaching
+ * the run's orchestration, the run scheduling the next wave, the wave starting.
+ */
+async function runWaves(
+  chunks: number[],
+  perWave: number,
+  gapMs: number,
+  write: (chunkNo: number, turn: Job["turn"]) => Promise<ProvisionChunkResult>,
+  count: (r: ProvisionChunkResult) => void,
+): Promise<void> {
+  let quickStart = true;
+  for (let from = 0; from < chunks.length; from += perWave) {
+    if (from > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 3 * gapMs));
+    }
+    const wave = chunks.slice(from, from + perWave);
+    const startedAt = performance.now();
+    await takeTurns(wave, quickStart, write, count);
+    quickStart = (performance.now() - startedAt) / wave.length < QUICK_CHUNK_MS;
+  }
 }
 
 async function main(): Promise<void> {
   const users = Number(arg("users", "3000"));
   const chunkSize = Number(arg("chunk-size", String(DEFAULT_RUN_TUNING.chunkSize)));
   const gapMs = Number(arg("gap-ms", "0"));
+  const chunksPerWave = Number(arg("chunks-per-wave", String(DEFAULT_RUN_TUNING.chunksPerWave)));
   const parallel = process.argv.includes("--parallel");
   const sequential = process.argv.includes("--sequential");
   const oneHost = process.argv.includes("--one-host");
@@ -230,8 +273,10 @@ async function main(): Promise<void> {
         count(await (hosts[oneHost ? 0 : c % 2] as Host).write(c));
       }
     } else {
-      await takeTurns(
+      await runWaves(
         chunks,
+        chunksPerWave,
+        gapMs,
         (c, turn) => (hosts[oneHost ? 0 : c % 2] as Host).write(c, turn),
         count,
       );
@@ -252,6 +297,7 @@ async function main(): Promise<void> {
         users,
         created,
         chunkSize,
+        ...(parallel || sequential ? {} : { chunksPerWave }),
         gapMs,
         seconds: round(seconds, 1),
         ratio: round(created / admitted),

@@ -98,7 +98,9 @@ export const runTuningSchema = z.strictObject({
   chunkSize: z.number().int().min(1).max(600),
   /**
    * Chunks per provisionWave sub-orchestration. At most 50: each chunk adds its events to the
-   * wave's history, and a re-check call takes `chunksPerWave` times `wavesInFlight` chunks.
+   * wave's history, and a re-check call takes `chunksPerWave` times `wavesInFlight` chunks. Every
+   * wave's start idles the write budget (the last chunk's tail and four Durable hops before the
+   * next wave's first chunk sends), so the default is 25 (see {@link DEFAULT_RUN_TUNING}).
    */
   chunksPerWave: z.number().int().min(1).max(50),
   /**
@@ -141,13 +143,18 @@ export type RunTuning = z.infer<typeof runTuningSchema>;
  * picking it up, up to the queue polling interval) idles the budget; at Graph's documented 20
  * writes a second a chunk writes for about 25 s, and at the slowest quota seen (0.5 a second) for
  * about 17 minutes, inside the 30-minute function timeout. Half as many chunks as with 250 also
- * halves the chunk events in the wave histories.
+ * halves the chunk events in the wave histories. Waves of 25 chunks (12,500 writes, some 150
+ * history events each, about 6 a chunk in bench/plan.ts): chunks inside a wave take turns, so only a wave's start leaves the budget
+ * idle, for the last chunk's answers and four Durable hops (the wave's completion reaching the
+ * run, the run scheduling the next wave, that wave starting, its first chunk starting). Measured
+ * with two processes and a 2 s gap per hop, 6,000 users: 0.885 of the quota in waves of 8 (one
+ * such start), 0.906 in one wave of 25 (bench/results/figures.md).
  */
 export const DEFAULT_RUN_TUNING: { [K in keyof RunTuning]-?: NonNullable<RunTuning[K]> } = {
   pagesPerCall: 10,
   pagesPerPlan: 50,
   chunkSize: 500,
-  chunksPerWave: 8,
+  chunksPerWave: 25,
   chunksInFlight: 4,
   wavesInFlight: 2,
   retryIntervalMs: 5_000,

@@ -4,7 +4,7 @@
  * emulator that enforces a quota and sends no usage header.
  *
  *   node --import tsx bench/twoHosts.ts [--users 3000] [--chunk-size 500] [--one-host] [--gap-ms 0]
- *     [--chunks-per-wave 8] [--sequential | --parallel]
+ *     [--chunks-per-wave 25] [--sequential | --parallel]
  *
  * By default the chunks run as the product runs them: in waves of `--chunks-per-wave` (the
  * run's default tuning), one after the other, each wave's chunks taking turns (provisionWave's
@@ -145,15 +145,13 @@ class Host {
  * before writes, with that one's token as `after`, from the wave's start when it starts quick and
  * after a chunk that proved quick; a chunk whose turn did not come runs again, with its token,
  * once the one before has ended. Durable's gap only with `--gap-ms`.
- *
- * @returns whether the wave's last chunk was quick.
  */
 async function takeTurns(
   chunks: number[],
   quickStart: boolean,
   write: (chunkNo: number, turn: Job["turn"]) => Promise<ProvisionChunkResult>,
   count: (r: ProvisionChunkResult) => void,
-): Promise<boolean> {
+): Promise<void> {
   type Current = {
     chunkNo: number;
     result: Promise<ProvisionChunkResult>;
@@ -188,7 +186,6 @@ async function takeTurns(
   if (current) {
     await settle(current);
   }
-  return quick;
 }
 
 /**

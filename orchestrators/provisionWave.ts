@@ -221,10 +221,11 @@ function* settled<T>(task: TypedTask<T>): Generator<Task, TypedTask<T>, unknown>
  * once every write of the one before has left (the activity waits for its mark in the run store:
  * `waitForTurn` in activities/provisionChunk.ts). So one chunk of the run sends at a time, as the
  * one write budget asks, but neither the one's wait for its last answers and read-backs nor
- * Durable's starting the next leaves the budget unused. Unless the wave starts quick
+ * Durable's starting the next leaves the budget unused. In a wave that does not start quick
  * (`quickStart`), and after a chunk that was slow ({@link QUICK_CHUNK_MS}), the next starts only
- * after it: at a quota of a few writes a second it would only wait. A chunk whose turn did not
- * come within its wait ends without writing and runs again (see settle).
+ * once the one in flight has ended: at a quota of a few writes a second it would only wait. A
+ * chunk whose turn did not come within its wait ends without writing and runs again (see
+ * {@link chunkInTurn}).
  *
  * The next chunk is scheduled by yielding it in a `Task.any` with a timer due now, and the one
  * in flight is then awaited alone: a task already yielded inside a compound must never go into

@@ -3,14 +3,19 @@
  * the estimated end after each group of waves. A dry run skips it.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
-import { usersDone, type RunSettings, type RunTuning } from "../../shared/run/index.js";
+import {
+  provisioningPace,
+  usersDone,
+  type RunSettings,
+  type RunTuning,
+} from "../../shared/run/index.js";
 import { provisionWaves, type WavesProgress } from "../provisionWave.js";
 import type { PlanTotals } from "./plan.js";
 import type { RunProgress } from "./progress.js";
 
 /**
  * Copies the waves' progress into the status, with the rate and ETA measured since provisioning
- * started (orchestration time, so replays compute the same).
+ * started (orchestration time, so replays compute the same) and that start, for readers.
  */
 function showProgress(
   progress: RunProgress,
@@ -35,13 +40,12 @@ function showProgress(
   status.message = p.paused
     ? `Paused until ${p.paused.until} (pause ${p.paused.pause} of ${p.paused.of}): ${p.paused.why}`
     : undefined;
-  const nowMs = progress.now().getTime();
-  const elapsedMs = nowMs - startedMs;
-  const done = usersDone(p.counts);
-  if (elapsedMs > 0 && done > 0) {
-    status.usersPerHour = Math.round((done / elapsedMs) * 3_600_000);
-    const left = Math.max(0, planned - done);
-    status.etaAt = new Date(nowMs + (left / done) * elapsedMs).toISOString();
+  // Readers measure the pace again with the chunks of the waves in flight (withWavesInFlight).
+  status.provisioningStartedAt = new Date(startedMs).toISOString();
+  const pace = provisioningPace(usersDone(p.counts), planned, startedMs, progress.now().getTime());
+  if (pace) {
+    status.usersPerHour = pace.usersPerHour;
+    status.etaAt = pace.etaAt;
   }
   progress.publish();
 }

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { METHODS, type Method } from "../settings/index.js";
-import { mergeCounts, type MethodCounts, type RunCounts } from "./counts.js";
+import { mergeCounts, usersDone, type MethodCounts, type RunCounts } from "./counts.js";
 import { DECISION_LABELS, type DecisionCounts, type DecisionLabel } from "./decisions.js";
 import { runSettingsSchema, runTuningSchema } from "./input.js";
 
@@ -70,9 +70,11 @@ export interface RunStatus {
   chunks: { total: number; done: number; failed: number };
   counts: RunCounts;
   throttled: number;
-  /** Users provisioned per hour so far in the provisioning phase. */
+  /** When the provisioning phase began: the rate and the ETA are measured from it. */
+  provisioningStartedAt?: string;
+  /** Users provisioned per hour so far in the provisioning phase ({@link provisioningPace}). */
   usersPerHour?: number;
-  /** Estimated end of provisioning. */
+  /** Estimated end of provisioning ({@link provisioningPace}). */
   etaAt?: string;
   message?: string;
   /**
@@ -92,14 +94,44 @@ export interface WaveStatus {
 }
 
 /**
- * A run's status with the chunks its waves in flight finished since it last published.
+ * The provisioning phase's pace: users done per hour since it began, and when the planned ones
+ * will be done at that pace. Nothing before the first user is done.
+ *
+ * @param done - users done (`usersDone` of the counts).
+ * @param planned - writes planned.
+ * @param startedMs - when provisioning began.
+ * @param nowMs - now (orchestration time in the orchestrator, so replays compute the same).
+ */
+export function provisioningPace(
+  done: number,
+  planned: number,
+  startedMs: number,
+  nowMs: number,
+): { usersPerHour: number; etaAt: string } | undefined {
+  const elapsedMs = nowMs - startedMs;
+  if (!(elapsedMs > 0) || done <= 0) {
+    return undefined;
+  }
+  const left = Math.max(0, planned - done);
+  return {
+    usersPerHour: Math.round((done / elapsedMs) * 3_600_000),
+    etaAt: new Date(nowMs + (left / done) * elapsedMs).toISOString(),
+  };
+}
+
+/**
+ * A run's status with the chunks its waves in flight finished since it last published, and the
+ * pace measured on them: the run publishes only when a wave ends, so that the rate and ETA move
+ * with every chunk too.
  *
  * @param status - the run's custom status.
  * @param waves - the custom statuses of its `wavesRunning`, in any order (missing ones skipped).
+ * @param now - now, for the pace.
  */
 export function withWavesInFlight(
   status: Partial<RunStatus>,
   waves: unknown[],
+  now: Date = new Date(),
 ): Partial<RunStatus> {
   if (!status.wavesRunning?.length || !status.chunks || !status.counts) {
     return status;
@@ -117,7 +149,11 @@ export function withWavesInFlight(
     mergeCounts(counts, wave.counts);
     throttled += wave.throttled ?? 0;
   }
-  return { ...status, chunks, counts, throttled };
+  const startedMs = Date.parse(status.provisioningStartedAt ?? "");
+  const pace = Number.isFinite(startedMs)
+    ? provisioningPace(usersDone(counts), counts.planned, startedMs, now.getTime())
+    : undefined;
+  return { ...status, chunks, counts, throttled, ...pace };
 }
 
 /** Users by what the registration report says they have registered (no names). */

@@ -144,11 +144,12 @@ export type RunTuning = z.infer<typeof runTuningSchema>;
  * writes a second a chunk writes for about 25 s, and at the slowest quota seen (0.5 a second) for
  * about 17 minutes, inside the 30-minute function timeout. Half as many chunks as with 250 also
  * halves the chunk events in the wave histories. Waves of 25 chunks (12,500 writes, some 150
- * history events each, about 6 a chunk in bench/plan.ts): chunks inside a wave take turns, so only a wave's start leaves the budget
- * idle, for the last chunk's answers and four Durable hops (the wave's completion reaching the
- * run, the run scheduling the next wave, that wave starting, its first chunk starting). Measured
- * with two processes and a 2 s gap per hop, 6,000 users: 0.885 of the quota in waves of 8 (one
- * such start), 0.906 in one wave of 25 (bench/results/figures.md).
+ * history events each: about 5.5 a chunk in bench/plan.ts): chunks inside a wave take turns, so
+ * only a wave's start leaves the budget idle, for the last chunk's answers and four Durable hops
+ * (the wave's completion reaching the run, the run scheduling the next wave, that wave starting,
+ * its first chunk starting). Measured with two processes and a 2 s gap per hop, 6,000 users:
+ * 0.885 of the quota in waves of 8 (one such start), 0.906 in one wave of 25
+ * (bench/results/figures.md).
  */
 export const DEFAULT_RUN_TUNING: { [K in keyof RunTuning]-?: NonNullable<RunTuning[K]> } = {
   pagesPerCall: 10,

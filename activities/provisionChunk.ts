@@ -127,8 +127,11 @@ async function markTurn(input: ProvisionChunkInput, mark: TurnMark): Promise<voi
   }
 }
 
-/** The mark of a chunk that ended with `result` (undefined: it threw). */
-function endMark(result: ProvisionChunkResult | undefined): TurnMark {
+/**
+ * The mark of a chunk that ended with `result` (undefined: it threw); none when its turn did not
+ * come: the chunk after it waits for its run again.
+ */
+function endMark(result: ProvisionChunkResult | undefined): TurnMark | undefined {
   if (result === undefined) {
     return { state: "ended", end: "failed" };
   }
@@ -137,6 +140,9 @@ function endMark(result: ProvisionChunkResult | undefined): TurnMark {
   }
   if ("unavailable" in result) {
     return { state: "ended", end: "unavailable", message: result.unavailable };
+  }
+  if ("turnMissed" in result) {
+    return undefined;
   }
   return { state: "ended", end: "stopped" in result ? "stopped" : "done" };
 }
@@ -389,9 +395,9 @@ export async function provisionChunk(
     result = await provisionOneChunk(input, context);
     return result;
   } finally {
-    // One whose turn did not come marks nothing: the chunk after it waits for its run again.
-    if (!(result && "turnMissed" in result)) {
-      await markTurn(input, endMark(result));
+    const mark = endMark(result);
+    if (mark) {
+      await markTurn(input, mark);
     }
   }
 }

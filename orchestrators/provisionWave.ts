@@ -17,6 +17,7 @@ import {
   resultOf,
   retryOptions,
   settleAll,
+  settleOne,
   type TypedTask,
 } from "../shared/durable/index.js";
 import {
@@ -193,27 +194,17 @@ function* chunkInTurn(
   chunk: InFlight,
   retry: RetryOptions,
 ): Generator<Task, TypedTask<ProvisionChunkResult>, unknown> {
-  const task = yield* settled(chunk.task);
+  const task = yield* settleOne(chunk.task);
   if (task.isFaulted || !("turnMissed" in resultOf(task))) {
     return task;
   }
-  return yield* settled(
+  return yield* settleOne(
     provisionChunkActivity.schedule(
       context,
       chunkInput(input, chunk.chunkNo, { token: chunk.token, waitMs: TURN_WAIT_MS }),
       retry,
     ),
   );
-}
-
-/** Awaits a task that may fail; its failure is read from the task. */
-function* settled<T>(task: TypedTask<T>): Generator<Task, TypedTask<T>, unknown> {
-  try {
-    yield task;
-  } catch {
-    // Read from the task.
-  }
-  return task;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Fan-out that is safe on replay.
+ * Fan-out, and waiting on a task that may fail, safe on replay.
  */
 import type { OrchestrationContext, Task } from "durable-functions";
 
@@ -30,4 +30,20 @@ export function* settleAll<T extends Task>(
     }
   }
   return tasks;
+}
+
+/**
+ * Waits for one task and returns it; read its outcome from the task. Yielded alone, so it is safe
+ * for a task that was already yielded inside a compound (a `Task.any` that scheduled it), where
+ * {@link settleAll} would put it into a second one.
+ *
+ * @param task - a task scheduled, yielded alone or in a compound or not at all.
+ */
+export function* settleOne<T extends Task>(task: T): Generator<Task, T, unknown> {
+  try {
+    yield task;
+  } catch {
+    // Its failure is read from the task by the caller.
+  }
+  return task;
 }

@@ -21,6 +21,7 @@ import {
 import type { Outcome } from "../shared/run/index.js";
 import { SlidingWindowQuota, TokenBucketQuota, type QuotaModel } from "./quotaShapes.js";
 import { SimClock } from "./simClock.js";
+import { convergeSeconds } from "./convergence.js";
 import { SimGraph, type LatencyDistribution } from "./simGraph.js";
 
 /** Measured latency of a phone-method create on Graph (as in the emulator's realistic profile). */
@@ -294,7 +295,7 @@ export async function simulate(
     steadyRatio: steadyWrites / (quota.ceiling(endMs) - quota.ceiling(half)),
     ...(change
       ? {
-          convergeSeconds: convergence(
+          convergeSeconds: convergeSeconds(
             m.writeTimes,
             m.throttleTimes,
             change.atSeconds * 1000,
@@ -356,32 +357,4 @@ async function writeInChunks<T>(
     await (chunks.overlap ? Promise.race([sent, chunk]) : chunk);
   }
   return (await Promise.all(running)).flat();
-}
-
-/**
- * Seconds from `fromMs` to the start of the first window (30 s, or 30 requests at the new rate
- * when that is longer) in which the writes reach 90% of `ratePerSecond` and at most 2% of the
- * requests are throttled; null when no such window starts before the run ends.
- */
-function convergence(
-  writeTimes: number[],
-  throttleTimes: number[],
-  fromMs: number,
-  endMs: number,
-  ratePerSecond: number,
-): number | null {
-  const windowMs = Math.max(30_000, (30 / ratePerSecond) * 1000);
-  const count = (times: number[], a: number, b: number): number =>
-    times.filter((t) => t >= a && t < b).length;
-  for (let t = fromMs; t + windowMs <= endMs; t += 1_000) {
-    const writes = count(writeTimes, t, t + windowMs);
-    const throttled = count(throttleTimes, t, t + windowMs);
-    if (
-      writes >= 0.9 * ratePerSecond * (windowMs / 1000) &&
-      throttled <= 0.02 * (writes + throttled)
-    ) {
-      return (t - fromMs) / 1000;
-    }
-  }
-  return null;
 }

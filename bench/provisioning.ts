@@ -23,6 +23,7 @@ import {
   type EmulatorHandle,
 } from "../local/graph-emulator/index.js";
 import type { FixtureUser, TenantFixture } from "../local/graph-emulator/tenant/types.js";
+import { convergeSeconds } from "./convergence.js";
 
 /** Connections opened before the clock starts: the transport's pool per origin. */
 const WARM_CONNECTIONS = 64;
@@ -42,6 +43,12 @@ export interface ScenarioOptions {
    * quota starts the emulator's quotas over, full, and the run's ceiling counts both quotas.
    */
   midRun?: { atShare: number; patch: Partial<EmulatorConfig>; label: string };
+  /**
+   * What the run is held to: the bars (ratio >= 0.9, throttled <= 2%, calls per user <= 1.1,
+   * the default), or, for a quota changed mid-run, re-convergence instead of the ratio (see
+   * convergence.ts).
+   */
+  judged?: "bars" | "convergence";
   /** Sampling period of the time series, in real milliseconds (default 100). */
   sampleMs?: number;
   /** The limiter to use (default: a new one on the emulated clock, see {@link emulatedClock}). */
@@ -107,6 +114,10 @@ export interface ScenarioResult {
   changeLabel?: string;
   /** Users provisioned after the change over what the quota admitted after it. */
   afterChangeRatio?: number;
+  /** Seconds from the change to the first window at the new rate within the bars (convergence.ts). */
+  convergeSeconds?: number | null;
+  /** What the run is held to (see {@link ScenarioOptions.judged}). */
+  judged: "bars" | "convergence";
   samples: ScenarioSample[];
 }
 
@@ -248,6 +259,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   }));
   const samples: ScenarioSample[] = [];
   const doneAt: number[] = [];
+  const throttledAt: number[] = [];
   let done = 0;
   let throttled = 0;
   let change: MidRunChange | undefined;
@@ -284,6 +296,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       limiter,
       onThrottled: (n) => {
         throttled += n;
+        const at = elapsed();
+        for (let i = 0; i < n; i++) {
+          throttledAt.push(at);
+        }
       },
       onOutcome: (o) => {
         if (o.result === "created" || o.result === "replaced" || o.result === "alreadyPresent") {
@@ -307,6 +323,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       emulatedSeconds: elapsed(),
       realSeconds: (performance.now() - t0) / 1000,
       doneAt,
+      throttledAt,
       writeMs,
       samples,
     });
@@ -335,6 +352,8 @@ interface Measured {
   realSeconds: number;
   /** Emulated second of each provisioned user. */
   doneAt: number[];
+  /** Emulated second of each throttled write. */
+  throttledAt: number[];
   /** Round trip of each successful write, emulated milliseconds. */
   writeMs: number[];
   samples: ScenarioSample[];
@@ -378,6 +397,7 @@ function measure(m: Measured): ScenarioResult {
     p50WriteMs: round(quantile(writeMs, 0.5)),
     p99WriteMs: round(quantile(writeMs, 0.99)),
     name: options.name,
+    judged: options.judged ?? "bars",
     header: m.startQuota.phoneWriteUsageHeader,
     quotaShape: describeQuota(m.startQuota),
     planned: options.users,
@@ -396,6 +416,13 @@ function measure(m: Measured): ScenarioResult {
           changedAt: round(change.at, 1),
           changeLabel: options.midRun?.label,
           afterChangeRatio: round(afterChange ?? 0, 4),
+          convergeSeconds: convergeSeconds(
+            m.doneAt.map((t) => t * 1000),
+            m.throttledAt.map((t) => t * 1000),
+            change.at * 1000,
+            T * 1000,
+            last.perSecond,
+          ),
         }
       : {}),
     samples: m.samples,

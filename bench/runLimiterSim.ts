@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SCENARIOS, simulate, type SimResult, type SimSample } from "./limiterSim.js";
+import { converged, CONVERGE_WITHIN_S } from "./convergence.js";
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,7 +48,7 @@ function verdict(r: SimResult): string {
     return "-";
   }
   const common = r.throttledShare <= 0.02 && r.callsPerUser <= 1.1 && r.provisioned === r.users;
-  const own = judged === "bars" ? r.ratio >= 0.9 : r.convergeSeconds !== null;
+  const own = judged === "bars" ? r.ratio >= 0.9 : converged(r.convergeSeconds);
   return common && own ? "yes" : "NO";
 }
 
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       "Limiter simulation (simulated time). Bars: ratio >= 90%, throttled <= 2%, calls/user <= 1.1;",
-      "a changing quota must instead re-converge (converge s); latency and faults are shown only.",
+      `a changing quota must instead re-converge within ${CONVERGE_WITHIN_S} s (converge s); latency and faults are shown only.`,
       ...shapes,
       "",
       line(head),

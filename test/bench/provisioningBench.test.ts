@@ -62,10 +62,18 @@ describe("npm run bench -- --json", () => {
     expect(line.seedUsersPerHour as number).toBeGreaterThan(0);
 
     const scenarios = line.scenarios as Record<string, unknown>[];
+    // A quota changed mid-run is judged by re-convergence, and says when it re-converged (null:
+    // never, which a run this small may well be).
+    const changing = ["ceilingHalved", "ceilingDoubled"];
     for (const s of scenarios) {
-      expect(Object.keys(s).sort()).toEqual(
-        ["callsPerUser", "header", "name", "ratio", "throttledShare"].sort(),
-      );
+      const byConvergence = changing.includes(String(s.name));
+      const keys = ["callsPerUser", "header", "name", "ratio", "throttledShare", "judged"];
+      const midRun = byConvergence || s.name === "latencyDoubled";
+      expect(Object.keys(s).sort()).toEqual((midRun ? [...keys, "convergeSeconds"] : keys).sort());
+      expect(s.judged).toBe(byConvergence ? "convergence" : "bars");
+      if (midRun) {
+        expect(s.convergeSeconds === null || Number.isFinite(s.convergeSeconds)).toBe(true);
+      }
       expect(typeof s.name).toBe("string");
       expect(typeof s.header).toBe("boolean");
       for (const field of ["ratio", "throttledShare", "callsPerUser"]) {

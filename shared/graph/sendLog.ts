@@ -1,7 +1,13 @@
 /**
  * What the write limiter sent and how Graph answered it, by send time: the measurements behind its
  * rate decisions. Times are the limiter's clock in milliseconds; a request is known by the time
- * its permits were granted (what `AdaptiveLimiter.acquire` returns).
+ * its permits were granted (what `AdaptiveLimiter.acquire` returns, from {@link
+ * SendLog.grantTime}): no two grants share a time, and no step opens at or before one granted
+ * earlier, so a request's answer finds the step its writes were counted in. The clock ticks in
+ * whole milliseconds (ten times coarser in a benchmark's scaled time) and several grants and
+ * answers often fall in one tick; a step opened in the tick of an earlier grant used to take that
+ * grant's answer, and the step it was counted in waited {@link STALE_STEP_MS} for it, holding
+ * every later step's judgement back that long.
  *
  * Sending is cut into steps (about a round trip each, see `AdaptiveLimiter`): every write belongs
  * to the step it was sent in, and a step is finished once every write sent in it is answered (or
@@ -52,15 +58,28 @@ const STALE_STEP_MS = 120_000;
 const KEEP_RECENT = 8;
 const KEEP_RECENT_MS = 10_000;
 
+/** The least time after `t` that is still a distinct number (a millisecond count of a date). */
+function after(t: number): number {
+  return t + Math.max(Number.MIN_VALUE, 2 * Math.abs(t) * Number.EPSILON);
+}
+
 /** Requests sent, answered and in flight, by send time and by step. */
 export class SendLog {
   private inFlightCount = 0;
+  /** When the latest permits were granted. */
+  private lastGrantAt = Number.NEGATIVE_INFINITY;
   /** Permits in flight by the time they were granted. */
   private readonly inFlightSince = new Map<number, number>();
   /** Steps not finished yet, oldest first; the last is the current one. */
   private readonly steps: SendStep[] = [];
-  /** Answers lately, by answer time: writes answered, refused and failed in each. */
-  private readonly recent: { at: number; n: number; refused: number; failed: number }[] = [];
+  /** Answers lately, by answer time: when their request left, writes answered, refused, failed. */
+  private readonly recent: {
+    at: number;
+    sentAt: number;
+    n: number;
+    refused: number;
+    failed: number;
+  }[] = [];
 
   /** Permits in flight. */
   get inFlight(): number {
@@ -80,12 +99,14 @@ export class SendLog {
    * @param slowStart - whether the limiter is in slow start.
    */
   openStep(at: number, rate: number | undefined, slowStart: boolean): void {
+    // After every grant so far: those were counted in the steps before.
+    const from = at > this.lastGrantAt ? at : after(this.lastGrantAt);
     const current = this.current;
     if (current) {
-      current.to = at;
+      current.to = from;
     }
     this.steps.push({
-      from: at,
+      from,
       rate,
       slowStart,
       sent: 0,
@@ -96,8 +117,17 @@ export class SendLog {
     });
   }
 
-  /** Permits granted at `at`. */
+  /**
+   * The time to grant permits at, `now` unless permits were granted at `now` already: then just
+   * after it, so that every request is known by a time of its own.
+   */
+  grantTime(now: number): number {
+    return now > this.lastGrantAt ? now : after(this.lastGrantAt);
+  }
+
+  /** Permits granted at `at` (from {@link grantTime}). */
   granted(at: number, n: number): void {
+    this.lastGrantAt = Math.max(this.lastGrantAt, at);
     this.inFlightCount += n;
     this.inFlightSince.set(at, (this.inFlightSince.get(at) ?? 0) + n);
     const step = this.stepAt(at);
@@ -140,7 +170,13 @@ export class SendLog {
       step.refused += outcome.refused;
       step.unavailable += outcome.unavailable;
     }
-    this.recent.push({ at: now, n, refused: outcome.refused, failed: outcome.unavailable });
+    this.recent.push({
+      at: now,
+      sentAt: at,
+      n,
+      refused: outcome.refused,
+      failed: outcome.unavailable,
+    });
     while (this.recent.length > KEEP_RECENT || (this.recent[0]?.at ?? now) < now - KEEP_RECENT_MS) {
       this.recent.shift();
     }
@@ -166,10 +202,11 @@ export class SendLog {
   }
 
   /**
-   * Among the latest eight answers of the last ten seconds, those answered after `since`: writes
-   * answered, refused (429) and failed (5xx, lost), and the requests with a refusal or a failure.
+   * Among the latest eight answers of the last ten seconds, those to requests sent after
+   * `sentAfter`: writes answered, refused (429) and failed (5xx, lost), and the requests with a
+   * refusal or a failure.
    */
-  recentAnswers(since: number): RecentAnswers {
+  recentAnswers(sentAfter: number): RecentAnswers {
     const sum: RecentAnswers = {
       answered: 0,
       refused: 0,
@@ -178,7 +215,7 @@ export class SendLog {
       failedRequests: 0,
     };
     for (const a of this.recent) {
-      if (a.at > since) {
+      if (a.sentAt > sentAfter) {
         sum.answered += a.n;
         sum.refused += a.refused;
         sum.refusedRequests += a.refused > 0 ? 1 : 0;

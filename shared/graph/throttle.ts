@@ -26,8 +26,9 @@
  *   `Retry-After` (whole seconds) would waste up to a second of quota per refusal. Only when Graph
  *   refuses whole requests one after the other does everyone wait for the `Retry-After` (and the
  *   rate halves).
- * - Steps are judged a round trip late; refusals piling up among the latest answers meanwhile (a
- *   bucket's savings spent, a quota that halved) cut the rate at once, at most once a second.
+ * - Steps are judged a round trip late; refusals piling up meanwhile among the latest answers to
+ *   requests sent since the last cut (a bucket's savings spent, a quota that halved) cut the rate
+ *   at once, at most once a second.
  * - 5xx answers and lost requests piling up among the latest answers (Graph struggles, an outage
  *   begins) ease the rate by the share that failed, halve it when whole requests fail, and a
  *   `Retry-After` then pauses every caller. A failure on its own (Graph answers a stray 503 or
@@ -670,7 +671,9 @@ export class AdaptiveLimiter {
       this.usageEasedAt = now;
     }
     const window = Math.max(FAST_WINDOW_MS, this.srtt ?? 0);
-    // Only answers since the last cut: those before it are what the cut answered.
+    // Only answers to requests sent since the last cut: those sent before it are what the cut
+    // answered, however late they come back (slow start's overshoot at a doubled latency is a
+    // round trip of refusals still in flight when the 429 that ended it arrives).
     const recent = this.log.recentAnswers(this.fastCutAt);
     if (
       throttled > 0 &&
@@ -804,7 +807,7 @@ export class AdaptiveLimiter {
   }
 
   private grant(n: number): number {
-    const now = this.now();
+    const now = this.log.grantTime(this.now());
     this.firstSentAt = Math.min(this.firstSentAt, now);
     const step = this.log.current;
     const age = step === undefined ? Number.POSITIVE_INFINITY : now - step.from;

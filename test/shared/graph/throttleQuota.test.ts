@@ -395,6 +395,40 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(limiter.stats().ratePerSecond).toBeGreaterThan(0.8 * before);
   });
 
+  it("does not cut again for the refusals still in flight when a bucket's savings run out at a doubled latency", async () => {
+    // Slow start runs at its cap (40/s) on a bucket's savings; the latency doubles meanwhile, so
+    // when the savings run out some 4 s of writes are in flight and most come back refused. The
+    // 429 that ends slow start halves the rate to the bucket's 20/s; the refusals after it were
+    // sent before it, and used to cut the rate again, to about 10/s, which let the bucket save up
+    // and the climb back overrun it.
+    let endedAt: number | undefined;
+    let lowest = Number.POSITIVE_INFINITY;
+    const result = await simulate(
+      {
+        name: "bucketLatency",
+        shape: "1,500 + 20/s, create latency doubled at 60 s",
+        users: 6_000,
+        quota: () => new TokenBucketQuota(1_500, 20),
+        latencyChange: { atSeconds: 60, factor: 2 },
+      },
+      {
+        header: false,
+        seed: 3,
+        onSecond: (s) => {
+          if (endedAt === undefined && !s.limiter.slowStart) {
+            endedAt = s.t;
+          }
+          if (endedAt !== undefined && s.t <= endedAt + 10) {
+            lowest = Math.min(lowest, s.limiter.ratePerSecond ?? 0);
+          }
+        },
+      },
+    );
+    expect(result.provisioned).toBe(6_000);
+    expect(endedAt).toBeGreaterThan(60);
+    expect(lowest).toBeGreaterThanOrEqual(0.9 * 20);
+  });
+
   it("takes the rate Graph accepted as the ceiling once a bucket's savings are spent", async () => {
     // 200 writes at once, then 5 a second: slow start runs far past 5 a second on the savings.
     let firstThrottled: number | undefined;

@@ -18,14 +18,15 @@
  *   accepted times the rate the step was sent at is the quota's rate (a window or an empty bucket
  *   takes exactly its rate from whatever is sent above it), and the rate is set just above that,
  *   so that about {@link TARGET_REFUSED} of the writes are refused while the quota is used whole;
- *   the ceiling follows that evidence halfway. A step Graph took whole lets the rate grow: back
+ *   the ceiling follows that evidence halfway. A step sent well below the rate with a few of its
+ *   writes refused is no evidence: they bunched. A step Graph took whole lets the rate grow: back
  *   to the ceiling quickly, beyond it slowly at first and faster while Graph keeps accepting, so
  *   that a quota that rose is found.
  * - A refused write waits its own `Retry-After` (the writer defers it); the others go on at the
  *   rate. A refusal says the quota is full now, not that it is closed: pausing every caller for a
  *   `Retry-After` (whole seconds) would waste up to a second of quota per refusal. Only when Graph
  *   refuses whole requests one after the other does everyone wait for the `Retry-After` (and the
- *   rate halves).
+ *   rate halves, unless a quick cut has just answered the same refusals).
  * - Steps are judged a round trip late; refusals piling up meanwhile among the latest answers to
  *   requests sent since the last cut (a bucket's savings spent, a quota that halved) cut the rate
  *   at once, at most once a second.
@@ -400,10 +401,15 @@ export class AdaptiveLimiter {
       unavailable > 0 &&
       recent.failedRequests >= STRUGGLING_MIN_FAILED &&
       recent.failed >= STRUGGLING_SHARE * recent.answered;
+    const cutLately = now - this.fastCutAt < Math.max(FAST_WINDOW_MS, this.srtt ?? 0);
     if (blocked && !this.slowStart && this.rate !== undefined && now >= this.pausedUntil) {
-      // Far above what Graph takes: half the rate, once per pause.
-      this.setRate(this.rate * FAST_CUT_MOST);
-      this.fastCutAt = now;
+      // Far above what Graph takes: half the rate, once per pause; unless a quick cut just
+      // answered the same refusals (four small requests refused in a row follow one often at a
+      // few writes a second, and both cuts together took the rate to a quarter).
+      if (!cutLately) {
+        this.setRate(this.rate * FAST_CUT_MOST);
+        this.fastCutAt = now;
+      }
     }
     if (retryAfterMs > 0 && (struggling || blocked)) {
       // Graph struggles, or refuses everything: everyone waits. Graph refuses a `$batch` item
@@ -725,6 +731,13 @@ export class AdaptiveLimiter {
     const sent = Math.min(sentAt, step.sent / lasted);
     // Stray failures are neither accepted nor refused: the rest is the evidence.
     const refused = step.refused / Math.max(1, step.answered - step.unavailable);
+    if (refused > 0 && refused < FAST_SHARE && sent < FILLED * sentAt) {
+      // Sent well below the rate (the writers held back, the event loop stalled, a pause) and
+      // refused in part: requests bunched past the quota, which tells nothing of its rate. Taking
+      // what Graph accepted of so slow a step as the rate cut it to half the quota and dragged the
+      // ceiling down with it. A quota that really fell refuses more, and the quick cut answers it.
+      return;
+    }
     if (refused > 0) {
       // A window or an empty bucket took its rate of what was sent and refused the rest: that,
       // a little above, is the rate. What a step shows moves with its jitter (a busy moment

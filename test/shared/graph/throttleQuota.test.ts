@@ -395,6 +395,58 @@ describe("AdaptiveLimiter finding the quota", () => {
     expect(limiter.stats().ratePerSecond).toBeGreaterThan(0.8 * before);
   });
 
+  it("keeps its rate when a step sent far below it had a write or two refused", async () => {
+    // The writers held back (or the event loop stalled) and the few requests that left bunched
+    // past a bucket that holds 5: a refusal among 24 writes sent at 4 a second says nothing of a
+    // quota of 20. Taking 96% of 4 a second as the rate cut it to a fifth and dragged the
+    // ceiling down for a minute.
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    limiter.warmStart({ ratePerSecond: 20, ceilingPerSecond: 20, roundTripMs: 1_000 });
+    const before = limiter.stats().ratePerSecond ?? 0;
+    const sent: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      sent.push(await acquire(limiter, 2));
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    sent.forEach((started, i) => {
+      limiter.release(2, started, i === 5 ? { throttled: 1, retryAfterMs: 1_000 } : {});
+    });
+    // The next write opens a step; its answer judges the slow one.
+    await roundTrip(limiter, 1, 1_000);
+    await roundTrip(limiter, 1, 1_000);
+    expect(limiter.stats().ratePerSecond).toBeGreaterThan(0.9 * before);
+    expect(limiter.stats().ceilingPerSecond).toBeGreaterThan(0.9 * before);
+  });
+
+  it("halves once, not again, when four small requests are refused in a row right after a quick cut", async () => {
+    // At a few writes a second, requests hold a write or two: refusals among the latest answers
+    // cut the rate at once, and the next refused single makes four refused whole in a row. Both
+    // cuts together took the rate to a quarter; one is the answer to those refusals.
+    vi.useFakeTimers();
+    const limiter = new AdaptiveLimiter();
+    limiter.warmStart({ ratePerSecond: 10, ceilingPerSecond: 10, roundTripMs: 1_000 });
+    const before = limiter.stats().ratePerSecond ?? 0;
+    const accepted = [];
+    for (let i = 0; i < 4; i++) {
+      accepted.push(await acquire(limiter, 1));
+    }
+    const refused = [];
+    for (let i = 0; i < 4; i++) {
+      refused.push(await acquire(limiter, 1));
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    for (const started of accepted) {
+      limiter.release(1, started);
+    }
+    for (const started of refused) {
+      limiter.release(1, started, { throttled: 1, retryAfterMs: 1_000 });
+    }
+    const after = limiter.stats().ratePerSecond ?? 0;
+    expect(after).toBeLessThan(0.9 * before);
+    expect(after).toBeGreaterThanOrEqual(0.5 * before);
+  });
+
   it("does not cut again for the refusals still in flight when a bucket's savings run out at a doubled latency", async () => {
     // Slow start runs at its cap (40/s) on a bucket's savings; the latency doubles meanwhile, so
     // when the savings run out some 4 s of writes are in flight and most come back refused. The

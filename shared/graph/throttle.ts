@@ -401,7 +401,7 @@ export class AdaptiveLimiter {
       unavailable > 0 &&
       recent.failedRequests >= STRUGGLING_MIN_FAILED &&
       recent.failed >= STRUGGLING_SHARE * recent.answered;
-    const cutLately = now - this.fastCutAt < Math.max(FAST_WINDOW_MS, this.srtt ?? 0);
+    const cutLately = now - this.fastCutAt < this.quickCutEvery();
     if (blocked && !this.slowStart && this.rate !== undefined && now >= this.pausedUntil) {
       // Far above what Graph takes: half the rate, once per pause; unless a quick cut just
       // answered the same refusals (four small requests refused in a row follow one often at a
@@ -676,7 +676,7 @@ export class AdaptiveLimiter {
       this.setRate(this.rate * Math.max(0.6, 1 / usage));
       this.usageEasedAt = now;
     }
-    const window = Math.max(FAST_WINDOW_MS, this.srtt ?? 0);
+    const window = this.quickCutEvery();
     // Only answers to requests sent since the last cut: those sent before it are what the cut
     // answered, however late they come back (slow start's overshoot at a doubled latency is a
     // round trip of refusals still in flight when the 429 that ended it arrives).
@@ -800,6 +800,11 @@ export class AdaptiveLimiter {
       return this.limit;
     }
     return Math.min(this.max, Math.max(this.limit, Math.ceil(2 * this.rate * this.srtt)));
+  }
+
+  /** How often a quick cut may come at most: once a round trip, at most once a second. */
+  private quickCutEvery(): number {
+    return Math.max(FAST_WINDOW_MS, this.srtt ?? 0);
   }
 
   /** How long a step lasts at least: a round trip, at least a second. */

@@ -22,7 +22,7 @@ import type { Outcome } from "../shared/run/index.js";
 import { SlidingWindowQuota, TokenBucketQuota, type QuotaModel } from "./quotaShapes.js";
 import { SimClock } from "./simClock.js";
 import { convergeSeconds } from "./convergence.js";
-import { SimGraph, type LatencyDistribution } from "./simGraph.js";
+import { SimGraph, SimRandom, type LatencyDistribution } from "./simGraph.js";
 
 /** Measured latency of a phone-method create on Graph (as in the emulator's realistic profile). */
 const CREATE_LATENCY: LatencyDistribution = { meanMs: 1860, p99Ms: 2900 };
@@ -255,16 +255,21 @@ export async function simulate(
   }
   const { chunks } = scenario;
   const handover = new SimHandover(clock);
+  // The writer's backoff jitter from the seed too, so that a seed replays the same run (with
+  // Math.random a stray failure's retry fell differently every time).
+  const jitter = new SimRandom(seed ^ 0x5bd1e995);
+  const random = (): number => jitter.next();
   let chunkNo = 0;
   const writeChunk = (w: PhoneWrite[], onAllSent: () => void): Promise<Outcome[]> => {
     if (chunks?.hosts !== 2) {
-      return writePhoneMethods(graph, w, { limiter, onAllSent });
+      return writePhoneMethods(graph, w, { limiter, onAllSent, random });
     }
     const own = limiters[chunkNo++ % 2] as AdaptiveLimiter;
     handover.resume(own);
     // As provisionChunk: the limiter is handed over when the turn passes, and only then.
     return writePhoneMethods(graph, w, {
       limiter: own,
+      random,
       onAllSent: () => {
         handover.handOver(own);
         onAllSent();
@@ -274,7 +279,7 @@ export async function simulate(
   const outcomes = await clock.run(
     chunks
       ? writeInChunks(writes, chunks, clock, writeChunk)
-      : writePhoneMethods(graph, writes, { limiter }),
+      : writePhoneMethods(graph, writes, { limiter, random }),
   );
   running = false;
   const endMs = clock.now();

@@ -21,7 +21,7 @@ import {
 import type { Outcome } from "../shared/run/index.js";
 import { SlidingWindowQuota, TokenBucketQuota, type QuotaModel } from "./quotaShapes.js";
 import { SimClock } from "./simClock.js";
-import { convergeSeconds } from "./convergence.js";
+import { convergeSeconds } from "./bars.js";
 import { SimGraph, SimRandom, type LatencyDistribution } from "./simGraph.js";
 
 /** Measured latency of a phone-method create on Graph (as in the emulator's realistic profile). */

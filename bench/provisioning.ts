@@ -23,7 +23,7 @@ import {
   type EmulatorHandle,
 } from "../local/graph-emulator/index.js";
 import type { FixtureUser, TenantFixture } from "../local/graph-emulator/tenant/types.js";
-import { convergeSeconds } from "./convergence.js";
+import { convergeSeconds } from "./bars.js";
 
 /** Connections opened before the clock starts: the transport's pool per origin. */
 const WARM_CONNECTIONS = 64;
@@ -46,7 +46,7 @@ export interface ScenarioOptions {
   /**
    * What the run is held to: the bars (ratio >= 0.9, throttled <= 2%, calls per user <= 1.1,
    * the default), or, for a quota changed mid-run, re-convergence instead of the ratio (see
-   * convergence.ts).
+   * bars.ts).
    */
   judged?: "bars" | "convergence";
   /** Sampling period of the time series, in real milliseconds (default 100). */
@@ -114,7 +114,7 @@ export interface ScenarioResult {
   changeLabel?: string;
   /** Users provisioned after the change over what the quota admitted after it. */
   afterChangeRatio?: number;
-  /** Seconds from the change to the first window at the new rate within the bars (convergence.ts). */
+  /** Seconds from the change to the first window at the new rate within the bars (bars.ts). */
   convergeSeconds?: number | null;
   /** What the run is held to (see {@link ScenarioOptions.judged}). */
   judged: "bars" | "convergence";

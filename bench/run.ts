@@ -13,7 +13,7 @@
  * - `reports`: phone-method requests under the reports limit (5 requests / 10 s, 0.5/s);
  * - `latencyDoubled`: the documented quota with the create latency doubled halfway through;
  * - `ceilingHalved`, `ceilingDoubled`: the sliding window's count halved or doubled halfway,
- *   judged by re-convergence (convergence.ts) instead of the ratio: a quota that changes
+ *   judged by re-convergence (bars.ts) instead of the ratio: a quota that changes
  *   unannounced is found from refusals alone, which takes time no run can spread thin;
  * - `seed`: a one-user-at-a-time client, as the runbook was, for 60 s (`seedClient.ts`);
  * - `faults` (only when named, not in `all`): the sliding window with the `hostile` profile's
@@ -34,12 +34,13 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderChart } from "./chart.js";
 import {
+  BARS,
   converged,
   CONVERGE_WINDOW_MS,
   CONVERGE_WITHIN_S,
   CONVERGED_RATIO,
   CONVERGED_THROTTLED,
-} from "./convergence.js";
+} from "./bars.js";
 import { runScenario, type ScenarioOptions, type ScenarioResult } from "./provisioning.js";
 import { runSeedClient, type SeedResult } from "./seedClient.js";
 import type { EmulatorConfig } from "../local/graph-emulator/index.js";
@@ -204,8 +205,6 @@ if (runs("seed")) {
   seed = await runSeedClient({ seconds: seedSeconds, timeScale: seedTimeScale });
 }
 
-/** The bars every scenario is measured against (issue: find the ceiling without hints). */
-const BARS = { ratio: 0.9, throttledShare: 0.02, callsPerUser: 1.1 } as const;
 const mark = (met: boolean): string => (met ? "met" : "NOT MET");
 
 const tableRows = results.map((r) => {

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SCENARIOS, simulate, type SimResult, type SimSample } from "./limiterSim.js";
-import { converged, CONVERGE_WITHIN_S } from "./convergence.js";
+import { BARS, converged, CONVERGE_WITHIN_S } from "./bars.js";
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,8 +47,11 @@ function verdict(r: SimResult): string {
   if (!judged) {
     return "-";
   }
-  const common = r.throttledShare <= 0.02 && r.callsPerUser <= 1.1 && r.provisioned === r.users;
-  const own = judged === "bars" ? r.ratio >= 0.9 : converged(r.convergeSeconds);
+  const common =
+    r.throttledShare <= BARS.throttledShare &&
+    r.callsPerUser <= BARS.callsPerUser &&
+    r.provisioned === r.users;
+  const own = judged === "bars" ? r.ratio >= BARS.ratio : converged(r.convergeSeconds);
   return common && own ? "yes" : "NO";
 }
 
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
   writeFileSync(outPath, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(
     [
-      "Limiter simulation (simulated time). Bars: ratio >= 90%, throttled <= 2%, calls/user <= 1.1;",
+      `Limiter simulation (simulated time). Bars: ratio >= ${BARS.ratio * 100}%, throttled <= ${BARS.throttledShare * 100}%, calls/user <= ${BARS.callsPerUser};`,
       `a changing quota must instead re-converge within ${CONVERGE_WITHIN_S} s (converge s); latency and faults are shown only.`,
       ...shapes,
       "",

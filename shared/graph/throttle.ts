@@ -401,15 +401,18 @@ export class AdaptiveLimiter {
       unavailable > 0 &&
       recent.failedRequests >= STRUGGLING_MIN_FAILED &&
       recent.failed >= STRUGGLING_SHARE * recent.answered;
-    const cutLately = now - this.fastCutAt < this.quickCutEvery();
-    if (blocked && !this.slowStart && this.rate !== undefined && now >= this.pausedUntil) {
+    if (
+      blocked &&
+      !this.slowStart &&
+      this.rate !== undefined &&
+      now >= this.pausedUntil &&
+      now - this.fastCutAt >= this.quickCutEvery()
+    ) {
       // Far above what Graph takes: half the rate, once per pause; unless a quick cut just
       // answered the same refusals (four small requests refused in a row follow one often at a
       // few writes a second, and both cuts together took the rate to a quarter).
-      if (!cutLately) {
-        this.setRate(this.rate * FAST_CUT_MOST);
-        this.fastCutAt = now;
-      }
+      this.setRate(this.rate * FAST_CUT_MOST);
+      this.fastCutAt = now;
     }
     if (retryAfterMs > 0 && (struggling || blocked)) {
       // Graph struggles, or refuses everything: everyone waits. Graph refuses a `$batch` item

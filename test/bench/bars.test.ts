@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { converged, convergeSeconds } from "../../bench/convergence.js";
+import { converged, convergeSeconds } from "../../bench/bars.js";
 
 /** Times (ms) of writes at `perSecond`, evenly spaced, from `fromMs` to `toMs`. */
 function evenly(perSecond: number, fromMs: number, toMs: number): number[] {
